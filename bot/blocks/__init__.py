@@ -1,0 +1,1 @@
+"""Pure `build_*` functions: data in, Block Kit out (slack_sdk.models validates Slack's limits)."""

@@ -1,0 +1,27 @@
+"""What a person is told when their action did not happen."""
+
+from __future__ import annotations
+
+from bot.blocks.mrkdwn import listing, mention
+from bot.content import Messages
+from bot.escaping import escape_mrkdwn
+from bot.services.authorisation import RoleRequired
+
+
+def build_not_permitted_text(error: RoleRequired, messages: Messages) -> str:
+    holders = error.holders
+    names = [mention(u) for u in holders.user_ids] + [
+        f"members of {escape_mrkdwn(handle)}" for handle in holders.group_handles
+    ]
+    who = (messages.not_permitted_holders.format(names=listing(names)) if names
+           else messages.not_permitted_nobody.format(role_key=holders.role.value))
+    return messages.not_permitted.format(action=escape_mrkdwn(error.action), role=holders.role.title,
+                                         holders=who)
+
+
+def build_went_wrong_text(*, what: str, reference: str, messages: Messages) -> str:
+    return messages.something_went_wrong.format(what=what, reference=escape_mrkdwn(reference))
+
+
+def build_slack_refused_text(*, error_code: str, what: str, messages: Messages) -> str:
+    return messages.slack_refused.format(error=f"`{escape_mrkdwn(error_code)}`", what=what)

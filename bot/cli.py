@@ -1,0 +1,152 @@
+"""The `beacon` command: run (Socket Mode), serve (HTTP), db upgrade, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+from slack_sdk.errors import SlackApiError
+
+from bot import __version__
+from bot.check import format_table, run_checks
+from bot.config_errors import ConfigError
+from bot.content import load_content
+from bot.db import upgrade, upgrade_sync
+from bot.deps import build_deps, build_slack_client
+from bot.http_server import build_web_app
+from bot.logs import configure_logging
+from bot.organisation import Organisation, load_organisation
+from bot.runtime import Runtime
+from bot.settings import Mode, Settings, load_settings
+from bot.socket_mode import LoggedSocketModeHandler
+
+EXIT_CONFIG = 2
+log = logging.getLogger("beacon.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="beacon",
+        description="Beacon: leader visibility and staff recognition in Slack.",
+        epilog="Configuration comes from the environment (or .env) and the organisation file "
+               "(BEACON_CONFIG, default ./beacon.yaml). See README.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"beacon {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="connect to Slack over Socket Mode (the default; no public URL needed)")
+    serve = commands.add_parser("serve", help="serve Slack's requests over HTTP at POST /slack/events")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    db_commands.add_parser("upgrade", help="bring the database schema up to date (also done at start-up)")
+    commands.add_parser("check", help="check configuration, the Slack token, channels and roles; "
+                                      "exit 1 when anything is wrong")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(error.report(), file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    try:
+        if command == "db":
+            upgrade_sync(settings.database_url)
+            print("Database schema is up to date.")
+            return 0
+        mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK}[command]
+        organisation = _load_everything(settings, mode)
+        if command == "check":
+            return asyncio.run(_check(settings, organisation))
+        if command == "serve":
+            return asyncio.run(_with_signals(lambda stop: _serve(settings, organisation, args.host, args.port,
+                                                                 stop)))
+        return asyncio.run(_with_signals(lambda stop: _run_socket(settings, organisation, stop)))
+    except ConfigError as error:
+        print(error.report(), file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _load_everything(settings: Settings, mode: Mode) -> Organisation:
+    """Every configuration problem at once, not one per attempt."""
+    problems: list[str] = []
+    organisation = None
+    for step in (lambda: settings.require(mode), lambda: load_content()):
+        try:
+            step()
+        except ConfigError as error:
+            problems += error.problems
+    try:
+        organisation = load_organisation(settings.beacon_config)
+    except ConfigError as error:
+        problems += error.problems
+    if problems or organisation is None:
+        raise ConfigError(problems)
+    return organisation
+
+
+async def _with_signals(body: Callable[[asyncio.Event], Coroutine[Any, Any, int]]) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return await body(stop)
+
+
+async def _start(settings: Settings, organisation: Organisation) -> Runtime:
+    await upgrade(settings.database_url)
+    runtime = Runtime(build_deps(settings, organisation))
+    await runtime.start()
+    try:
+        auth = await runtime.deps.slack.auth_test()
+    except SlackApiError as error:
+        await runtime.stop(grace_seconds=0)
+        raise ConfigError([f"SLACK_BOT_TOKEN: Slack refused it ({error.response.get('error')}); "
+                           "copy the Bot User OAuth Token again"]) from None
+    log.info("connected to Slack", extra={"team": auth.get("team"), "bot_user": auth.get("user_id")})
+    return runtime
+
+
+async def _serve(settings: Settings, organisation: Organisation, host: str, port: int,
+                 stop: asyncio.Event) -> int:
+    runtime = await _start(settings, organisation)
+    runner = web.AppRunner(build_web_app(runtime), handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("serving Slack requests", extra={"url": f"http://{host}:{port}/slack/events"})
+    await stop.wait()
+    log.info("stopping: no new requests are taken")
+    await runner.cleanup()
+    await runtime.stop()
+    return 0
+
+
+async def _run_socket(settings: Settings, organisation: Organisation, stop: asyncio.Event) -> int:
+    runtime = await _start(settings, organisation)
+    handler = LoggedSocketModeHandler(runtime.app, settings.secret("slack_app_token"))
+    await handler.connect_async()
+    log.info("connected over Socket Mode")
+    await stop.wait()
+    log.info("stopping: disconnecting from Socket Mode")
+    await handler.close_async()
+    await runtime.stop()
+    return 0
+
+
+async def _check(settings: Settings, organisation: Organisation) -> int:
+    client = build_slack_client(settings)
+    results = await run_checks(organisation, client)
+    print(format_table(results), end="")
+    return 0 if all(r.ok for r in results) else 1

@@ -1,0 +1,1 @@
+"""One external system per module (Slack, Microsoft Graph, ICS feeds); no domain decisions."""

@@ -1,0 +1,163 @@
+"""The organisation file (`beacon.yaml`): channels, roles, sites and per-capability settings."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from bot.config_errors import ConfigError
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_GROUP_HANDLE = re.compile(r"^@[a-z0-9][a-z0-9._-]*$")
+
+
+def _channel_id(value: str) -> str:
+    if not _CHANNEL_ID.match(value):
+        raise ValueError(
+            f"should be a Slack channel ID such as C0123ABCDEF, not {value!r} "
+            "(in Slack: open the channel, click its name, the ID is at the bottom of the About tab)"
+        )
+    return value
+
+
+def _role_member(value: str) -> str:
+    if not (_USER_ID.match(value) or _GROUP_HANDLE.match(value)):
+        raise ValueError(
+            f"should be a Slack user ID such as U0123ABCDEF or a user-group handle such as @comms-team, "
+            f"not {value!r}"
+        )
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"should be an IANA time zone such as Europe/London, not {value!r}") from None
+    return value
+
+
+ChannelId = Annotated[str, AfterValidator(_channel_id)]
+RoleMember = Annotated[str, AfterValidator(_role_member)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+
+
+class Role(StrEnum):
+    """The roles a trust hands out in `roles:`; each gates some of what Beacon can do."""
+
+    EXECUTIVES = "executives"
+    COMMS = "comms"
+    PANEL = "panel"
+    FORUM_MODERATORS = "forum_moderators"
+    ADMINS = "admins"
+
+    @property
+    def title(self) -> str:
+        return _ROLE_TITLES[self]
+
+
+_ROLE_TITLES = {
+    Role.EXECUTIVES: "executive",
+    Role.COMMS: "communications team",
+    Role.PANEL: "awards panel",
+    Role.FORUM_MODERATORS: "staff forum moderator",
+    Role.ADMINS: "Beacon administrator",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Channels(_Strict):
+    recognition: ChannelId
+    engagement: ChannelId
+    forum: ChannelId
+    admin: ChannelId
+    digest: list[ChannelId] = Field(default_factory=list)
+
+    def all(self) -> dict[str, str]:
+        """Every configured channel by the key that names it, for `beacon check`."""
+        named = {"recognition": self.recognition, "engagement": self.engagement, "forum": self.forum,
+                 "admin": self.admin}
+        named.update({f"digest[{i}]": channel for i, channel in enumerate(self.digest)})
+        return named
+
+
+class Roles(_Strict):
+    executives: list[RoleMember] = Field(default_factory=list)
+    comms: list[RoleMember] = Field(default_factory=list)
+    panel: list[RoleMember] = Field(default_factory=list)
+    forum_moderators: list[RoleMember] = Field(default_factory=list)
+    admins: list[RoleMember] = Field(default_factory=list)
+
+    def members(self, role: Role) -> list[str]:
+        return list(getattr(self, role.value))
+
+
+class Site(_Strict):
+    name: str = Field(min_length=1)
+    area: str = Field(min_length=1)
+    channel: ChannelId | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class ScheduleSettings(_Strict):
+    require_approval: bool = False
+    grace_hours: float = Field(default=6, ge=0, le=168)
+    large_audience: int = Field(default=1000, ge=1)
+
+
+class Organisation(_Strict):
+    name: str = "the Trust"
+    timezone: TimeZoneName = "Europe/London"
+    channels: Channels
+    roles: Roles = Field(default_factory=Roles)
+    sites: list[Site] = Field(default_factory=list)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def parse_organisation(data: Any, *, source: str) -> Organisation:
+    """Validate already-loaded YAML; every fault is named with its key path."""
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: should be a YAML mapping with channels:, roles: and sites:"])
+    try:
+        return Organisation.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError([f"{source}: {_describe(e)}" for e in error.errors()]) from None
+
+
+def load_organisation(path: Path) -> Organisation:
+    if not path.exists():
+        raise ConfigError(
+            [f"BEACON_CONFIG: {path} does not exist (copy beacon.example.yaml to {path} and fill it in)"]
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise ConfigError([f"{path}: is not valid YAML{at}: {getattr(error, 'problem', error)}"]) from None
+    return parse_organisation(data, source=str(path))
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    kind = error["type"]
+    if kind == "missing":
+        return f"{key} is missing"
+    if kind == "extra_forbidden":
+        return f"{key} is not a setting Beacon knows (check the spelling against beacon.example.yaml)"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{key}: {message[:1].lower()}{message[1:]}"

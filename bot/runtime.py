@@ -1,0 +1,81 @@
+"""A running Beacon: the Bolt app, its scheduler and connections, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_bolt.async_app import AsyncApp
+
+from bot import __version__
+from bot.app import create_app
+from bot.deps import Deps
+from scheduler import build_scheduler
+
+log = logging.getLogger("beacon.runtime")
+
+
+class Runtime:
+    def __init__(self, deps: Deps, *, app: AsyncApp | None = None, scheduler: AsyncIOScheduler | None = None):
+        self.deps = deps
+        self.app = app or create_app(deps.settings, deps)
+        self.scheduler = scheduler or build_scheduler(deps)
+        self._http: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        # One pooled HTTP session for every Web API call instead of a new one per call.
+        self._http = aiohttp.ClientSession()
+        self.deps.slack.session = self._http
+        self.scheduler.start()
+        log.info("beacon started", extra={"version": __version__})
+
+    @property
+    def scheduler_running(self) -> bool:
+        return bool(self.scheduler.running) and self.scheduler.state == 1  # STATE_RUNNING
+
+    async def stop(self, *, grace_seconds: float = 20.0) -> None:
+        """Stop taking work, let in-flight handlers and jobs finish, then close everything."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        await drain_tasks(grace_seconds)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._http is not None:
+            await self._http.close()
+        await self.deps.db.dispose()
+        log.info("beacon stopped")
+
+    async def health(self) -> dict[str, object]:
+        database = await self.deps.db.ping()
+        return {
+            "ok": database and self.scheduler_running,
+            "database": "reachable" if database else "unreachable",
+            "scheduler": "running" if self.scheduler_running else "stopped",
+            "version": __version__,
+        }
+
+
+# Work that must finish before Beacon exits: Bolt runs each listener, after its ack, as a task of this
+# coroutine; APScheduler runs each job as a task of the other. Everything else (servers, sockets) is
+# stopped by its owner.
+IN_FLIGHT_WORK = {"run_ack_function_asynchronously", "run_coroutine_job"}
+
+
+def in_flight_tasks() -> set[asyncio.Task[object]]:
+    current = asyncio.current_task()
+    return {t for t in asyncio.all_tasks()
+            if t is not current and not t.done() and t.get_coro().__name__ in IN_FLIGHT_WORK}  # type: ignore[union-attr]
+
+
+async def drain_tasks(grace_seconds: float) -> None:
+    """Wait for in-flight listeners and jobs to finish; cancel any still running after the grace period."""
+    pending = in_flight_tasks()
+    if not pending:
+        return
+    log.info("waiting for in-flight work", extra={"tasks": len(pending)})
+    _, still_running = await asyncio.wait(pending, timeout=grace_seconds)
+    for task in still_running:
+        log.warning("cancelling work that did not finish in time", extra={"task": task.get_name()})
+        task.cancel()

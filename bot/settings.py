@@ -1,0 +1,121 @@
+"""Secrets and endpoints from the environment (or a `.env` file): the only place that reads them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config_errors import ConfigError
+
+UNSAFE_SECRET_KEYS = {"changeme", "change-me", "secret", "password", "beacon", "test", "example"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Mode(StrEnum):
+    """What the process is about to do; each needs a different set of secrets."""
+
+    SOCKET = "run"
+    HTTP = "serve"
+    CHECK = "check"
+    DATABASE = "db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = "sqlite+aiosqlite:///./beacon.db"
+    beacon_secret_key: SecretStr | None = None
+    beacon_config: Path = Path("./beacon.yaml")
+    log_level: str = "INFO"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("should be the Bot User OAuth Token, which starts with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("should be an app-level token with connections:write, which starts with xapp-")
+        return value
+
+    @field_validator("beacon_secret_key")
+    @classmethod
+    def _secret_key_is_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        secret = value.get_secret_value()
+        if secret.lower() in UNSAFE_SECRET_KEYS or len(secret) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"should be a random value of at least {MIN_SECRET_KEY_LENGTH} characters "
+                "(for example the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("should be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    def missing_for(self, mode: Mode) -> list[str]:
+        """Environment variables that `mode` needs and that are not set."""
+        needed = {
+            Mode.SOCKET: ["slack_bot_token", "slack_app_token", "beacon_secret_key"],
+            Mode.HTTP: ["slack_bot_token", "slack_signing_secret", "beacon_secret_key"],
+            Mode.CHECK: ["slack_bot_token"],
+            Mode.DATABASE: [],
+        }[mode]
+        return [name.upper() for name in needed if getattr(self, name) is None]
+
+    def require(self, mode: Mode) -> None:
+        missing = self.missing_for(mode)
+        if missing:
+            raise ConfigError([f"{name} is not set ({_HINTS[name]})" for name in missing])
+
+    def secret(self, name: str) -> str:
+        """The plain value of a secret that `require` has already checked."""
+        value: SecretStr | None = getattr(self, name)
+        if value is None:
+            raise ConfigError([f"{name.upper()} is not set ({_HINTS[name.upper()]})"])
+        return value.get_secret_value()
+
+
+_HINTS = {
+    "SLACK_BOT_TOKEN": "Slack app > OAuth & Permissions > Bot User OAuth Token, xoxb-...",
+    "SLACK_APP_TOKEN": "Slack app > Basic Information > App-Level Tokens, with connections:write, xapp-...",
+    "SLACK_SIGNING_SECRET": "Slack app > Basic Information > App Credentials > Signing Secret",
+    "BEACON_SECRET_KEY": "a random value of at least 32 characters that you generate and keep safe",
+}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; every invalid variable is reported at once as a ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(
+            [f"{'.'.join(str(p) for p in e['loc']).upper()}: {_clean(e['msg'])}" for e in error.errors()]
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def _clean(message: str) -> str:
+    return message.removeprefix("Value error, ")

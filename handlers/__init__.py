@@ -1,0 +1,14 @@
+"""Slack listeners, one module per surface. `register_all` is the table of contents of what users can do."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from handlers import about, errors, home
+
+
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    errors.register(app, deps)          # what a person is told when their action did not happen
+    home.register(app, deps)            # the App Home tab; features add their sections to it
+    about.register(app, deps)           # /beacon: who you are and what you can do

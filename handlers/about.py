@@ -1,0 +1,29 @@
+"""`/beacon`: who you are to Beacon and what you can do."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.blocks.about import build_about_blocks
+from bot.deps import Deps
+from bot.ids import Command
+from handlers.replies import reply_usage
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command(Command.BEACON)
+    async def handle_beacon(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
+        await ack()
+        user_id, text = command["user_id"], command.get("text", "").strip()
+        if text not in ("", "help"):
+            await reply_usage(respond, deps, command=Command.BEACON, text=text, user_id=user_id)
+            return
+        blocks = build_about_blocks(
+            user_id=user_id, roles=await deps.authorisation.roles_of(user_id),
+            commands=deps.content.commands.values(), messages=deps.content.messages,
+            organisation_name=deps.organisation.name,
+        )
+        await respond(response_type="ephemeral", text="What Beacon can do for you",
+                      blocks=[b.to_dict() for b in blocks])

@@ -1,0 +1,49 @@
+"""The App Home tab: published when a person opens it, and again when what it shows changes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.about import build_about_blocks
+from bot.blocks.home import build_home
+from bot.deps import Deps
+from bot.organisation import Role
+
+HomeSection = Callable[[str, frozenset[Role]], Awaitable[list[Block]]]
+
+
+class HomeTab:
+    """The home tab's sections, in order; each feature adds the section it owns."""
+
+    def __init__(self, deps: Deps):
+        self._deps = deps
+        self._sections: list[HomeSection] = [self._about]
+
+    def add_section(self, section: HomeSection) -> None:
+        self._sections.append(section)
+
+    async def publish(self, client: AsyncWebClient, user_id: str) -> None:
+        roles = await self._deps.authorisation.roles_of(user_id)
+        sections = [await section(user_id, roles) for section in self._sections]
+        await client.views_publish(user_id=user_id, view=build_home(sections=sections))
+
+    async def _about(self, user_id: str, roles: frozenset[Role]) -> list[Block]:
+        return build_about_blocks(
+            user_id=user_id, roles=roles, commands=self._deps.content.commands.values(),
+            messages=self._deps.content.messages, organisation_name=self._deps.organisation.name,
+        )
+
+
+def register(app: AsyncApp, deps: Deps) -> HomeTab:
+    home_tab = HomeTab(deps)
+
+    @app.event("app_home_opened")
+    async def handle_home_opened(event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab", "home") == "home":
+            await home_tab.publish(client, event["user"])
+
+    return home_tab

@@ -1,0 +1,22 @@
+"""APScheduler jobs, one per module. The database, not the scheduler, is the source of truth."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.deps import Deps
+from scheduler import housekeeping, roles_refresh
+
+
+def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
+    roles_refresh.register(scheduler, deps)  # keep user-group membership for roles warm
+    housekeeping.register(scheduler, deps)   # forget old event ids
+
+
+def build_scheduler(deps: Deps) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(
+        timezone=deps.organisation.tz,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    register_jobs(scheduler, deps)
+    return scheduler

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.local_slack import LocalSlack
+from bot.organisation import Organisation
+from bot.settings import Settings
+from tests.harness import (
+    Beacon,
+    BeaconServer,
+    TestDatabases,
+    organisation_for,
+    seed_workspace,
+    settings_for,
+    start_of_test_time,
+)
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[TestDatabases]:
+    dbs = TestDatabases()
+    yield dbs
+    dbs.cleanup()
+
+
+@pytest.fixture
+async def database_url(databases: TestDatabases, request: pytest.FixtureRequest) -> str:
+    return await databases.fresh_url(request.node.name.replace("/", "_")[:80])
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[LocalSlack]:
+    local = LocalSlack(seed_workspace())
+    await local.start()
+    yield local
+    await local.stop()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(start_of_test_time())
+
+
+@pytest.fixture
+def organisation(slack: LocalSlack) -> Organisation:
+    return organisation_for(slack.workspace)
+
+
+@pytest.fixture
+def settings(slack: LocalSlack, database_url: str) -> Settings:
+    return settings_for(slack, database_url)
+
+
+@pytest.fixture
+async def server(slack: LocalSlack, settings: Settings, organisation: Organisation,
+                 clock: ManualClock) -> AsyncIterator[BeaconServer]:
+    beacon_server = BeaconServer(slack, settings, organisation, clock)
+    yield beacon_server
+    await beacon_server.stop()
+
+
+@pytest.fixture
+async def beacon(server: BeaconServer) -> Beacon:
+    """Beacon serving HTTP on 127.0.0.1, with the local Slack sending it signed requests."""
+    return await server.start()
