@@ -5,4 +5,3 @@ from enum import StrEnum
 
 class Command(StrEnum):
     BEACON = "/beacon"
-    SCHEDULE = "/schedule"

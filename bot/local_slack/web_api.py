@@ -109,9 +109,10 @@ class WebApi:
             return {"ok": False, "error": "invalid_auth"}
         if (spec.token_kind == "app") != (token == ws.app_token):
             return {"ok": False, "error": "not_allowed_token_type"}
-        if spec.scopes and ws.scopes is not None and not set(spec.scopes) & ws.scopes:
+        granted = ws.app_token_scopes if spec.token_kind == "app" else ws.scopes
+        if spec.scopes and granted is not None and not set(spec.scopes) & granted:
             return {"ok": False, "error": "missing_scope", "needed": ",".join(spec.scopes),
-                    "provided": ",".join(sorted(ws.scopes))}
+                    "provided": ",".join(sorted(granted))}
         try:
             return {"ok": True, **await spec.handler(self, args)}
         except SlackError as error:

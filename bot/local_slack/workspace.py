@@ -194,7 +194,8 @@ class Workspace:
         self.bot_token = "xoxb-local-" + secrets.token_hex(12)
         self.app_token = "xapp-1-local-" + secrets.token_hex(12)
         self.signing_secret = secrets.token_hex(16)
-        self.scopes = scopes  # None grants every scope the local Web API knows
+        self.scopes = scopes  # the bot token's scopes; None grants every scope the local Web API knows
+        self.app_token_scopes = {"connections:write"}  # an app-level token is made with this scope
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.usergroups: dict[str, UserGroup] = {}

@@ -1,0 +1,44 @@
+"""The layers stay apart: services know nothing of Slack, handlers hold no SQL, nothing happens at import."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_services_do_not_import_slack() -> None:
+    for path in (ROOT / "bot" / "services").rglob("*.py"):
+        slack = {name for name in _imports(path) if name.startswith(("slack_bolt", "slack_sdk"))}
+        assert not slack, f"{path.relative_to(ROOT)} imports {slack}: services must not know Slack"
+
+
+def test_handlers_hold_no_sql() -> None:
+    for path in (ROOT / "handlers").rglob("*.py"):
+        sql = {name for name in _imports(path) if name.startswith(("sqlalchemy", "sqlmodel", "bot.models"))}
+        assert not sql, f"{path.relative_to(ROOT)} imports {sql}: handlers call services instead"
+
+
+def test_blocks_are_pure() -> None:
+    for path in (ROOT / "bot" / "blocks").rglob("*.py"):
+        io = {name for name in _imports(path)
+              if name.startswith(("aiohttp", "sqlalchemy", "sqlmodel", "slack_sdk.web", "slack_bolt", "bot.db"))}
+        assert not io, f"{path.relative_to(ROOT)} imports {io}: builders take data and return Block Kit"
+
+
+def test_only_settings_reads_the_environment() -> None:
+    for directory in ("bot", "handlers", "scheduler"):
+        for path in (ROOT / directory).rglob("*.py"):
+            if path.name == "settings.py":
+                continue
+            assert "os.environ" not in path.read_text(), f"{path.relative_to(ROOT)} reads os.environ"

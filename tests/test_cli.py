@@ -1,0 +1,205 @@
+"""The `beacon` command as an operator runs it: a real process, its exit codes and what it prints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+
+from bot.local_slack import LocalSlack
+from tests.harness import ALICE, SECRET_KEY
+
+BEACON = str(Path(sys.executable).parent / "beacon")
+
+
+def _env(**values: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "BEACON_", "DATABASE_URL", "GRAPH_"))}
+    return {**keep, **values}
+
+
+def _write_config(path: Path, slack: LocalSlack, **channels: str) -> Path:
+    config = {
+        "channels": {"recognition": "C0RECOG", "engagement": "C0ENGAGE", "forum": "C0FORUM", "admin": "C0ADMIN",
+                     **channels},
+        "roles": {"comms": ["@comms-team", "U0GRACE"], "admins": ["U0FRANK"]},
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _slack_env(slack: LocalSlack, config: Path, database_url: str) -> dict[str, str]:
+    ws = slack.workspace
+    return _env(SLACK_BOT_TOKEN=ws.bot_token, SLACK_APP_TOKEN=ws.app_token, SLACK_SIGNING_SECRET=ws.signing_secret,
+                SLACK_API_URL=slack.api_url, BEACON_SECRET_KEY=SECRET_KEY, BEACON_CONFIG=str(config),
+                DATABASE_URL=database_url)
+
+
+async def _run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(BEACON, *args, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_help_lists_every_command(tmp_path: Path) -> None:
+    code, out, _ = await _run("--help", env=_env(), cwd=tmp_path)
+    assert code == 0
+    for command in ("run", "serve", "db", "check"):
+        assert command in out
+
+
+async def test_run_without_configuration_names_what_is_missing_and_exits_2(tmp_path: Path) -> None:
+    code, _, err = await _run("run", env=_env(), cwd=tmp_path)
+    assert code == 2
+    assert "Traceback" not in err
+    for missing in ("SLACK_BOT_TOKEN is not set", "SLACK_APP_TOKEN is not set", "BEACON_SECRET_KEY is not set",
+                    "beacon.yaml does not exist"):
+        assert missing in err
+
+
+async def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    code, out, err = await _run("db", "upgrade", env=_env(DATABASE_URL=url), cwd=tmp_path)
+    assert code == 0, err
+    assert "up to date" in out
+    assert (tmp_path / "fresh.db").exists()
+
+
+async def test_check_passes_when_everything_is_in_place(slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
+    config = _write_config(tmp_path / "beacon.yaml", slack)
+    slack.workspace.channels["C0ADMIN"].members.add(slack.workspace.bot_user_id)
+    code, out, err = await _run("check", env=_slack_env(slack, config, database_url), cwd=tmp_path)
+    assert code == 0, out + err
+    assert "FAIL" not in out
+    assert "channels.recognition (C0RECOG)" in out and "Beacon is a member" in out
+
+
+async def test_check_reports_each_problem_with_its_fix(slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
+    ws = slack.workspace
+    ws.add_channel("C0QUIET", "quiet", members={ALICE}, bot_is_member=False)
+    ws.add_channel("C0OLD", "old-news", is_archived=True)
+    config = _write_config(tmp_path / "beacon.yaml", slack, forum="C0QUIET", engagement="C0MISSING",
+                           recognition="C0OLD")
+    code, out, _ = await _run("check", env=_slack_env(slack, config, database_url), cwd=tmp_path)
+    assert code == 1
+    assert "Beacon is not in #quiet: type /invite @Beacon there" in out
+    assert "channel_not_found" in out
+    assert "#old-news is archived" in out
+    assert "check(s) failed" in out
+
+
+async def test_check_with_a_revoked_token(slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
+    config = _write_config(tmp_path / "beacon.yaml", slack)
+    env = _slack_env(slack, config, database_url) | {"SLACK_BOT_TOKEN": "xoxb-revoked"}
+    code, out, _ = await _run("check", env=env, cwd=tmp_path)
+    assert code == 1
+    assert "invalid_auth: Slack refused the token" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@asynccontextmanager
+async def _beacon_process(*args: str, env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(BEACON, *args, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.PIPE)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _wait_healthy(url: str) -> dict:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            try:
+                async with http.get(url) as response:
+                    if response.status == 200:
+                        return await response.json()
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("beacon serve never became healthy")
+
+
+async def _eventually(check, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the expected effect did not happen")
+
+
+async def test_serve_answers_slack_and_stops_cleanly_on_sigterm(slack: LocalSlack, tmp_path: Path,
+                                                               database_url: str) -> None:
+    config = _write_config(tmp_path / "beacon.yaml", slack)
+    port = _free_port()
+    async with _beacon_process("serve", "--port", str(port), env=_slack_env(slack, config, database_url),
+                               cwd=tmp_path) as process:
+        health = await _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+        assert health["scheduler"] == "running"
+        slack.app_url = f"http://127.0.0.1:{port}/slack/events"
+        alice = slack.person(ALICE)
+
+        reply = await alice.command("/beacon")
+        assert reply.status == 200
+        await _eventually(lambda: alice.ephemerals())
+
+        # A slow Slack: the home tab is still being published when the stop signal arrives.
+        slack.faults.add("views.publish", delay=1.5)
+        await alice.open_home()
+        await asyncio.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 30)
+        err = (await process.stderr.read()).decode()  # type: ignore[union-attr]
+
+    assert code == 0, err
+    assert alice.home is not None, "the in-flight handler finished before Beacon exited"
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["msg"] == "slack request"]
+    command = next(r for r in requests if r["request_type"] == "command /beacon")
+    assert command["user"] == ALICE and command["outcome"] == "ok" and command["latency_ms"] < 3000
+    assert slack.workspace.bot_token not in err and slack.workspace.signing_secret not in err
+
+
+async def test_run_over_socket_mode_end_to_end(slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
+    config = _write_config(tmp_path / "beacon.yaml", slack)
+    slack.app_url = None
+    async with _beacon_process("run", env=_slack_env(slack, config, database_url), cwd=tmp_path) as process:
+        await asyncio.wait_for(slack.hub.connected.wait(), 30)
+        alice = slack.person(ALICE)
+        reply = await alice.command("/beacon", "help")
+        assert reply.status == 200
+        await _eventually(lambda: alice.ephemerals())
+        process.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(process.wait(), 30)
+    assert code == 0
+    assert "<@U0ALICE>" in json.dumps(alice.last_ephemeral().blocks)
+
+
+@pytest.mark.parametrize("mode", ["run", "serve"])
+async def test_a_token_slack_refuses_stops_start_up_with_a_clear_message(
+        mode: str, slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
+    config = _write_config(tmp_path / "beacon.yaml", slack)
+    env = _slack_env(slack, config, database_url) | {"SLACK_BOT_TOKEN": "xoxb-revoked"}
+    code, _, err = await _run(mode, "--port", str(_free_port()), env=env, cwd=tmp_path) if mode == "serve" else (
+        await _run(mode, env=env, cwd=tmp_path))
+    assert code == 2
+    assert "SLACK_BOT_TOKEN: Slack refused it (invalid_auth)" in err
+    assert "Traceback" not in err
