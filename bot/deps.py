@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -12,12 +13,18 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.notices import render as render_notice
 from bot.clock import Clock, SystemClock
 from bot.content import Content, load_content
 from bot.db import Database
+from bot.integrations.slack_delivery import SlackSender
 from bot.integrations.slack_directory import SlackGroupDirectory
+from bot.integrations.slack_pacing import Pacer
 from bot.organisation import Organisation
 from bot.services.authorisation import Authorisation, GroupDirectory
+from bot.services.delivery import DeliveryPolicy, Dispatcher
+from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
+from bot.services.scheduled_posts import ScheduledPosts
 from bot.settings import Settings
 
 
@@ -28,37 +35,38 @@ class Deps:
     content: Content
     clock: Clock
     db: Database
-    slack: AsyncWebClient
+    slack: AsyncWebClient           # interactive calls, with automatic retries
+    slack_delivery: AsyncWebClient  # the outbox's sends: the dispatcher decides about retries itself
     authorisation: Authorisation
+    scheduled_posts: ScheduledPosts
+    dispatcher: Dispatcher
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client for interactive work: retries rate limits, 5xx and dropped connections."""
+def build_slack_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
+    """A Web API client; by default it retries rate limits, 5xx and dropped connections."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=15,
-        logger=logging.getLogger("beacon.slack"),
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+                AsyncServerErrorRetryHandler(max_retry_count=2)] if retries else []
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15,
+                          logger=logging.getLogger("beacon.slack"), retry_handlers=handlers)
 
 
 def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock | None = None,
                content: Content | None = None, db: Database | None = None,
                directory: GroupDirectory | None = None) -> Deps:
     clock = clock or SystemClock()
-    slack = build_slack_client(settings)
-    return Deps(
-        settings=settings,
-        organisation=organisation,
-        content=content or load_content(),
-        clock=clock,
-        db=db or Database(settings.database_url),
-        slack=slack,
-        authorisation=Authorisation(organisation.roles, directory or SlackGroupDirectory(slack), clock),
-    )
+    db = db or Database(settings.database_url)
+    slack, slack_delivery = build_slack_client(settings), build_slack_client(settings, retries=False)
+    authorisation = Authorisation(organisation.roles, directory or SlackGroupDirectory(slack), clock)
+    scheduled_posts = ScheduledPosts(authorisation=authorisation, clock=clock, tz=organisation.tz,
+                                     settings=organisation.schedule)
+    delivery = organisation.delivery
+    sender = SlackSender(slack_delivery, render=render_notice, pacer=Pacer(
+        posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds))
+    dispatcher = Dispatcher(db=db, sender=sender, clock=clock,
+                            policy=DeliveryPolicy(lease=timedelta(seconds=delivery.lease_seconds),
+                                                  concurrency=delivery.concurrency),
+                            hooks={SCHEDULED_POST: scheduled_posts.record_outcome})
+    return Deps(settings=settings, organisation=organisation, content=content or load_content(), clock=clock,
+                db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
+                scheduled_posts=scheduled_posts, dispatcher=dispatcher)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db import UTCDateTime
@@ -16,3 +19,106 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class OutboxStatus(StrEnum):
+    HELD = "held"            # written, but waiting (e.g. for a second comms member's approval)
+    PENDING = "pending"      # waiting for its time
+    SENDING = "sending"      # claimed by a dispatcher under a lease
+    SENT = "sent"
+    FAILED = "failed"        # Slack refused it for good (e.g. channel archived)
+    MISSED = "missed"        # its time passed by more than the grace period before it could go
+    CANCELLED = "cancelled"
+
+
+OUTBOX_FINAL = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.MISSED, OutboxStatus.CANCELLED)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Everything Beacon posts on a schedule or in bulk, written before anyone is told it is scheduled."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        Index("ix_outbox_message_claimable", "status", "available_at"),
+        Index("ix_outbox_message_source", "source", "source_id"),
+        CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in OutboxStatus)})",
+                        name="ck_outbox_message_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=200, unique=True)  # one row per promise, whichever replica writes it
+    source: str = Field(max_length=40)                    # what asked for it: scheduled_post, notice, ...
+    source_id: int | None = None
+    channel: str = Field(max_length=32)                   # a channel ID, or a user ID for a direct message
+    content: dict[str, Any] = Field(sa_type=JSON)         # {"text", "blocks"} or {"template", "params"}
+    thread_ts: str | None = Field(default=None, max_length=32)
+    status: str = Field(max_length=12)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    available_at: datetime = Field(sa_type=UTCDateTime)   # not claimed before this (retry backoff)
+    expires_at: datetime = Field(sa_type=UTCDateTime)     # not sent after this: marked missed instead
+    attempts: int = 0                                     # claims so far
+    failures: int = 0                                     # claims that ended in a recorded temporary failure
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_ts: str | None = Field(default=None, max_length=32)
+    sent_channel: str | None = Field(default=None, max_length=32)
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PostStatus(StrEnum):
+    DRAFT = "draft"                        # written in the modal, not yet confirmed
+    PENDING_APPROVAL = "pending_approval"  # confirmed, waiting for a second comms member
+    SCHEDULED = "scheduled"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    COMPLETED = "completed"                # no more runs
+    FAILED = "failed"                      # Slack refused it for good; the author was told
+
+
+class ScheduledPost(SQLModel, table=True):
+    """A post the communications team scheduled: once or repeating, in the trust's wall-clock time."""
+
+    __tablename__ = "scheduled_post"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in PostStatus)})",
+                        name="ck_scheduled_post_status"),
+        CheckConstraint("repeat IN ('none', 'daily', 'weekdays', 'weekly', 'monthly')",
+                        name="ck_scheduled_post_repeat"),
+        CheckConstraint("approved_by IS NULL OR approved_by != author_id", name="ck_scheduled_post_second_person"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: str = Field(max_length=32, index=True)
+    channels: list[str] = Field(sa_type=JSON)
+    message: dict[str, Any] = Field(sa_type=JSON)         # the rich_text block, kept as Block Kit
+    fallback_text: str = Field(sa_type=Text)              # notification text, mrkdwn-safe
+    starts_local: datetime = Field(sa_type=DateTime)      # wall-clock start in `timezone`, no offset
+    timezone: str = Field(max_length=64)
+    repeat: str = Field(max_length=10)
+    until_local: date | None = None
+    status: str = Field(max_length=20, index=True)
+    revision: int = 1
+    next_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    audience: dict[str, int] | None = Field(default=None, sa_type=JSON)  # channel -> members, at preview
+    audience_confirmed: bool = False
+    approved_by: str | None = Field(default=None, max_length=32)
+    decided_by: str | None = Field(default=None, max_length=32)
+    edit_of: int | None = Field(default=None, foreign_key="scheduled_post.id")  # a draft that changes a post
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class JobRun(SQLModel, table=True):
+    """A periodic job's run for one period (e.g. the digest for a week): at most once, across replicas."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_run_job_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=60)
+    period: str = Field(max_length=60)
+    claimed_by: str = Field(max_length=64)
+    started_at: datetime = Field(sa_type=UTCDateTime)

@@ -115,6 +115,13 @@ class ScheduleSettings(_Strict):
     large_audience: int = Field(default=1000, ge=1)
 
 
+class DeliverySettings(_Strict):
+    posts_per_minute: float = Field(default=300, gt=0, le=60000)  # workspace-wide pace for chat.postMessage
+    per_channel_seconds: float = Field(default=1.0, ge=0, le=60)   # Slack: about one message a second a channel
+    lease_seconds: float = Field(default=60, gt=0, le=3600)        # a claim lapses this long after its last renewal
+    concurrency: int = Field(default=8, ge=1, le=64)              # sends in flight at once
+
+
 class Organisation(_Strict):
     name: str = "the Trust"
     timezone: TimeZoneName = "Europe/London"
@@ -122,6 +129,7 @@ class Organisation(_Strict):
     roles: Roles = Field(default_factory=Roles)
     sites: list[Site] = Field(default_factory=list)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @property
     def tz(self) -> ZoneInfo:

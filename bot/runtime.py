@@ -7,6 +7,7 @@ import logging
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from slack_bolt.async_app import AsyncApp
 
 from bot import __version__
@@ -18,8 +19,10 @@ log = logging.getLogger("beacon.runtime")
 
 
 class Runtime:
-    def __init__(self, deps: Deps, *, app: AsyncApp | None = None, scheduler: AsyncIOScheduler | None = None):
+    def __init__(self, deps: Deps, *, app: AsyncApp | None = None, scheduler: AsyncIOScheduler | None = None,
+                 start_paused: bool = False):
         self.deps = deps
+        self._start_paused = start_paused
         self.app = app or create_app(deps.settings, deps)
         self.scheduler = scheduler or build_scheduler(deps)
         self._http: aiohttp.ClientSession | None = None
@@ -28,12 +31,13 @@ class Runtime:
         # One pooled HTTP session for every Web API call instead of a new one per call.
         self._http = aiohttp.ClientSession()
         self.deps.slack.session = self._http
-        self.scheduler.start()
+        self.deps.slack_delivery.session = self._http
+        self.scheduler.start(paused=self._start_paused)
         log.info("beacon started", extra={"version": __version__})
 
     @property
-    def scheduler_running(self) -> bool:
-        return bool(self.scheduler.running) and self.scheduler.state == 1  # STATE_RUNNING
+    def scheduler_state(self) -> str:
+        return {STATE_RUNNING: "running", STATE_PAUSED: "paused"}.get(self.scheduler.state, "stopped")
 
     async def stop(self, *, grace_seconds: float = 20.0) -> None:
         """Stop taking work, let in-flight handlers and jobs finish, then close everything."""
@@ -49,10 +53,11 @@ class Runtime:
 
     async def health(self) -> dict[str, object]:
         database = await self.deps.db.ping()
+        scheduler = self.scheduler_state
         return {
-            "ok": database and self.scheduler_running,
+            "ok": database and scheduler != "stopped",
             "database": "reachable" if database else "unreachable",
-            "scheduler": "running" if self.scheduler_running else "stopped",
+            "scheduler": scheduler,
             "version": __version__,
         }
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from handlers import about, errors, home
+from handlers import about, errors, home, schedule
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     errors.register(app, deps)          # what a person is told when their action did not happen
-    home.register(app, deps)            # the App Home tab; features add their sections to it
-    about.register(app, deps)           # /beacon: who you are and what you can do
+    home_tab = home.register(app, deps)  # the App Home tab; features add their sections to it
+    about.register(app, deps)            # /beacon: who you are and what you can do
+    schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts

@@ -5,12 +5,14 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
-from scheduler import housekeeping, roles_refresh
+from scheduler import delivery, housekeeping, roles_refresh, scheduled_posts
 
 
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
-    roles_refresh.register(scheduler, deps)  # keep user-group membership for roles warm
-    housekeeping.register(scheduler, deps)   # forget old event ids
+    roles_refresh.register(scheduler, deps)    # keep user-group membership for roles warm
+    delivery.register(scheduler, deps)         # send what the outbox holds that is due
+    scheduled_posts.register(scheduler, deps)  # write each scheduled post's next run
+    housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:

@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 async def run(deps: Deps) -> None:
     async with deps.db.transaction() as session:
-        removed = await forget_old_events(session=session, now=deps.clock.now())
-    log.info("housekeeping done", extra={"events_forgotten": removed})
+        events = await forget_old_events(session=session, now=deps.clock.now())
+        drafts = await deps.scheduled_posts.forget_abandoned_drafts(session=session)
+    log.info("housekeeping done", extra={"events_forgotten": events, "drafts_forgotten": drafts})
 
 
 def register(scheduler: AsyncIOScheduler, deps: Deps) -> None:

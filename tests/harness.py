@@ -71,6 +71,8 @@ def organisation_for(ws: Workspace, **overrides: object) -> Organisation:
         "roles": {"executives": [CAROL], "comms": [GRACE, "@comms-team"], "panel": [DAVE],
                   "forum_moderators": [ERIN], "admins": [FRANK]},
         "sites": [{"name": "Chelmsford Ambulance Station", "area": "Essex", "channel": CHELMSFORD}],
+        # Tests pace nothing unless they test pacing; they use the manual clock for everything else.
+        "delivery": {"posts_per_minute": 60000, "per_channel_seconds": 0},
     }
     data.update(overrides)
     return parse_organisation(data, source="test")
@@ -152,9 +154,11 @@ class BeaconServer:
         self._socket: LoggedSocketModeHandler | None = None
         self.runtime: Runtime | None = None
 
-    async def start(self, *, socket_mode: bool = False, db: Database | None = None) -> Beacon:
+    async def start(self, *, socket_mode: bool = False, db: Database | None = None,
+                    scheduler_paused: bool = True) -> Beacon:
+        """Scheduler jobs are paused unless asked for: tests drive the dispatcher with the manual clock."""
         deps = build_deps(self.settings, self.organisation, clock=self.clock, db=db)
-        self.runtime = Runtime(deps)
+        self.runtime = Runtime(deps, start_paused=scheduler_paused)
         await self.runtime.start()
         if socket_mode:
             self.slack.app_url = None

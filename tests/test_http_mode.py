@@ -79,7 +79,8 @@ async def test_a_tampered_body_is_rejected(beacon: Beacon) -> None:
     assert await _post_raw(beacon, body.replace("U0ALICE", "U0BOB"), headers) == 401
 
 
-async def test_healthz_reports_database_scheduler_and_version(beacon: Beacon) -> None:
+async def test_healthz_reports_database_scheduler_and_version(server) -> None:  # type: ignore[no-untyped-def]
+    beacon = await server.start(scheduler_paused=False)
     url = beacon.slack.app_url.replace("/slack/events", "/healthz")  # type: ignore[union-attr]
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         report = await response.json()

@@ -73,9 +73,10 @@ class Person:
         if not view.state:
             view.state = forms.initial_state(view)
         forms.check_submittable(view)
-        reply = await self.slack.send_interaction(
-            payloads.view_submission(self.ws, user=self.user, view=view, trigger_id=self.ws.issue_trigger(self.id)))
-        self._apply_submission_reply(view, reply)
+        async with self.ws.submission_in_flight():
+            reply = await self.slack.send_interaction(payloads.view_submission(
+                self.ws, user=self.user, view=view, trigger_id=self.ws.issue_trigger(self.id)))
+            self._apply_submission_reply(view, reply)
         return reply
 
     async def close_modal(self) -> Reply | None:

@@ -450,6 +450,7 @@ async def views_open(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
 @method("views.push")
 async def views_push(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
     ws = api.workspace
+    await ws.submissions_settled()
     user_id = _use_trigger(api, str(args.get("trigger_id", "")))
     stack = ws.modal_stacks.setdefault(user_id, [])
     if not stack:
@@ -466,6 +467,7 @@ async def views_push(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
 @method("views.update")
 async def views_update(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
     ws = api.workspace
+    await ws.submissions_settled()
     view_id, external_id = args.get("view_id"), args.get("external_id")
     current = ws.views.get(str(view_id)) if view_id else next(
         (v for v in ws.views.values() if external_id and v.external_id == external_id), None)

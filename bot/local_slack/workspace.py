@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,6 +212,7 @@ class Workspace:
         self.response_targets: dict[str, ResponseTarget] = {}
         self._ids = itertools.count(1)
         self._last_ts = 0.0
+        self._submissions_in_flight: set[asyncio.Event] = set()
         self.add_user(self.bot_user_id, "beacon", "Beacon", is_bot=True)
 
     # -- people, channels and groups -------------------------------------------------------------------
@@ -257,6 +261,24 @@ class Workspace:
         token = secrets.token_urlsafe(16)
         self.response_targets[token] = target
         return token
+
+    # -- ordering ------------------------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def submission_in_flight(self) -> AsyncIterator[None]:
+        """Slack applies a view_submission's response_action before it serves the app's next views call;
+        calls made meanwhile wait here, as they would queue behind it in Slack."""
+        done = asyncio.Event()
+        self._submissions_in_flight.add(done)
+        try:
+            yield
+        finally:
+            done.set()
+            self._submissions_in_flight.discard(done)
+
+    async def submissions_settled(self, timeout: float = 3.0) -> None:
+        pending = [event.wait() for event in self._submissions_in_flight]
+        if pending:
+            await asyncio.wait_for(asyncio.gather(*pending), timeout)
 
     # -- what people see -------------------------------------------------------------------------------
     def messages(self, channel_id: str) -> list[Message]:

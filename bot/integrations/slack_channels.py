@@ -1,0 +1,27 @@
+"""Facts about Slack channels that Beacon needs before posting (how many people will see a post)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
+
+
+async def member_counts(client: AsyncWebClient, channels: list[str]) -> dict[str, int | None]:
+    """Members of each channel; None where Slack would not say (the author is then asked to confirm)."""
+
+    async def count(channel: str) -> int | None:
+        try:
+            info = await client.conversations_info(channel=channel, include_num_members=True)
+        except SlackApiError as error:
+            log.warning("could not count channel members", extra={"channel": channel,
+                                                                   "slack_error": error.response.get("error")})
+            return None
+        return info["channel"].get("num_members")
+
+    sizes = await asyncio.gather(*(count(c) for c in channels))
+    return dict(zip(channels, sizes, strict=True))

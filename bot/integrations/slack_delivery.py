@@ -1,0 +1,93 @@
+"""Sending outbox rows with chat.postMessage, and finding one that was sent before a crash."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.integrations.slack_pacing import Pacer
+from bot.models import OutboxMessage
+from bot.services.delivery import SendOutcome, SendResult
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT = "beacon_outbox"
+# ok:false errors that say "try again"; every other error is permanent and never retried.
+TEMPORARY_ERRORS = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+                    "request_timeout", "team_added_to_org"}
+HISTORY_PAGES = 5
+
+Render = Callable[[dict[str, Any]], tuple[str, list[dict[str, Any]]]]
+
+
+def outbox_metadata(message_id: int) -> dict[str, Any]:
+    return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": message_id}}
+
+
+class SlackSender:
+    """The outbox's Sender for Slack. Its client has no automatic retries: the dispatcher decides."""
+
+    def __init__(self, client: AsyncWebClient, *, render: Render, pacer: Pacer):
+        self._client = client
+        self._render = render
+        self._pacer = pacer
+
+    async def wait_turn(self, channel: str) -> None:
+        await self._pacer.wait_turn(channel)
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        text, blocks = self._render(message.content)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=message.channel, text=text, blocks=blocks or None, thread_ts=message.thread_ts,
+                metadata=outbox_metadata(message.id or 0), unfurl_links=False, unfurl_media=False)
+        except SlackApiError as error:
+            return self._classify(error)
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            return SendResult(SendOutcome.RETRY, error=f"network: {type(error).__name__}", maybe_sent=True)
+        return SendResult(SendOutcome.SENT, ts=response["ts"], channel=response["channel"])
+
+    def _classify(self, error: SlackApiError) -> SendResult:
+        status = error.response.status_code
+        code = str(error.response.get("error") or f"http_{status}")
+        if status == 429:
+            retry_after = float(error.response.headers.get("Retry-After", 1))
+            self._pacer.cool_down(retry_after)
+            return SendResult(SendOutcome.RETRY, error="ratelimited", retry_after=retry_after)
+        if status >= 500:
+            return SendResult(SendOutcome.RETRY, error=code, maybe_sent=True)
+        if code in TEMPORARY_ERRORS:
+            return SendResult(SendOutcome.RETRY, error=code)
+        return SendResult(SendOutcome.PERMANENT, error=code)
+
+    async def find_sent(self, message: OutboxMessage) -> SendResult | None:
+        """Look through the channel's recent history for this row's metadata (only after a crash)."""
+        try:
+            channel = message.channel
+            if channel.startswith(("U", "W")):
+                channel = (await self._client.conversations_open(users=channel))["channel"]["id"]
+            cursor = None
+            oldest = f"{message.created_at.timestamp() - 60:.6f}"
+            for _ in range(HISTORY_PAGES):
+                page = await self._client.conversations_history(channel=channel, oldest=oldest, limit=200,
+                                                                include_all_metadata=True, cursor=cursor)
+                for posted in page.get("messages", []):
+                    metadata = posted.get("metadata") or {}
+                    if (metadata.get("event_type") == METADATA_EVENT
+                            and (metadata.get("event_payload") or {}).get("outbox_id") == message.id):
+                        return SendResult(SendOutcome.SENT, ts=posted["ts"], channel=channel)
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise  # cannot tell yet; the dispatcher retries later rather than risk a duplicate
+            log.warning("could not check history before resending", extra={
+                "outbox_id": message.id, "slack_error": error.response.get("error")})
+            return None
+        return None

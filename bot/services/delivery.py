@@ -1,0 +1,194 @@
+"""The dispatcher: claims due outbox rows, sends each once, and records what happened.
+
+It knows nothing of Slack: a `Sender` sends and says whether a failure is worth retrying. Temporary
+failures (429, 5xx, dropped connections) are retried with exponential backoff and jitter until
+the row's grace period ends; permanent ones (channel archived, bot not in channel) fail at once. A row
+whose earlier claim ended without a recorded outcome may have been sent just before a crash, so the
+sender is asked to look for it in Slack (by the outbox id in the message's metadata) before resending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.models import OutboxMessage, OutboxStatus
+from bot.services import outbox
+
+log = logging.getLogger(__name__)
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"          # temporary: try again later
+    PERMANENT = "permanent"  # Slack will never accept it as it is
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    ts: str | None = None
+    channel: str | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    maybe_sent: bool = False  # e.g. a timeout: Slack may have posted it, so look before sending again
+
+
+class Sender(Protocol):
+    async def wait_turn(self, channel: str) -> None:
+        """Wait until a post to `channel` keeps within the rate limits."""
+
+    async def send(self, message: OutboxMessage) -> SendResult: ...
+
+    async def find_sent(self, message: OutboxMessage) -> SendResult | None:
+        """The message as already posted (a crash came between send and mark), or None."""
+
+
+OutcomeHook = Callable[[AsyncSession, OutboxMessage, OutboxStatus, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    lease: timedelta = timedelta(seconds=60)
+    batch: int = 50
+    concurrency: int = 8
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    missed: int = 0
+    recovered: int = 0  # found already posted after an interrupted attempt
+    skipped: int = 0    # lost the claim to another dispatcher before sending
+
+    def add(self, other: DispatchReport) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass
+class Dispatcher:
+    db: Database
+    sender: Sender
+    clock: Clock
+    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    hooks: dict[str, OutcomeHook] = field(default_factory=dict)
+    worker: str = field(default_factory=worker_name)
+
+    async def run_once(self, *, max_batches: int | None = None) -> DispatchReport:
+        """Deliver everything due now; returns counts of what happened."""
+        report = DispatchReport()
+        async with self.db.transaction() as session:
+            for row in await outbox.expire_held(session=session, now=self.clock.now()):
+                report.missed += 1
+                await self._hook(session, row, OutboxStatus.MISSED, row.last_error)
+        batches = 0
+        gate = asyncio.Semaphore(self.policy.concurrency)
+        while max_batches is None or batches < max_batches:
+            async with self.db.transaction() as session:
+                claimed = await outbox.claim(session=session, worker=self.worker, now=self.clock.now(),
+                                             lease=self.policy.lease, limit=self.policy.batch)
+            if not claimed:
+                break
+            batches += 1
+            for result in await asyncio.gather(*(self._deliver_within(gate, row) for row in claimed)):
+                report.add(result)
+        return report
+
+    async def _deliver_within(self, gate: asyncio.Semaphore, row: OutboxMessage) -> DispatchReport:
+        async with gate:
+            return await self._deliver(row)
+
+    async def _deliver(self, row: OutboxMessage) -> DispatchReport:
+        report = DispatchReport()
+        try:
+            # Every claim that ended without a recorded "not sent" may have posted the message.
+            if row.attempts - 1 > row.failures:
+                found = await self.sender.find_sent(row)
+                if found is not None:
+                    await self._finish(row, OutboxStatus.SENT, found, report)
+                    report.recovered += 1
+                    return report
+            if self.clock.now() > row.expires_at:
+                reason = f"not sent by {row.expires_at:%H:%M UTC}" + (f" (last error: {row.last_error})"
+                                                                      if row.last_error else "")
+                await self._finish(row, OutboxStatus.MISSED, SendResult(SendOutcome.PERMANENT, error=reason),
+                                   report)
+                return report
+            await self.sender.wait_turn(row.channel)
+            async with self.db.transaction() as session:
+                still_mine = await outbox.fence(session=session, message_id=row.id or 0, worker=self.worker,
+                                                now=self.clock.now(), lease=self.policy.lease)
+            if not still_mine:
+                report.skipped += 1
+                return report
+            result = await self.sender.send(row)
+        except Exception as error:  # one bad row never stops the others; it is retried later
+            log.exception("delivery of an outbox row failed unexpectedly", extra={"outbox_id": row.id})
+            result = SendResult(SendOutcome.RETRY, error=f"unexpected: {type(error).__name__}", maybe_sent=True)
+        if result.outcome is SendOutcome.SENT:
+            await self._finish(row, OutboxStatus.SENT, result, report)
+        elif result.outcome is SendOutcome.PERMANENT:
+            await self._finish(row, OutboxStatus.FAILED, result, report)
+        else:
+            await self._retry(row, result, report)
+        return report
+
+    async def _finish(self, row: OutboxMessage, status: OutboxStatus, result: SendResult,
+                      report: DispatchReport) -> None:
+        async with self.db.transaction() as session:
+            if status is OutboxStatus.SENT:
+                done = await outbox.mark_sent(session=session, message_id=row.id or 0, worker=self.worker,
+                                              now=self.clock.now(), ts=result.ts or "", channel=result.channel or "")
+            elif status is OutboxStatus.FAILED:
+                done = await outbox.mark_failed(session=session, message_id=row.id or 0, worker=self.worker,
+                                                error=result.error or "refused")
+            else:
+                done = await outbox.mark_missed(session=session, message_id=row.id or 0, worker=self.worker,
+                                                reason=result.error or "missed")
+            if done:
+                setattr(report, status.value, getattr(report, status.value) + 1)
+                log.log(logging.INFO if status is OutboxStatus.SENT else logging.WARNING, "outbox row finished",
+                        extra={"outbox_id": row.id, "status": status.value, "source": row.source,
+                               "channel": row.channel, "error": result.error})
+                await self._hook(session, row, status, result.error)
+
+    async def _retry(self, row: OutboxMessage, result: SendResult, report: DispatchReport) -> None:
+        ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** min(row.attempts - 1, 16))
+        delay = max(result.retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
+        async with self.db.transaction() as session:
+            if await outbox.mark_retry(session=session, message_id=row.id or 0, worker=self.worker,
+                                       error=result.error or "temporary failure",
+                                       available_at=self.clock.now() + timedelta(seconds=delay),
+                                       certainly_unsent=not result.maybe_sent):
+                report.retried += 1
+                log.info("outbox row will be retried", extra={"outbox_id": row.id, "error": result.error,
+                                                              "retry_in_s": round(delay, 1)})
+
+    async def _hook(self, session: AsyncSession, row: OutboxMessage, status: OutboxStatus,
+                    error: str | None) -> None:
+        hook = self.hooks.get(row.source)
+        if hook is not None:
+            await hook(session, row, status, error)
+
