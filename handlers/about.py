@@ -9,11 +9,14 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.blocks.about import build_about_blocks
 from bot.deps import Deps
 from bot.ids import Command
+from handlers.errors import guarded
 from handlers.replies import reply_usage
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    guard = guarded(deps)
     @app.command(Command.BEACON)
+    @guard
     async def handle_beacon(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
         await ack()
         user_id, text = command["user_id"], command.get("text", "").strip()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -40,18 +43,50 @@ def explain(error: Exception, deps: Deps) -> str:
     return build_went_wrong_text(what="your request", reference=reference, messages=messages)
 
 
+async def tell(error: Exception, deps: Deps, *, body: dict, client: AsyncWebClient,
+               respond: AsyncRespond | None) -> None:
+    """Explain `error` to the person whose request it was: ephemerally where Slack allows, else by DM."""
+    text = explain(error, deps)
+    user_id = user_of(body)
+    if body.get("type") == "event_callback" or user_id is None:
+        return  # nobody is waiting on an event; it is logged above when unexpected
+    try:
+        if respond is not None and body.get("response_url"):
+            await respond(response_type="ephemeral", replace_original=False, text=text)
+        else:
+            await client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError:
+        log.exception("could not tell the user that their request failed", extra={"user": user_id})
+
+
+Listener = Callable[..., Awaitable[None]]
+
+
+def guarded(deps: Deps) -> Callable[[Listener], Listener]:
+    """Wrap a listener so that any error it raises is acked (if it was not yet) and told to the person.
+
+    Bolt's own error path, taken when a listener raises just after ack(), can forget the ack and answer
+    Slack 404 three seconds later; catching errors inside the listener keeps the ack that was given.
+    """
+    def wrap(listener: Listener) -> Listener:
+        names = inspect.getfullargspec(listener).args
+
+        async def run(args: AsyncArgs) -> None:
+            try:
+                await listener(**{name: getattr(args, name) for name in names})
+            except Exception as error:
+                if args.ack.response is None:
+                    await args.ack()
+                await tell(error, deps, body=args.body, client=args.client, respond=args.respond)
+
+        run.__name__, run.__qualname__, run.__doc__ = listener.__name__, listener.__qualname__, listener.__doc__
+        return run
+    return wrap
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.error
     async def handle_error(error: Exception, body: dict, client: AsyncWebClient,
                            respond: AsyncRespond | None = None) -> None:
-        text = explain(error, deps)
-        user_id = user_of(body)
-        if body.get("type") == "event_callback" or user_id is None:
-            return  # nobody is waiting on an event; it is logged above when unexpected
-        try:
-            if respond is not None and body.get("response_url"):
-                await respond(response_type="ephemeral", replace_original=False, text=text)
-            else:
-                await client.chat_postMessage(channel=user_id, text=text)
-        except SlackApiError:
-            log.exception("could not tell the user that their request failed", extra={"user": user_id})
+        """The fallback for errors outside listeners (middleware); listeners are `guarded`."""
+        await tell(error, deps, body=body, client=client, respond=respond)

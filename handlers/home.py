@@ -12,6 +12,7 @@ from bot.blocks.about import build_about_blocks
 from bot.blocks.home import build_home
 from bot.deps import Deps
 from bot.organisation import Role
+from handlers.errors import guarded
 
 HomeSection = Callable[[str, frozenset[Role]], Awaitable[list[Block]]]
 
@@ -39,9 +40,11 @@ class HomeTab:
 
 
 def register(app: AsyncApp, deps: Deps) -> HomeTab:
+    guard = guarded(deps)
     home_tab = HomeTab(deps)
 
     @app.event("app_home_opened")
+    @guard
     async def handle_home_opened(event: dict, client: AsyncWebClient) -> None:
         if event.get("tab", "home") == "home":
             await home_tab.publish(client, event["user"])

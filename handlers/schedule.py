@@ -34,7 +34,7 @@ from bot.integrations.slack_channels import member_counts
 from bot.organisation import Role
 from bot.services.recurrence import Repeat
 from bot.services.scheduled_posts import DraftProblems, PostDraft
-from handlers.errors import explain
+from handlers.errors import explain, guarded
 from handlers.home import HomeTab
 from handlers.replies import reply_usage
 
@@ -65,6 +65,7 @@ def _errors(problems: dict[str, str]) -> dict[str, str]:
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
+    guard = guarded(deps)
     posts, tz = deps.scheduled_posts, deps.organisation.tz
 
     def today() -> date:
@@ -87,6 +88,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     home_tab.add_section(home_section)
 
     @app.command(Command.SCHEDULE)
+    @guard
     async def handle_schedule(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
         user_id, text = command["user_id"], command.get("text", "").strip()
@@ -99,11 +101,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             await reply_usage(respond, deps, command=Command.SCHEDULE, text=text, user_id=user_id)
 
     @app.action(ActionId.SCHEDULE_NEW)
+    @guard
     async def handle_new(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         await ack()
         await open_compose(client, body["trigger_id"], body["user"]["id"], None)
 
     @app.view(CallbackId.SCHEDULE_COMPOSE)
+    @guard
     async def handle_compose(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id, draft = body["user"]["id"], read_draft(view["state"]["values"])
         edit_of = json.loads(view.get("private_metadata") or "{}").get("edit_of")
@@ -127,6 +131,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             approval=deps.organisation.schedule.require_approval))
 
     @app.view(CallbackId.SCHEDULE_PREVIEW)
+    @guard
     async def handle_preview(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id, post_id = body["user"]["id"], json.loads(view["private_metadata"])["post_id"]
         ticked = view["state"]["values"].get(BlockId.SCHEDULE_AUDIENCE, {}).get(BlockId.SCHEDULE_AUDIENCE, {})
@@ -157,6 +162,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             log.warning("could not send the scheduling receipt", exc_info=True, extra={"user": user_id})
 
     @app.action(ActionId.SCHEDULE_EDIT)
+    @guard
     async def handle_edit(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         async with deps.db.transaction() as session:
@@ -168,6 +174,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
                ActionId.SCHEDULE_CANCEL: posts.cancel}
 
     @app.action(re.compile(f"^({'|'.join(changes)})$"))
+    @guard
     async def handle_change(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient,
                             respond: AsyncRespond | None = None) -> None:
         await ack()
@@ -182,6 +189,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
                           blocks=[b.to_dict() for b in await list_blocks(user_id)])
 
     @app.action(re.compile(f"^({ActionId.SCHEDULE_APPROVE}|{ActionId.SCHEDULE_REJECT})$"))
+    @guard
     async def handle_decision(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         user_id, approve = body["user"]["id"], action["action_id"] == ActionId.SCHEDULE_APPROVE

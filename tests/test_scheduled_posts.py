@@ -78,7 +78,8 @@ async def test_the_post_is_in_the_database_before_anyone_is_told_it_is_scheduled
 
 async def test_staff_are_refused_with_who_can_help(beacon: Beacon) -> None:
     alice = beacon.slack.person(ALICE)
-    await alice.command("/schedule", channel=GENERAL)
+    reply = await alice.command("/schedule", channel=GENERAL)
+    assert reply.status == 200 and reply.latency_ms < 1000, "a refusal right after the ack keeps the ack"
     await settle()
     assert alice.modal is None
     refusal = alice.last_ephemeral().text

@@ -275,10 +275,10 @@ class Workspace:
             done.set()
             self._submissions_in_flight.discard(done)
 
-    async def submissions_settled(self, timeout: float = 3.0) -> None:
+    async def submissions_settled(self, within: float = 3.0) -> None:
         pending = [event.wait() for event in self._submissions_in_flight]
         if pending:
-            await asyncio.wait_for(asyncio.gather(*pending), timeout)
+            await asyncio.wait_for(asyncio.gather(*pending), within)
 
     # -- what people see -------------------------------------------------------------------------------
     def messages(self, channel_id: str) -> list[Message]:

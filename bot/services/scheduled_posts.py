@@ -237,6 +237,9 @@ class ScheduledPosts:
     async def decide(self, *, session: AsyncSession, user_id: str, post_id: int, approve: bool) -> ScheduledPost:
         """A second comms member approves or rejects a post; the author is told either way."""
         await self._auth.require(user_id, Role.COMMS, action="Approving a scheduled post")
+        post = await session.get(ScheduledPost, post_id, with_for_update=True)
+        if post is not None and post.status == PostStatus.COMPLETED and post.approved_by is None:
+            raise InvalidInput("Too late: the post's time passed before anyone approved it, so it was not sent.")
         post = await self._in_status(session, post_id, (PostStatus.PENDING_APPROVAL,),
                                      "That post is no longer waiting for approval.")
         if post.author_id == user_id:
