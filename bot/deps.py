@@ -62,7 +62,8 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                      settings=organisation.schedule)
     delivery = organisation.delivery
     sender = SlackSender(slack_delivery, render=render_notice, pacer=Pacer(
-        posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds))
+        posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
+        seconds=lambda: clock.now().timestamp()))
     dispatcher = Dispatcher(db=db, sender=sender, clock=clock,
                             policy=DeliveryPolicy(lease=timedelta(seconds=delivery.lease_seconds),
                                                   concurrency=delivery.concurrency),

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 class Pacer:
     def __init__(self, *, posts_per_minute: float, per_channel_seconds: float = 1.0,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 seconds: Callable[[], float] = time.monotonic):
         self._interval = 60.0 / posts_per_minute
         self._per_channel = per_channel_seconds
-        self._monotonic = monotonic
+        self._monotonic = seconds  # the app's clock, so that tests and the sandbox can move it
         self._next_any = 0.0
         self._next_in: dict[str, float] = {}
 

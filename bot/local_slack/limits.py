@@ -17,8 +17,10 @@ class Fault:
     retry_after: int = 1        # seconds, for 429
     times: int = 1
     channel: str | None = None  # only calls for this channel
-    disconnect: bool = False    # drop the connection without answering (a network error)
-    delay: float = 0.0          # answer after this long (a slow Slack)
+    disconnect: bool = False    # drop the connection without doing anything (a network error)
+    disconnect_after: bool = False  # do the call, then drop the connection: the caller cannot know it worked
+    delay: float = 0.0          # wait this long before doing the call (a slow Slack)
+    delay_after: float = 0.0    # do the call, then wait this long before answering
 
 
 class FaultPlan:

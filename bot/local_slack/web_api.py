@@ -92,9 +92,17 @@ class WebApi:
             return web.Response(status=fault.status, text="upstream error", content_type="text/plain")
         elif fault is not None and fault.error:
             body = {"ok": False, "error": fault.error}
+            self._record(name, args, status, body)
+            return web.json_response(body, status=status, headers=headers)
         else:
             body = await self._call(name, args, request)
         self._record(name, args, status, body)
+        if fault is not None and fault.delay_after:
+            await asyncio.sleep(fault.delay_after)
+        if fault is not None and fault.disconnect_after:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=499)
         return web.json_response(body, status=status, headers=headers)
 
     async def _call(self, name: str, args: dict[str, Any], request: web.Request) -> dict[str, Any]:

@@ -1,0 +1,16 @@
+"""Once per period, across replicas: a job claims (job, period) under a unique key before it runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import insert_ignoring_duplicates
+from bot.models import JobRun
+
+
+async def claim_period(*, session: AsyncSession, job: str, period: str, worker: str, now: datetime) -> bool:
+    """True for exactly one caller per (job, period), whichever replica asks first."""
+    return await insert_ignoring_duplicates(session, JobRun, {"job": job, "period": period, "claimed_by": worker,
+                                                              "started_at": now})

@@ -1,0 +1,170 @@
+"""The delivery engine: DST, missed runs, 429 storms, 5xx, lost answers, crashes and two dispatchers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.models import OutboxMessage, OutboxStatus
+from bot.services import outbox
+from bot.services.delivery import Dispatcher
+from bot.services.job_runs import claim_period
+from tests.harness import ALICE, GENERAL, GRACE, Beacon, settle
+from tests.scheduling import schedule
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+async def _rows(beacon: Beacon) -> list[OutboxMessage]:
+    async with beacon.deps.db.transaction() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def _tick(beacon: Beacon, moment: datetime) -> None:
+    beacon.clock.set(moment)
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.scheduled_posts.roll_forward(session=session)
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+
+
+async def _enqueue(beacon: Beacon, count: int, *, channel: str | None = None, prefix: str = "fanout") -> None:
+    now = beacon.clock.now()
+    async with beacon.deps.db.transaction() as session:
+        await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
+            dedupe_key=f"{prefix}:{i}", source="test", channel=channel or f"U9{i:05d}",
+            content={"text": f"message {i}"}, due_at=now, expires_at=now + timedelta(hours=1))
+            for i in range(count)])
+
+
+def _outbox_ids_posted(beacon: Beacon) -> list[int]:
+    return [m.metadata["event_payload"]["outbox_id"] for c in beacon.ws.channels.values() for m in c.messages
+            if m.metadata and m.metadata.get("event_type") == "beacon_outbox"]
+
+
+async def test_a_daily_post_keeps_its_local_time_through_the_october_change(beacon: Beacon) -> None:
+    beacon.clock.set(_utc(2027, 10, 29, 12, 0))
+    await schedule(beacon.slack.person(GRACE), channels=[GENERAL], message="Morning", day=date(2027, 10, 30),
+                   at=time(9, 0), repeat="daily")
+    for moment in (_utc(2027, 10, 30, 8, 0), _utc(2027, 10, 31, 8, 0), _utc(2027, 10, 31, 9, 0),
+                   _utc(2027, 11, 1, 9, 0)):
+        await _tick(beacon, moment)
+    sent = [r.sent_at for r in await _rows(beacon) if r.status == OutboxStatus.SENT and r.source == "scheduled_post"]
+    assert sent == [_utc(2027, 10, 30, 8, 0), _utc(2027, 10, 31, 9, 0), _utc(2027, 11, 1, 9, 0)]
+    assert len(beacon.ws.messages(GENERAL)) == 3, "09:00 BST, then 09:00 GMT: nothing early, nothing twice"
+
+
+async def test_a_post_at_a_time_the_march_change_skips_goes_out_after_the_gap(beacon: Beacon) -> None:
+    beacon.clock.set(_utc(2027, 3, 26, 12, 0))
+    await schedule(beacon.slack.person(GRACE), channels=[GENERAL], message="Night shift", day=date(2027, 3, 27),
+                   at=time(1, 30), repeat="daily")
+    await _tick(beacon, _utc(2027, 3, 27, 1, 30))
+    await _tick(beacon, _utc(2027, 3, 28, 0, 45))
+    assert len(beacon.ws.messages(GENERAL)) == 1, "not before 02:30 BST (01:30 UTC) on the day of the change"
+    await _tick(beacon, _utc(2027, 3, 28, 1, 30))
+    assert len(beacon.ws.messages(GENERAL)) == 2
+
+
+async def test_a_late_run_is_sent_within_the_grace_period_and_missed_after_it(beacon: Beacon) -> None:
+    grace = beacon.slack.person(GRACE)
+    await schedule(grace, channels=[GENERAL], message="Daily", day=date(2026, 11, 24), at=time(9, 0), repeat="daily")
+    await _tick(beacon, _utc(2026, 11, 24, 14, 0))  # Beacon was down from 08:00 to 14:00: 5 hours late
+    assert len(beacon.ws.messages(GENERAL)) == 1
+    await _tick(beacon, _utc(2026, 11, 27, 20, 0))  # down for three days
+    await beacon.deps.dispatcher.run_once()
+    assert len(beacon.ws.messages(GENERAL)) == 1, "runs more than 6 hours late are not sent"
+    told = [m.text for m in grace.dms()]
+    assert any("for Wed 25 Nov 2026, 09:00 GMT was not sent: Beacon could not post it within 6" in t for t in told)
+    assert any("2 runs of your scheduled post" in t and "Sat 28 Nov 2026, 09:00 GMT" in t for t in told)
+    await _tick(beacon, _utc(2026, 11, 28, 9, 0))
+    assert len(beacon.ws.messages(GENERAL)) == 2, "the series carries on"
+
+
+async def test_a_429_storm_is_ridden_out_honouring_retry_after(beacon: Beacon) -> None:
+    await _enqueue(beacon, 1, channel=GENERAL)
+    beacon.slack.faults.add("chat.postMessage", status=429, retry_after=30, times=3)
+    start = beacon.clock.now()
+    await beacon.deps.dispatcher.run_once()
+    [row] = await _rows(beacon)
+    assert row.status == OutboxStatus.PENDING and row.available_at >= start + timedelta(seconds=30)
+    await _tick(beacon, start + timedelta(seconds=10))
+    assert len(beacon.ws.calls_to("chat.postMessage")) == 1, "nothing is sent before Retry-After has passed"
+    for step in range(1, 4):
+        await _tick(beacon, start + timedelta(minutes=5 * step))
+    assert [c.status for c in beacon.ws.calls_to("chat.postMessage")] == [429, 429, 429, 200]
+    assert _outbox_ids_posted(beacon) == [row.id]
+
+
+async def test_a_5xx_is_retried_and_checked_for_before_resending(beacon: Beacon) -> None:
+    await _enqueue(beacon, 1, channel=GENERAL)
+    beacon.slack.faults.add("chat.postMessage", status=503)
+    await beacon.deps.dispatcher.run_once()
+    await _tick(beacon, beacon.clock.now() + timedelta(minutes=1))
+    assert beacon.ws.calls_to("conversations.history"), "a 5xx may have posted: Slack is asked first"
+    assert len(_outbox_ids_posted(beacon)) == 1
+
+
+async def test_an_answer_lost_after_slack_posted_does_not_duplicate(beacon: Beacon) -> None:
+    await _enqueue(beacon, 1, channel=ALICE)  # a direct message: found through conversations.open
+    beacon.slack.faults.add("chat.postMessage", disconnect_after=True)
+    await beacon.deps.dispatcher.run_once()
+    assert len(_outbox_ids_posted(beacon)) == 1, "Slack posted it; Beacon did not hear back"
+    await _tick(beacon, beacon.clock.now() + timedelta(minutes=1))
+    [row] = await _rows(beacon)
+    assert row.status == OutboxStatus.SENT and row.sent_ts == beacon.ws.dms(ALICE)[0].ts
+    assert len(_outbox_ids_posted(beacon)) == 1
+    assert len(beacon.ws.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_claim_abandoned_by_a_crashed_dispatcher_is_recovered_once(beacon: Beacon) -> None:
+    await _enqueue(beacon, 3, channel=GENERAL)
+    crashed = Dispatcher(db=beacon.deps.db, sender=beacon.deps.dispatcher.sender, clock=beacon.clock,
+                         worker="crashed")
+    async with beacon.deps.db.transaction() as session:
+        claimed = await outbox.claim(session=session, worker="crashed", now=beacon.clock.now(),
+                                     lease=timedelta(seconds=60), limit=10)
+    await crashed.sender.send(claimed[0])  # sent, then the process died before marking it
+    await beacon.deps.dispatcher.run_once()
+    assert len(_outbox_ids_posted(beacon)) == 1, "nothing is taken from a live lease"
+    await _tick(beacon, beacon.clock.now() + timedelta(seconds=61))
+    assert sorted(_outbox_ids_posted(beacon)) == sorted(r.id for r in claimed), "each exactly once"
+    assert {r.status for r in await _rows(beacon)} == {OutboxStatus.SENT}
+
+
+async def test_two_dispatchers_on_one_database_send_each_row_once(beacon: Beacon, database_url: str) -> None:
+    await _enqueue(beacon, 120)
+    for i in range(120):
+        beacon.ws.add_user(f"U9{i:05d}", f"user{i}", f"User {i}")
+    other_db = Database(database_url)
+    replica = Dispatcher(db=other_db, sender=beacon.deps.dispatcher.sender, clock=beacon.clock, worker="replica-b")
+    first = Dispatcher(db=beacon.deps.db, sender=beacon.deps.dispatcher.sender, clock=beacon.clock,
+                       worker="replica-a")
+    reports = await asyncio.gather(first.run_once(), replica.run_once())
+    await other_db.dispose()
+    assert sum(r.sent for r in reports) == 120
+    posted = _outbox_ids_posted(beacon)
+    assert len(posted) == 120 and len(set(posted)) == 120
+
+
+async def test_a_periodic_job_runs_once_per_period_across_replicas(beacon: Beacon, database_url: str) -> None:
+    other_db = Database(database_url)
+
+    async def attempt(db: Database, worker: str) -> bool:
+        async with db.transaction() as session:
+            return await claim_period(session=session, job="digest", period="2026-W48", worker=worker,
+                                      now=beacon.clock.now())
+
+    results = await asyncio.gather(attempt(beacon.deps.db, "a"), attempt(other_db, "b"))
+    assert sorted(results) == [False, True]
+    assert await attempt(beacon.deps.db, "a") is False
+    assert await attempt(other_db, "b") is False
+    assert await attempt(beacon.deps.db, "a") is False
+    async with beacon.deps.db.transaction() as session:
+        assert await claim_period(session=session, job="digest", period="2026-W49", worker="a",
+                                  now=beacon.clock.now())
+    await other_db.dispose()
