@@ -4,52 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiohttp
 import pytest
-import yaml
 
 from bot.local_slack import LocalSlack
-from tests.harness import ALICE, SECRET_KEY
+from tests.harness import ALICE
+from tests.processes import (
+    beacon_process,
+    clean_env,
+    eventually,
+    free_port,
+    run_beacon,
+    slack_env,
+    wait_healthy,
+    write_config,
+)
 
-BEACON = str(Path(sys.executable).parent / "beacon")
-
-
-def _env(**values: str) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "BEACON_", "DATABASE_URL", "GRAPH_"))}
-    return {**keep, **values}
+_env = clean_env
+_free_port = free_port
+_run = run_beacon
+_eventually = eventually
 
 
 def _write_config(path: Path, slack: LocalSlack, **channels: str) -> Path:
-    config = {
-        "channels": {"recognition": "C0RECOG", "engagement": "C0ENGAGE", "forum": "C0FORUM", "admin": "C0ADMIN",
-                     **channels},
-        "roles": {"comms": ["@comms-team", "U0GRACE"], "admins": ["U0FRANK"]},
-    }
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return write_config(path, **channels)
 
 
 def _slack_env(slack: LocalSlack, config: Path, database_url: str) -> dict[str, str]:
-    ws = slack.workspace
-    return _env(SLACK_BOT_TOKEN=ws.bot_token, SLACK_APP_TOKEN=ws.app_token, SLACK_SIGNING_SECRET=ws.signing_secret,
-                SLACK_API_URL=slack.api_url, BEACON_SECRET_KEY=SECRET_KEY, BEACON_CONFIG=str(config),
-                DATABASE_URL=database_url)
-
-
-async def _run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(BEACON, *args, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    return process.returncode or 0, out.decode(), err.decode()
+    return slack_env(slack, config, database_url)
 
 
 async def test_help_lists_every_command(tmp_path: Path) -> None:
@@ -107,52 +91,13 @@ async def test_check_with_a_revoked_token(slack: LocalSlack, tmp_path: Path, dat
     assert "invalid_auth: Slack refused the token" in out
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@asynccontextmanager
-async def _beacon_process(*args: str, env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(BEACON, *args, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
-async def _wait_healthy(url: str) -> dict:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(url) as response:
-                    if response.status == 200:
-                        return await response.json()
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("beacon serve never became healthy")
-
-
-async def _eventually(check, seconds: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the expected effect did not happen")
-
-
 async def test_serve_answers_slack_and_stops_cleanly_on_sigterm(slack: LocalSlack, tmp_path: Path,
                                                                database_url: str) -> None:
     config = _write_config(tmp_path / "beacon.yaml", slack)
     port = _free_port()
-    async with _beacon_process("serve", "--port", str(port), env=_slack_env(slack, config, database_url),
+    async with beacon_process("serve", "--port", str(port), env=_slack_env(slack, config, database_url),
                                cwd=tmp_path) as process:
-        health = await _wait_healthy(f"http://127.0.0.1:{port}/healthz")
+        health = await wait_healthy(port)
         assert health["scheduler"] == "running"
         slack.app_url = f"http://127.0.0.1:{port}/slack/events"
         alice = slack.person(ALICE)
@@ -181,7 +126,7 @@ async def test_serve_answers_slack_and_stops_cleanly_on_sigterm(slack: LocalSlac
 async def test_run_over_socket_mode_end_to_end(slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
     config = _write_config(tmp_path / "beacon.yaml", slack)
     slack.app_url = None
-    async with _beacon_process("run", env=_slack_env(slack, config, database_url), cwd=tmp_path) as process:
+    async with beacon_process("run", env=_slack_env(slack, config, database_url), cwd=tmp_path) as process:
         await asyncio.wait_for(slack.hub.connected.wait(), 30)
         alice = slack.person(ALICE)
         reply = await alice.command("/beacon", "help")

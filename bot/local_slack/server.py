@@ -49,7 +49,7 @@ class LocalSlack:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> LocalSlack:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.add_routes([*self.api.routes(), *self.hub.routes(), web.post("/respond/{token}", self._respond)])
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

@@ -1,0 +1,98 @@
+"""Real processes: kill -9 between send and mark, and two replicas (one killed mid-batch) on one database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.local_slack import LocalSlack
+from bot.models import OutboxMessage, OutboxStatus
+from bot.services import outbox
+from tests.harness import GENERAL
+from tests.processes import beacon_process, eventually, free_port, slack_env, wait_healthy, write_config
+
+FAST = {"posts_per_minute": 1200, "per_channel_seconds": 0, "lease_seconds": 1}
+
+
+async def _enqueue(database_url: str, promises: list[outbox.Promise]) -> None:
+    db = Database(database_url)
+    async with db.transaction() as session:
+        await outbox.enqueue(session=session, promises=promises, now=datetime.now(UTC))
+    await db.dispose()
+
+
+async def _rows(database_url: str) -> list[OutboxMessage]:
+    db = Database(database_url)
+    async with db.transaction() as session:
+        rows = list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+    await db.dispose()
+    return rows
+
+
+def _promise(key: str, channel: str) -> outbox.Promise:
+    now = datetime.now(UTC)
+    return outbox.Promise(dedupe_key=key, source="test", channel=channel, content={"text": key}, due_at=now,
+                          expires_at=now + timedelta(hours=1))
+
+
+def _posted_ids(slack: LocalSlack) -> list[int]:
+    return [m.metadata["event_payload"]["outbox_id"] for c in slack.workspace.channels.values() for m in c.messages
+            if m.metadata and m.metadata.get("event_type") == "beacon_outbox"]
+
+
+async def test_kill_9_between_send_and_mark_does_not_duplicate(slack: LocalSlack, tmp_path: Path,
+                                                               database_url: str) -> None:
+    env = slack_env(slack, write_config(tmp_path / "beacon.yaml", delivery=FAST), database_url)
+    env["LOG_LEVEL"] = "WARNING"
+    await _enqueue(database_url, [_promise("announcement", GENERAL)])
+    slack.faults.add("chat.postMessage", delay_after=60)  # Slack posts it, then Beacon never hears back
+
+    port = free_port()
+    async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path) as first:
+        await eventually(lambda: slack.workspace.messages(GENERAL))
+        first.kill()  # SIGKILL: no chance to mark the row
+        await first.wait()
+    [row] = await _rows(database_url)
+    assert row.status == OutboxStatus.SENDING, "the crash left the row claimed but not marked"
+
+    slack.faults.clear()
+    async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path):
+        await wait_healthy(port)
+
+        async def marked() -> bool:
+            return (await _rows(database_url))[0].status == OutboxStatus.SENT
+        await eventually(marked)
+    [row] = await _rows(database_url)
+    [message] = slack.workspace.messages(GENERAL)
+    assert row.sent_ts == message.ts, "recognised from the message metadata"
+    assert len(slack.workspace.calls_to("chat.postMessage")) == 1
+    assert slack.workspace.calls_to("conversations.history")
+
+
+async def test_two_replicas_one_killed_mid_batch_deliver_each_message_once(slack: LocalSlack, tmp_path: Path,
+                                                                           database_url: str) -> None:
+    count = 60
+    for i in range(count):
+        slack.workspace.add_user(f"U8{i:05d}", f"member{i}", f"Member {i}")
+    env = slack_env(slack, write_config(tmp_path / "beacon.yaml", delivery=FAST | {"posts_per_minute": 600}),
+                    database_url)
+    env["LOG_LEVEL"] = "WARNING"
+    await _enqueue(database_url, [_promise(f"dm:{i}", f"U8{i:05d}") for i in range(count)])
+
+    port_a, port_b = free_port(), free_port()
+    async with beacon_process("serve", "--port", str(port_a), env=env, cwd=tmp_path) as replica_a, \
+            beacon_process("serve", "--port", str(port_b), env=env, cwd=tmp_path):
+        await eventually(lambda: len(_posted_ids(slack)) >= count // 4)
+        replica_a.kill()
+        await replica_a.wait()
+
+        async def all_sent() -> bool:
+            return all(r.status == OutboxStatus.SENT for r in await _rows(database_url))
+        await eventually(all_sent, seconds=40)
+
+    posted = _posted_ids(slack)
+    assert len(posted) == count, f"{len(posted) - len(set(posted))} duplicates, {count - len(set(posted))} lost"
+    assert len(set(posted)) == count
