@@ -96,3 +96,26 @@ async def test_two_replicas_one_killed_mid_batch_deliver_each_message_once(slack
     posted = _posted_ids(slack)
     assert len(posted) == count, f"{len(posted) - len(set(posted))} duplicates, {count - len(set(posted))} lost"
     assert len(set(posted)) == count
+
+
+async def test_a_restart_in_the_middle_of_a_batch_loses_and_repeats_nothing(slack: LocalSlack, tmp_path: Path,
+                                                                           database_url: str) -> None:
+    count = 30
+    for i in range(count):
+        slack.workspace.add_user(f"U7{i:05d}", f"crew{i}", f"Crew {i}")
+    env = slack_env(slack, write_config(tmp_path / "beacon.yaml", delivery=FAST | {"posts_per_minute": 600}),
+                    database_url)
+    env["LOG_LEVEL"] = "WARNING"
+    await _enqueue(database_url, [_promise(f"crew:{i}", f"U7{i:05d}") for i in range(count)])
+    port = free_port()
+    async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path) as first:
+        await eventually(lambda: len(_posted_ids(slack)) >= count // 3)
+        first.kill()
+        await first.wait()
+    assert len(_posted_ids(slack)) < count, "the batch was interrupted"
+    async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path):
+        async def all_sent() -> bool:
+            return all(r.status == OutboxStatus.SENT for r in await _rows(database_url))
+        await eventually(all_sent, seconds=40)
+    posted = _posted_ids(slack)
+    assert sorted(posted) == sorted(set(posted)) and len(posted) == count

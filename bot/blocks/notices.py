@@ -84,7 +84,7 @@ def post_runs_skipped(params: dict[str, Any]) -> tuple[str, list[Block]]:
 
 def post_approval_request(params: dict[str, Any]) -> tuple[str, list[Block]]:
     text = (f"{mention(params['author'])} scheduled a post to {_channels(params)} for {params['when']} "
-            f"({escape_mrkdwn(str(params['repeat'])).lower()}). It needs a second member of the communications "
+            f"({escape_mrkdwn(str(params['repeat']))}). It needs a second member of the communications "
             "team to approve it.")
     post_id = str(params["post_id"])
     buttons = ActionsBlock(block_id="approval", elements=[

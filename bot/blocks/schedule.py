@@ -189,9 +189,9 @@ def build_scheduled_text(*, post: ScheduledPost, first_run: datetime | None, awa
     when = describe(first_run, tz) if first_run else "no future run"
     text = f":white_check_mark: Your post to {_channels(post.channels)} is {verb} for {when}"
     if Repeat(post.repeat) is not Repeat.NONE:
-        text += f" ({Repeat(post.repeat).label.lower()})"
+        text += f" ({Repeat(post.repeat).phrase})"
     if awaiting_approval:
-        text += ". It goes out once a second member of the communications team approves it; they have been asked."
+        text += ". It goes out once a second member of the communications team approves it; they have been asked"
     return text + ". See or change it with `/schedule list`."
 
 

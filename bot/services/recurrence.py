@@ -22,6 +22,11 @@ class Repeat(StrEnum):
     def label(self) -> str:
         return _LABELS[self]
 
+    @property
+    def phrase(self) -> str:
+        """The label as it reads inside a sentence: "every weekday (Monday to Friday)"."""
+        return self.label[0].lower() + self.label[1:]
+
 
 _LABELS = {Repeat.NONE: "Once", Repeat.DAILY: "Every day", Repeat.WEEKDAYS: "Every weekday (Monday to Friday)",
            Repeat.WEEKLY: "Every week", Repeat.MONTHLY: "Every month"}

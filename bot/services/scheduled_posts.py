@@ -370,4 +370,4 @@ class ScheduledPosts:
 
     def _params(self, post: ScheduledPost, run_at: datetime | None) -> dict[str, object]:
         return {"post_id": post.id, "channels": list(post.channels), "summary": plain_text(post.message)[:300],
-                "when": describe(run_at, self._tz) if run_at else "", "repeat": Repeat(post.repeat).label}
+                "when": describe(run_at, self._tz) if run_at else "", "repeat": Repeat(post.repeat).phrase}
