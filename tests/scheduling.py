@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
+
+from sqlalchemy import select
 
 from bot.ids import BlockId, CallbackId
 from bot.local_slack import Person
 from bot.local_slack.server import Reply
-from tests.harness import GENERAL, settle
+from bot.models import OutboxMessage, ScheduledPost
+from tests.harness import GENERAL, Beacon, settle
 
 
 async def compose(person: Person, *, channels: list[str], message: str | dict[str, Any], day: date,
@@ -50,3 +53,22 @@ async def schedule(person: Person, **draft: Any) -> Reply:
     reply = await compose(person, **draft)
     assert reply.json.get("response_action") == "push", f"the draft was accepted: {reply.json}"
     return await confirm(person)
+
+
+async def outbox_rows(beacon: Beacon) -> list[OutboxMessage]:
+    async with beacon.deps.db.transaction() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def scheduled_posts(beacon: Beacon) -> list[ScheduledPost]:
+    async with beacon.deps.db.transaction() as session:
+        return list((await session.scalars(select(ScheduledPost).order_by(ScheduledPost.id))).all())
+
+
+async def tick(beacon: Beacon, moment: datetime) -> None:
+    """Time moves on to `moment`, and Beacon's two delivery jobs run, as the scheduler would run them."""
+    beacon.clock.set(moment)
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.scheduled_posts.roll_forward(session=session)
+    await beacon.deps.dispatcher.run_once()
+    await settle()

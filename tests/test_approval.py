@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.ids import ActionId
-from bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
+from bot.models import OutboxStatus, PostStatus, ScheduledPost
 from bot.organisation import Organisation
 from tests.harness import (
     BOB,
@@ -19,28 +19,14 @@ from tests.harness import (
     organisation_for,
     settle,
 )
-from tests.scheduling import schedule
+from tests.scheduling import outbox_rows, schedule, tick
 
 TOMORROW = date(2026, 11, 24)
-
-
-async def _rows(beacon: Beacon) -> list[OutboxMessage]:
-    async with beacon.deps.db.transaction() as session:
-        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
 
 async def _post(beacon: Beacon) -> ScheduledPost:
     async with beacon.deps.db.transaction() as session:
         return (await session.scalars(select(ScheduledPost))).one()
-
-
-async def _tick(beacon: Beacon, moment: datetime) -> None:
-    """Time moves on to `moment`, and Beacon's two jobs run, as the scheduler would run them."""
-    beacon.clock.set(moment)
-    async with beacon.deps.db.transaction() as session:
-        await beacon.deps.scheduled_posts.roll_forward(session=session)
-    await beacon.deps.dispatcher.run_once()
-    await settle()
 
 
 def _utc(*args: int) -> datetime:
@@ -64,7 +50,7 @@ async def test_a_post_needing_approval_waits_then_goes_out_once_approved(beacon:
     await _schedule_for_approval(beacon)
     grace, bob = beacon.slack.person(GRACE), beacon.slack.person(BOB)
     assert "once a second member of the communications team approves it" in grace.dms()[-1].text
-    assert [r.status for r in await _rows(beacon) if r.source == "scheduled_post"] == [OutboxStatus.HELD]
+    assert [r.status for r in await outbox_rows(beacon) if r.source == "scheduled_post"] == [OutboxStatus.HELD]
     request = bob.dms()[-1]
     assert "<@U0GRACE> scheduled a post to <#C0GENERAL>" in request.text
     assert not any("scheduled a post" in m.text for m in grace.dms()), "the author is not asked to approve"
@@ -76,13 +62,13 @@ async def test_a_post_needing_approval_waits_then_goes_out_once_approved(beacon:
     await beacon.deps.dispatcher.run_once()
     assert "approved your post" in grace.dms()[-1].text
 
-    await _tick(beacon, _utc(2026, 11, 24, 9, 0))
+    await tick(beacon, _utc(2026, 11, 24, 9, 0))
     assert [m.text for m in beacon.ws.messages(GENERAL)] == ["Needs a second pair of eyes"]
 
 
 async def test_an_unapproved_post_is_not_sent_and_its_author_is_told(beacon: Beacon) -> None:
     await _schedule_for_approval(beacon)
-    await _tick(beacon, _utc(2026, 11, 24, 9, 0))
+    await tick(beacon, _utc(2026, 11, 24, 9, 0))
     await beacon.deps.dispatcher.run_once()
     assert beacon.ws.messages(GENERAL) == []
     assert "nobody from the communications team approved it" in beacon.slack.person(GRACE).dms()[-1].text
@@ -98,7 +84,7 @@ async def test_a_rejected_post_is_never_sent(beacon: Beacon) -> None:
     await bob.click(ActionId.SCHEDULE_REJECT, message=bob.dms()[-1])
     await settle()
     assert (await _post(beacon)).status == PostStatus.REJECTED
-    await _tick(beacon, _utc(2026, 11, 24, 9, 0))
+    await tick(beacon, _utc(2026, 11, 24, 9, 0))
     await beacon.deps.dispatcher.run_once()
     assert beacon.ws.messages(GENERAL) == []
     assert "<@U0BOB> rejected your post" in beacon.slack.person(GRACE).dms()[-1].text

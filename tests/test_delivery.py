@@ -5,32 +5,17 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
-
 from bot.db import Database
-from bot.models import OutboxMessage, OutboxStatus
+from bot.models import OutboxStatus
 from bot.services import outbox
 from bot.services.delivery import Dispatcher
 from bot.services.job_runs import claim_period
-from tests.harness import ALICE, GENERAL, GRACE, Beacon, settle
-from tests.scheduling import schedule
+from tests.harness import ALICE, GENERAL, GRACE, Beacon
+from tests.scheduling import outbox_rows, schedule, tick
 
 
 def _utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
-
-
-async def _rows(beacon: Beacon) -> list[OutboxMessage]:
-    async with beacon.deps.db.transaction() as session:
-        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
-
-
-async def _tick(beacon: Beacon, moment: datetime) -> None:
-    beacon.clock.set(moment)
-    async with beacon.deps.db.transaction() as session:
-        await beacon.deps.scheduled_posts.roll_forward(session=session)
-    await beacon.deps.dispatcher.run_once()
-    await settle()
 
 
 async def _enqueue(beacon: Beacon, count: int, *, channel: str | None = None, prefix: str = "fanout") -> None:
@@ -53,8 +38,9 @@ async def test_a_daily_post_keeps_its_local_time_through_the_october_change(beac
                    at=time(9, 0), repeat="daily")
     for moment in (_utc(2027, 10, 30, 8, 0), _utc(2027, 10, 31, 8, 0), _utc(2027, 10, 31, 9, 0),
                    _utc(2027, 11, 1, 9, 0)):
-        await _tick(beacon, moment)
-    sent = [r.sent_at for r in await _rows(beacon) if r.status == OutboxStatus.SENT and r.source == "scheduled_post"]
+        await tick(beacon, moment)
+    sent = [r.sent_at for r in await outbox_rows(beacon)
+            if r.status == OutboxStatus.SENT and r.source == "scheduled_post"]
     assert sent == [_utc(2027, 10, 30, 8, 0), _utc(2027, 10, 31, 9, 0), _utc(2027, 11, 1, 9, 0)]
     assert len(beacon.ws.messages(GENERAL)) == 3, "09:00 BST, then 09:00 GMT: nothing early, nothing twice"
 
@@ -63,25 +49,25 @@ async def test_a_post_at_a_time_the_march_change_skips_goes_out_after_the_gap(be
     beacon.clock.set(_utc(2027, 3, 26, 12, 0))
     await schedule(beacon.slack.person(GRACE), channels=[GENERAL], message="Night shift", day=date(2027, 3, 27),
                    at=time(1, 30), repeat="daily")
-    await _tick(beacon, _utc(2027, 3, 27, 1, 30))
-    await _tick(beacon, _utc(2027, 3, 28, 0, 45))
+    await tick(beacon, _utc(2027, 3, 27, 1, 30))
+    await tick(beacon, _utc(2027, 3, 28, 0, 45))
     assert len(beacon.ws.messages(GENERAL)) == 1, "not before 02:30 BST (01:30 UTC) on the day of the change"
-    await _tick(beacon, _utc(2027, 3, 28, 1, 30))
+    await tick(beacon, _utc(2027, 3, 28, 1, 30))
     assert len(beacon.ws.messages(GENERAL)) == 2
 
 
 async def test_a_late_run_is_sent_within_the_grace_period_and_missed_after_it(beacon: Beacon) -> None:
     grace = beacon.slack.person(GRACE)
     await schedule(grace, channels=[GENERAL], message="Daily", day=date(2026, 11, 24), at=time(9, 0), repeat="daily")
-    await _tick(beacon, _utc(2026, 11, 24, 14, 0))  # Beacon was down from 08:00 to 14:00: 5 hours late
+    await tick(beacon, _utc(2026, 11, 24, 14, 0))  # Beacon was down from 08:00 to 14:00: 5 hours late
     assert len(beacon.ws.messages(GENERAL)) == 1
-    await _tick(beacon, _utc(2026, 11, 27, 20, 0))  # down for three days
+    await tick(beacon, _utc(2026, 11, 27, 20, 0))  # down for three days
     await beacon.deps.dispatcher.run_once()
     assert len(beacon.ws.messages(GENERAL)) == 1, "runs more than 6 hours late are not sent"
     told = [m.text for m in grace.dms()]
     assert any("for Wed 25 Nov 2026, 09:00 GMT was not sent: Beacon could not post it within 6" in t for t in told)
     assert any("2 runs of your scheduled post" in t and "Sat 28 Nov 2026, 09:00 GMT" in t for t in told)
-    await _tick(beacon, _utc(2026, 11, 28, 9, 0))
+    await tick(beacon, _utc(2026, 11, 28, 9, 0))
     assert len(beacon.ws.messages(GENERAL)) == 2, "the series carries on"
 
 
@@ -90,12 +76,12 @@ async def test_a_429_storm_is_ridden_out_honouring_retry_after(beacon: Beacon) -
     beacon.slack.faults.add("chat.postMessage", status=429, retry_after=30, times=3)
     start = beacon.clock.now()
     await beacon.deps.dispatcher.run_once()
-    [row] = await _rows(beacon)
+    [row] = await outbox_rows(beacon)
     assert row.status == OutboxStatus.PENDING and row.available_at >= start + timedelta(seconds=30)
-    await _tick(beacon, start + timedelta(seconds=10))
+    await tick(beacon, start + timedelta(seconds=10))
     assert len(beacon.ws.calls_to("chat.postMessage")) == 1, "nothing is sent before Retry-After has passed"
     for step in range(1, 4):
-        await _tick(beacon, start + timedelta(minutes=5 * step))
+        await tick(beacon, start + timedelta(minutes=5 * step))
     assert [c.status for c in beacon.ws.calls_to("chat.postMessage")] == [429, 429, 429, 200]
     assert _outbox_ids_posted(beacon) == [row.id]
 
@@ -104,7 +90,7 @@ async def test_a_5xx_is_retried_and_checked_for_before_resending(beacon: Beacon)
     await _enqueue(beacon, 1, channel=GENERAL)
     beacon.slack.faults.add("chat.postMessage", status=503)
     await beacon.deps.dispatcher.run_once()
-    await _tick(beacon, beacon.clock.now() + timedelta(minutes=1))
+    await tick(beacon, beacon.clock.now() + timedelta(minutes=1))
     assert beacon.ws.calls_to("conversations.history"), "a 5xx may have posted: Slack is asked first"
     assert len(_outbox_ids_posted(beacon)) == 1
 
@@ -114,8 +100,8 @@ async def test_an_answer_lost_after_slack_posted_does_not_duplicate(beacon: Beac
     beacon.slack.faults.add("chat.postMessage", disconnect_after=True)
     await beacon.deps.dispatcher.run_once()
     assert len(_outbox_ids_posted(beacon)) == 1, "Slack posted it; Beacon did not hear back"
-    await _tick(beacon, beacon.clock.now() + timedelta(minutes=1))
-    [row] = await _rows(beacon)
+    await tick(beacon, beacon.clock.now() + timedelta(minutes=1))
+    [row] = await outbox_rows(beacon)
     assert row.status == OutboxStatus.SENT and row.sent_ts == beacon.ws.dms(ALICE)[0].ts
     assert len(_outbox_ids_posted(beacon)) == 1
     assert len(beacon.ws.calls_to("chat.postMessage")) == 1
@@ -131,9 +117,9 @@ async def test_a_claim_abandoned_by_a_crashed_dispatcher_is_recovered_once(beaco
     await crashed.sender.send(claimed[0])  # sent, then the process died before marking it
     await beacon.deps.dispatcher.run_once()
     assert len(_outbox_ids_posted(beacon)) == 1, "nothing is taken from a live lease"
-    await _tick(beacon, beacon.clock.now() + timedelta(seconds=61))
+    await tick(beacon, beacon.clock.now() + timedelta(seconds=61))
     assert sorted(_outbox_ids_posted(beacon)) == sorted(r.id for r in claimed), "each exactly once"
-    assert {r.status for r in await _rows(beacon)} == {OutboxStatus.SENT}
+    assert {r.status for r in await outbox_rows(beacon)} == {OutboxStatus.SENT}
 
 
 async def test_two_dispatchers_on_one_database_send_each_row_once(beacon: Beacon, database_url: str) -> None:

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time, timedelta
-
-from sqlalchemy import select
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.local_slack.forms import rich_text
-from bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
+from bot.models import OutboxStatus, PostStatus
 from tests.harness import ALICE, BOB, CHELMSFORD, DIGEST, GENERAL, GRACE, RECOGNITION, Beacon, settle
-from tests.scheduling import compose, confirm, fill_compose, schedule
+from tests.scheduling import compose, confirm, fill_compose, outbox_rows, schedule, scheduled_posts, tick
 
 TOMORROW = date(2026, 11, 24)  # the test clock starts on Monday 23 November 2026, 09:00 GMT
 
 
-async def _rows(beacon: Beacon) -> list[OutboxMessage]:
-    async with beacon.deps.db.transaction() as session:
-        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
-
-
-async def _posts(beacon: Beacon) -> list[ScheduledPost]:
-    async with beacon.deps.db.transaction() as session:
-        return list((await session.scalars(select(ScheduledPost).order_by(ScheduledPost.id))).all())
-
-
 async def _deliver_at(beacon: Beacon, when_utc_hour: int, day: date = TOMORROW, minute: int = 0) -> None:
-    from datetime import UTC, datetime
-
-    beacon.clock.set(datetime(day.year, day.month, day.day, when_utc_hour, minute, tzinfo=UTC))
-    async with beacon.deps.db.transaction() as session:
-        await beacon.deps.scheduled_posts.roll_forward(session=session)
-    await beacon.deps.dispatcher.run_once()
-    await settle()
+    await tick(beacon, datetime(day.year, day.month, day.day, when_utc_hour, minute, tzinfo=UTC))
 
 
 async def test_a_comms_member_schedules_a_post_and_it_goes_out_at_its_time(beacon: Beacon) -> None:
@@ -50,7 +32,7 @@ async def test_a_comms_member_schedules_a_post_and_it_goes_out_at_its_time(beaco
 
     await confirm(grace)
     assert grace.modal is None, "confirming closes the modals"
-    rows = await _rows(beacon)
+    rows = await outbox_rows(beacon)
     assert [(r.channel, r.status) for r in rows] == [(GENERAL, OutboxStatus.PENDING), (DIGEST, OutboxStatus.PENDING)]
     receipt = grace.dms()[-1].text
     assert "scheduled for Tue 24 Nov 2026, 09:00 GMT" in receipt
@@ -63,7 +45,7 @@ async def test_a_comms_member_schedules_a_post_and_it_goes_out_at_its_time(beaco
     assert posted[0].blocks[0]["type"] == "rich_text"
     assert posted[0].text == "Staff briefing at 10:00 in the hall"
     assert posted[0].metadata == {"event_type": "beacon_outbox", "event_payload": {"outbox_id": rows[0].id}}
-    assert {r.status for r in await _rows(beacon)} == {OutboxStatus.SENT}
+    assert {r.status for r in await outbox_rows(beacon)} == {OutboxStatus.SENT}
 
 
 async def test_the_post_is_in_the_database_before_anyone_is_told_it_is_scheduled(beacon: Beacon) -> None:
@@ -72,7 +54,7 @@ async def test_the_post_is_in_the_database_before_anyone_is_told_it_is_scheduled
     beacon.slack.faults.add("chat.postMessage", error="channel_not_found")  # the receipt DM itself fails
     await confirm(grace)
     assert grace.dms() == []
-    rows = await _rows(beacon)
+    rows = await outbox_rows(beacon)
     assert len(rows) == 1 and rows[0].status == OutboxStatus.PENDING, "the promise is kept even so"
 
 
@@ -99,7 +81,7 @@ async def test_bad_times_get_inline_errors(beacon: Beacon) -> None:
     assert "does not exist on 28 March: the clocks go forward" in reply.json["errors"][BlockId.SCHEDULE_TIME]
     reply = await fill_compose(bob, day=TOMORROW, at=time(9, 0), repeat="daily", until=date(2026, 11, 20))
     assert "on or after the first" in reply.json["errors"][BlockId.SCHEDULE_UNTIL]
-    assert await _posts(beacon) == [], "nothing is saved until the draft is valid"
+    assert await scheduled_posts(beacon) == [], "nothing is saved until the draft is valid"
 
 
 async def test_typed_markup_is_inert_and_deliberate_mentions_are_kept(beacon: Beacon) -> None:
@@ -123,9 +105,9 @@ async def test_a_large_audience_must_be_confirmed(beacon: Beacon) -> None:
     reply = await confirm(grace)
     assert reply.json["response_action"] == "errors"
     assert "confirm you mean to post to this many people" in reply.json["errors"][BlockId.SCHEDULE_AUDIENCE]
-    assert await _rows(beacon) == []
+    assert await outbox_rows(beacon) == []
     await confirm(grace, large_audience=[GENERAL])
-    assert len(await _rows(beacon)) == 2
+    assert len(await outbox_rows(beacon)) == 2
 
 
 async def test_a_refused_post_is_marked_failed_and_its_author_told_how_to_fix_it(beacon: Beacon) -> None:
@@ -135,7 +117,7 @@ async def test_a_refused_post_is_marked_failed_and_its_author_told_how_to_fix_it
     beacon.ws.channels[CHELMSFORD].is_archived = True
     await _deliver_at(beacon, 9)
     await beacon.deps.dispatcher.run_once()  # the notice to the author goes out
-    [post] = await _posts(beacon)
+    [post] = await scheduled_posts(beacon)
     assert post.status == PostStatus.FAILED and post.next_run_at is None
     notice = grace.dms()[-1]
     assert "could not be sent: the channel is archived" in notice.text
@@ -166,16 +148,16 @@ async def test_list_edit_pause_resume_and_cancel(beacon: Beacon) -> None:
 
     await bob.click(ActionId.SCHEDULE_PAUSE, message=listing)
     await settle()
-    [post] = await _posts(beacon)
+    [post] = await scheduled_posts(beacon)
     assert post.status == PostStatus.PAUSED
-    assert {r.status for r in await _rows(beacon)} == {OutboxStatus.CANCELLED}
+    assert {r.status for r in await outbox_rows(beacon)} == {OutboxStatus.CANCELLED}
     assert "Paused" in json.dumps(bob.last_ephemeral().blocks)
 
     await bob.click(ActionId.SCHEDULE_RESUME, message=bob.last_ephemeral())
     await settle()
-    [post] = await _posts(beacon)
+    [post] = await scheduled_posts(beacon)
     assert post.status == PostStatus.SCHEDULED
-    assert [r.status for r in await _rows(beacon)][-1] == OutboxStatus.PENDING
+    assert [r.status for r in await outbox_rows(beacon)][-1] == OutboxStatus.PENDING
 
     await bob.click(ActionId.SCHEDULE_EDIT, message=bob.last_ephemeral())
     await settle()
@@ -183,9 +165,9 @@ async def test_list_edit_pause_resume_and_cancel(beacon: Beacon) -> None:
     await fill_compose(bob, at=time(11, 30), message="Weekly update (moved)")
     await confirm(bob)
     assert "is updated for Tue 24 Nov 2026, 11:30 GMT" in bob.dms()[-1].text
-    [post] = await _posts(beacon)
+    [post] = await scheduled_posts(beacon)
     assert post.revision == 3 and post.fallback_text == "Weekly update (moved)"
-    pending = [r for r in await _rows(beacon) if r.status == OutboxStatus.PENDING]
+    pending = [r for r in await outbox_rows(beacon) if r.status == OutboxStatus.PENDING]
     assert [(r.due_at.hour, r.due_at.minute) for r in pending] == [(11, 30)]
 
     await _deliver_at(beacon, 11, minute=30)
@@ -194,7 +176,7 @@ async def test_list_edit_pause_resume_and_cancel(beacon: Beacon) -> None:
     assert "Last run: sent Tue 24 Nov 2026, 11:30 GMT" in json.dumps(bob.last_ephemeral().blocks)
     await bob.click(ActionId.SCHEDULE_CANCEL, message=bob.last_ephemeral())
     await settle()
-    [post] = await _posts(beacon)
+    [post] = await scheduled_posts(beacon)
     assert post.status == PostStatus.CANCELLED
     await _deliver_at(beacon, 11, minute=30, day=date(2026, 12, 1))
     assert len(beacon.ws.messages(GENERAL)) == 1, "a cancelled post does not run again"
