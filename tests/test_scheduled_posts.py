@@ -203,3 +203,29 @@ async def test_unknown_arguments_get_usage(beacon: Beacon) -> None:
     await grace.command("/schedule", "tomorrow please", channel=GENERAL)
     await settle()
     assert "/schedule list" in json.dumps(grace.last_ephemeral().blocks)
+
+
+async def test_a_slack_error_is_logged_and_explained_in_plain_words(beacon: Beacon, caplog) -> None:  # type: ignore[no-untyped-def]
+    beacon.slack.faults.add("views.open", error="view_too_large")
+    grace = beacon.slack.person(GRACE)
+    await grace.command("/schedule", channel=GENERAL)
+    await settle()
+    assert grace.last_ephemeral().text == ("Slack did not accept that (`view_too_large`), so your request did not "
+                                           "happen.")
+    logged = [r for r in caplog.records if getattr(r, "slack_method", None) == "views.open"]
+    assert logged and logged[0].slack_error == "view_too_large"  # type: ignore[attr-defined]
+
+
+async def test_an_unexpected_failure_gets_a_reference_to_quote(beacon: Beacon, caplog, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    async def broken(**_: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(beacon.deps.scheduled_posts, "listing", broken)
+    grace = beacon.slack.person(GRACE)
+    await grace.command("/schedule", "list", channel=GENERAL)
+    await settle()
+    told = grace.last_ephemeral().text
+    assert told.startswith("Sorry, something went wrong and your request did not happen.")
+    assert "database on fire" not in told, "internal details stay in the log"
+    [record] = [r for r in caplog.records if r.getMessage() == "unexpected error handling a Slack request"]
+    assert f"(reference {record.reference})" in told  # type: ignore[attr-defined]
