@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot import __version__
 from bot.check import format_table, run_checks
 from bot.config_errors import ConfigError
-from bot.content import load_content
+from bot.content import check_organisation, load_content
 from bot.db import upgrade, upgrade_sync
 from bot.deps import build_deps, build_slack_client
 from bot.http_server import build_web_app
@@ -81,16 +81,21 @@ def main(argv: list[str] | None = None) -> int:
 def _load_everything(settings: Settings, mode: Mode) -> Organisation:
     """Every configuration problem at once, not one per attempt."""
     problems: list[str] = []
-    organisation = None
-    for step in (lambda: settings.require(mode), lambda: load_content()):
-        try:
-            step()
-        except ConfigError as error:
-            problems += error.problems
+    content = organisation = None
+    try:
+        settings.require(mode)
+    except ConfigError as error:
+        problems += error.problems
+    try:
+        content = load_content()
+    except ConfigError as error:
+        problems += error.problems
     try:
         organisation = load_organisation(settings.beacon_config)
     except ConfigError as error:
         problems += error.problems
+    if content is not None and organisation is not None:
+        problems += check_organisation(content, organisation)
     if problems or organisation is None:
         raise ConfigError(problems)
     return organisation
@@ -106,14 +111,13 @@ async def _with_signals(body: Callable[[asyncio.Event], Coroutine[Any, Any, int]
 
 async def _start(settings: Settings, organisation: Organisation) -> Runtime:
     await upgrade(settings.database_url)
-    runtime = Runtime(build_deps(settings, organisation))
-    await runtime.start()
-    try:
-        auth = await runtime.deps.slack.auth_test()
+    try:  # before anything starts, so that a bad token stops Beacon with one clear line
+        auth = await build_slack_client(settings).auth_test()
     except SlackApiError as error:
-        await runtime.stop(grace_seconds=0)
         raise ConfigError([f"SLACK_BOT_TOKEN: Slack refused it ({error.response.get('error')}); "
                            "copy the Bot User OAuth Token again"]) from None
+    runtime = Runtime(build_deps(settings, organisation))
+    await runtime.start()
     log.info("connected to Slack", extra={"team": auth.get("team"), "bot_user": auth.get("user_id")})
     return runtime
 

@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.config_errors import ConfigError
-from bot.organisation import Role
+from bot.organisation import Organisation, Role
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,10 +55,77 @@ class Messages(_Strict):
     home_footer: str
 
 
+_KEY = r"^[a-z][a-z0-9_]*$"
+
+
+class TrustValue(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1, max_length=40)
+    emoji: str = Field(pattern=r"^:[a-z0-9_+'-]+:$")
+    description: str = Field(min_length=1, max_length=200)
+    retired: bool = False
+
+
+class Behaviour(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1, max_length=75)
+    description: str = Field(min_length=1, max_length=200)
+    levels: list[str] = Field(default_factory=list)
+
+
+class Framework(_Strict):
+    name: str = Field(min_length=1)
+    source: str = ""
+    levels: list[str] = Field(min_length=1)
+    behaviours: list[Behaviour] = Field(min_length=1, max_length=10)
+
+
+class Requirement(_Strict):
+    values: int = Field(default=1, ge=0)
+    behaviours: int = Field(default=0, ge=0)
+
+
+class Award(_Strict):
+    key: str = Field(pattern=_KEY)
+    name: str = Field(min_length=1, max_length=75)
+    description: str = Field(min_length=1, max_length=200)
+    requires: Requirement = Field(default_factory=Requirement)
+
+
+class _ValuesFile(_Strict):
+    values: list[TrustValue] = Field(min_length=1)
+
+
+class _LeadershipFile(_Strict):
+    frameworks: dict[str, Framework] = Field(min_length=1)
+
+
+class _AwardsFile(_Strict):
+    awards: list[Award] = Field(min_length=1)
+    thank_you: Award
+
+
 @dataclass(frozen=True)
 class Content:
     commands: dict[str, CommandSpec]
     messages: Messages
+    values: list[TrustValue]
+    frameworks: dict[str, Framework]
+    awards: list[Award]
+    thank_you: Award
+
+    def active_values(self) -> list[TrustValue]:
+        return [v for v in self.values if not v.retired]
+
+    def value(self, key: str) -> TrustValue | None:
+        return next((v for v in self.values if v.key == key), None)
+
+    def award(self, key: str) -> Award | None:
+        return next((a for a in [*self.awards, self.thank_you] if a.key == key), None)
+
+    def behaviour(self, framework: str, key: str) -> Behaviour | None:
+        found = self.frameworks.get(framework)
+        return next((b for b in found.behaviours if b.key == key), None) if found else None
 
 
 def load_content(directory: Path | None = None) -> Content:
@@ -83,9 +150,34 @@ def load_content(directory: Path | None = None) -> Content:
     if messages:
         _check_placeholders(messages, root / "messages.yaml", problems)
 
-    if problems or messages is None:
+    values = _validate(_ValuesFile, _read(root / "values.yaml", problems), root / "values.yaml", problems)
+    leadership = _validate(_LeadershipFile, _read(root / "leadership.yaml", problems), root / "leadership.yaml",
+                           problems)
+    awards = _validate(_AwardsFile, _read(root / "awards.yaml", problems), root / "awards.yaml", problems)
+    if values:
+        _check_unique([v.key for v in values.values], root / "values.yaml", "values", problems)
+        if not any(not v.retired for v in values.values):
+            problems.append(f"{root / 'values.yaml'}: every value is retired; at least one must be offered")
+    if leadership:
+        for name, framework in leadership.frameworks.items():
+            _check_unique([b.key for b in framework.behaviours], root / "leadership.yaml", name, problems)
+            for b in framework.behaviours:
+                if b.levels and len(b.levels) != len(framework.levels):
+                    problems.append(f"{root / 'leadership.yaml'}: {name}.{b.key}: has {len(b.levels)} levels; "
+                                    f"the framework has {len(framework.levels)}")
+    if awards:
+        _check_unique([a.key for a in [*awards.awards, awards.thank_you]], root / "awards.yaml", "awards", problems)
+
+    if problems or messages is None or values is None or leadership is None or awards is None:
         raise ConfigError(problems or [f"{root}: content could not be read"])
-    return Content(commands=commands, messages=messages)
+    return Content(commands=commands, messages=messages, values=values.values, frameworks=leadership.frameworks,
+                   awards=awards.awards, thank_you=awards.thank_you)
+
+
+def _check_unique(keys: list[str], path: Path, where: str, problems: list[str]) -> None:
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        problems.append(f"{path}: {where}: each key must be used once; repeated: {', '.join(repeated)}")
 
 
 def _read(path: Path, problems: list[str]) -> Any:
@@ -132,3 +224,12 @@ def _check_placeholders(messages: Messages, path: Path, problems: list[str]) -> 
         if used - expected:
             problems.append(f"{path}: {key}: unknown placeholder(s) {sorted(used - expected)}; "
                             f"this text may use {sorted(expected) or 'none'}")
+
+
+def check_organisation(content: Content, organisation: Organisation) -> list[str]:
+    """Faults where the organisation file names content that does not exist."""
+    framework = organisation.recognition.leadership_framework
+    if framework not in content.frameworks:
+        return [f"recognition.leadership_framework: {framework!r} is not a framework in content/leadership.yaml "
+                f"(choose one of {', '.join(sorted(content.frameworks))})"]
+    return []

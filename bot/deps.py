@@ -20,9 +20,11 @@ from bot.db import Database
 from bot.integrations.slack_delivery import SlackSender
 from bot.integrations.slack_directory import SlackGroupDirectory
 from bot.integrations.slack_pacing import Pacer
+from bot.integrations.slack_users import SlackUserDirectory
 from bot.organisation import Organisation
 from bot.services.authorisation import Authorisation, GroupDirectory
 from bot.services.delivery import DeliveryPolicy, Dispatcher
+from bot.services.nominations import RECOGNITION_POST, Nominations
 from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from bot.services.scheduled_posts import ScheduledPosts
 from bot.settings import Settings
@@ -40,6 +42,8 @@ class Deps:
     authorisation: Authorisation
     scheduled_posts: ScheduledPosts
     dispatcher: Dispatcher
+    people: SlackUserDirectory
+    nominations: Nominations
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
@@ -60,6 +64,10 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
     authorisation = Authorisation(organisation.roles, directory or SlackGroupDirectory(slack), clock)
     scheduled_posts = ScheduledPosts(authorisation=authorisation, clock=clock, tz=organisation.tz,
                                      settings=organisation.schedule)
+    content = content or load_content()
+    people = SlackUserDirectory(slack, clock)
+    nominations = Nominations(content=content, organisation=organisation, clock=clock, people=people,
+                              authorisation=authorisation)
     delivery = organisation.delivery
     sender = SlackSender(slack_delivery, render=render_notice, pacer=Pacer(
         posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
@@ -67,7 +75,8 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
     dispatcher = Dispatcher(db=db, sender=sender, clock=clock,
                             policy=DeliveryPolicy(lease=timedelta(seconds=delivery.lease_seconds),
                                                   concurrency=delivery.concurrency),
-                            hooks={SCHEDULED_POST: scheduled_posts.record_outcome})
-    return Deps(settings=settings, organisation=organisation, content=content or load_content(), clock=clock,
+                            hooks={SCHEDULED_POST: scheduled_posts.record_outcome,
+                                   RECOGNITION_POST: nominations.record_posted})
+    return Deps(settings=settings, organisation=organisation, content=content, clock=clock,
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
-                scheduled_posts=scheduled_posts, dispatcher=dispatcher)
+                scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations)

@@ -122,3 +122,88 @@ class JobRun(SQLModel, table=True):
     period: str = Field(max_length=60)
     claimed_by: str = Field(max_length=64)
     started_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Award(StrEnum):
+    """Award keys as content/awards.yaml names them; `thanks` enters no award."""
+
+    VALUES = "values"
+    LEADERSHIP = "leadership"
+    THANKS = "thanks"
+
+
+class NominationStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class Consent(StrEnum):
+    PENDING = "pending"      # asked, not yet answered
+    GIVEN = "given"
+    DECLINED = "declined"
+    NOT_ASKED = "not_asked"  # the nominator did not wish it public, or the nominee is not on Slack
+
+
+class Nomination(SQLModel, table=True):
+    """A colleague's recognition of one or more colleagues, tagged to values and leadership behaviours."""
+
+    __tablename__ = "nomination"
+    __table_args__ = (
+        CheckConstraint("award IN ('values', 'leadership', 'thanks')", name="ck_nomination_award"),
+        CheckConstraint("status IN ('active', 'withdrawn')", name="ck_nomination_status"),
+        CheckConstraint("nominator_id IS NOT NULL OR nominator_name IS NOT NULL", name="ck_nomination_nominator"),
+        Index("ix_nomination_nominator_created", "nominator_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    nominator_id: str | None = Field(default=None, max_length=32)   # None for a paper or email nomination
+    nominator_name: str | None = Field(default=None, max_length=120)  # who wrote it, when entered for them
+    entered_by: str | None = Field(default=None, max_length=32)     # the comms member who entered it for them
+    award: str = Field(max_length=20)
+    round_id: int | None = None
+    story: str = Field(sa_type=Text)
+    values: list[str] = Field(sa_type=JSON)
+    framework: str | None = Field(default=None, max_length=60)
+    behaviours: list[str] = Field(sa_type=JSON)
+    share_publicly: bool = False
+    hide_nominator: bool = False
+    status: str = Field(default=NominationStatus.ACTIVE, max_length=12)
+    # One award nomination per nominator, colleague(s), award and round: a second one updates the first.
+    duplicate_key: str | None = Field(default=None, max_length=400, unique=True)
+    public_channel: str | None = Field(default=None, max_length=32)
+    public_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Nominee(SQLModel, table=True):
+    """A person a nomination recognises: a Slack user, or someone not on Slack named by name, role and site."""
+
+    __tablename__ = "nominee"
+    __table_args__ = (
+        UniqueConstraint("nomination_id", "user_id", name="uq_nominee_user"),
+        CheckConstraint("user_id IS NOT NULL OR name IS NOT NULL", name="ck_nominee_identified"),
+        CheckConstraint("consent IN ('pending', 'given', 'declined', 'not_asked')", name="ck_nominee_consent"),
+        Index("ix_nominee_user_nomination", "user_id", "nomination_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    user_id: str | None = Field(default=None, max_length=32)
+    name: str | None = Field(default=None, max_length=120)
+    role: str | None = Field(default=None, max_length=120)
+    site: str | None = Field(default=None, max_length=120)
+    consent: str = Field(default=Consent.NOT_ASKED, max_length=12)
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Endorsement(SQLModel, table=True):
+    """A colleague backing a public recognition instead of writing a duplicate."""
+
+    __tablename__ = "endorsement"
+    __table_args__ = (UniqueConstraint("nomination_id", "user_id", name="uq_endorsement_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    user_id: str = Field(max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)

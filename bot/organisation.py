@@ -122,6 +122,10 @@ class DeliverySettings(_Strict):
     concurrency: int = Field(default=8, ge=1, le=64)              # sends in flight at once
 
 
+class RecognitionSettings(_Strict):
+    leadership_framework: str = "healthcare_leadership_model"  # a framework in content/leadership.yaml
+
+
 class Organisation(_Strict):
     name: str = "the Trust"
     timezone: TimeZoneName = "Europe/London"
@@ -130,6 +134,7 @@ class Organisation(_Strict):
     sites: list[Site] = Field(default_factory=list)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
 
     @property
     def tz(self) -> ZoneInfo:

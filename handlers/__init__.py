@@ -5,11 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from handlers import about, errors, home, schedule
+from handlers import about, errors, home, nominations, schedule
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     errors.register(app, deps)          # what a person is told when their action did not happen
     home_tab = home.register(app, deps)  # the App Home tab; features add their sections to it
     about.register(app, deps)            # /beacon: who you are and what you can do
+    nominations.register(app, deps, home_tab)  # /nominate: recognition, consent, endorsements
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts

@@ -5,11 +5,12 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
-from scheduler import delivery, housekeeping, roles_refresh, scheduled_posts
+from scheduler import delivery, housekeeping, people_refresh, roles_refresh, scheduled_posts
 
 
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     roles_refresh.register(scheduler, deps)    # keep user-group membership for roles warm
+    people_refresh.register(scheduler, deps)   # who is a person, a bot, or deactivated
     delivery.register(scheduler, deps)         # send what the outbox holds that is due
     scheduled_posts.register(scheduler, deps)  # write each scheduled post's next run
     housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts

@@ -25,7 +25,7 @@ def test_services_do_not_import_slack() -> None:
 
 def test_handlers_hold_no_sql() -> None:
     for path in (ROOT / "handlers").rglob("*.py"):
-        sql = {name for name in _imports(path) if name.startswith(("sqlalchemy", "sqlmodel", "bot.models"))}
+        sql = {name for name in _imports(path) if name.startswith(("sqlalchemy", "sqlmodel", "bot.db"))}
         assert not sql, f"{path.relative_to(ROOT)} imports {sql}: handlers call services instead"
 
 

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from bot.blocks.mrkdwn import listing, mention, quote
+from bot.blocks.nominations import who
 from bot.escaping import escape_mrkdwn
 from bot.ids import ActionId
 
@@ -108,9 +109,85 @@ def post_rejected(params: dict[str, Any]) -> tuple[str, list[Block]]:
     return text, [_section(text), _summary(params)]
 
 
+def _nominees(params: dict[str, Any]) -> str:
+    return who(params.get("nominees") or [])
+
+
+def _tags(params: dict[str, Any]) -> str:
+    values = " ".join(f"{v['emoji']} {escape_mrkdwn(v['name'])}" for v in params.get("values") or [])
+    behaviours = ", ".join(escape_mrkdwn(b) for b in params.get("behaviours") or [])
+    return values + (f"\n*Leadership:* {behaviours}" if behaviours else "")
+
+
+def _award_phrase(params: dict[str, Any]) -> str:
+    if params.get("award") == "thanks":
+        return "a thank-you"
+    return f"the *{escape_mrkdwn(str(params.get('award_name')))}* award"
+
+
+def nomination_receipt(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    verb = "updated your earlier nomination of" if params.get("replaced") else "received your nomination of"
+    if params.get("award") == "thanks":
+        verb = "passed on your thank-you to"
+    text = f":sparkles: Thank you: Beacon has {verb} {_nominees(params)}"
+    text += "." if params.get("award") == "thanks" else f" for {_award_phrase(params)}."
+    follow = "They have been told privately."
+    if params.get("share_publicly"):
+        follow += f" If they agree, it will be celebrated in <#{params['recognition_channel']}>."
+    if params.get("nominator_name"):
+        follow = f"Entered on behalf of {escape_mrkdwn(params['nominator_name'])}. " + follow
+    return text, [_section(text), _section(_tags(params)), _section(quote(str(params.get("story") or ""))),
+                  ContextBlock(elements=[MarkdownTextObject(text=follow + " See it in Beacon's Home tab.")])]
+
+
+def nominee_recognised(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    if params.get("nominator"):
+        source = mention(params["nominator"])
+    elif params.get("nominator_name"):
+        source = escape_mrkdwn(params["nominator_name"])
+    else:
+        source = "A colleague"
+    what = "thanked you" if params.get("award") == "thanks" else f"nominated you for {_award_phrase(params)}"
+    text = f":tada: {source} {what}."
+    blocks: list[Block] = [_section(text), _section(_tags(params)), _section(quote(str(params.get("story") or "")))]
+    if params.get("ask_consent"):
+        nomination = str(params["nomination_id"])
+        blocks += [
+            SectionBlock(block_id="consent_question", text=MarkdownTextObject(
+                text=f"They would like to celebrate this in <#{params['recognition_channel']}>. Is that all right "
+                     "with you? Saying no is fine, and needs no reason.")),
+            ActionsBlock(block_id="consent", elements=[
+                ButtonElement(text="Yes, share it", action_id=ActionId.CONSENT_GIVE, value=nomination,
+                              style="primary"),
+                ButtonElement(text="No, keep it private", action_id=ActionId.CONSENT_DECLINE, value=nomination)]),
+        ]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="This is kept in your Beacon Home tab as a private record of your recognition.")]))
+    return text, blocks
+
+
+def recognition_post(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    source = mention(params["nominator"]) if params.get("nominator") else "A colleague"
+    if params.get("award") == "thanks":
+        text = f":clap: {source} says thank you to {_nominees(params)}"
+    else:
+        text = f":trophy: {source} nominated {_nominees(params)} for {_award_phrase(params)}"
+    count = int(params.get("endorsements") or 0)
+    backing = ("Be the first to add your voice." if count == 0 else
+               f"{count} colleague{'s have' if count != 1 else ' has'} endorsed this.")
+    return text, [
+        _section(text), _section(_tags(params)), _section(quote(str(params.get("story") or ""))),
+        ActionsBlock(block_id="endorse", elements=[ButtonElement(
+            text=":raised_hands: Endorse", action_id=ActionId.ENDORSE, value=str(params["nomination_id"]))]),
+        ContextBlock(elements=[MarkdownTextObject(text=f"{backing} Shared with their agreement.")]),
+    ]
+
+
 TEMPLATES: dict[str, Callable[[dict[str, Any]], tuple[str, list[Block]]]] = {
     "post_failed": post_failed, "post_missed": post_missed, "post_runs_skipped": post_runs_skipped,
     "post_approval_request": post_approval_request, "post_approved": post_approved, "post_rejected": post_rejected,
+    "nomination_receipt": nomination_receipt, "nominee_recognised": nominee_recognised,
+    "recognition_post": recognition_post,
 }
 
 

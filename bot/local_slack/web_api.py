@@ -370,6 +370,16 @@ async def users_info(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
     return {"user": user.to_api(ws.team_id)}
 
 
+@method("users.list", scopes=("users:read",))
+async def users_list(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
+    ws = api.workspace
+    people = sorted(ws.users.values(), key=lambda u: u.id)
+    limit, start = min(int(args.get("limit") or 200), 1000), int(args.get("cursor") or 0)
+    more = start + limit < len(people)
+    return {"members": [u.to_api(ws.team_id) for u in people[start:start + limit]], "cache_ts": 1700000000,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+
 @method("usergroups.list", scopes=("usergroups:read",))
 async def usergroups_list(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
     ws = api.workspace

@@ -1,0 +1,60 @@
+"""Slack users, cached: answers "is this a person, and still active?" without a Web API call each time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.services.people import Colleague
+
+log = logging.getLogger(__name__)
+
+
+def _colleague(user: dict) -> Colleague:
+    name = (user.get("profile") or {}).get("real_name") or user.get("real_name") or user.get("name", "")
+    return Colleague(id=user["id"], name=name, is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
+                     deactivated=bool(user.get("deleted")))
+
+
+class SlackUserDirectory:
+    def __init__(self, client: AsyncWebClient, clock: Clock, *, keep_for: timedelta = timedelta(hours=6)):
+        self._client = client
+        self._clock = clock
+        self._keep_for = keep_for
+        self._known: dict[str, tuple[Colleague, datetime]] = {}
+
+    async def colleagues(self, user_ids: Iterable[str]) -> dict[str, Colleague]:
+        now = self._clock.now()
+        wanted = list(dict.fromkeys(user_ids))
+        missing = [u for u in wanted if u not in self._known or now - self._known[u][1] > self._keep_for]
+        looked_up = await asyncio.gather(*(self._look_up(u) for u in missing))
+        for colleague in looked_up:
+            if colleague is not None:
+                self._known[colleague.id] = (colleague, now)
+        return {u: self._known[u][0] for u in wanted if u in self._known}
+
+    async def _look_up(self, user_id: str) -> Colleague | None:
+        try:
+            return _colleague((await self._client.users_info(user=user_id))["user"])
+        except SlackApiError as error:
+            if error.response.get("error") != "user_not_found":
+                raise
+            return None
+
+    async def refresh_all(self) -> int:
+        """Load everyone in the workspace (users.list, 200 a page) so that lookups need no call."""
+        now, cursor, count = self._clock.now(), None, 0
+        while True:
+            page = await self._client.users_list(limit=200, cursor=cursor)
+            for user in page.get("members", []):
+                self._known[user["id"]] = (_colleague(user), now)
+                count += 1
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return count

@@ -1,0 +1,178 @@
+"""`/nominate`: recognise colleagues; nominees say yes or no to a public celebration; others endorse it."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.nominations import (
+    HIDE_NAME,
+    NO_PATIENT_DETAILS,
+    SHARE,
+    build_consent_answered,
+    build_made_section,
+    build_nominate_button,
+    build_nominate_modal,
+    build_received_section,
+)
+from bot.blocks.notices import render
+from bot.deps import Deps
+from bot.ids import ActionId, BlockId, CallbackId, Command
+from bot.models import Nomination, Nominee
+from bot.organisation import Role
+from bot.services.nominations import NominationDraft, NominationProblems, NomineeInput
+from handlers.errors import guarded
+from handlers.home import HomeTab
+from handlers.replies import reply_usage
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+FIELD_BLOCKS = {"nominees": BlockId.NOMINATE_COLLEAGUES, "award": BlockId.NOMINATE_AWARD,
+                "values": BlockId.NOMINATE_VALUES, "behaviours": BlockId.NOMINATE_BEHAVIOURS,
+                "story": BlockId.NOMINATE_STORY, "no_patient_details": BlockId.NOMINATE_NO_PATIENT_DETAILS,
+                "nominator_name": BlockId.NOMINATE_ON_BEHALF}
+
+
+def read_nomination(values: dict[str, dict[str, dict[str, Any]]]) -> NominationDraft:
+    """The modal's state as typed values."""
+    def field(block: BlockId, action: str | None = None) -> dict[str, Any]:
+        return values.get(block, {}).get(action or block, {}) or {}
+
+    def chosen(block: BlockId) -> set[str]:
+        return {o["value"] for o in field(block).get("selected_options") or []}
+
+    people = [NomineeInput(user_id=u) for u in field(BlockId.NOMINATE_COLLEAGUES).get("selected_users") or []]
+    for line in (field(BlockId.NOMINATE_NOT_ON_SLACK).get("value") or "").splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if parts and parts[0]:
+            people.append(NomineeInput(name=parts[0][:120], role=(parts[1] if len(parts) > 1 else None) or None,
+                                       site=", ".join(parts[2:])[:120] or None))
+    options = chosen(BlockId.NOMINATE_OPTIONS)
+    award = (field(BlockId.NOMINATE_AWARD, ActionId.NOMINATE_AWARD).get("selected_option") or {}).get("value")
+    return NominationDraft(
+        nominees=tuple(people), award=award, values=tuple(sorted(chosen(BlockId.NOMINATE_VALUES))),
+        behaviours=tuple(sorted(chosen(BlockId.NOMINATE_BEHAVIOURS))),
+        story=field(BlockId.NOMINATE_STORY).get("value") or "", share_publicly=SHARE in options,
+        hide_nominator=HIDE_NAME in options,
+        no_patient_details=NO_PATIENT_DETAILS in chosen(BlockId.NOMINATE_NO_PATIENT_DETAILS),
+        nominator_name=(field(BlockId.NOMINATE_ON_BEHALF).get("value") or "").strip() or None)
+
+
+def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
+    guard = guarded(deps)
+    nominations, content, tz = deps.nominations, deps.content, deps.organisation.tz
+
+    async def modal(user_id: str, *, award: str | None = None, colleagues: list[str] | None = None,
+                    editing: tuple[Nomination, list[Nominee]] | None = None) -> dict[str, Any]:
+        return build_nominate_modal(content=content, framework=nominations.framework, award=award,
+                                    colleagues=colleagues, editing=editing,
+                                    can_enter_for_others=await deps.authorisation.has(user_id, Role.COMMS))
+
+    async def home_section(user_id: str, _roles: frozenset[Role]) -> list[Block]:
+        async with deps.db.transaction() as session:
+            received = await nominations.received_by(session=session, user_id=user_id)
+            made = await nominations.made_by(session=session, user_id=user_id)
+        return [*build_received_section(received, content=content, tz=tz),
+                *build_made_section(made, content=content, tz=tz), build_nominate_button()]
+
+    home_tab.add_section(home_section)
+
+    @app.command(Command.NOMINATE)
+    @guard
+    async def handle_nominate(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        await ack()
+        user_id, text = command["user_id"], command.get("text", "").strip()
+        if text.lower() in ("help", "?"):
+            await reply_usage(respond, deps, command=Command.NOMINATE, text=text, user_id=user_id)
+            return
+        await client.views_open(trigger_id=command["trigger_id"],
+                                view=await modal(user_id, colleagues=MENTION.findall(text)))
+
+    @app.action(ActionId.NOMINATE_NEW)
+    @guard
+    async def handle_new(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=await modal(body["user"]["id"]))
+
+    @app.action(ActionId.NOMINATE_AWARD)
+    @guard
+    async def handle_award_chosen(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        """Choosing an award reshapes the modal: the Leadership award adds leadership behaviours."""
+        await ack()
+        view, user_id = body["view"], body["user"]["id"]
+        editing_id = json.loads(view.get("private_metadata") or "{}").get("editing")
+        editing = None
+        if editing_id:
+            async with deps.db.transaction() as session:
+                editing = await nominations.for_edit(session=session, user_id=user_id, nomination_id=editing_id)
+        award = (action.get("selected_option") or {}).get("value")
+        await client.views_update(view_id=view["id"], hash=view["hash"],
+                                  view=await modal(user_id, award=award, editing=editing))
+
+    @app.view(CallbackId.NOMINATE)
+    @guard
+    async def handle_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id, draft = body["user"]["id"], read_nomination(view["state"]["values"])
+        editing = json.loads(view.get("private_metadata") or "{}").get("editing")
+        try:
+            async with deps.db.transaction() as session:
+                await nominations.submit(session=session, nominator=user_id, draft=draft, editing=editing)
+        except NominationProblems as problems:
+            await ack(response_action="errors", errors={FIELD_BLOCKS[f]: m for f, m in problems.problems.items()
+                                                        if f in FIELD_BLOCKS})
+            return
+        await ack()
+        await home_tab.publish(client, user_id)
+
+    @app.action(re.compile(f"^({ActionId.CONSENT_GIVE}|{ActionId.CONSENT_DECLINE})$"))
+    @guard
+    async def handle_consent(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient,
+                             respond: AsyncRespond) -> None:
+        await ack()
+        give = action["action_id"] == ActionId.CONSENT_GIVE
+        async with deps.db.transaction() as session:
+            _, remove = await nominations.consent(session=session, user_id=body["user"]["id"],
+                                                  nomination_id=int(action["value"]), give=give)
+        if remove is not None and remove.sent_channel and remove.sent_ts:
+            await client.chat_delete(channel=remove.sent_channel, ts=remove.sent_ts)
+        await respond(replace_original=True, text=body["message"].get("text", ""),
+                      blocks=build_consent_answered(body["message"]["blocks"], given=give))
+
+    @app.action(ActionId.ENDORSE)
+    @guard
+    async def handle_endorse(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient,
+                             respond: AsyncRespond) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            nomination = await nominations.endorse(session=session, user_id=body["user"]["id"],
+                                                   nomination_id=int(action["value"]))
+            params = await nominations.public_params(session, nomination.id or 0)
+        text, blocks = render({"template": "recognition_post", "params": params})
+        await client.chat_update(channel=nomination.public_channel, ts=nomination.public_ts, text=text,
+                                 blocks=blocks)
+        await respond(response_type="ephemeral", replace_original=False,
+                      text=":raised_hands: Thank you for endorsing this recognition.")
+
+    @app.action(ActionId.NOMINATION_EDIT)
+    @guard
+    async def handle_edit(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        async with deps.db.transaction() as session:
+            editing = await nominations.for_edit(session=session, user_id=user_id, nomination_id=int(action["value"]))
+        await client.views_open(trigger_id=body["trigger_id"], view=await modal(user_id, editing=editing))
+
+    @app.action(ActionId.NOMINATION_WITHDRAW)
+    @guard
+    async def handle_withdraw(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        async with deps.db.transaction() as session:
+            await nominations.withdraw(session=session, user_id=user_id, nomination_id=int(action["value"]))
+        await home_tab.publish(client, user_id)
