@@ -87,7 +87,7 @@ def _load_everything(settings: Settings, mode: Mode) -> Organisation:
     except ConfigError as error:
         problems += error.problems
     try:
-        content = load_content()
+        content = load_content(settings.beacon_content)
     except ConfigError as error:
         problems += error.problems
     try:

@@ -128,48 +128,57 @@ class Content:
         return next((b for b in found.behaviours if b.key == key), None) if found else None
 
 
+PACKAGED = Path(str(resources.files("content")))
+FILES = ("commands.yaml", "messages.yaml", "values.yaml", "leadership.yaml", "awards.yaml")
+
+
 def load_content(directory: Path | None = None) -> Content:
-    """Read every content file; all faults are reported together."""
-    root = Path(directory) if directory else Path(str(resources.files("content")))
+    """Read every content file; all faults are reported together.
+
+    `directory` (BEACON_CONTENT) holds a trust's own versions of any of the files; a file it lacks is read
+    from Beacon's own `content/`.
+    """
+    paths = {name: (Path(directory) / name if directory and (Path(directory) / name).exists() else PACKAGED / name)
+             for name in FILES}
     problems: list[str] = []
 
-    commands_raw = _read(root / "commands.yaml", problems)
+    commands_raw = _read(paths["commands.yaml"], problems)
     commands: dict[str, CommandSpec] = {}
     if isinstance(commands_raw, dict):
         for name, spec in commands_raw.items():
             body = spec if isinstance(spec, dict) else {}
-            parsed = _validate(CommandSpec, {"name": name, **body}, root / "commands.yaml", problems,
+            parsed = _validate(CommandSpec, {"name": name, **body}, paths["commands.yaml"], problems,
                                prefix=str(name))
             if parsed:
                 commands[parsed.name] = parsed
     elif commands_raw is not None:
-        problems.append(f"{root / 'commands.yaml'}: should map each /command to its summary and actions")
+        problems.append(f"{paths['commands.yaml']}: should map each /command to its summary and actions")
 
-    messages_raw = _read(root / "messages.yaml", problems)
-    messages = _validate(Messages, messages_raw, root / "messages.yaml", problems)
+    messages_raw = _read(paths["messages.yaml"], problems)
+    messages = _validate(Messages, messages_raw, paths["messages.yaml"], problems)
     if messages:
-        _check_placeholders(messages, root / "messages.yaml", problems)
+        _check_placeholders(messages, paths["messages.yaml"], problems)
 
-    values = _validate(_ValuesFile, _read(root / "values.yaml", problems), root / "values.yaml", problems)
-    leadership = _validate(_LeadershipFile, _read(root / "leadership.yaml", problems), root / "leadership.yaml",
+    values = _validate(_ValuesFile, _read(paths["values.yaml"], problems), paths["values.yaml"], problems)
+    leadership = _validate(_LeadershipFile, _read(paths["leadership.yaml"], problems), paths["leadership.yaml"],
                            problems)
-    awards = _validate(_AwardsFile, _read(root / "awards.yaml", problems), root / "awards.yaml", problems)
+    awards = _validate(_AwardsFile, _read(paths["awards.yaml"], problems), paths["awards.yaml"], problems)
     if values:
-        _check_unique([v.key for v in values.values], root / "values.yaml", "values", problems)
+        _check_unique([v.key for v in values.values], paths["values.yaml"], "values", problems)
         if not any(not v.retired for v in values.values):
-            problems.append(f"{root / 'values.yaml'}: every value is retired; at least one must be offered")
+            problems.append(f"{paths['values.yaml']}: every value is retired; at least one must be offered")
     if leadership:
         for name, framework in leadership.frameworks.items():
-            _check_unique([b.key for b in framework.behaviours], root / "leadership.yaml", name, problems)
+            _check_unique([b.key for b in framework.behaviours], paths["leadership.yaml"], name, problems)
             for b in framework.behaviours:
                 if b.levels and len(b.levels) != len(framework.levels):
-                    problems.append(f"{root / 'leadership.yaml'}: {name}.{b.key}: has {len(b.levels)} levels; "
+                    problems.append(f"{paths['leadership.yaml']}: {name}.{b.key}: has {len(b.levels)} levels; "
                                     f"the framework has {len(framework.levels)}")
     if awards:
-        _check_unique([a.key for a in [*awards.awards, awards.thank_you]], root / "awards.yaml", "awards", problems)
+        _check_unique([a.key for a in [*awards.awards, awards.thank_you]], paths["awards.yaml"], "awards", problems)
 
     if problems or messages is None or values is None or leadership is None or awards is None:
-        raise ConfigError(problems or [f"{root}: content could not be read"])
+        raise ConfigError(problems or ["content could not be read"])
     return Content(commands=commands, messages=messages, values=values.values, frameworks=leadership.frameworks,
                    awards=awards.awards, thank_you=awards.thank_you)
 

@@ -64,7 +64,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
     authorisation = Authorisation(organisation.roles, directory or SlackGroupDirectory(slack), clock)
     scheduled_posts = ScheduledPosts(authorisation=authorisation, clock=clock, tz=organisation.tz,
                                      settings=organisation.schedule)
-    content = content or load_content()
+    content = content or load_content(settings.beacon_content)
     people = SlackUserDirectory(slack, clock)
     nominations = Nominations(content=content, organisation=organisation, clock=clock, people=people,
                               authorisation=authorisation)

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./beacon.db"
     beacon_secret_key: SecretStr | None = None
     beacon_config: Path = Path("./beacon.yaml")
+    beacon_content: Path | None = None  # a folder with the trust's own values.yaml, awards.yaml, ...
     log_level: str = "INFO"
 
     @field_validator("slack_bot_token")
