@@ -165,6 +165,7 @@ class ApiCall:
     args: dict[str, Any]
     status: int
     response: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)  # when it arrived, for latency measurements
 
     @property
     def ok(self) -> bool:
