@@ -38,6 +38,22 @@ def _promise(key: str, channel: str) -> outbox.Promise:
                           expires_at=now + timedelta(hours=1))
 
 
+async def _fan_out(slack: LocalSlack, tmp_path: Path, database_url: str, *, prefix: str,
+                   count: int) -> dict[str, str]:
+    """`count` direct messages waiting in the outbox, to people in the workspace; returns Beacon's environment."""
+    for i in range(count):
+        slack.workspace.add_user(f"{prefix}{i:05d}", f"person{i}", f"Person {i}")
+    env = slack_env(slack, write_config(tmp_path / "beacon.yaml", delivery=FAST | {"posts_per_minute": 600}),
+                    database_url)
+    env["LOG_LEVEL"] = "WARNING"
+    await _enqueue(database_url, [_promise(f"dm:{prefix}:{i}", f"{prefix}{i:05d}") for i in range(count)])
+    return env
+
+
+async def _all_sent(database_url: str) -> bool:
+    return all(r.status == OutboxStatus.SENT for r in await _rows(database_url))
+
+
 def _posted_ids(slack: LocalSlack) -> list[int]:
     return [m.metadata["event_payload"]["outbox_id"] for c in slack.workspace.channels.values() for m in c.messages
             if m.metadata and m.metadata.get("event_type") == "beacon_outbox"]
@@ -75,23 +91,14 @@ async def test_kill_9_between_send_and_mark_does_not_duplicate(slack: LocalSlack
 async def test_two_replicas_one_killed_mid_batch_deliver_each_message_once(slack: LocalSlack, tmp_path: Path,
                                                                            database_url: str) -> None:
     count = 60
-    for i in range(count):
-        slack.workspace.add_user(f"U8{i:05d}", f"member{i}", f"Member {i}")
-    env = slack_env(slack, write_config(tmp_path / "beacon.yaml", delivery=FAST | {"posts_per_minute": 600}),
-                    database_url)
-    env["LOG_LEVEL"] = "WARNING"
-    await _enqueue(database_url, [_promise(f"dm:{i}", f"U8{i:05d}") for i in range(count)])
-
+    env = await _fan_out(slack, tmp_path, database_url, prefix="U8", count=count)
     port_a, port_b = free_port(), free_port()
     async with beacon_process("serve", "--port", str(port_a), env=env, cwd=tmp_path) as replica_a, \
             beacon_process("serve", "--port", str(port_b), env=env, cwd=tmp_path):
         await eventually(lambda: len(_posted_ids(slack)) >= count // 4)
         replica_a.kill()
         await replica_a.wait()
-
-        async def all_sent() -> bool:
-            return all(r.status == OutboxStatus.SENT for r in await _rows(database_url))
-        await eventually(all_sent, seconds=40)
+        await eventually(lambda: _all_sent(database_url), seconds=40)
 
     posted = _posted_ids(slack)
     assert len(posted) == count, f"{len(posted) - len(set(posted))} duplicates, {count - len(set(posted))} lost"
@@ -101,12 +108,7 @@ async def test_two_replicas_one_killed_mid_batch_deliver_each_message_once(slack
 async def test_a_restart_in_the_middle_of_a_batch_loses_and_repeats_nothing(slack: LocalSlack, tmp_path: Path,
                                                                            database_url: str) -> None:
     count = 30
-    for i in range(count):
-        slack.workspace.add_user(f"U7{i:05d}", f"crew{i}", f"Crew {i}")
-    env = slack_env(slack, write_config(tmp_path / "beacon.yaml", delivery=FAST | {"posts_per_minute": 600}),
-                    database_url)
-    env["LOG_LEVEL"] = "WARNING"
-    await _enqueue(database_url, [_promise(f"crew:{i}", f"U7{i:05d}") for i in range(count)])
+    env = await _fan_out(slack, tmp_path, database_url, prefix="U7", count=count)
     port = free_port()
     async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path) as first:
         await eventually(lambda: len(_posted_ids(slack)) >= count // 3)
@@ -114,8 +116,6 @@ async def test_a_restart_in_the_middle_of_a_batch_loses_and_repeats_nothing(slac
         await first.wait()
     assert len(_posted_ids(slack)) < count, "the batch was interrupted"
     async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path):
-        async def all_sent() -> bool:
-            return all(r.status == OutboxStatus.SENT for r in await _rows(database_url))
-        await eventually(all_sent, seconds=40)
+        await eventually(lambda: _all_sent(database_url), seconds=40)
     posted = _posted_ids(slack)
     assert sorted(posted) == sorted(set(posted)) and len(posted) == count
