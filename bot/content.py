@@ -24,7 +24,7 @@ class _Strict(BaseModel):
 class CommandAction(_Strict):
     usage: str = Field(pattern=r"^/[a-z0-9_-]+( .+)?$")
     summary: str = Field(min_length=1)
-    role: Role | None = None
+    roles: list[Role] = Field(default_factory=list)  # any one of these; empty: everyone
 
 
 class CommandSpec(_Strict):
@@ -32,11 +32,6 @@ class CommandSpec(_Strict):
     summary: str = Field(min_length=1)
     actions: list[CommandAction] = Field(min_length=1)
 
-    @property
-    def role(self) -> Role | None:
-        """The role every action needs, when they all need the same one."""
-        roles = {action.role for action in self.actions}
-        return roles.pop() if len(roles) == 1 else None
 
 
 class Messages(_Strict):
@@ -85,11 +80,16 @@ class Requirement(_Strict):
     behaviours: int = Field(default=0, ge=0)
 
 
+DEFAULT_RUBRIC = ["Little evidence in the story.", "Some evidence.", "Clear evidence, with a difference made.",
+                  "Strong, consistent evidence.", "Outstanding."]
+
+
 class Award(_Strict):
     key: str = Field(pattern=_KEY)
     name: str = Field(min_length=1, max_length=75)
     description: str = Field(min_length=1, max_length=200)
     requires: Requirement = Field(default_factory=Requirement)
+    rubric: list[str] = Field(default_factory=lambda: list(DEFAULT_RUBRIC), min_length=5, max_length=5)
 
 
 class _ValuesFile(_Strict):

@@ -23,8 +23,10 @@ from bot.integrations.slack_pacing import Pacer
 from bot.integrations.slack_users import SlackUserDirectory
 from bot.organisation import Organisation
 from bot.services.authorisation import Authorisation, GroupDirectory
+from bot.services.award_rounds import AwardRounds
 from bot.services.delivery import DeliveryPolicy, Dispatcher
 from bot.services.nominations import RECOGNITION_POST, Nominations
+from bot.services.panel_review import PanelReview
 from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from bot.services.scheduled_posts import ScheduledPosts
 from bot.settings import Settings
@@ -44,6 +46,8 @@ class Deps:
     dispatcher: Dispatcher
     people: SlackUserDirectory
     nominations: Nominations
+    award_rounds: AwardRounds
+    panel_review: PanelReview
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
@@ -68,6 +72,8 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
     people = SlackUserDirectory(slack, clock)
     nominations = Nominations(content=content, organisation=organisation, clock=clock, people=people,
                               authorisation=authorisation)
+    award_rounds = AwardRounds(content=content, organisation=organisation, clock=clock, authorisation=authorisation)
+    panel_review = PanelReview(content=content, organisation=organisation, clock=clock, authorisation=authorisation)
     delivery = organisation.delivery
     sender = SlackSender(slack_delivery, render=render_notice, pacer=Pacer(
         posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
@@ -79,4 +85,5 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                    RECOGNITION_POST: nominations.record_posted})
     return Deps(settings=settings, organisation=organisation, content=content, clock=clock,
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
-                scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations)
+                scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
+                award_rounds=award_rounds, panel_review=panel_review)

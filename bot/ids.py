@@ -7,12 +7,16 @@ class Command(StrEnum):
     BEACON = "/beacon"
     SCHEDULE = "/schedule"
     NOMINATE = "/nominate"
+    AWARDS = "/awards"
 
 
 class CallbackId(StrEnum):
     SCHEDULE_COMPOSE = "schedule_compose"
     SCHEDULE_PREVIEW = "schedule_preview"
     NOMINATE = "nominate"
+    AWARDS_REVIEW = "awards_review"
+    AWARDS_CANDIDATE = "awards_candidate"
+    AWARDS_SCORE = "awards_score"
 
 
 class ActionId(StrEnum):
@@ -30,6 +34,16 @@ class ActionId(StrEnum):
     CONSENT_GIVE = "consent_give"
     CONSENT_DECLINE = "consent_decline"
     ENDORSE = "endorse"
+    AWARDS_REVIEW_OPEN = "awards_review_open"
+    AWARDS_AWARD = "awards_award"
+    AWARDS_PAGE = "awards_page"
+    AWARDS_CANDIDATE_OPEN = "awards_candidate_open"
+    AWARDS_SCORE_OPEN = "awards_score_open"
+    AWARDS_SHORTLIST = "awards_shortlist"
+    AWARDS_WINNER = "awards_winner"
+    AWARDS_CONFLICT = "awards_conflict"
+    WINNER_CONSENT_GIVE = "winner_consent_give"
+    WINNER_CONSENT_DECLINE = "winner_consent_decline"
 
 
 class BlockId(StrEnum):
@@ -51,3 +65,6 @@ class BlockId(StrEnum):
     NOMINATE_OPTIONS = "nominate_options"
     NOMINATE_NO_PATIENT_DETAILS = "nominate_no_patient_details"
     NOMINATE_ON_BEHALF = "nominate_on_behalf"
+    AWARDS_SCORE_VALUE = "awards_score_value"
+    AWARDS_SCORE_LEVEL = "awards_score_level"
+    AWARDS_SCORE_NOTE = "awards_score_note"

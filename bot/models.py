@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.db import UTCDateTime
@@ -160,7 +160,7 @@ class Nomination(SQLModel, table=True):
     nominator_name: str | None = Field(default=None, max_length=120)  # who wrote it, when entered for them
     entered_by: str | None = Field(default=None, max_length=32)     # the comms member who entered it for them
     award: str = Field(max_length=20)
-    round_id: int | None = None
+    round_id: int | None = Field(default=None, foreign_key="award_round.id", index=True)
     story: str = Field(sa_type=Text)
     values: list[str] = Field(sa_type=JSON)
     framework: str | None = Field(default=None, max_length=60)
@@ -207,3 +207,96 @@ class Endorsement(SQLModel, table=True):
     nomination_id: int = Field(foreign_key="nomination.id", index=True)
     user_id: str = Field(max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RoundStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"        # closed to nominations; the panel reviews
+    DECIDED = "decided"      # winners chosen, not yet announced
+    ANNOUNCED = "announced"
+    ARCHIVED = "archived"
+
+
+class AwardRound(SQLModel, table=True):
+    """One round of the Trust's awards: both awards open for nominations together, then reviewed."""
+
+    __tablename__ = "award_round"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in RoundStatus)})", name="ck_award_round_status"),
+        # At most one round takes nominations at a time.
+        Index("uq_award_round_one_open", "status", unique=True, sqlite_where=text("status = 'open'"),
+              postgresql_where=text("status = 'open'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    status: str = Field(max_length=12)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    created_by: str = Field(max_length=32)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    announced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Score(SQLModel, table=True):
+    """One panel member's score of one nomination, against the award's rubric."""
+
+    __tablename__ = "score"
+    __table_args__ = (
+        UniqueConstraint("nomination_id", "panel_member", name="uq_score_once"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="ck_score_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    panel_member: str = Field(max_length=32)
+    score: int
+    level: str | None = Field(default=None, max_length=40)  # for the Leadership award: Essential ... Exemplary
+    note: str = Field(default="", sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CandidateDecision(SQLModel, table=True):
+    """The panel's view of one candidate (a person, or a team, for one award in one round)."""
+
+    __tablename__ = "candidate_decision"
+    __table_args__ = (UniqueConstraint("round_id", "award", "candidate", name="uq_candidate_decision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="award_round.id", index=True)
+    award: str = Field(max_length=20)
+    candidate: str = Field(max_length=400)  # the nominee keys, sorted: U123 or name:sam jones
+    shortlisted: bool = False
+    winner: bool = False
+    winner_consents: dict[str, str] = Field(default_factory=dict, sa_type=JSON)  # user -> given / declined
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ConflictDeclaration(SQLModel, table=True):
+    """A panel member stepping back from a candidate for a reason Beacon cannot see (a relative, a manager)."""
+
+    __tablename__ = "conflict_declaration"
+    __table_args__ = (UniqueConstraint("round_id", "award", "candidate", "panel_member", name="uq_conflict_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="award_round.id", index=True)
+    award: str = Field(max_length=20)
+    candidate: str = Field(max_length=400)
+    panel_member: str = Field(max_length=32)
+    declared_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RoundExport(SQLModel, table=True):
+    """Who took a copy of a round's nominations, and when."""
+
+    __tablename__ = "round_export"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="award_round.id", index=True)
+    user_id: str = Field(max_length=32)
+    rows: int
+    exported_at: datetime = Field(sa_type=UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from handlers import about, errors, home, nominations, schedule
+from handlers import about, awards, errors, home, nominations, schedule
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
@@ -13,4 +13,5 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     home_tab = home.register(app, deps)  # the App Home tab; features add their sections to it
     about.register(app, deps)            # /beacon: who you are and what you can do
     nominations.register(app, deps, home_tab)  # /nominate: recognition, consent, endorsements
+    awards.register(app, deps, home_tab)       # /awards: rounds and the panel's review
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts

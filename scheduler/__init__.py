@@ -5,7 +5,7 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
-from scheduler import delivery, housekeeping, people_refresh, roles_refresh, scheduled_posts
+from scheduler import award_rounds, delivery, housekeeping, people_refresh, roles_refresh, scheduled_posts
 
 
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
@@ -13,6 +13,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     people_refresh.register(scheduler, deps)   # who is a person, a bot, or deactivated
     delivery.register(scheduler, deps)         # send what the outbox holds that is due
     scheduled_posts.register(scheduler, deps)  # write each scheduled post's next run
+    award_rounds.register(scheduler, deps)     # close award rounds at their closing time
     housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts
 
 

@@ -14,7 +14,7 @@ from bot.organisation import Role
 
 
 def available_actions(commands: Iterable[CommandSpec], roles: frozenset[Role]) -> list[CommandAction]:
-    return [a for spec in commands for a in spec.actions if a.role is None or a.role in roles]
+    return [a for spec in commands for a in spec.actions if not a.roles or roles.intersection(a.roles)]
 
 
 def build_actions_list(actions: Iterable[CommandAction]) -> str:

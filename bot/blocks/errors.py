@@ -15,8 +15,8 @@ def build_not_permitted_text(error: RoleRequired, messages: Messages) -> str:
     ]
     who = (messages.not_permitted_holders.format(names=listing(names)) if names
            else messages.not_permitted_nobody.format(role_key=holders.role.value))
-    return messages.not_permitted.format(action=escape_mrkdwn(error.action), role=holders.role.title,
-                                         holders=who)
+    role = holders.role.title + "".join(f"* or *{r.title}" for r in error.also)
+    return messages.not_permitted.format(action=escape_mrkdwn(error.action), role=role, holders=who)
 
 
 def build_went_wrong_text(*, what: str, reference: str, messages: Messages) -> str:

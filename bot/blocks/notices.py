@@ -136,6 +136,9 @@ def nomination_receipt(params: dict[str, Any]) -> tuple[str, list[Block]]:
         follow += f" If they agree, it will be celebrated in <#{params['recognition_channel']}>."
     if params.get("nominator_name"):
         follow = f"Entered on behalf of {escape_mrkdwn(params['nominator_name'])}. " + follow
+    if params.get("no_round"):
+        follow = ("No award round is open just now, so this is kept as recognition: it will not be judged for "
+                  "the award. " + follow)
     return text, [_section(text), _section(_tags(params)), _section(quote(str(params.get("story") or ""))),
                   ContextBlock(elements=[MarkdownTextObject(text=follow + " See it in Beacon's Home tab.")])]
 
@@ -183,11 +186,75 @@ def recognition_post(params: dict[str, Any]) -> tuple[str, list[Block]]:
     ]
 
 
+def _awards(params: dict[str, Any]) -> str:
+    return listing([f"*{escape_mrkdwn(a)}*" for a in params.get("awards") or []])
+
+
+def round_opened(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = (f":trophy: Nominations are open for *{escape_mrkdwn(params['round'])}*: {_awards(params)}. "
+            f"They close {params['closes']}.")
+    return text, [_section(text), _section("Recognise a colleague who lives the Trust values or leads well, at "
+                                           "any level, with `/nominate`. Every nomination is read by the awards "
+                                           "panel, and nobody is celebrated publicly without their agreement.")]
+
+
+def round_reminder(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    when = "tomorrow" if str(params.get("days")) == "1" else f"in {params.get('days')} days"
+    text = (f":hourglass_flowing_sand: Nominations for *{escape_mrkdwn(params['round'])}* close {when}, "
+            f"{params['closes']}. Is there someone whose work deserves to be seen? `/nominate`")
+    return text, [_section(text)]
+
+
+def round_closed(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = (f":lock: Nominations for *{escape_mrkdwn(params['round'])}* are now closed. Thank you to everyone "
+            "who took the time to recognise a colleague. The awards panel will now review every nomination.")
+    return text, [_section(text)]
+
+
+def winner_consent_request(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = (f":trophy: Congratulations! The awards panel has chosen you as a winner of the "
+            f"*{escape_mrkdwn(params['award_name'])}* award in {escape_mrkdwn(params['round'])}.")
+    decision = str(params["decision_id"])
+    return text, [_section(text), _section("May Beacon name you when the winners are announced in the recognition "
+                                           "channel? Saying no is fine; you keep the award either way."),
+                  ActionsBlock(block_id="winner_consent", elements=[
+                      ButtonElement(text="Yes, name me", action_id=ActionId.WINNER_CONSENT_GIVE, value=decision,
+                                    style="primary"),
+                      ButtonElement(text="Please don't", action_id=ActionId.WINNER_CONSENT_DECLINE,
+                                    value=decision)])]
+
+
+def awards_announcement(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = f":trophy: The winners of *{escape_mrkdwn(params['round'])}*"
+    lines = [f"*{escape_mrkdwn(w['award_name'])}*: {who(w['people'])}" for w in params.get("winners") or []]
+    unnamed = int(params.get("unnamed") or 0)
+    if unnamed:
+        lines.append(f"…and {unnamed} more winner{'s' if unnamed != 1 else ''} who preferred not to be named.")
+    blocks: list[Block] = [_section(text + "\n" + "\n".join(lines or ["The panel's winners preferred not to be "
+                                                                      "named."]))]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="Congratulations, and thank you to everyone who nominated a colleague.")]))
+    return text, blocks
+
+
+def nomination_outcome(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    outcome = {"won": "won", "shortlisted": "was shortlisted", "not_selected": "was not chosen this time"}[
+        str(params["outcome"])]
+    text = (f"The awards panel has finished {escape_mrkdwn(params['round'])}: your nomination of "
+            f"{who(params.get('nominees') or [])} for *{escape_mrkdwn(params['award_name'])}* {outcome}.")
+    follow = "Thank you for taking the time to recognise a colleague."
+    if params["outcome"] != "won":
+        follow += " Your nomination stays in their private record of recognition."
+    return text, [_section(text), ContextBlock(elements=[MarkdownTextObject(text=follow)])]
+
+
 TEMPLATES: dict[str, Callable[[dict[str, Any]], tuple[str, list[Block]]]] = {
     "post_failed": post_failed, "post_missed": post_missed, "post_runs_skipped": post_runs_skipped,
     "post_approval_request": post_approval_request, "post_approved": post_approved, "post_rejected": post_rejected,
     "nomination_receipt": nomination_receipt, "nominee_recognised": nominee_recognised,
-    "recognition_post": recognition_post,
+    "recognition_post": recognition_post, "round_opened": round_opened, "round_reminder": round_reminder,
+    "round_closed": round_closed, "winner_consent_request": winner_consent_request,
+    "awards_announcement": awards_announcement, "nomination_outcome": nomination_outcome,
 }
 
 

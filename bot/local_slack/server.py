@@ -38,7 +38,7 @@ class Reply:
 class LocalSlack:
     def __init__(self, workspace: Workspace | None = None):
         self.workspace = workspace or Workspace()
-        self.api = WebApi(self.workspace, socket_url=self._socket_url)
+        self.api = WebApi(self.workspace, socket_url=self._socket_url, base_url=lambda: self.url)
         self.hub = SocketModeHub(self.workspace.app_id)
         self.app_url: str | None = None  # where HTTP-mode requests go; None means Socket Mode
         self._runner: web.AppRunner | None = None

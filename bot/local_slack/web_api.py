@@ -18,6 +18,7 @@ from bot.local_slack.workspace import (
     ApiCall,
     Ephemeral,
     Message,
+    UploadedFile,
     View,
     Workspace,
     parse_json_arg,
@@ -61,14 +62,24 @@ def required_scopes() -> dict[str, tuple[str, ...]]:
 class WebApi:
     """aiohttp routes for /api/{method} over one Workspace."""
 
-    def __init__(self, workspace: Workspace, *, socket_url: Callable[[], str]):
+    def __init__(self, workspace: Workspace, *, socket_url: Callable[[], str], base_url: Callable[[], str]):
         self.workspace = workspace
         self.faults = FaultPlan()
         self.limits = RateLimits()
         self.socket_url = socket_url
+        self.base_url = base_url
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post("/api/{method}", self.handle), web.get("/api/{method}", self.handle)]
+        return [web.post("/api/{method}", self.handle), web.get("/api/{method}", self.handle),
+                web.post("/upload/{file_id}", self.upload)]
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files upload v2: the bytes go to the URL files.getUploadURLExternal gave."""
+        pending = self.workspace.files.get(request.match_info["file_id"])
+        if pending is None:
+            return web.Response(status=404, text="unknown upload")
+        pending.content = await request.read()
+        return web.Response(text=f"OK - {len(pending.content)}")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["method"]
@@ -393,6 +404,40 @@ async def usergroups_users_list(api: WebApi, args: dict[str, Any]) -> dict[str, 
     if group is None:
         raise SlackError("no_such_subteam")
     return {"users": list(group.users)}
+
+
+# ---- files (upload v2) --------------------------------------------------------------------------------------
+@method("files.getUploadURLExternal", scopes=("files:write",))
+async def files_get_upload_url_external(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
+    filename, length = str(args.get("filename") or ""), int(args.get("length") or 0)
+    if not filename or length <= 0:
+        raise SlackError("invalid_arguments")
+    file = UploadedFile(id=api.workspace.next_id("F"), filename=filename, length=length)
+    api.workspace.files[file.id] = file
+    return {"upload_url": f"{api.base_url()}/upload/{file.id}", "file_id": file.id}
+
+
+@method("files.completeUploadExternal", scopes=("files:write",))
+async def files_complete_upload_external(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
+    ws = api.workspace
+    wanted = parse_json_arg(args.get("files")) or []
+    completed = []
+    for entry in wanted:
+        file = ws.files.get(str(entry.get("id")))
+        if file is None or file.content is None:
+            raise SlackError("file_not_found")
+        if len(file.content) != file.length:
+            raise SlackError("file_upload_size_mismatch")
+        file.title = entry.get("title") or file.filename
+        completed.append(file)
+    channel_id = args.get("channel_id")
+    if channel_id:
+        channel = api.channel_for_post(str(channel_id))
+        for file in completed:
+            file.channels.append(channel)
+        message = ws.post(channel, user=ws.bot_user_id, text=args.get("initial_comment") or "", as_bot=True)
+        message.files = [f.to_api() for f in completed]
+    return {"files": [f.to_api() for f in completed]}
 
 
 # ---- views -------------------------------------------------------------------------------------------------

@@ -160,6 +160,21 @@ class View:
 
 
 @dataclass
+class UploadedFile:
+    id: str
+    filename: str
+    length: int
+    title: str = ""
+    content: bytes | None = None
+    channels: list[str] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.filename, "title": self.title or self.filename, "size": self.length,
+                "mimetype": "text/csv" if self.filename.endswith(".csv") else "application/octet-stream",
+                "channels": self.channels}
+
+
+@dataclass
 class ApiCall:
     method: str
     args: dict[str, Any]
@@ -207,6 +222,7 @@ class Workspace:
         self.home_views: dict[str, View] = {}
         self.modal_stacks: dict[str, list[View]] = {}
         self.ephemerals: list[Ephemeral] = []
+        self.files: dict[str, UploadedFile] = {}
         self.calls: list[ApiCall] = []
         self.triggers: dict[str, tuple[str, float]] = {}
         self.used_triggers: set[str] = set()

@@ -31,10 +31,11 @@ class RoleHolders:
 class RoleRequired(NotPermitted):
     """Raised when someone lacks a role; carries what the refusal must tell them."""
 
-    def __init__(self, *, action: str, holders: RoleHolders):
+    def __init__(self, *, action: str, holders: RoleHolders, also: tuple[Role, ...] = ()):
         super().__init__(f"{action} needs the {holders.role.title} role")
         self.action = action
         self.holders = holders
+        self.also = also  # other roles that would also do
 
 
 class Authorisation:
@@ -83,6 +84,12 @@ class Authorisation:
         """Return quietly when `user_id` holds `role`; otherwise raise RoleRequired."""
         if not await self.has(user_id, role):
             raise RoleRequired(action=action, holders=self.holders(role))
+
+    async def require_any(self, user_id: str, roles: tuple[Role, ...], *, action: str) -> None:
+        """Like `require`, for an action open to any of several roles; the refusal names the first."""
+        held = await self.roles_of(user_id)
+        if not held.intersection(roles):
+            raise RoleRequired(action=action, holders=self.holders(roles[0]), also=roles[1:])
 
     async def members(self, role: Role) -> frozenset[str]:
         """Every user ID holding `role`, with groups expanded."""

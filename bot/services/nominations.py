@@ -22,6 +22,7 @@ from bot.db import insert_ignoring_duplicates
 from bot.errors import InvalidInput, NotFound
 from bot.models import (
     Award,
+    AwardRound,
     Consent,
     Endorsement,
     Nomination,
@@ -29,6 +30,7 @@ from bot.models import (
     Nominee,
     OutboxMessage,
     OutboxStatus,
+    RoundStatus,
 )
 from bot.organisation import Organisation, Role
 from bot.services import outbox
@@ -165,7 +167,11 @@ class Nominations:
         if problems:
             raise NominationProblems(problems)
         now = self._clock.now()
-        key = self._duplicate_key(draft, nominator)
+        open_round = None
+        if draft.award not in (None, Award.THANKS):
+            open_round = (await session.scalars(select(AwardRound).where(
+                AwardRound.status == RoundStatus.OPEN))).first()
+        key = self._duplicate_key(draft, nominator, open_round.id if open_round else None)
         earlier = None
         if editing is not None:
             earlier = await self._own_editable(session, nominator, editing)
@@ -177,6 +183,8 @@ class Nominations:
         nomination.nominator_name = draft.nominator_name
         nomination.entered_by = nominator if draft.nominator_name else None
         nomination.award = draft.award or Award.THANKS
+        if earlier is None or editing is None:
+            nomination.round_id = open_round.id if open_round else None
         nomination.story = draft.story.strip()
         nomination.values = [v for v in draft.values if self._content.value(v)]
         nomination.framework = self.framework if draft.behaviours else None
@@ -197,12 +205,12 @@ class Nominations:
                                      first_time=earlier is None)
         return Submitted(nomination=nomination, nominees=nominees, replaced_earlier=earlier is not None)
 
-    def _duplicate_key(self, draft: NominationDraft, nominator: str) -> str | None:
+    def _duplicate_key(self, draft: NominationDraft, nominator: str, round_id: int | None) -> str | None:
         if draft.award in (None, Award.THANKS):
             return None
         who = f"name:{draft.nominator_name.strip().lower()}" if draft.nominator_name else nominator
         people = sorted(n.user_id or f"name:{(n.name or '').strip().lower()}" for n in draft.nominees)
-        return f"{draft.award}:round-:{who}:{'+'.join(people)}"[:400]
+        return f"{draft.award}:round{round_id or '-'}:{who}:{'+'.join(people)}"[:400]
 
     async def _notify_submitted(self, session: AsyncSession, nomination: Nomination, nominees: list[Nominee], *,
                                 replaced: bool, first_time: bool) -> None:
@@ -213,7 +221,9 @@ class Nominations:
             promises.append(outbox.notice(key=f"nomination-receipt:{stamp}", user_id=nomination.nominator_id,
                                           template="nomination_receipt", now=now, source_id=nomination.id,
                                           params=self.describe(nomination, nominees, to_nominator=True)
-                                          | {"replaced": replaced}))
+                                          | {"replaced": replaced,
+                                             "no_round": nomination.award != Award.THANKS
+                                             and nomination.round_id is None}))
         if first_time:
             for nominee in nominees:
                 if nominee.user_id:
@@ -314,6 +324,10 @@ class Nominations:
         if nomination.public_ts:
             raise InvalidInput("That recognition has already been celebrated publicly, so it can no longer be "
                                "changed.")
+        if nomination.round_id is not None:
+            round_ = await session.get(AwardRound, nomination.round_id)
+            if round_ is not None and round_.status != RoundStatus.OPEN:
+                raise InvalidInput("The award round has closed, so its nominations can no longer be changed.")
         return nomination
 
     async def for_edit(self, *, session: AsyncSession, user_id: str,

@@ -1,0 +1,216 @@
+"""`/awards`: the awards panel runs each round: open, status, close, review and score, decide, announce,
+export and insight. Winners say whether they may be named."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.awards import (
+    build_candidate_modal,
+    build_insight_blocks,
+    build_panel_home_section,
+    build_review_modal,
+    build_round_line,
+    build_score_modal,
+    build_status_blocks,
+)
+from bot.deps import Deps
+from bot.errors import InvalidInput, NotFound
+from bot.ids import ActionId, BlockId, CallbackId, Command
+from bot.organisation import Role
+from handlers.errors import guarded
+from handlers.home import HomeTab
+from handlers.replies import reply_usage
+
+OPEN = re.compile(r'^open\s+["“”]?(?P<name>.+?)["“”]?\s+closes\s+(?P<day>\d{4}-\d{2}-\d{2})$', re.IGNORECASE)
+
+
+def _blocks(blocks: list[Block]) -> list[dict]:
+    return [b.to_dict() for b in blocks]
+
+
+def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
+    guard = guarded(deps)
+    rounds, review, content, tz = deps.award_rounds, deps.panel_review, deps.content, deps.organisation.tz
+    framework = deps.organisation.recognition.leadership_framework
+    first_award = content.awards[0].key
+
+    async def review_view(user_id: str, award: str, page: int) -> dict:
+        async with deps.db.transaction() as session:
+            result = await review.review(session=session, user_id=user_id, award=award, page=page)
+        return build_review_modal(result, content=content, framework=framework, viewer=user_id)
+
+    async def candidate_view(user_id: str, award: str, key: str) -> dict:
+        async with deps.db.transaction() as session:
+            detail = await review.candidate(session=session, user_id=user_id, award=award, key=key)
+        return build_candidate_modal(detail, content=content, tz=tz)
+
+    async def home_section(user_id: str, roles: frozenset[Role]) -> list[Block]:
+        if Role.PANEL not in roles:
+            return []
+        async with deps.db.transaction() as session:
+            try:
+                report = await rounds.report(session=session, user_id=user_id)
+            except NotFound:
+                report = None
+        return build_panel_home_section(report, content=content)
+
+    home_tab.add_section(home_section)
+
+    async def say(respond: AsyncRespond, text: str, blocks: list[Block] | None = None) -> None:
+        await respond(response_type="ephemeral", text=text, blocks=_blocks(blocks) if blocks else None)
+
+    @app.command(Command.AWARDS)
+    @guard
+    async def handle_awards(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        await ack()
+        user_id, text = command["user_id"], command.get("text", "").strip()
+        verb = text.split(" ", 1)[0].lower()
+        async with deps.db.transaction() as session:
+            if verb == "open":
+                match = OPEN.match(text)
+                if not match:
+                    raise InvalidInput('Say it like this: `/awards open "2027 Staff Awards" closes 2027-03-31`')
+                try:
+                    closes_on = date.fromisoformat(match["day"])
+                except ValueError:
+                    raise InvalidInput(f"{match['day']} is not a date; use YYYY-MM-DD.") from None
+                opened = await rounds.open_round(session=session, user_id=user_id, name=match["name"],
+                                                 closes_on=closes_on)
+                message = (f":white_check_mark: {build_round_line(opened)} It closes {rounds.closes_text(opened)}; "
+                           "the recognition channel has been told.")
+            elif verb == "status":
+                report = await rounds.report(session=session, user_id=user_id)
+                await say(respond, "Award round status", build_status_blocks(report, content=content))
+                return
+            elif verb == "close":
+                closed = await rounds.close(session=session, user_id=user_id)
+                message = f":lock: {build_round_line(closed)} Review it with `/awards review`."
+            elif verb == "decide":
+                decided, winners = await review.decide_round(session=session, user_id=user_id)
+                message = (f":white_check_mark: {build_round_line(decided)} {winners} winner(s); each has been asked "
+                           "whether they may be named. Announce with `/awards announce`.")
+            elif verb == "announce":
+                announced = await review.announce_round(session=session, user_id=user_id)
+                message = (f":trophy: {build_round_line(announced)} The winners are being posted, and every "
+                           "nominator is being told the outcome privately.")
+            elif verb == "archive":
+                archived = await rounds.archive(session=session, user_id=user_id)
+                message = f":file_cabinet: {build_round_line(archived)}"
+            elif verb == "insight":
+                insight = await review.insight(session=session, user_id=user_id)
+                await say(respond, "Award insight", build_insight_blocks(insight))
+                return
+            elif verb == "export":
+                round_, filename, data, rows = await review.export_csv(session=session, user_id=user_id)
+            elif verb == "review":
+                await deps.authorisation.require(user_id, Role.PANEL, action="Reviewing nominations")
+                message = ""
+            else:
+                await reply_usage(respond, deps, command=Command.AWARDS, text=text, user_id=user_id)
+                return
+        if verb == "review":
+            await client.views_open(trigger_id=command["trigger_id"], view=await review_view(user_id, first_award, 0))
+            return
+        if verb == "export":
+            dm = (await client.conversations_open(users=user_id))["channel"]["id"]
+            await client.files_upload_v2(channel=dm, content=data, filename=filename, title=f"{round_.name} export",
+                                         initial_comment=f"{rows} nominations from {round_.name}. Keep this file "
+                                                         "safe: it holds nominations and the panel's scores.")
+            message = f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct messages."
+        await say(respond, message)
+
+    @app.action(ActionId.AWARDS_REVIEW_OPEN)
+    @guard
+    async def handle_review_open(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=await review_view(body["user"]["id"],
+                                                                                     first_award, 0))
+
+    @app.action(re.compile(f"^({ActionId.AWARDS_AWARD}|{ActionId.AWARDS_PAGE})$"))
+    @guard
+    async def handle_review_browse(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        state = json.loads(body["view"]["private_metadata"])
+        if action["action_id"] == ActionId.AWARDS_AWARD:
+            award, page = action["selected_option"]["value"], 0
+        else:
+            award, page = state["award"], int(action["value"])
+        await client.views_update(view_id=body["view"]["id"], view=await review_view(body["user"]["id"], award, page))
+
+    @app.action(ActionId.AWARDS_CANDIDATE_OPEN)
+    @guard
+    async def handle_candidate_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        ref = json.loads(action["value"])
+        await client.views_push(trigger_id=body["trigger_id"],
+                                view=await candidate_view(body["user"]["id"], ref["a"], ref["k"]))
+
+    @app.action(re.compile(f"^({ActionId.AWARDS_SHORTLIST}|{ActionId.AWARDS_WINNER}|{ActionId.AWARDS_CONFLICT})$"))
+    @guard
+    async def handle_candidate_decision(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id, ref = body["user"]["id"], json.loads(action["value"])
+        async with deps.db.transaction() as session:
+            if action["action_id"] == ActionId.AWARDS_CONFLICT:
+                await review.declare_conflict(session=session, user_id=user_id, award=ref["a"], key=ref["k"])
+            else:
+                flag = "shortlisted" if action["action_id"] == ActionId.AWARDS_SHORTLIST else "winner"
+                await review.decide_candidate(session=session, user_id=user_id, award=ref["a"], key=ref["k"],
+                                              **{flag: bool(ref["on"])})
+        await client.views_update(view_id=body["view"]["id"], view=await candidate_view(user_id, ref["a"], ref["k"]))
+
+    @app.action(ActionId.AWARDS_SCORE_OPEN)
+    @guard
+    async def handle_score_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        async with deps.db.transaction() as session:
+            nomination, existing = await review.score_sheet(session=session, user_id=user_id,
+                                                            nomination_id=int(action["value"]))
+        await client.views_push(trigger_id=body["trigger_id"], view=build_score_modal(
+            nomination=nomination, content=content, framework=framework, existing=existing,
+            candidate_view=body["view"]["id"]))
+
+    @app.view(CallbackId.AWARDS_SCORE)
+    @guard
+    async def handle_score(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id, meta, values = body["user"]["id"], json.loads(view["private_metadata"]), view["state"]["values"]
+        chosen = values.get(BlockId.AWARDS_SCORE_VALUE, {}).get(BlockId.AWARDS_SCORE_VALUE, {}).get("selected_option")
+        level = (values.get(BlockId.AWARDS_SCORE_LEVEL, {}).get(BlockId.AWARDS_SCORE_LEVEL, {})
+                 .get("selected_option") or {}).get("value")
+        note = values.get(BlockId.AWARDS_SCORE_NOTE, {}).get(BlockId.AWARDS_SCORE_NOTE, {}).get("value") or ""
+        if not chosen:
+            await ack(response_action="errors", errors={BlockId.AWARDS_SCORE_VALUE: "Choose a score from 1 to 5."})
+            return
+        async with deps.db.transaction() as session:
+            await review.score(session=session, user_id=user_id, nomination_id=meta["nomination"],
+                               score=int(chosen["value"]), level=level, note=note)
+            nomination, _ = await review.score_sheet(session=session, user_id=user_id,
+                                                     nomination_id=meta["nomination"])
+            detail = await review.candidate_of(session=session, user_id=user_id, nomination=nomination)
+        await ack()
+        await client.views_update(view_id=meta["candidate_view"], view=build_candidate_modal(detail, content=content,
+                                                                                             tz=tz))
+
+    @app.action(re.compile(f"^({ActionId.WINNER_CONSENT_GIVE}|{ActionId.WINNER_CONSENT_DECLINE})$"))
+    @guard
+    async def handle_winner_consent(ack: AsyncAck, body: dict, action: dict, respond: AsyncRespond) -> None:
+        await ack()
+        give = action["action_id"] == ActionId.WINNER_CONSENT_GIVE
+        async with deps.db.transaction() as session:
+            await review.winner_consent(session=session, user_id=body["user"]["id"],
+                                        decision_id=int(action["value"]), give=give)
+        answer = ("Thank you: you will be named when the winners are announced." if give
+                  else "Understood: you will not be named. The award is still yours.")
+        kept = [b for b in body["message"]["blocks"] if b.get("block_id") != "winner_consent"]
+        await respond(replace_original=True, text=body["message"].get("text", ""),
+                      blocks=[*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": answer}]}])
