@@ -32,7 +32,6 @@ from bot.models import AwardRound, Nomination, RoundStatus, Score
 from bot.services.award_rounds import RoundReport
 from bot.services.panel_review import CandidateDetail, CandidateSummary, Insight, InsightCell, ReviewPage
 
-MAX_NOMINATIONS_SHOWN = 25
 _STATUS = {RoundStatus.DRAFT: "being prepared", RoundStatus.OPEN: "open for nominations",
            RoundStatus.CLOSED: "closed: the panel is reviewing", RoundStatus.DECIDED: "decided, not yet announced",
            RoundStatus.ANNOUNCED: "announced", RoundStatus.ARCHIVED: "archived"}
@@ -151,7 +150,7 @@ def build_candidate_modal(detail: CandidateDetail, *, content: Content, tz: Zone
                           value=json.dumps({"a": summary.award, "k": summary.key, "on": not summary.winner}),
                           style=None if summary.winner else "primary"),
             ButtonElement(text="Declare a conflict", action_id=ActionId.AWARDS_CONFLICT, value=ref)]))
-    for item in detail.nominations[:MAX_NOMINATIONS_SHOWN]:
+    for item in detail.nominations:
         n: Nomination = item.nomination
         blocks.append(DividerBlock())
         tags = ", ".join(escape_mrkdwn(v.name) for v in (content.value(k) for k in n.values) if v)
@@ -164,9 +163,8 @@ def build_candidate_modal(detail: CandidateDetail, *, content: Content, tz: Zone
                                                            value=str(n.id))))
         blocks.append(_context(f"From {source}, {n.created_at.astimezone(tz):%-d %b} · {tags} · "
                                f"{item.endorsements} endorsement(s)\n{_scores_line(item.my_score, item.others)}"))
-    if len(detail.nominations) > MAX_NOMINATIONS_SHOWN:
-        blocks.append(_context(f"…and {len(detail.nominations) - MAX_NOMINATIONS_SHOWN} more: `/awards export` "
-                               "has them all."))
+    if detail.not_shown:
+        blocks.append(_context(f"…and {detail.not_shown} more: `/awards export` has them all."))
     return View(type="modal", callback_id=CallbackId.AWARDS_CANDIDATE, title="Candidate", close="Back",
                 private_metadata=ref, blocks=blocks).to_dict()
 

@@ -93,8 +93,12 @@ class PanelNomination:
 class CandidateDetail:
     round: AwardRound
     summary: CandidateSummary
-    nominations: list[PanelNomination]  # empty when I have a conflict
+    nominations: list[PanelNomination]  # the first few (empty when I have a conflict)
     my_conflict: str | None
+
+    @property
+    def not_shown(self) -> int:
+        return 0 if self.my_conflict else self.summary.nominations - len(self.nominations)
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,18 @@ class InsightCell:
     label: str
     nominations: int | None  # None: fewer than five people, so not shown
     people: int | None
+
+
+@dataclass
+class Cell:
+    """One insight cell while counting: nominations, and the distinct people they recognised."""
+
+    nominations: int = 0
+    people: set[str] = field(default_factory=set)
+
+    def add(self, keys: list[str]) -> None:
+        self.nominations += 1
+        self.people.update(keys)
 
 
 @dataclass(frozen=True)
@@ -144,12 +160,13 @@ class PanelReview:
             Nomination.id, Nomination.award, Nomination.nominator_id, Nomination.entered_by, Nomination.values,
             Nomination.behaviours).where(*where))).all()
         ids = [r.id for r in rows]
-        people: dict[int, list[Nominee]] = defaultdict(list)
+        people: dict[int, list[Any]] = defaultdict(list)
         endorsed: dict[int, int] = {}
         mine: set[int] = set()
         if ids:
-            for n in (await session.scalars(select(Nominee).join(Nomination, Nomination.id == Nominee.nomination_id)
-                                            .where(*where))).all():
+            for n in (await session.execute(
+                    select(Nominee.nomination_id, Nominee.user_id, Nominee.name, Nominee.role, Nominee.site)
+                    .join(Nomination, Nomination.id == Nominee.nomination_id).where(*where))).all():
                 people[n.nomination_id].append(n)
             endorsed = dict((await session.execute(
                 select(Endorsement.nomination_id, func.count())
@@ -210,7 +227,8 @@ class PanelReview:
                           total_candidates=len(candidates), page=page, pages=pages,
                           nominations=sum(c.nominations for c in candidates), values=values, behaviours=behaviours)
 
-    async def candidate(self, *, session: AsyncSession, user_id: str, award: str, key: str) -> CandidateDetail:
+    async def candidate(self, *, session: AsyncSession, user_id: str, award: str, key: str,
+                        limit: int = 25) -> CandidateDetail:
         await self._auth.require(user_id, Role.PANEL, action="Reviewing nominations")
         round_ = await self._round(session)
         summary = (await self._candidates(session, round_, user_id, award)).get((award, key))
@@ -219,11 +237,12 @@ class PanelReview:
         conflict = summary.conflicts.get(user_id)
         if conflict:
             return CandidateDetail(round=round_, summary=summary, nominations=[], my_conflict=conflict)
-        nominations = (await session.scalars(select(Nomination).where(Nomination.id.in_(summary.nomination_ids))
+        shown = sorted(summary.nomination_ids)[:limit]
+        nominations = (await session.scalars(select(Nomination).where(Nomination.id.in_(shown))
                                              .order_by(Nomination.created_at))).all()
-        scores = (await session.scalars(select(Score).where(Score.nomination_id.in_(summary.nomination_ids)))).all()
+        scores = (await session.scalars(select(Score).where(Score.nomination_id.in_(shown)))).all()
         endorsed = dict((await session.execute(select(Endorsement.nomination_id, func.count()).where(
-            Endorsement.nomination_id.in_(summary.nomination_ids)).group_by(Endorsement.nomination_id))).all())
+            Endorsement.nomination_id.in_(shown)).group_by(Endorsement.nomination_id))).all())
         detail = []
         for n in nominations:
             mine = next((s for s in scores if s.nomination_id == n.id and s.panel_member == user_id), None)
@@ -459,18 +478,22 @@ class PanelReview:
             Nomination.round_id == round_.id, Nomination.status == NominationStatus.ACTIVE))).all()
         people: dict[int, list[str]] = defaultdict(list)
         sites: dict[str, str] = {}
-        for n in (await session.scalars(select(Nominee).join(Nomination, Nomination.id == Nominee.nomination_id).where(
-                Nomination.round_id == round_.id, Nomination.status == NominationStatus.ACTIVE))).all():
-            key = person_key(n.user_id, n.name)
-            people[n.nomination_id].append(key)
-            site = self._match_site(n.site)
-            if site:
-                sites[key] = site
+        matched: dict[str | None, str | None] = {}
+        for nomination_id, user_id, name, site_text in (await session.execute(
+                select(Nominee.nomination_id, Nominee.user_id, Nominee.name, Nominee.site)
+                .join(Nomination, Nomination.id == Nominee.nomination_id)
+                .where(Nomination.round_id == round_.id, Nomination.status == NominationStatus.ACTIVE))).all():
+            key = person_key(user_id, name)
+            people[nomination_id].append(key)
+            if site_text not in matched:
+                matched[site_text] = self._match_site(site_text)
+            if matched[site_text]:
+                sites[key] = matched[site_text]  # type: ignore[assignment]
         per_person: Counter[str] = Counter(k for keys in people.values() for k in keys)
-        by_value: dict[str, tuple[int, set[str]]] = {}
-        by_behaviour: dict[str, tuple[int, set[str]]] = {}
-        by_site: dict[str, tuple[int, set[str]]] = {}
-        by_area: dict[str, tuple[int, set[str]]] = {}
+        by_value: dict[str, Cell] = defaultdict(Cell)
+        by_behaviour: dict[str, Cell] = defaultdict(Cell)
+        by_site: dict[str, Cell] = defaultdict(Cell)
+        by_area: dict[str, Cell] = defaultdict(Cell)
         areas = {s.name: s.area for s in self._organisation.sites}
         for row in rows:
             keys = people.get(row.id, [])
@@ -478,8 +501,7 @@ class PanelReview:
                                   (by_site, {sites[k] for k in keys if k in sites}),
                                   (by_area, {areas[sites[k]] for k in keys if k in sites})):
                 for label in labels:
-                    count, who = table.get(label, (0, set()))
-                    table[label] = (count + 1, who | set(keys))
+                    table[label].add(keys)
         tenth = max(1, math.ceil(len(per_person) / 10))
         top = sum(c for _, c in per_person.most_common(tenth))
         total_mentions = sum(per_person.values())
@@ -493,12 +515,12 @@ class PanelReview:
             unknown_site=len([k for k in per_person if k not in sites]))
 
     @staticmethod
-    def _cells(table: dict[str, tuple[int, set[str]]], name: Any) -> list[InsightCell]:
+    def _cells(table: dict[str, Cell], name: Any) -> list[InsightCell]:
         cells = []
-        for label, (count, who) in sorted(table.items(), key=lambda item: -item[1][0]):
-            shown = len(who) >= SUPPRESS_BELOW
-            cells.append(InsightCell(label=name(label), nominations=count if shown else None,
-                                     people=len(who) if shown else None))
+        for label, cell in sorted(table.items(), key=lambda item: -item[1].nominations):
+            shown = len(cell.people) >= SUPPRESS_BELOW
+            cells.append(InsightCell(label=name(label), nominations=cell.nominations if shown else None,
+                                     people=len(cell.people) if shown else None))
         return cells
 
     def _match_site(self, text: str | None) -> str | None:
