@@ -17,6 +17,7 @@ class CallbackId(StrEnum):
     AWARDS_REVIEW = "awards_review"
     AWARDS_CANDIDATE = "awards_candidate"
     AWARDS_SCORE = "awards_score"
+    AWARDS_OPEN = "awards_open"
 
 
 class ActionId(StrEnum):
@@ -35,6 +36,7 @@ class ActionId(StrEnum):
     CONSENT_DECLINE = "consent_decline"
     ENDORSE = "endorse"
     AWARDS_REVIEW_OPEN = "awards_review_open"
+    AWARDS_ROUND_NEW = "awards_round_new"
     AWARDS_AWARD = "awards_award"
     AWARDS_PAGE = "awards_page"
     AWARDS_CANDIDATE_OPEN = "awards_candidate_open"
@@ -68,3 +70,5 @@ class BlockId(StrEnum):
     AWARDS_SCORE_VALUE = "awards_score_value"
     AWARDS_SCORE_LEVEL = "awards_score_level"
     AWARDS_SCORE_NOTE = "awards_score_note"
+    AWARDS_ROUND_NAME = "awards_round_name"
+    AWARDS_ROUND_CLOSES = "awards_round_closes"

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.awards import (
     build_candidate_modal,
     build_insight_blocks,
+    build_open_round_modal,
     build_panel_home_section,
     build_review_modal,
     build_round_line,
@@ -127,6 +128,31 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
                                                          "safe: it holds nominations and the panel's scores.")
             message = f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct messages."
         await say(respond, message)
+
+    @app.action(ActionId.AWARDS_ROUND_NEW)
+    @guard
+    async def handle_round_new(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        await deps.authorisation.require_any(body["user"]["id"], (Role.PANEL, Role.ADMINS),
+                                             action="Opening an award round")
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=build_open_round_modal(today=deps.clock.now().astimezone(tz).date()))
+
+    @app.view(CallbackId.AWARDS_OPEN)
+    @guard
+    async def handle_round_open(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id, values = body["user"]["id"], view["state"]["values"]
+        name = values[BlockId.AWARDS_ROUND_NAME][BlockId.AWARDS_ROUND_NAME].get("value") or ""
+        day = values[BlockId.AWARDS_ROUND_CLOSES][BlockId.AWARDS_ROUND_CLOSES].get("selected_date")
+        try:
+            async with deps.db.transaction() as session:
+                await rounds.open_round(session=session, user_id=user_id, name=name,
+                                        closes_on=date.fromisoformat(day))
+        except InvalidInput as problem:
+            await ack(response_action="errors", errors={BlockId.AWARDS_ROUND_CLOSES: problem.user_message})
+            return
+        await ack()
+        await home_tab.publish(client, user_id)
 
     @app.action(ActionId.AWARDS_REVIEW_OPEN)
     @guard

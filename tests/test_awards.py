@@ -286,3 +286,19 @@ async def test_staff_are_refused_every_panel_action_even_when_forged(beacon: Bea
     async with beacon.deps.db.transaction() as session:
         assert (await session.scalars(select(CandidateDecision))).all() == []
         assert (await session.scalars(select(Score))).all() == []
+
+
+async def test_a_round_can_be_opened_from_the_app_home(beacon: Beacon) -> None:
+
+    dave = beacon.slack.person(DAVE)
+    await dave.open_home()
+    await settle()
+    await dave.click(ActionId.AWARDS_ROUND_NEW, in_home=True)
+    await settle()
+    reply = await dave.submit({BlockId.AWARDS_ROUND_NAME: "Spring Awards", BlockId.AWARDS_ROUND_CLOSES: "2026-11-23"})
+    assert "too soon" in reply.json["errors"][BlockId.AWARDS_ROUND_CLOSES]
+    await dave.submit({BlockId.AWARDS_ROUND_CLOSES: "2027-02-28"})
+    await settle()
+    assert (await _round(beacon)).name == "Spring Awards"
+    assert "*Spring Awards* is open for nominations" in json.dumps(dave.home.blocks)  # type: ignore[union-attr]
+    assert "A round is already open" in await _awards(beacon, FRANK, 'open "Another" closes 2027-05-01')

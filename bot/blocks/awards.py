@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DatePickerElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -60,13 +62,30 @@ def build_status_blocks(report: RoundReport, *, content: Content) -> list[Block]
 
 def build_panel_home_section(report: RoundReport | None, *, content: Content) -> list[Block]:
     blocks: list[Block] = [HeaderBlock(text="Awards panel")]
+    new_round = ButtonElement(text="Open a round", action_id=ActionId.AWARDS_ROUND_NEW, value="new")
     if report is None:
-        blocks.append(_md('No round yet. Open one with `/awards open "2027 Staff Awards" closes 2027-03-31`.'))
+        blocks.append(_md("No round yet."))
+        blocks.append(ActionsBlock(elements=[new_round]))
         return blocks
     blocks += build_status_blocks(report, content=content)
-    blocks.append(ActionsBlock(elements=[ButtonElement(text="Review nominations", action_id=ActionId.AWARDS_REVIEW_OPEN,
-                                                       value="review", style="primary")]))
+    buttons = [ButtonElement(text="Review nominations", action_id=ActionId.AWARDS_REVIEW_OPEN, value="review",
+                             style="primary")]
+    if report.round.status in (RoundStatus.ANNOUNCED, RoundStatus.ARCHIVED):
+        buttons.append(new_round)
+    blocks.append(ActionsBlock(elements=buttons))
     return blocks
+
+
+def build_open_round_modal(*, today: date) -> dict[str, Any]:
+    return View(type="modal", callback_id=CallbackId.AWARDS_OPEN, title="Open an award round", submit="Open",
+                close="Cancel", blocks=[
+                    InputBlock(block_id=BlockId.AWARDS_ROUND_NAME, label="Name",
+                               element=PlainTextInputElement(action_id=BlockId.AWARDS_ROUND_NAME, max_length=120,
+                                                             placeholder=f"{today.year + 1} Staff Awards")),
+                    InputBlock(block_id=BlockId.AWARDS_ROUND_CLOSES, label="Nominations close at the end of",
+                               element=DatePickerElement(action_id=BlockId.AWARDS_ROUND_CLOSES)),
+                    _context("Both awards open together. The recognition channel is told now, reminded 7 days and 1 "
+                             "day before the close, and told when it closes.")]).to_dict()
 
 
 def _counts(counter: Any, names: dict[str, str]) -> str:
