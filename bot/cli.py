@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 
 from bot import __version__
 from bot.check import format_table, run_checks
@@ -21,6 +22,7 @@ from bot.db import upgrade, upgrade_sync
 from bot.deps import build_deps, build_slack_client
 from bot.http_server import build_web_app
 from bot.logs import configure_logging
+from bot.models import CalendarSource
 from bot.organisation import Organisation, load_organisation
 from bot.runtime import Runtime
 from bot.settings import Mode, Settings, load_settings
@@ -48,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="bring the database schema up to date (also done at start-up)")
     commands.add_parser("check", help="check configuration, the Slack token, channels and roles; "
                                       "exit 1 when anything is wrong")
+    calendar = commands.add_parser("calendar", help="the leader engagement calendar")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", metavar="CALENDAR_COMMAND", required=True)
+    calendar_commands.add_parser("sync", help="read every calendar source now and report what changed")
     return parser
 
 
@@ -65,10 +70,12 @@ def main(argv: list[str] | None = None) -> int:
             upgrade_sync(settings.database_url)
             print("Database schema is up to date.")
             return 0
-        mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK}[command]
+        mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK, "calendar": Mode.CHECK}[command]
         organisation = _load_everything(settings, mode)
         if command == "check":
             return asyncio.run(_check(settings, organisation))
+        if command == "calendar":
+            return asyncio.run(_calendar_sync(settings, organisation))
         if command == "serve":
             return asyncio.run(_with_signals(lambda stop: _serve(settings, organisation, args.host, args.port,
                                                                  stop)))
@@ -96,6 +103,8 @@ def _load_everything(settings: Settings, mode: Mode) -> Organisation:
         problems += error.problems
     if content is not None and organisation is not None:
         problems += check_organisation(content, organisation)
+    if organisation is not None and any(s.type == "graph" for s in organisation.calendar.sources):
+        problems += settings.missing_for_graph()
     if problems or organisation is None:
         raise ConfigError(problems)
     return organisation
@@ -154,3 +163,29 @@ async def _check(settings: Settings, organisation: Organisation) -> int:
     results = await run_checks(organisation, client)
     print(format_table(results), end="")
     return 0 if all(r.ok for r in results) else 1
+
+
+async def _calendar_sync(settings: Settings, organisation: Organisation) -> int:
+    await upgrade(settings.database_url)
+    deps = build_deps(settings, organisation)
+    http = await deps.http.open()
+    deps.slack.session = deps.slack_delivery.session = http
+    try:
+        reports = await deps.calendar_sync.run()
+        async with deps.db.transaction() as session:
+            states = {s.key: s for s in (await session.scalars(select(CalendarSource))).all()}
+    finally:
+        await deps.http.close()
+        await deps.db.dispose()
+    failed = 0
+    for reader in deps.calendar_sync.readers:
+        report, state = reports.get(reader.name), states.get(reader.key)
+        if report is None or (state and state.consecutive_failures):
+            failed += 1
+            print(f"{reader.name}: FAILED ({state.last_error if state else 'see the log'}); last good data kept")
+        else:
+            print(f"{reader.name}: {report.added} new, {report.changed} changed, {report.cancelled} cancelled"
+                  + (" (answer looked empty; last good data kept)" if report.kept else ""))
+    if not deps.calendar_sync.readers:
+        print("No calendar sources are configured (calendar.sources in beacon.yaml).")
+    return 1 if failed else 0

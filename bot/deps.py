@@ -15,16 +15,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.notices import render as render_notice
 from bot.clock import Clock, SystemClock
+from bot.config_errors import ConfigError
 from bot.content import Content, load_content
 from bot.db import Database
+from bot.integrations.graph_calendar import GraphClient, GraphMailbox
+from bot.integrations.http import SharedHttp
+from bot.integrations.ics_calendar import IcsFeed
 from bot.integrations.slack_delivery import SlackSender
 from bot.integrations.slack_directory import SlackGroupDirectory
 from bot.integrations.slack_pacing import Pacer
 from bot.integrations.slack_users import SlackUserDirectory
-from bot.organisation import Organisation
+from bot.organisation import IcsSource, Organisation
 from bot.services.authorisation import Authorisation, GroupDirectory
 from bot.services.award_rounds import AwardRounds
+from bot.services.calendar_sync import CalendarSync, SourceReader
 from bot.services.delivery import DeliveryPolicy, Dispatcher
+from bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
+from bot.services.engagements import Engagements
 from bot.services.nominations import RECOGNITION_POST, Nominations
 from bot.services.panel_review import PanelReview
 from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
@@ -48,6 +55,9 @@ class Deps:
     nominations: Nominations
     award_rounds: AwardRounds
     panel_review: PanelReview
+    http: SharedHttp
+    engagements: Engagements
+    calendar_sync: CalendarSync
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
@@ -74,6 +84,11 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                               authorisation=authorisation)
     award_rounds = AwardRounds(content=content, organisation=organisation, clock=clock, authorisation=authorisation)
     panel_review = PanelReview(content=content, organisation=organisation, clock=clock, authorisation=authorisation)
+    http = SharedHttp()
+    engagements = Engagements(organisation=organisation, clock=clock, authorisation=authorisation)
+    calendar_sync = CalendarSync(db=db, engagements=engagements, clock=clock,
+                                 readers=_calendar_readers(settings, organisation, http),
+                                 window_days=organisation.calendar.window_days)
     delivery = organisation.delivery
     sender = SlackSender(slack_delivery, render=render_notice, pacer=Pacer(
         posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
@@ -82,8 +97,26 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                             policy=DeliveryPolicy(lease=timedelta(seconds=delivery.lease_seconds),
                                                   concurrency=delivery.concurrency),
                             hooks={SCHEDULED_POST: scheduled_posts.record_outcome,
-                                   RECOGNITION_POST: nominations.record_posted})
+                                   RECOGNITION_POST: nominations.record_posted,
+                                   ENGAGEMENT_ANNOUNCEMENT: engagements.record_announced})
     return Deps(settings=settings, organisation=organisation, content=content, clock=clock,
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
-                award_rounds=award_rounds, panel_review=panel_review)
+                award_rounds=award_rounds, panel_review=panel_review, http=http, engagements=engagements,
+                calendar_sync=calendar_sync)
+
+
+def _calendar_readers(settings: Settings, organisation: Organisation, http: SharedHttp) -> list[SourceReader]:
+    readers: list[SourceReader] = []
+    graph: GraphClient | None = None
+    for source in organisation.calendar.sources:
+        if isinstance(source, IcsSource):
+            readers.append(IcsFeed(source, tz=organisation.tz, http=http))
+            continue
+        if graph is None:
+            missing = settings.missing_for_graph()
+            if missing:
+                raise ConfigError(missing)
+            graph = GraphClient(settings, tz=organisation.tz, http=http)
+        readers.append(GraphMailbox(source, graph))
+    return readers

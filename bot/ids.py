@@ -8,6 +8,8 @@ class Command(StrEnum):
     SCHEDULE = "/schedule"
     NOMINATE = "/nominate"
     AWARDS = "/awards"
+    VISIT = "/visit"
+    CALENDAR = "/calendar"
 
 
 class CallbackId(StrEnum):
@@ -18,6 +20,9 @@ class CallbackId(StrEnum):
     AWARDS_CANDIDATE = "awards_candidate"
     AWARDS_SCORE = "awards_score"
     AWARDS_OPEN = "awards_open"
+    VISIT = "visit"
+    CALENDAR_QUESTION = "calendar_question"
+    CALENDAR_FOLLOW_UP = "calendar_follow_up"
 
 
 class ActionId(StrEnum):
@@ -46,6 +51,10 @@ class ActionId(StrEnum):
     AWARDS_CONFLICT = "awards_conflict"
     WINNER_CONSENT_GIVE = "winner_consent_give"
     WINNER_CONSENT_DECLINE = "winner_consent_decline"
+    CALENDAR_ATTEND = "calendar_attend"
+    CALENDAR_ASK = "calendar_ask"
+    CALENDAR_FOLLOW_UP = "calendar_follow_up"
+    CALENDAR_MY_SITE = "calendar_my_site"
 
 
 class BlockId(StrEnum):
@@ -72,3 +81,14 @@ class BlockId(StrEnum):
     AWARDS_SCORE_NOTE = "awards_score_note"
     AWARDS_ROUND_NAME = "awards_round_name"
     AWARDS_ROUND_CLOSES = "awards_round_closes"
+    VISIT_LEADER = "visit_leader"
+    VISIT_SITE = "visit_site"
+    VISIT_OTHER_PLACE = "visit_other_place"
+    VISIT_DAY = "visit_day"
+    VISIT_STARTS = "visit_starts"
+    VISIT_ENDS = "visit_ends"
+    VISIT_PURPOSE = "visit_purpose"
+    VISIT_OPEN_TO = "visit_open_to"
+    QUESTION_TEXT = "question_text"
+    QUESTION_ANONYMOUS = "question_anonymous"
+    FOLLOW_UP_TEXT = "follow_up_text"

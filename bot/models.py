@@ -52,6 +52,7 @@ class OutboxMessage(SQLModel, table=True):
     channel: str = Field(max_length=32)                   # a channel ID, or a user ID for a direct message
     content: dict[str, Any] = Field(sa_type=JSON)         # {"text", "blocks"} or {"template", "params"}
     thread_ts: str | None = Field(default=None, max_length=32)
+    update_ts: str | None = Field(default=None, max_length=32)  # set: edit that message (chat.update) instead
     status: str = Field(max_length=12)
     due_at: datetime = Field(sa_type=UTCDateTime)
     available_at: datetime = Field(sa_type=UTCDateTime)   # not claimed before this (retry backoff)
@@ -300,3 +301,101 @@ class RoundExport(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     rows: int
     exported_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class CalendarSource(SQLModel, table=True):
+    """What Beacon remembers about each calendar source between syncs."""
+
+    __tablename__ = "calendar_source"
+
+    key: str = Field(primary_key=True, max_length=400)  # graph:mailbox or ics:url
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=300)
+    consecutive_failures: int = 0
+    failure_reported: bool = False
+    empty_answers: int = 0  # an empty answer must repeat before it empties the calendar
+
+
+class EngagementStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class Engagement(SQLModel, table=True):
+    """A leader out and about: from Microsoft 365, an ICS feed, or a visit announced in Slack.
+
+    Only what staff should see is kept: who, what, where, when and who it is open to. An event's body,
+    attendees and meeting links are never stored.
+    """
+
+    __tablename__ = "engagement"
+    __table_args__ = (
+        UniqueConstraint("source_key", "external_id", "occurrence", name="uq_engagement_occurrence"),
+        CheckConstraint("status IN ('scheduled', 'cancelled')", name="ck_engagement_status"),
+        Index("ix_engagement_starts", "starts_at", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_key: str = Field(max_length=400)
+    external_id: str = Field(max_length=400)
+    occurrence: str = Field(max_length=40)  # the occurrence's original start, for recurring events
+    title: str = Field(max_length=300)
+    leader: str = Field(max_length=200)
+    leader_user_id: str | None = Field(default=None, max_length=32)
+    site: str | None = Field(default=None, max_length=120)      # a site from beacon.yaml, when recognised
+    location: str | None = Field(default=None, max_length=300)  # the location as the source gave it
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    all_day: bool = False
+    open_to: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=EngagementStatus.SCHEDULED, max_length=12)
+    announced_channel: str | None = Field(default=None, max_length=32)
+    announced_ts: str | None = Field(default=None, max_length=32)
+    created_by: str | None = Field(default=None, max_length=32)  # for visits announced in Slack
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EngagementAttendee(SQLModel, table=True):
+    """Someone who said "I'll be there"."""
+
+    __tablename__ = "engagement_attendee"
+    __table_args__ = (UniqueConstraint("engagement_id", "user_id", name="uq_engagement_attendee"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    engagement_id: int = Field(foreign_key="engagement.id", index=True)
+    user_id: str = Field(max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class EngagementQuestion(SQLModel, table=True):
+    """A question for the leader, asked in advance; the leader sees the asker only if they allowed it."""
+
+    __tablename__ = "engagement_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    engagement_id: int = Field(foreign_key="engagement.id", index=True)
+    asker_id: str = Field(max_length=32)
+    hide_name: bool = True
+    question: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class UnmatchedLocation(SQLModel, table=True):
+    """Locations that matched no site, reported to the administrators once each."""
+
+    __tablename__ = "unmatched_location"
+
+    location: str = Field(primary_key=True, max_length=300)
+    first_seen_at: datetime = Field(sa_type=UTCDateTime)
+    reported: bool = False
+
+
+class UserPreference(SQLModel, table=True):
+    """What a person told Beacon about themselves (their site, so it comes first)."""
+
+    __tablename__ = "user_preference"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    site: str | None = Field(default=None, max_length=120)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

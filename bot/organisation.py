@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -122,6 +122,63 @@ class DeliverySettings(_Strict):
     concurrency: int = Field(default=8, ge=1, le=64)              # sends in flight at once
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock_time(value: str) -> str:
+    if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+        raise ValueError(f"should be a 24-hour time such as 07:30, not {value!r}")
+    return value
+
+
+def _weekday(value: str) -> str:
+    if value.lower()[:3] not in _WEEKDAYS:
+        raise ValueError(f"should be a day of the week such as mon, not {value!r}")
+    return value.lower()[:3]
+
+
+ClockTime = Annotated[str, AfterValidator(_clock_time)]
+Weekday = Annotated[str, AfterValidator(_weekday)]
+
+
+class GraphSource(_Strict):
+    """A Microsoft 365 mailbox (user, shared or room) whose calendar holds leader engagements."""
+
+    type: Literal["graph"]
+    mailbox: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    category: str = "Leader engagement"  # only events in this Outlook category are published
+    name: str | None = None              # shown as the leader when the organiser is not the leader
+    leader_slack_id: Annotated[str, AfterValidator(_role_member)] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"graph:{self.mailbox.lower()}"
+
+
+class IcsSource(_Strict):
+    """A published calendar (Outlook "publish calendar", Google, any RFC 5545 feed)."""
+
+    type: Literal["ics"]
+    name: str = Field(min_length=1)  # the leader (or team) the feed belongs to
+    url: str = Field(pattern=r"^https?://")
+    leader_slack_id: Annotated[str, AfterValidator(_role_member)] | None = None
+
+    @property
+    def key(self) -> str:
+        return f"ics:{self.url}"
+
+
+class CalendarSettings(_Strict):
+    sync_every_minutes: int = Field(default=15, ge=1, le=1440)
+    window_days: int = Field(default=28, ge=1, le=180)           # how far ahead sources are read
+    announce_within_days: int = Field(default=14, ge=0, le=90)   # engagements this close are announced
+    weekly_post_day: Weekday = "mon"
+    weekly_post_time: ClockTime = "07:30"
+    reminder_time: ClockTime = "16:00"                           # the day before a visit, in the site's channel
+    follow_up_time: ClockTime = "10:00"                          # the day after, the leader is asked to follow up
+    sources: list[Annotated[GraphSource | IcsSource, Field(discriminator="type")]] = Field(default_factory=list)
+
+
 class RecognitionSettings(_Strict):
     leadership_framework: str = "healthcare_leadership_model"  # a framework in content/leadership.yaml
 
@@ -135,6 +192,10 @@ class Organisation(_Strict):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+
+    def site_named(self, name: str | None) -> Site | None:
+        return next((s for s in self.sites if name and s.name == name), None)
 
     @property
     def tz(self) -> ZoneInfo:

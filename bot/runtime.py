@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from slack_bolt.async_app import AsyncApp
@@ -25,13 +24,12 @@ class Runtime:
         self._start_paused = start_paused
         self.app = app or create_app(deps.settings, deps)
         self.scheduler = scheduler or build_scheduler(deps)
-        self._http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        # One pooled HTTP session for every Web API call instead of a new one per call.
-        self._http = aiohttp.ClientSession()
-        self.deps.slack.session = self._http
-        self.deps.slack_delivery.session = self._http
+        # One pooled HTTP session for every outbound call (Slack, Graph, ICS) instead of a new one per call.
+        http = await self.deps.http.open()
+        self.deps.slack.session = http
+        self.deps.slack_delivery.session = http
         self.scheduler.start(paused=self._start_paused)
         log.info("beacon started", extra={"version": __version__})
 
@@ -46,8 +44,7 @@ class Runtime:
         await drain_tasks(grace_seconds)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._http is not None:
-            await self._http.close()
+        await self.deps.http.close()
         await self.deps.db.dispose()
         log.info("beacon stopped")
 

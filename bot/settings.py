@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     beacon_config: Path = Path("./beacon.yaml")
     beacon_content: Path | None = None  # a folder with the trust's own values.yaml, awards.yaml, ...
     log_level: str = "INFO"
+    graph_tenant_id: str | None = None
+    graph_client_id: str | None = None
+    graph_client_secret: SecretStr | None = None
+    graph_authority_url: str = "https://login.microsoftonline.com"
+    graph_api_url: str = "https://graph.microsoft.com/v1.0"
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -81,6 +86,14 @@ class Settings(BaseSettings):
             Mode.DATABASE: [],
         }[mode]
         return [name.upper() for name in needed if getattr(self, name) is None]
+
+    def missing_for_graph(self) -> list[str]:
+        """What a Microsoft 365 calendar source needs from the environment."""
+        names = {"graph_tenant_id": "the Directory (tenant) ID of the app registration",
+                 "graph_client_id": "the Application (client) ID of the app registration",
+                 "graph_client_secret": "a client secret of the app registration"}
+        return [f"{n.upper()} is not set ({why}; a graph source is configured in beacon.yaml)"
+                for n, why in names.items() if getattr(self, n) is None]
 
     def require(self, mode: Mode) -> None:
         missing = self.missing_for(mode)

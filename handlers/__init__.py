@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from handlers import about, awards, errors, home, nominations, schedule
+from handlers import about, awards, calendar, errors, home, nominations, schedule
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
@@ -14,4 +14,5 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     about.register(app, deps)            # /beacon: who you are and what you can do
     nominations.register(app, deps, home_tab)  # /nominate: recognition, consent, endorsements
     awards.register(app, deps, home_tab)       # /awards: rounds and the panel's review
+    calendar.register(app, deps, home_tab)     # /calendar, /visit: leaders out and about
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts

@@ -5,7 +5,15 @@ from __future__ import annotations
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
-from scheduler import award_rounds, delivery, housekeeping, people_refresh, roles_refresh, scheduled_posts
+from scheduler import (
+    award_rounds,
+    calendar,
+    delivery,
+    housekeeping,
+    people_refresh,
+    roles_refresh,
+    scheduled_posts,
+)
 
 
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
@@ -14,6 +22,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     delivery.register(scheduler, deps)         # send what the outbox holds that is due
     scheduled_posts.register(scheduler, deps)  # write each scheduled post's next run
     award_rounds.register(scheduler, deps)     # close award rounds at their closing time
+    calendar.register(scheduler, deps)         # sync calendars; weekly post, day-before reminders, follow-ups
     housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts
 
 

@@ -43,6 +43,10 @@ class SlackSender:
     async def send(self, message: OutboxMessage) -> SendResult:
         text, blocks = self._render(message.content)
         try:
+            if message.update_ts:  # an edit: doing it twice does no harm, so it needs no metadata
+                response = await self._client.chat_update(channel=message.channel, ts=message.update_ts, text=text,
+                                                          blocks=blocks or None)
+                return SendResult(SendOutcome.SENT, ts=response["ts"], channel=response["channel"])
             response = await self._client.chat_postMessage(
                 channel=message.channel, text=text, blocks=blocks or None, thread_ts=message.thread_ts,
                 metadata=outbox_metadata(message.id or 0), unfurl_links=False, unfurl_media=False)
@@ -67,6 +71,8 @@ class SlackSender:
 
     async def find_sent(self, message: OutboxMessage) -> SendResult | None:
         """Look through the channel's recent history for this row's metadata (only after a crash)."""
+        if message.update_ts:
+            return None  # an edit is simply made again
         try:
             channel = message.channel
             if channel.startswith(("U", "W")):

@@ -32,6 +32,7 @@ class Promise:
     expires_at: datetime
     source_id: int | None = None
     thread_ts: str | None = None
+    update_ts: str | None = None  # edit this message of `channel` rather than post a new one
     held: bool = False
 
 
@@ -41,7 +42,7 @@ async def enqueue(*, session: AsyncSession, promises: Sequence[Promise], now: da
     for p in promises:
         written += await insert_ignoring_duplicates(session, OutboxMessage, {
             "dedupe_key": p.dedupe_key, "source": p.source, "source_id": p.source_id, "channel": p.channel,
-            "content": p.content, "thread_ts": p.thread_ts,
+            "content": p.content, "thread_ts": p.thread_ts, "update_ts": p.update_ts,
             "status": OutboxStatus.HELD if p.held else OutboxStatus.PENDING,
             "due_at": p.due_at, "available_at": p.due_at, "expires_at": p.expires_at,
             "attempts": 0, "failures": 0, "created_at": now,

@@ -1,0 +1,133 @@
+"""Block Kit for the leader engagement calendar: the list, the visit form, questions and follow-ups."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    HeaderBlock,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+    UserSelectElement,
+)
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+from slack_sdk.models.views import View
+
+from bot.blocks.mrkdwn import mention, truncate
+from bot.escaping import escape_mrkdwn
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.models import Engagement
+from bot.organisation import Site
+
+OPEN_TO = ["All staff", "Staff at the site", "Managers and team leaders", "Clinical staff", "By invitation"]
+ANONYMOUS = "anonymous"
+
+
+def _line(engagement: Engagement, describe: dict[str, Any]) -> str:
+    who = mention(engagement.leader_user_id) if engagement.leader_user_id else f"*{escape_mrkdwn(engagement.leader)}*"
+    place = escape_mrkdwn(describe["place"] or "a place to be confirmed")
+    area = f" ({escape_mrkdwn(describe['area'])})" if describe.get("area") else ""
+    return f"• {describe['when']} · {who} at *{place}*{area}: {escape_mrkdwn(engagement.title)}"
+
+
+def build_calendar_blocks(items: list[tuple[Engagement, dict[str, Any]]], *, more: int, heading: str,
+                          my_site: str | None = None) -> list[Block]:
+    """The next fortnight of leaders out and about, within Block Kit's limits."""
+    blocks: list[Block] = [HeaderBlock(text=truncate(heading, 150))]
+    if not items:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No leader engagements in the calendar for then.")))
+        return blocks
+    lines = [_line(e, d) + (" :house:" if my_site and e.site == my_site else "") for e, d in items]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(c) + 1 for c in chunk) + len(line) > 2900:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(chunk))))
+    if more:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {more} more: `/calendar <site or area>` "
+                                                                     "narrows it down.")]))
+    return blocks
+
+
+def build_my_site_picker(sites: list[Site], current: str | None) -> ActionsBlock:
+    options = [Option(value=s.name, label=truncate(s.name, 75)) for s in sites[:100]]
+    return ActionsBlock(block_id="my_site", elements=[StaticSelectElement(
+        action_id=ActionId.CALENDAR_MY_SITE, placeholder="Your site (shown first)", options=options,
+        initial_option=next((o for o in options if o.value == current), None))])
+
+
+def build_visit_modal(*, leader: str, sites: list[Site], today: date, tz: ZoneInfo) -> dict[str, Any]:
+    site_options = [Option(value=s.name, label=truncate(s.name, 75)) for s in sites[:100]]
+    open_options = [Option(value=o, label=o) for o in OPEN_TO]
+    blocks: list[Block] = [
+        InputBlock(block_id=BlockId.VISIT_LEADER, label="Leader",
+                   element=UserSelectElement(action_id=BlockId.VISIT_LEADER, initial_user=leader)),
+    ]
+    if site_options:
+        blocks.append(InputBlock(block_id=BlockId.VISIT_SITE, label="Site", optional=True,
+                                 element=StaticSelectElement(action_id=BlockId.VISIT_SITE, options=site_options,
+                                                             placeholder="Choose a station or office")))
+    blocks += [
+        InputBlock(block_id=BlockId.VISIT_OTHER_PLACE, label="Somewhere else", optional=True,
+                   hint="When it is not one of the sites above.",
+                   element=PlainTextInputElement(action_id=BlockId.VISIT_OTHER_PLACE, max_length=200)),
+        InputBlock(block_id=BlockId.VISIT_DAY, label="Day",
+                   element=DatePickerElement(action_id=BlockId.VISIT_DAY, initial_date=today.isoformat())),
+        InputBlock(block_id=BlockId.VISIT_STARTS, label=f"From ({tz.key})",
+                   element=TimePickerElement(action_id=BlockId.VISIT_STARTS, timezone=tz.key, initial_time="10:00")),
+        InputBlock(block_id=BlockId.VISIT_ENDS, label=f"Until ({tz.key})",
+                   element=TimePickerElement(action_id=BlockId.VISIT_ENDS, timezone=tz.key, initial_time="12:00")),
+        InputBlock(block_id=BlockId.VISIT_PURPOSE, label="What it is for", hint="As staff should read it.",
+                   element=PlainTextInputElement(action_id=BlockId.VISIT_PURPOSE, max_length=300,
+                                                 placeholder="Listening session with the day shift")),
+        InputBlock(block_id=BlockId.VISIT_OPEN_TO, label="Open to",
+                   element=StaticSelectElement(action_id=BlockId.VISIT_OPEN_TO, options=open_options,
+                                               initial_option=open_options[0])),
+    ]
+    return View(type="modal", callback_id=CallbackId.VISIT, title="Announce a visit", submit="Announce",
+                close="Cancel", blocks=blocks).to_dict()
+
+
+def build_question_modal(*, engagement: Engagement, when: str) -> dict[str, Any]:
+    return View(type="modal", callback_id=CallbackId.CALENDAR_QUESTION, title="Ask in advance", submit="Send",
+                close="Cancel", private_metadata=json.dumps({"engagement": engagement.id}), blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=f"For *{escape_mrkdwn(engagement.leader)}*: "
+                                                              f"{escape_mrkdwn(engagement.title)}, {when}.")),
+                    InputBlock(block_id=BlockId.QUESTION_TEXT, label="Your question",
+                               element=PlainTextInputElement(action_id=BlockId.QUESTION_TEXT, multiline=True,
+                                                             max_length=1000)),
+                    InputBlock(block_id=BlockId.QUESTION_ANONYMOUS, label="Your name", optional=True,
+                               element=CheckboxesElement(action_id=BlockId.QUESTION_ANONYMOUS, options=[
+                                   Option(value=ANONYMOUS, label="Don't show my name to the leader")])),
+                    ContextBlock(elements=[MarkdownTextObject(
+                        text="The leader gets the questions the day before the visit.")])]).to_dict()
+
+
+def build_follow_up_modal(*, engagement: Engagement) -> dict[str, Any]:
+    return View(type="modal", callback_id=CallbackId.CALENDAR_FOLLOW_UP, title="You said, we did", submit="Post",
+                close="Cancel", private_metadata=json.dumps({"engagement": engagement.id}), blocks=[
+                    InputBlock(block_id=BlockId.FOLLOW_UP_TEXT, label="What you heard and what happens next",
+                               element=PlainTextInputElement(action_id=BlockId.FOLLOW_UP_TEXT, multiline=True,
+                                                             max_length=2500)),
+                    ContextBlock(elements=[MarkdownTextObject(
+                        text="Posted in the thread of the visit's announcement.")])]).to_dict()
+
+
+def build_follow_up_post(*, leader_user_id: str, text: str) -> tuple[str, list[dict[str, Any]]]:
+    heading = f":speech_balloon: You said, we did, from {mention(leader_user_id)}"
+    return heading, [SectionBlock(text=MarkdownTextObject(text=f"{heading}\n{escape_mrkdwn(text)}")).to_dict()]

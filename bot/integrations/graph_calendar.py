@@ -1,0 +1,120 @@
+"""Microsoft 365 calendars through Microsoft Graph, with the client-credentials flow.
+
+msal gets (and caches) the app-only token; it blocks, so it runs in a thread. calendarView is read with
+aiohttp, page by page, honouring 429/503 Retry-After. Events in the wrong category, and private or
+confidential ones, are dropped here: they never reach the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import msal
+
+from bot.integrations.http import SharedHttp
+from bot.organisation import GraphSource
+from bot.services.engagements import EngagementFact, SourceAnswer
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+NOT_PUBLISHED = {"private", "confidential"}
+RETRIES = 5
+# What is read of each event: never its body, attendees or online-meeting links.
+FIELDS = ("id,subject,start,end,location,categories,sensitivity,isAllDay,isCancelled,organizer,seriesMasterId,"
+          "type,originalStart")
+
+
+class GraphError(Exception):
+    pass
+
+
+class GraphClient:
+    def __init__(self, settings: Settings, *, tz: ZoneInfo, http: SharedHttp):
+        self._api = settings.graph_api_url.rstrip("/")
+        parts = urlsplit(self._api)
+        self._scope = f"{parts.scheme}://{parts.netloc}/.default"
+        self._tz = tz
+        self._http = http
+        self._app = msal.ConfidentialClientApplication(
+            settings.graph_client_id, client_credential=settings.secret("graph_client_secret"),
+            authority=f"{settings.graph_authority_url.rstrip('/')}/{settings.graph_tenant_id}",
+            instance_discovery=False)
+
+    async def token(self) -> str:
+        result: dict[str, Any] = await asyncio.to_thread(self._app.acquire_token_for_client, scopes=[self._scope])
+        if "access_token" not in result:
+            raise GraphError(f"{result.get('error')}: {result.get('error_description', '').splitlines()[0:1]}")
+        return str(result["access_token"])
+
+    async def _get(self, url: str, token: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}", "Prefer": f'outlook.timezone="{self._tz.key}"'}
+        for attempt in range(RETRIES + 1):
+            async with self._http.get().get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=60)) as response:
+                if response.status in (429, 503, 504) and attempt < RETRIES:
+                    wait = float(response.headers.get("Retry-After", 2 ** attempt))
+                    log.info("Graph asked us to wait", extra={"status": response.status, "retry_after": wait})
+                    await asyncio.sleep(min(wait, 120))
+                    continue
+                if response.status != 200:
+                    raise GraphError(f"HTTP {response.status} from Graph: {(await response.text())[:200]}")
+                return dict(await response.json())
+        raise GraphError("Graph kept asking us to wait")
+
+    def _time(self, value: dict[str, Any]) -> datetime:
+        moment = datetime.fromisoformat(value["dateTime"][:26])
+        zone = ZoneInfo(value.get("timeZone") or self._tz.key) if value.get("timeZone") not in (None, "UTC") else UTC
+        return (moment.replace(tzinfo=zone) if moment.tzinfo is None else moment).astimezone(UTC)
+
+    def _fact(self, event: dict[str, Any], source: GraphSource) -> EngagementFact | None:
+        if source.category and source.category not in (event.get("categories") or []):
+            return None
+        if str(event.get("sensitivity", "normal")).lower() in NOT_PUBLISHED or event.get("isCancelled"):
+            return None
+        series = event.get("seriesMasterId")
+        original = event.get("originalStart")
+        occurrence = "single"
+        if series and original:
+            occurrence = datetime.fromisoformat(original.replace("Z", "+00:00")).astimezone(UTC).strftime(
+                "%Y%m%dT%H%M%SZ")
+        organiser = ((event.get("organizer") or {}).get("emailAddress") or {}).get("name")
+        return EngagementFact(
+            external_id=series or event["id"], occurrence=occurrence,
+            title=(event.get("subject") or "Leader engagement").strip(), leader=source.name or organiser or "A leader",
+            starts_at=self._time(event["start"]), ends_at=self._time(event["end"]), all_day=bool(event.get("isAllDay")),
+            location=((event.get("location") or {}).get("displayName") or "").strip() or None,
+            leader_user_id=source.leader_slack_id)
+
+    async def fetch(self, source: GraphSource, *, start: datetime, end: datetime) -> SourceAnswer:
+        try:
+            token = await self.token()
+            url: str | None = (
+                f"{self._api}/users/{quote(source.mailbox)}/calendarView?startDateTime={start:%Y-%m-%dT%H:%M:%SZ}"
+                f"&endDateTime={end:%Y-%m-%dT%H:%M:%SZ}&$top=100&$select={FIELDS}")
+            facts = []
+            while url:
+                page = await self._get(url, token)
+                facts += [f for f in (self._fact(e, source) for e in page.get("value", [])) if f]
+                url = page.get("@odata.nextLink")
+        except (GraphError, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:
+            log.warning("Microsoft 365 calendar could not be read; keeping its last good data",
+                        extra={"source": source.mailbox, "reason": str(error)[:300]})
+            return SourceAnswer(error=str(error)[:300] or type(error).__name__)
+        return SourceAnswer(facts=facts)
+
+
+class GraphMailbox:
+    """One configured mailbox, read through the shared Graph client."""
+
+    def __init__(self, source: GraphSource, client: GraphClient):
+        self.source = source
+        self.key, self.name = source.key, source.name or source.mailbox
+        self._client = client
+
+    async def read(self, *, start: datetime, end: datetime) -> SourceAnswer:
+        return await self._client.fetch(self.source, start=start, end=end)

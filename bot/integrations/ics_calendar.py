@@ -1,0 +1,102 @@
+"""Published calendars (RFC 5545 ICS feeds): fetched politely, expanded, and cut down to what may be shown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import icalendar
+import recurring_ical_events
+import x_wr_timezone
+
+from bot.integrations.http import SharedHttp
+from bot.organisation import IcsSource
+from bot.services.engagements import EngagementFact, SourceAnswer
+
+log = logging.getLogger(__name__)
+NOT_PUBLISHED = {"PRIVATE", "CONFIDENTIAL"}
+
+
+def _utc(value: date | datetime, tz: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+    return datetime.combine(value, time(0, 0), tzinfo=tz).astimezone(UTC)
+
+
+def parse_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime) -> list[EngagementFact]:
+    """Every occurrence between `start` and `end` that may be published (never private or confidential ones)."""
+    calendar = x_wr_timezone.to_standard(icalendar.Calendar.from_ical(text))
+    # Occurrences of a series are told apart by their original start; a one-off keeps its identity when moved.
+    series = {str(c.get("UID")) for c in calendar.walk("VEVENT")
+              if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")}
+    facts = []
+    for event in recurring_ical_events.of(calendar).between(start, end):
+        if str(event.get("CLASS", "PUBLIC")).upper() in NOT_PUBLISHED:
+            continue
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        begins = event.decoded("DTSTART")
+        all_day = not isinstance(begins, datetime)
+        if "DTEND" in event:
+            ends = event.decoded("DTEND")
+        elif "DURATION" in event:
+            ends = begins + event.decoded("DURATION")
+        else:
+            ends = begins + (timedelta(days=1) if all_day else timedelta(hours=1))
+        original = event.get("RECURRENCE-ID")
+        in_series = str(event.get("UID")) in series and original is not None
+        occurrence = _utc(original.dt, tz).strftime("%Y%m%dT%H%M%SZ") if in_series else "single"
+        location = str(event.get("LOCATION", "")).strip() or None
+        facts.append(EngagementFact(
+            external_id=str(event.get("UID")), occurrence=occurrence, title=str(event.get("SUMMARY", "")).strip()
+            or "Leader engagement", leader=source.name, starts_at=_utc(begins, tz), ends_at=_utc(ends, tz),
+            all_day=all_day, location=location, leader_user_id=source.leader_slack_id))
+    return facts
+
+
+class IcsFeed:
+    """One feed. The last good copy is kept in memory, so an unchanged feed (304) is not downloaded again
+    but is still expanded for the current window (which moves on every day)."""
+
+    def __init__(self, source: IcsSource, *, tz: ZoneInfo, http: SharedHttp):
+        self.source = source
+        self.key, self.name = source.key, source.name
+        self._tz = tz
+        self._http = http
+        self._copy: tuple[str, str | None, str | None] | None = None  # text, ETag, Last-Modified
+
+    async def read(self, *, start: datetime, end: datetime) -> SourceAnswer:
+        headers = {"Accept": "text/calendar"}
+        if self._copy:
+            _, etag, modified = self._copy
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        try:
+            async with self._http.get().get(self.source.url, headers=headers,
+                                            timeout=aiohttp.ClientTimeout(total=60)) as response:
+                if response.status == 304 and self._copy:
+                    text = self._copy[0]
+                elif response.status == 200:
+                    text = await response.text()
+                    fresh = (text, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+                else:
+                    return self._failed(f"HTTP {response.status} from the feed")
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return self._failed(f"could not fetch the feed ({type(error).__name__})")
+        try:
+            facts = await asyncio.to_thread(parse_feed, text, source=self.source, tz=self._tz, start=start, end=end)
+        except (ValueError, KeyError, TypeError) as error:
+            return self._failed(f"the feed is not a valid calendar ({str(error)[:120]})")
+        if response.status == 200:
+            self._copy = fresh
+        return SourceAnswer(facts=facts)
+
+    def _failed(self, reason: str) -> SourceAnswer:
+        log.warning("calendar feed could not be read; keeping its last good data",
+                    extra={"source": self.source.name, "reason": reason})
+        return SourceAnswer(error=reason)

@@ -1,0 +1,47 @@
+"""Reading every calendar source in turn and folding what each says into the engagement calendar."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.services.engagements import Engagements, SourceAnswer, SyncReport
+
+log = logging.getLogger(__name__)
+
+
+class SourceReader(Protocol):
+    key: str
+    name: str
+
+    async def read(self, *, start: datetime, end: datetime) -> SourceAnswer: ...
+
+
+@dataclass
+class CalendarSync:
+    db: Database
+    engagements: Engagements
+    clock: Clock
+    readers: list[SourceReader]
+    window_days: int
+
+    async def run(self) -> dict[str, SyncReport]:
+        """Sync every source; one failing source never stops the others."""
+        reports: dict[str, SyncReport] = {}
+        now = self.clock.now()
+        start, end = now - timedelta(days=1), now + timedelta(days=self.window_days)
+        for reader in self.readers:
+            try:
+                answer = await reader.read(start=start, end=end)
+                async with self.db.transaction() as session:
+                    reports[reader.name] = await self.engagements.record_sync(
+                        session=session, source_key=reader.key, source_name=reader.name, answer=answer)
+            except Exception:
+                log.exception("calendar source sync failed", extra={"source": reader.name})
+        async with self.db.transaction() as session:
+            await self.engagements.announce_due(session=session)
+        return reports

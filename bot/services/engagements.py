@@ -1,0 +1,492 @@
+"""The leader engagement calendar: what leaders are doing where, from every source, kept in step.
+
+Sources report what they hold; `record_sync` folds it in: new engagements are stored (and announced when they
+are close), moved or cancelled ones that were announced get a note in the announcement's thread and an edited
+announcement. A source that fails keeps its last good data, and an empty answer has to repeat before it
+empties the calendar. Only who, what, where, when and who it is open to are ever kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db import insert_ignoring_duplicates
+from bot.errors import InvalidInput, NotFound
+from bot.models import (
+    CalendarSource,
+    Engagement,
+    EngagementAttendee,
+    EngagementQuestion,
+    EngagementStatus,
+    OutboxMessage,
+    OutboxStatus,
+    UnmatchedLocation,
+    UserPreference,
+)
+from bot.organisation import Organisation, Role, Site
+from bot.services import outbox
+from bot.services.authorisation import Authorisation
+from bot.services.job_runs import claim_period
+from bot.services.recurrence import to_utc
+
+ANNOUNCEMENT = "engagement_announcement"
+CALENDAR_POST = "calendar_post"
+SLACK_VISITS = "slack:visits"
+FAILURES_BEFORE_ALERT = 3
+MAX_LISTED = 40
+
+
+@dataclass(frozen=True)
+class EngagementFact:
+    """One occurrence of an event as a source reports it (already filtered to what may be published)."""
+
+    external_id: str
+    occurrence: str
+    title: str
+    leader: str
+    starts_at: datetime
+    ends_at: datetime
+    all_day: bool = False
+    location: str | None = None
+    leader_user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceAnswer:
+    """What one sync of a source brought: every occurrence in the window, or an error."""
+
+    facts: list[EngagementFact] | None = None
+    error: str | None = None
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    changed: int = 0
+    cancelled: int = 0
+    kept: bool = False  # the source failed or answered empty: last good data kept
+
+
+@dataclass(frozen=True)
+class VisitDraft:
+    leader_user_id: str
+    leader_name: str
+    site: str | None
+    other_place: str | None
+    starts_at: datetime
+    ends_at: datetime
+    purpose: str
+    open_to: str
+
+
+class Engagements:
+    def __init__(self, *, organisation: Organisation, clock: Clock, authorisation: Authorisation):
+        self._org = organisation
+        self._clock = clock
+        self._auth = authorisation
+
+    # -- places ------------------------------------------------------------------------------------------
+    def match_site(self, location: str | None) -> Site | None:
+        """The configured site a location names (by name or alias), if any."""
+        if not location:
+            return None
+        text = location.lower()
+        best: tuple[int, Site] | None = None
+        for site in self._org.sites:
+            for name in (site.name, *site.aliases):
+                if name.lower() in text and (best is None or len(name) > best[0]):
+                    best = (len(name), site)
+        return best[1] if best else None
+
+    # -- syncing ----------------------------------------------------------------------------------------
+    async def record_sync(self, *, session: AsyncSession, source_key: str, source_name: str,
+                          answer: SourceAnswer) -> SyncReport:
+        now = self._clock.now()
+        state = await session.get(CalendarSource, source_key)
+        if state is None:
+            state = CalendarSource(key=source_key)
+            session.add(state)
+        report = SyncReport()
+        if answer.error:
+            state.consecutive_failures += 1
+            state.last_error = answer.error[:300]
+            if state.consecutive_failures >= FAILURES_BEFORE_ALERT and not state.failure_reported:
+                state.failure_reported = True
+                await self._tell_admins(session, f"source-failing:{source_key}:{now:%Y%m%d%H%M}",
+                                        "calendar_source_failing", {"source": source_name, "error": answer.error,
+                                                                    "failures": state.consecutive_failures})
+            report.kept = True
+            return report
+        if state.failure_reported:
+            await self._tell_admins(session, f"source-recovered:{source_key}:{now:%Y%m%d%H%M}",
+                                    "calendar_source_recovered", {"source": source_name})
+        state.consecutive_failures, state.failure_reported, state.last_error = 0, False, None
+        state.last_success_at = now
+        horizon = now + timedelta(days=self._org.calendar.window_days)
+        facts = {(f.external_id, f.occurrence): f for f in answer.facts or []
+                 if f.ends_at > now and f.starts_at < horizon}
+        existing = {(e.external_id, e.occurrence): e for e in (await session.scalars(select(Engagement).where(
+            Engagement.source_key == source_key, Engagement.ends_at > now,
+            Engagement.status == EngagementStatus.SCHEDULED))).all()}
+        if not facts and existing:
+            state.empty_answers += 1
+            if state.empty_answers < 2:
+                report.kept = True
+                return report
+        else:
+            state.empty_answers = 0
+        moved: list[tuple[Engagement, tuple[Any, ...]]] = []
+        for key, fact in facts.items():
+            current = existing.get(key)
+            if current is None:
+                await self._add(session, source_key, fact, now)
+                report.added += 1
+                continue
+            before = self._apply(current, fact, now)
+            if before is not None:
+                report.changed += 1
+                if current.announced_ts:
+                    moved.append((current, before))
+        for key, gone in existing.items():
+            if key not in facts and gone.starts_at < horizon:
+                await self._cancel(session, gone, now)
+                report.cancelled += 1
+        await session.flush()
+        for engagement, before in moved:
+            await self._note_change(session, engagement, "moved", before)
+        await self.announce_due(session=session)
+        await self._report_unmatched(session)
+        return report
+
+    async def _add(self, session: AsyncSession, source_key: str, fact: EngagementFact, now: datetime) -> None:
+        site = self.match_site(fact.location)
+        cancelled_before = (await session.scalars(select(Engagement).where(
+            Engagement.source_key == source_key, Engagement.external_id == fact.external_id,
+            Engagement.occurrence == fact.occurrence))).first()
+        engagement = cancelled_before or Engagement(source_key=source_key, external_id=fact.external_id[:400],
+                                                    occurrence=fact.occurrence, first_seen_at=now, title="",
+                                                    leader="", starts_at=fact.starts_at, ends_at=fact.ends_at,
+                                                    updated_at=now)
+        engagement.status = EngagementStatus.SCHEDULED
+        self._copy(engagement, fact, site, now)
+        session.add(engagement)
+        if fact.location and site is None:
+            await insert_ignoring_duplicates(session, UnmatchedLocation, {
+                "location": fact.location[:300], "first_seen_at": now, "reported": False})
+
+    def _copy(self, engagement: Engagement, fact: EngagementFact, site: Site | None, now: datetime) -> None:
+        engagement.title, engagement.leader = fact.title[:300], fact.leader[:200]
+        engagement.leader_user_id = fact.leader_user_id
+        engagement.starts_at, engagement.ends_at, engagement.all_day = fact.starts_at, fact.ends_at, fact.all_day
+        engagement.location = (fact.location or None) and fact.location[:300]
+        engagement.site = site.name if site else None
+        engagement.updated_at = now
+
+    def _apply(self, engagement: Engagement, fact: EngagementFact, now: datetime) -> tuple[Any, ...] | None:
+        """Bring an engagement up to date; what it was, when something staff can see changed."""
+        before = (engagement.title, engagement.starts_at, engagement.ends_at, engagement.site, engagement.location)
+        self._copy(engagement, fact, self.match_site(fact.location), now)
+        after = (engagement.title, engagement.starts_at, engagement.ends_at, engagement.site, engagement.location)
+        return None if before == after else before
+
+    async def _cancel(self, session: AsyncSession, engagement: Engagement, now: datetime) -> None:
+        engagement.status, engagement.updated_at = EngagementStatus.CANCELLED, now
+        await outbox.cancel_unsent(session=session, source=ANNOUNCEMENT, source_id=engagement.id or 0)
+        if engagement.announced_ts:
+            await self._note_change(session, engagement, "cancelled", None)
+
+    async def _note_change(self, session: AsyncSession, engagement: Engagement, change: str,
+                           before: tuple[Any, ...] | None) -> None:
+        """A note in the announcement's thread, and the announcement itself edited to match."""
+        now = self._clock.now()
+        stamp = f"{engagement.id}:{int(now.timestamp())}:{change}"
+        params = self.describe(engagement) | {"change": change}
+        if before is not None:
+            params["was"] = self._when(before[1], before[2], engagement.all_day)
+        channel, ts = engagement.announced_channel or "", engagement.announced_ts or ""
+        await outbox.enqueue(session=session, now=now, promises=[
+            outbox.Promise(dedupe_key=f"engagement-note:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
+                           channel=channel, thread_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
+                           content={"template": "engagement_changed", "params": params}),
+            outbox.Promise(dedupe_key=f"engagement-edit:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
+                           channel=channel, update_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
+                           content={"template": "engagement_announcement", "params": await self.announcement_params(
+                               session, engagement)}),
+        ])
+
+    async def announce_due(self, *, session: AsyncSession) -> int:
+        """Announce every scheduled engagement that is close enough and not yet announced (once each)."""
+        now = self._clock.now()
+        due = (await session.scalars(select(Engagement).where(
+            Engagement.status == EngagementStatus.SCHEDULED, Engagement.announced_ts.is_(None),
+            Engagement.starts_at > now,
+            Engagement.starts_at < now + timedelta(days=self._org.calendar.announce_within_days)))).all()
+        promises = []
+        for engagement in due:
+            params = await self.announcement_params(session, engagement)
+            channels = [self._org.channels.engagement]
+            site = self._org.site_named(engagement.site)
+            if site and site.channel and engagement.source_key == SLACK_VISITS:
+                channels.append(site.channel)
+            for channel in channels:
+                main = channel == self._org.channels.engagement
+                promises.append(outbox.Promise(
+                    dedupe_key=f"engagement:{engagement.id}:announce:{channel}",
+                    source=ANNOUNCEMENT if main else CALENDAR_POST, source_id=engagement.id, channel=channel,
+                    content={"template": "engagement_announcement", "params": params}, due_at=now,
+                    expires_at=min(engagement.starts_at, now + timedelta(days=1))))
+        return await outbox.enqueue(session=session, promises=promises, now=now)
+
+    async def record_announced(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
+                               error: str | None) -> None:
+        """Outbox hook: remember the announcement, so changes go in its thread and edit it."""
+        if status != OutboxStatus.SENT:
+            return
+        engagement = await session.get(Engagement, message.source_id)
+        sent = await session.get(OutboxMessage, message.id)
+        if engagement is not None and sent is not None:
+            engagement.announced_channel, engagement.announced_ts = sent.sent_channel, sent.sent_ts
+
+    async def _report_unmatched(self, session: AsyncSession) -> None:
+        fresh = (await session.scalars(select(UnmatchedLocation).where(UnmatchedLocation.reported.is_(False))
+                                       .order_by(UnmatchedLocation.location).limit(50))).all()
+        if not fresh:
+            return
+        for row in fresh:
+            row.reported = True
+        await self._tell_admins(session, f"unmatched:{fresh[0].location}:{len(fresh)}", "calendar_unmatched",
+                                {"locations": [r.location for r in fresh]})
+
+    async def _tell_admins(self, session: AsyncSession, key: str, template: str, params: dict[str, Any]) -> None:
+        now = self._clock.now()
+        await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
+            dedupe_key=f"admin:{key}"[:200], source=CALENDAR_POST, channel=self._org.channels.admin,
+            content={"template": template, "params": params}, due_at=now, expires_at=now + timedelta(days=1))])
+
+    # -- describing ---------------------------------------------------------------------------------------
+    def _when(self, starts: datetime, ends: datetime, all_day: bool) -> str:
+        tz = self._org.tz
+        start, end = starts.astimezone(tz), ends.astimezone(tz)
+        if all_day:
+            last = (end - timedelta(seconds=1)).date()
+            return f"{start:%a %-d %b}" + ("" if last == start.date() else f" to {last:%a %-d %b}") + " (all day)"
+        if start.date() == end.date():
+            first = f"{start:%H:%M}" + (f" {start.tzname()}" if start.tzname() != end.tzname() else "")
+            return f"{start:%a %-d %b}, {first}–{end:%H:%M} {end.tzname()}"
+        return f"{start:%a %-d %b %H:%M} to {end:%a %-d %b %H:%M} {end.tzname()}"
+
+    def describe(self, engagement: Engagement) -> dict[str, Any]:
+        site = self._org.site_named(engagement.site)
+        return {"engagement_id": engagement.id, "title": engagement.title, "leader": engagement.leader,
+                "leader_user_id": engagement.leader_user_id, "site": engagement.site,
+                "area": site.area if site else None, "place": engagement.site or engagement.location,
+                "when": self._when(engagement.starts_at, engagement.ends_at, engagement.all_day),
+                "day": engagement.starts_at.astimezone(self._org.tz).date().isoformat(),
+                "open_to": engagement.open_to, "cancelled": engagement.status == EngagementStatus.CANCELLED}
+
+    async def announcement_params(self, session: AsyncSession, engagement: Engagement) -> dict[str, Any]:
+        attending = await session.scalar(select(func.count()).select_from(EngagementAttendee).where(
+            EngagementAttendee.engagement_id == engagement.id)) if engagement.id else 0
+        return self.describe(engagement) | {"attending": int(attending or 0)}
+
+    # -- visits announced in Slack --------------------------------------------------------------------------
+    def check_visit(self, draft: VisitDraft) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        now = self._clock.now()
+        if not draft.site and not (draft.other_place or "").strip():
+            problems["site"] = "Choose the site, or type the place under “somewhere else”."
+        if draft.ends_at <= draft.starts_at:
+            problems["ends"] = "The visit has to end after it starts."
+        elif draft.ends_at - draft.starts_at > timedelta(days=2):
+            problems["ends"] = "A visit can last two days at most; announce longer ones day by day."
+        if draft.starts_at <= now:
+            problems["starts"] = "That time has passed: choose when the visit will start."
+        if len(draft.purpose.strip()) < 5:
+            problems["purpose"] = "Say in a few words what the visit is for, as staff should read it."
+        return problems
+
+    async def create_visit(self, *, session: AsyncSession, user_id: str, draft: VisitDraft) -> Engagement:
+        await self._auth.require(user_id, Role.EXECUTIVES, action="Announcing a visit")
+        problems = self.check_visit(draft)
+        if problems:
+            raise VisitProblems(problems)
+        now = self._clock.now()
+        place = draft.site or (draft.other_place or "").strip()
+        engagement = Engagement(
+            source_key=SLACK_VISITS, external_id=f"visit:{user_id}:{int(now.timestamp() * 1000)}",
+            occurrence="single", title=draft.purpose.strip()[:300], leader=draft.leader_name[:200],
+            leader_user_id=draft.leader_user_id, site=draft.site, location=place[:300], starts_at=draft.starts_at,
+            ends_at=draft.ends_at, open_to=draft.open_to.strip()[:200] or None, created_by=user_id,
+            first_seen_at=now, updated_at=now)
+        session.add(engagement)
+        await session.flush()
+        await self.announce_due(session=session)
+        if engagement.starts_at >= now + timedelta(days=self._org.calendar.announce_within_days):
+            await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
+                dedupe_key=f"engagement:{engagement.id}:announce:{self._org.channels.engagement}",
+                source=ANNOUNCEMENT, source_id=engagement.id, channel=self._org.channels.engagement,
+                content={"template": "engagement_announcement",
+                         "params": await self.announcement_params(session, engagement)},
+                due_at=now, expires_at=engagement.starts_at)])
+        return engagement
+
+    # -- staff interaction --------------------------------------------------------------------------------
+    async def _scheduled(self, session: AsyncSession, engagement_id: int) -> Engagement:
+        engagement = await session.get(Engagement, engagement_id)
+        if engagement is None or engagement.status != EngagementStatus.SCHEDULED:
+            raise NotFound("That engagement has been cancelled.")
+        return engagement
+
+    async def coming(self, *, session: AsyncSession, engagement_id: int) -> Engagement:
+        """An engagement that is still to happen."""
+        engagement = await self._scheduled(session, engagement_id)
+        if engagement.ends_at <= self._clock.now():
+            raise InvalidInput("That engagement has already happened.")
+        return engagement
+
+    async def toggle_attendance(self, *, session: AsyncSession, user_id: str,
+                                engagement_id: int) -> tuple[Engagement, bool]:
+        engagement = await self.coming(session=session, engagement_id=engagement_id)
+        existing = (await session.scalars(select(EngagementAttendee).where(
+            EngagementAttendee.engagement_id == engagement_id, EngagementAttendee.user_id == user_id))).first()
+        if existing is not None:
+            await session.delete(existing)
+            return engagement, False
+        await insert_ignoring_duplicates(session, EngagementAttendee, {
+            "engagement_id": engagement_id, "user_id": user_id, "created_at": self._clock.now()})
+        return engagement, True
+
+    async def ask(self, *, session: AsyncSession, user_id: str, engagement_id: int, question: str,
+                  hide_name: bool) -> Engagement:
+        engagement = await self.coming(session=session, engagement_id=engagement_id)
+        text = question.strip()
+        if len(text) < 5:
+            raise InvalidInput("Write your question in a few words.")
+        session.add(EngagementQuestion(engagement_id=engagement_id, asker_id=user_id, hide_name=hide_name,
+                                       question=text[:2000], created_at=self._clock.now()))
+        return engagement
+
+    async def for_follow_up(self, *, session: AsyncSession, user_id: str, engagement_id: int) -> Engagement:
+        engagement = await session.get(Engagement, engagement_id)
+        if engagement is None or user_id not in (engagement.leader_user_id, engagement.created_by):
+            raise NotFound("Only the leader who made the visit can post its follow-up.")
+        if not engagement.announced_ts:
+            raise InvalidInput("That visit was never announced, so there is no thread to follow up in.")
+        return engagement
+
+    # -- what people see ------------------------------------------------------------------------------------
+    async def upcoming(self, *, session: AsyncSession, days: int = 14, where: str | None = None,
+                       first_site: str | None = None, limit: int = MAX_LISTED) -> tuple[list[Engagement], int]:
+        """The next `days` of engagements (optionally for a site or area), a person's own site first."""
+        now = self._clock.now()
+        statement = select(Engagement).where(Engagement.status == EngagementStatus.SCHEDULED,
+                                             Engagement.ends_at > now,
+                                             Engagement.starts_at < now + timedelta(days=days))
+        if where:
+            wanted = where.strip().lower()
+            sites = [s.name for s in self._org.sites if wanted in s.name.lower() or wanted == s.area.lower()
+                     or any(wanted in a.lower() for a in s.aliases)]
+            statement = statement.where(or_(Engagement.site.in_(sites),
+                                            func.lower(Engagement.location).contains(wanted)))
+        rows = list((await session.scalars(statement.order_by(Engagement.starts_at, Engagement.id))).all())
+        if first_site:
+            rows.sort(key=lambda e: e.site != first_site)
+        return rows[:limit], max(0, len(rows) - limit)
+
+    async def site_of(self, *, session: AsyncSession, user_id: str) -> str | None:
+        preference = await session.get(UserPreference, user_id)
+        return preference.site if preference else None
+
+    async def set_site(self, *, session: AsyncSession, user_id: str, site: str | None) -> None:
+        if site and self._org.site_named(site) is None:
+            raise InvalidInput("That site is not one Beacon knows.")
+        preference = await session.get(UserPreference, user_id) or UserPreference(user_id=user_id,
+                                                                                  updated_at=self._clock.now())
+        preference.site, preference.updated_at = site, self._clock.now()
+        session.add(preference)
+
+    # -- posts on a timetable ------------------------------------------------------------------------------------
+    def _local(self, day: date, at: str) -> datetime:
+        hour, minute = (int(p) for p in at.split(":"))
+        return to_utc(datetime.combine(day, time(hour, minute)), self._org.tz)
+
+    async def weekly_post(self, *, session: AsyncSession, worker: str) -> bool:
+        """This week's "leaders out and about" post, once per week across replicas."""
+        now = self._clock.now()
+        today = now.astimezone(self._org.tz).date()
+        week = f"{today.isocalendar().year}-W{today.isocalendar().week:02d}"
+        if not await claim_period(session=session, job="calendar.weekly", period=week, worker=worker, now=now):
+            return False
+        monday = today - timedelta(days=today.weekday())
+        start, end = self._local(monday, "00:00"), self._local(monday + timedelta(days=7), "00:00")
+        rows = (await session.scalars(select(Engagement).where(
+            Engagement.status == EngagementStatus.SCHEDULED, Engagement.starts_at >= start,
+            Engagement.starts_at < end).order_by(Engagement.starts_at))).all()
+        await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
+            dedupe_key=f"calendar-weekly:{week}", source=CALENDAR_POST, channel=self._org.channels.engagement,
+            content={"template": "leaders_this_week", "params": {"week_of": f"{monday:%-d %B %Y}",
+                                                                  "engagements": [self.describe(e) for e in rows]}},
+            due_at=now, expires_at=now + timedelta(hours=6))])
+        return True
+
+    async def day_before(self, *, session: AsyncSession, worker: str) -> int:
+        """Tomorrow's visits: a reminder in each site's channel, and each leader's briefing by DM."""
+        now = self._clock.now()
+        tomorrow = now.astimezone(self._org.tz).date() + timedelta(days=1)
+        if not await claim_period(session=session, job="calendar.day_before", period=tomorrow.isoformat(),
+                                  worker=worker, now=now):
+            return 0
+        rows = (await session.scalars(select(Engagement).where(
+            Engagement.status == EngagementStatus.SCHEDULED,
+            Engagement.starts_at >= self._local(tomorrow, "00:00"),
+            Engagement.starts_at < self._local(tomorrow + timedelta(days=1), "00:00")))).all()
+        promises = []
+        for engagement in rows:
+            site = self._org.site_named(engagement.site)
+            if site and site.channel:
+                promises.append(outbox.Promise(
+                    dedupe_key=f"visit-reminder:{engagement.id}", source=CALENDAR_POST, source_id=engagement.id,
+                    channel=site.channel, due_at=now, expires_at=engagement.starts_at,
+                    content={"template": "visit_reminder",
+                             "params": await self.announcement_params(session, engagement)}))
+            if engagement.leader_user_id:
+                attendees = (await session.scalars(select(EngagementAttendee.user_id).where(
+                    EngagementAttendee.engagement_id == engagement.id))).all()
+                questions = (await session.scalars(select(EngagementQuestion).where(
+                    EngagementQuestion.engagement_id == engagement.id).order_by(EngagementQuestion.id))).all()
+                promises.append(outbox.notice(
+                    key=f"leader-briefing:{engagement.id}", user_id=engagement.leader_user_id, now=now,
+                    template="leader_briefing", source_id=engagement.id,
+                    params=self.describe(engagement) | {
+                        "attendees": list(attendees),
+                        "questions": [{"question": q.question, "asker": None if q.hide_name else q.asker_id}
+                                      for q in questions]}))
+        return await outbox.enqueue(session=session, promises=promises, now=now)
+
+    async def day_after(self, *, session: AsyncSession, worker: str) -> int:
+        """Yesterday's visits: each leader is asked for a short "you said, we did" follow-up."""
+        now = self._clock.now()
+        yesterday = now.astimezone(self._org.tz).date() - timedelta(days=1)
+        if not await claim_period(session=session, job="calendar.day_after", period=yesterday.isoformat(),
+                                  worker=worker, now=now):
+            return 0
+        rows = (await session.scalars(select(Engagement).where(
+            Engagement.status == EngagementStatus.SCHEDULED, Engagement.leader_user_id.is_not(None),
+            Engagement.announced_ts.is_not(None), Engagement.starts_at >= self._local(yesterday, "00:00"),
+            Engagement.starts_at < self._local(yesterday + timedelta(days=1), "00:00")))).all()
+        return await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
+            key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template="leader_follow_up", now=now,
+            source_id=e.id, params=self.describe(e)) for e in rows])
+
+
+class VisitProblems(InvalidInput):
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+

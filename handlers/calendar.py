@@ -1,0 +1,201 @@
+"""`/calendar` and `/visit`: the leader engagement calendar in Slack, and staff taking part in it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.calendar import (
+    ANONYMOUS,
+    build_calendar_blocks,
+    build_follow_up_modal,
+    build_follow_up_post,
+    build_my_site_picker,
+    build_question_modal,
+    build_visit_modal,
+)
+from bot.blocks.notices import render
+from bot.deps import Deps
+from bot.errors import InvalidInput
+from bot.ids import ActionId, BlockId, CallbackId, Command
+from bot.models import Engagement
+from bot.organisation import Role
+from bot.services.engagements import VisitDraft, VisitProblems
+from bot.services.recurrence import exists_locally, to_utc
+from handlers.errors import guarded
+from handlers.home import HomeTab
+
+VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
+                "purpose": BlockId.VISIT_PURPOSE}
+
+
+def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
+    guard = guarded(deps)
+    engagements, org, tz = deps.engagements, deps.organisation, deps.organisation.tz
+
+    async def calendar_blocks(user_id: str, where: str | None, heading: str) -> list[Block]:
+        async with deps.db.transaction() as session:
+            mine = await engagements.site_of(session=session, user_id=user_id)
+            rows, more = await engagements.upcoming(session=session, where=where, first_site=mine)
+        return build_calendar_blocks([(e, engagements.describe(e)) for e in rows], more=more, heading=heading,
+                                     my_site=mine)
+
+    async def home_section(user_id: str, _roles: frozenset[Role]) -> list[Block]:
+        blocks = await calendar_blocks(user_id, None, "Leaders out and about: the next 14 days")
+        if org.sites:
+            async with deps.db.transaction() as session:
+                mine = await engagements.site_of(session=session, user_id=user_id)
+            blocks.append(build_my_site_picker(org.sites, mine))
+        return blocks
+
+    home_tab.add_section(home_section)
+
+    async def refresh_announcement(client: AsyncWebClient, engagement: Engagement, clicked: dict | None) -> None:
+        async with deps.db.transaction() as session:
+            params = await engagements.announcement_params(session, engagement)
+        text, blocks = render({"template": "engagement_announcement", "params": params})
+        places = {(engagement.announced_channel, engagement.announced_ts)}
+        if clicked:
+            places.add((clicked["channel"], clicked["ts"]))
+        for channel, ts in places:
+            if channel and ts:
+                await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    @app.command(Command.CALENDAR)
+    @guard
+    async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
+        await ack()
+        where = command.get("text", "").strip() or None
+        heading = f"Leaders out and about: {where}, the next 14 days" if where else (
+            "Leaders out and about: the next 14 days")
+        await respond(response_type="ephemeral", text=heading,
+                      blocks=[b.to_dict() for b in await calendar_blocks(command["user_id"], where, heading)])
+
+    @app.command(Command.VISIT)
+    @guard
+    async def handle_visit(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id = command["user_id"]
+        await deps.authorisation.require(user_id, Role.EXECUTIVES, action="Announcing a visit")
+        await client.views_open(trigger_id=command["trigger_id"], view=build_visit_modal(
+            leader=user_id, sites=org.sites, today=deps.clock.now().astimezone(tz).date(), tz=tz))
+
+    @app.view(CallbackId.VISIT)
+    @guard
+    async def handle_visit_submitted(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id, values = body["user"]["id"], view["state"]["values"]
+
+        def pick(block: BlockId, key: str) -> object:
+            return values.get(block, {}).get(block, {}).get(key)
+
+        day = date.fromisoformat(str(pick(BlockId.VISIT_DAY, "selected_date")))
+        walls = [datetime.combine(day, time.fromisoformat(str(pick(b, "selected_time"))))
+                 for b in (BlockId.VISIT_STARTS, BlockId.VISIT_ENDS)]
+        skipped = {b: "That time does not exist that day: the clocks go forward. Choose another."
+                   for b, wall in zip((BlockId.VISIT_STARTS, BlockId.VISIT_ENDS), walls, strict=True)
+                   if not exists_locally(wall, tz)}
+        if skipped:
+            await ack(response_action="errors", errors=skipped)
+            return
+        leader = str(pick(BlockId.VISIT_LEADER, "selected_user") or user_id)
+        people = await deps.people.colleagues([leader])
+        draft = VisitDraft(
+            leader_user_id=leader, leader_name=people[leader].name if leader in people else "A leader",
+            site=((pick(BlockId.VISIT_SITE, "selected_option") or {}) or {}).get("value"),  # type: ignore[union-attr]
+            other_place=str(pick(BlockId.VISIT_OTHER_PLACE, "value") or ""),
+            starts_at=to_utc(walls[0], tz), ends_at=to_utc(walls[1], tz),
+            purpose=str(pick(BlockId.VISIT_PURPOSE, "value") or ""),
+            open_to=((pick(BlockId.VISIT_OPEN_TO, "selected_option") or {}) or {}).get("value", ""))  # type: ignore[union-attr]
+        try:
+            async with deps.db.transaction() as session:
+                engagement = await engagements.create_visit(session=session, user_id=user_id, draft=draft)
+        except VisitProblems as problems:
+            await ack(response_action="errors", errors={VISIT_BLOCKS[f]: m for f, m in problems.problems.items()})
+            return
+        await ack()
+        site = org.site_named(engagement.site)
+        also = f" and <#{site.channel}>" if site and site.channel else ""
+        await client.chat_postMessage(channel=user_id, text=(
+            f":round_pushpin: Your visit is announced in <#{org.channels.engagement}>{also}."))
+
+    @app.action(ActionId.CALENDAR_ATTEND)
+    @guard
+    async def handle_attend(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient,
+                            respond: AsyncRespond) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            engagement, going = await engagements.toggle_attendance(
+                session=session, user_id=body["user"]["id"], engagement_id=int(action["value"]))
+        container = body.get("container") or {}
+        await refresh_announcement(client, engagement, {"channel": container.get("channel_id"),
+                                                        "ts": container.get("message_ts")})
+        await respond(response_type="ephemeral", replace_original=False, text=(
+            ":white_check_mark: You're down as going. Click again if your plans change." if going
+            else "You're no longer down as going."))
+
+    @app.action(ActionId.CALENDAR_ASK)
+    @guard
+    async def handle_ask(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            engagement = await engagements.coming(session=session, engagement_id=int(action["value"]))
+        await client.views_open(trigger_id=body["trigger_id"], view=build_question_modal(
+            engagement=engagement, when=engagements.describe(engagement)["when"]))
+
+    @app.view(CallbackId.CALENDAR_QUESTION)
+    @guard
+    async def handle_question(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id, values = body["user"]["id"], view["state"]["values"]
+        question = values[BlockId.QUESTION_TEXT][BlockId.QUESTION_TEXT].get("value") or ""
+        hidden = {o["value"] for o in values.get(BlockId.QUESTION_ANONYMOUS, {}).get(
+            BlockId.QUESTION_ANONYMOUS, {}).get("selected_options") or []}
+        try:
+            async with deps.db.transaction() as session:
+                engagement = await engagements.ask(session=session, user_id=user_id,
+                                                   engagement_id=json.loads(view["private_metadata"])["engagement"],
+                                                   question=question, hide_name=ANONYMOUS in hidden)
+        except InvalidInput as problem:
+            await ack(response_action="errors", errors={BlockId.QUESTION_TEXT: problem.user_message})
+            return
+        await ack()
+        await client.chat_postMessage(channel=user_id, text=(
+            f"Your question for {engagement.leader} is in; they get it the day before the visit"
+            + (", without your name." if ANONYMOUS in hidden else ".")))
+
+    @app.action(ActionId.CALENDAR_FOLLOW_UP)
+    @guard
+    async def handle_follow_up_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            engagement = await engagements.for_follow_up(session=session, user_id=body["user"]["id"],
+                                                         engagement_id=int(action["value"]))
+        await client.views_open(trigger_id=body["trigger_id"], view=build_follow_up_modal(engagement=engagement))
+
+    @app.view(CallbackId.CALENDAR_FOLLOW_UP)
+    @guard
+    async def handle_follow_up(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id = body["user"]["id"]
+        text = view["state"]["values"][BlockId.FOLLOW_UP_TEXT][BlockId.FOLLOW_UP_TEXT].get("value") or ""
+        async with deps.db.transaction() as session:
+            engagement = await engagements.for_follow_up(session=session, user_id=user_id,
+                                                         engagement_id=json.loads(view["private_metadata"])["engagement"])
+        await ack()
+        heading, blocks = build_follow_up_post(leader_user_id=user_id, text=text)
+        await client.chat_postMessage(channel=engagement.announced_channel or "", thread_ts=engagement.announced_ts,
+                                      text=heading, blocks=blocks, reply_broadcast=False)
+
+    @app.action(ActionId.CALENDAR_MY_SITE)
+    @guard
+    async def handle_my_site(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        async with deps.db.transaction() as session:
+            await engagements.set_site(session=session, user_id=user_id,
+                                       site=(action.get("selected_option") or {}).get("value"))
+        await home_tab.publish(client, user_id)

@@ -1,0 +1,47 @@
+"""Published calendar feeds on 127.0.0.1, with ETags as Outlook and Google send them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class FeedServer:
+    feeds: dict[str, str] = field(default_factory=dict)
+    failing: set[str] = field(default_factory=set)
+    requests: list[tuple[str, str | None]] = field(default_factory=list)  # (feed, If-None-Match)
+    port: int = 0
+    _runner: web.AppRunner | None = None
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/feeds/{name}.ics"
+
+    async def start(self) -> FeedServer:
+        app = web.Application()
+        app.router.add_get("/feeds/{name}.ics", self._feed)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _feed(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        self.requests.append((name, request.headers.get("If-None-Match")))
+        if name in self.failing:
+            return web.Response(status=503, text="Service Unavailable")
+        if name not in self.feeds:
+            return web.Response(status=404)
+        body = self.feeds[name]
+        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:16] + '"'
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return web.Response(text=body, content_type="text/calendar", headers={"ETag": etag})
