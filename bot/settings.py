@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     graph_client_secret: SecretStr | None = None
     graph_authority_url: str = "https://login.microsoftonline.com"
     graph_api_url: str = "https://graph.microsoft.com/v1.0"
+    graph_ca_bundle: Path | None = None  # extra CA certificates, e.g. for a TLS-inspecting proxy
 
     @field_validator("slack_bot_token")
     @classmethod

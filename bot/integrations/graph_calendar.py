@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -34,6 +35,10 @@ class GraphError(Exception):
     pass
 
 
+class TokenRefused(GraphError):
+    """Graph no longer accepts the cached token (revoked, or the secret rotated)."""
+
+
 class GraphClient:
     def __init__(self, settings: Settings, *, tz: ZoneInfo, http: SharedHttp):
         self._api = settings.graph_api_url.rstrip("/")
@@ -41,26 +46,41 @@ class GraphClient:
         self._scope = f"{parts.scheme}://{parts.netloc}/.default"
         self._tz = tz
         self._http = http
-        self._app = msal.ConfidentialClientApplication(
-            settings.graph_client_id, client_credential=settings.secret("graph_client_secret"),
-            authority=f"{settings.graph_authority_url.rstrip('/')}/{settings.graph_tenant_id}",
-            instance_discovery=False)
+        bundle = str(settings.graph_ca_bundle) if settings.graph_ca_bundle else None
+        self._ssl: ssl.SSLContext | bool = ssl.create_default_context(cafile=bundle) if bundle else True
+        self._settings, self._bundle = settings, bundle
+        self._app: msal.ConfidentialClientApplication | None = None
+
+    def _acquire(self) -> dict[str, Any]:
+        """Runs in a thread: msal blocks, and even creating its app fetches the tenant's configuration."""
+        if self._app is None:
+            settings = self._settings
+            # msal's own HTTP client; note that REQUESTS_CA_BUNDLE, when set, wins over `verify` for these calls.
+            self._app = msal.ConfidentialClientApplication(
+                settings.graph_client_id, client_credential=settings.secret("graph_client_secret"),
+                authority=f"{settings.graph_authority_url.rstrip('/')}/{settings.graph_tenant_id}",
+                instance_discovery=False, verify=self._bundle or True)
+        return dict(self._app.acquire_token_for_client(scopes=[self._scope]))
 
     async def token(self) -> str:
-        result: dict[str, Any] = await asyncio.to_thread(self._app.acquire_token_for_client, scopes=[self._scope])
+        """The app-only token; msal caches it until shortly before it expires."""
+        result = await asyncio.to_thread(self._acquire)
         if "access_token" not in result:
-            raise GraphError(f"{result.get('error')}: {result.get('error_description', '').splitlines()[0:1]}")
+            raise GraphError(f"{result.get('error')}: {(result.get('error_description') or '').splitlines()[:1]}")
         return str(result["access_token"])
 
     async def _get(self, url: str, token: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Prefer": f'outlook.timezone="{self._tz.key}"'}
         for attempt in range(RETRIES + 1):
-            async with self._http.get().get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=60)) as response:
+            async with self._http.get().get(url, headers=headers, ssl=self._ssl,
+                                            timeout=aiohttp.ClientTimeout(total=60)) as response:
                 if response.status in (429, 503, 504) and attempt < RETRIES:
                     wait = float(response.headers.get("Retry-After", 2 ** attempt))
                     log.info("Graph asked us to wait", extra={"status": response.status, "retry_after": wait})
                     await asyncio.sleep(min(wait, 120))
                     continue
+                if response.status == 401:
+                    raise TokenRefused(f"HTTP 401 from Graph: {(await response.text())[:200]}")
                 if response.status != 200:
                     raise GraphError(f"HTTP {response.status} from Graph: {(await response.text())[:200]}")
                 return dict(await response.json())
@@ -98,7 +118,12 @@ class GraphClient:
                 f"&endDateTime={end:%Y-%m-%dT%H:%M:%SZ}&$top=100&$select={FIELDS}")
             facts = []
             while url:
-                page = await self._get(url, token)
+                try:
+                    page = await self._get(url, token)
+                except TokenRefused:
+                    self._app = None  # forget the cached token; a new one is asked for, once
+                    token = await self.token()
+                    page = await self._get(url, token)
                 facts += [f for f in (self._fact(e, source) for e in page.get("value", [])) if f]
                 url = page.get("@odata.nextLink")
         except (GraphError, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:

@@ -27,6 +27,7 @@ class FakeGraph:
     port: int = 0
     _runner: web.AppRunner | None = None
     _tokens: set[str] = field(default_factory=set)
+    _revoked: bool = False
 
     @property
     def base(self) -> str:
@@ -65,9 +66,14 @@ class FakeGraph:
             "token_endpoint_auth_methods_supported": ["client_secret_post"],
         })
 
+    def revoke_client(self) -> None:
+        """The app's secret no longer works, and the tokens issued with it are refused."""
+        self._revoked = True
+        self._tokens.clear()
+
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
-        if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+        if self._revoked or form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return web.json_response({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid "
                                       "client secret provided."}, status=401)
         if form.get("grant_type") != "client_credentials":
