@@ -106,12 +106,23 @@ async def upgrade(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade_sync, database_url, revision)
 
 
-async def insert_ignoring_duplicates(session: AsyncSession, table: type, values: dict[str, object]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING on either database; True when the row is new."""
-    dialect = session.bind.dialect.name  # type: ignore[union-attr]
-    if dialect == "postgresql":
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return insert
+
+
+async def insert_ignoring_duplicates(session: AsyncSession, table: type, values: dict[str, object]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on either database; True when the row is new."""
+    result = await session.execute(_insert(session)(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def insert_many_ignoring_duplicates(session: AsyncSession, table: type, rows: list[dict[str, object]]) -> None:
+    """The same for many rows, as one cached statement executed for them all (drivers do not all report how
+    many were new, so nothing is returned)."""
+    if rows:
+        connection = await session.connection()
+        await connection.execute(_insert(session)(table.__table__).on_conflict_do_nothing(), rows)  # type: ignore[attr-defined]

@@ -349,6 +349,7 @@ class Engagement(SQLModel, table=True):
     all_day: bool = False
     open_to: str | None = Field(default=None, max_length=200)
     status: str = Field(default=EngagementStatus.SCHEDULED, max_length=12)
+    announcement_queued: bool = False  # its announcement is in the outbox (and then in `announced_ts`)
     announced_channel: str | None = Field(default=None, max_length=32)
     announced_ts: str | None = Field(default=None, max_length=32)
     created_by: str | None = Field(default=None, max_length=32)  # for visits announced in Slack

@@ -48,9 +48,9 @@ def _at(clock: str) -> dict[str, int]:
 def register(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     settings, tz = deps.organisation.calendar, deps.organisation.tz
     options = {"replace_existing": True, "kwargs": {"deps": deps}}
-    if settings.sources:
-        scheduler.add_job(sync, IntervalTrigger(minutes=settings.sync_every_minutes), id=SYNC,
-                          next_run_time=datetime.now(tz), **options)
+    # Also with no sources: each run announces visits and synced engagements as they come within reach.
+    scheduler.add_job(sync, IntervalTrigger(minutes=settings.sync_every_minutes), id=SYNC,
+                      next_run_time=datetime.now(tz), **options)
     scheduler.add_job(weekly, CronTrigger(day_of_week=settings.weekly_post_day, timezone=tz,
                                           **_at(settings.weekly_post_time)), id=WEEKLY, **options)
     scheduler.add_job(day_before, CronTrigger(timezone=tz, **_at(settings.reminder_time)), id=DAY_BEFORE, **options)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.db import insert_ignoring_duplicates
+from bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from bot.errors import InvalidInput, NotFound
 from bot.models import (
     CalendarSource,
@@ -131,9 +131,9 @@ class Engagements:
         horizon = now + timedelta(days=self._org.calendar.window_days)
         facts = {(f.external_id, f.occurrence): f for f in answer.facts or []
                  if f.ends_at > now and f.starts_at < horizon}
-        existing = {(e.external_id, e.occurrence): e for e in (await session.scalars(select(Engagement).where(
-            Engagement.source_key == source_key, Engagement.ends_at > now,
-            Engagement.status == EngagementStatus.SCHEDULED))).all()}
+        known = {(e.external_id, e.occurrence): e for e in (await session.scalars(select(Engagement).where(
+            Engagement.source_key == source_key, Engagement.ends_at > now - timedelta(days=1)))).all()}
+        existing = {k: e for k, e in known.items() if e.status == EngagementStatus.SCHEDULED and e.ends_at > now}
         if not facts and existing:
             state.empty_answers += 1
             if state.empty_answers < 2:
@@ -142,13 +142,29 @@ class Engagements:
         else:
             state.empty_answers = 0
         moved: list[tuple[Engagement, tuple[Any, ...]]] = []
+        unmatched: set[str] = set()
+        new_rows: list[dict[str, Any]] = []
         for key, fact in facts.items():
+            site = self.match_site(fact.location)
+            if fact.location and site is None:
+                unmatched.add(fact.location[:300])
             current = existing.get(key)
-            if current is None:
-                await self._add(session, source_key, fact, now)
+            if current is None and key in known:  # back after being cancelled
+                known[key].status = EngagementStatus.SCHEDULED
+                self._copy(known[key], fact, site, now)
                 report.added += 1
                 continue
-            before = self._apply(current, fact, now)
+            if current is None:  # new: written in bulk below, which a large first sync needs
+                new_rows.append({
+                    "source_key": source_key, "external_id": fact.external_id[:400], "occurrence": fact.occurrence,
+                    "title": fact.title[:300], "leader": fact.leader[:200], "leader_user_id": fact.leader_user_id,
+                    "site": site.name if site else None, "location": (fact.location or None) and fact.location[:300],
+                    "starts_at": fact.starts_at, "ends_at": fact.ends_at, "all_day": fact.all_day, "open_to": None,
+                    "status": EngagementStatus.SCHEDULED, "announcement_queued": False, "first_seen_at": now,
+                    "updated_at": now})
+                report.added += 1
+                continue
+            before = self._apply(current, fact, site, now)
             if before is not None:
                 report.changed += 1
                 if current.announced_ts:
@@ -158,27 +174,15 @@ class Engagements:
                 await self._cancel(session, gone, now)
                 report.cancelled += 1
         await session.flush()
+        await insert_many_ignoring_duplicates(session, Engagement, new_rows)
+        if unmatched:
+            await insert_many_ignoring_duplicates(session, UnmatchedLocation, [
+                {"location": place, "first_seen_at": now, "reported": False} for place in sorted(unmatched)])
         for engagement, before in moved:
             await self._note_change(session, engagement, "moved", before)
         await self.announce_due(session=session)
         await self._report_unmatched(session)
         return report
-
-    async def _add(self, session: AsyncSession, source_key: str, fact: EngagementFact, now: datetime) -> None:
-        site = self.match_site(fact.location)
-        cancelled_before = (await session.scalars(select(Engagement).where(
-            Engagement.source_key == source_key, Engagement.external_id == fact.external_id,
-            Engagement.occurrence == fact.occurrence))).first()
-        engagement = cancelled_before or Engagement(source_key=source_key, external_id=fact.external_id[:400],
-                                                    occurrence=fact.occurrence, first_seen_at=now, title="",
-                                                    leader="", starts_at=fact.starts_at, ends_at=fact.ends_at,
-                                                    updated_at=now)
-        engagement.status = EngagementStatus.SCHEDULED
-        self._copy(engagement, fact, site, now)
-        session.add(engagement)
-        if fact.location and site is None:
-            await insert_ignoring_duplicates(session, UnmatchedLocation, {
-                "location": fact.location[:300], "first_seen_at": now, "reported": False})
 
     def _copy(self, engagement: Engagement, fact: EngagementFact, site: Site | None, now: datetime) -> None:
         engagement.title, engagement.leader = fact.title[:300], fact.leader[:200]
@@ -188,10 +192,11 @@ class Engagements:
         engagement.site = site.name if site else None
         engagement.updated_at = now
 
-    def _apply(self, engagement: Engagement, fact: EngagementFact, now: datetime) -> tuple[Any, ...] | None:
+    def _apply(self, engagement: Engagement, fact: EngagementFact, site: Site | None,
+               now: datetime) -> tuple[Any, ...] | None:
         """Bring an engagement up to date; what it was, when something staff can see changed."""
         before = (engagement.title, engagement.starts_at, engagement.ends_at, engagement.site, engagement.location)
-        self._copy(engagement, fact, self.match_site(fact.location), now)
+        self._copy(engagement, fact, site, now)
         after = (engagement.title, engagement.starts_at, engagement.ends_at, engagement.site, engagement.location)
         return None if before == after else before
 
@@ -220,16 +225,24 @@ class Engagements:
                                session, engagement)}),
         ])
 
-    async def announce_due(self, *, session: AsyncSession) -> int:
-        """Announce every scheduled engagement that is close enough and not yet announced (once each)."""
+    async def announce_due(self, *, session: AsyncSession, only: list[Engagement] | None = None) -> int:
+        """Announce every scheduled engagement that is close enough and not yet announced (once each), or
+        just `only` (a visit announced in Slack is announced at once, however far off)."""
         now = self._clock.now()
-        due = (await session.scalars(select(Engagement).where(
-            Engagement.status == EngagementStatus.SCHEDULED, Engagement.announced_ts.is_(None),
-            Engagement.starts_at > now,
-            Engagement.starts_at < now + timedelta(days=self._org.calendar.announce_within_days)))).all()
+        columns = (Engagement.id, Engagement.title, Engagement.leader, Engagement.leader_user_id, Engagement.site,
+                   Engagement.location, Engagement.starts_at, Engagement.ends_at, Engagement.all_day,
+                   Engagement.open_to, Engagement.status, Engagement.source_key)
+        if only is not None:
+            due: list[Any] = list(only)
+        else:
+            due = list((await session.execute(select(*columns).where(
+                Engagement.status == EngagementStatus.SCHEDULED, Engagement.announcement_queued.is_(False),
+                Engagement.starts_at > now,
+                Engagement.starts_at < now + timedelta(days=self._org.calendar.announce_within_days)))).all())
+        going = await self._attending(session, [e.id for e in due if e.id])
         promises = []
         for engagement in due:
-            params = await self.announcement_params(session, engagement)
+            params = self.describe(engagement) | {"attending": going.get(engagement.id or 0, 0)}
             channels = [self._org.channels.engagement]
             site = self._org.site_named(engagement.site)
             if site and site.channel and engagement.source_key == SLACK_VISITS:
@@ -241,7 +254,19 @@ class Engagements:
                     source=ANNOUNCEMENT if main else CALENDAR_POST, source_id=engagement.id, channel=channel,
                     content={"template": "engagement_announcement", "params": params}, due_at=now,
                     expires_at=min(engagement.starts_at, now + timedelta(days=1))))
+        ids = [e.id for e in due]
+        for start in range(0, len(ids), 500):
+            await session.execute(update(Engagement).where(Engagement.id.in_(ids[start:start + 500]))
+                                  .values(announcement_queued=True).execution_options(synchronize_session=False))
+        for engagement in only or []:
+            engagement.announcement_queued = True
         return await outbox.enqueue(session=session, promises=promises, now=now)
+
+    async def _attending(self, session: AsyncSession, ids: list[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        return dict((await session.execute(select(EngagementAttendee.engagement_id, func.count()).where(
+            EngagementAttendee.engagement_id.in_(ids)).group_by(EngagementAttendee.engagement_id))).all())
 
     async def record_announced(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
                                error: str | None) -> None:
@@ -281,7 +306,8 @@ class Engagements:
             return f"{start:%a %-d %b}, {first}–{end:%H:%M} {end.tzname()}"
         return f"{start:%a %-d %b %H:%M} to {end:%a %-d %b %H:%M} {end.tzname()}"
 
-    def describe(self, engagement: Engagement) -> dict[str, Any]:
+    def describe(self, engagement: Any) -> dict[str, Any]:
+        """Template parameters for an engagement (a model or a row with the same columns)."""
         site = self._org.site_named(engagement.site)
         return {"engagement_id": engagement.id, "title": engagement.title, "leader": engagement.leader,
                 "leader_user_id": engagement.leader_user_id, "site": engagement.site,
@@ -291,9 +317,8 @@ class Engagements:
                 "open_to": engagement.open_to, "cancelled": engagement.status == EngagementStatus.CANCELLED}
 
     async def announcement_params(self, session: AsyncSession, engagement: Engagement) -> dict[str, Any]:
-        attending = await session.scalar(select(func.count()).select_from(EngagementAttendee).where(
-            EngagementAttendee.engagement_id == engagement.id)) if engagement.id else 0
-        return self.describe(engagement) | {"attending": int(attending or 0)}
+        going = await self._attending(session, [engagement.id] if engagement.id else [])
+        return self.describe(engagement) | {"attending": going.get(engagement.id or 0, 0)}
 
     # -- visits announced in Slack --------------------------------------------------------------------------
     def check_visit(self, draft: VisitDraft) -> dict[str, str]:
@@ -326,14 +351,7 @@ class Engagements:
             first_seen_at=now, updated_at=now)
         session.add(engagement)
         await session.flush()
-        await self.announce_due(session=session)
-        if engagement.starts_at >= now + timedelta(days=self._org.calendar.announce_within_days):
-            await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
-                dedupe_key=f"engagement:{engagement.id}:announce:{self._org.channels.engagement}",
-                source=ANNOUNCEMENT, source_id=engagement.id, channel=self._org.channels.engagement,
-                content={"template": "engagement_announcement",
-                         "params": await self.announcement_params(session, engagement)},
-                due_at=now, expires_at=engagement.starts_at)])
+        await self.announce_due(session=session, only=[engagement])
         return engagement
 
     # -- staff interaction --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import insert_ignoring_duplicates
+from bot.db import insert_many_ignoring_duplicates
 from bot.models import OUTBOX_FINAL, OutboxMessage, OutboxStatus
 
 
@@ -37,17 +37,15 @@ class Promise:
 
 
 async def enqueue(*, session: AsyncSession, promises: Sequence[Promise], now: datetime) -> int:
-    """Write promises; one already written under the same key is left as it is. Returns how many are new."""
-    written = 0
-    for p in promises:
-        written += await insert_ignoring_duplicates(session, OutboxMessage, {
-            "dedupe_key": p.dedupe_key, "source": p.source, "source_id": p.source_id, "channel": p.channel,
-            "content": p.content, "thread_ts": p.thread_ts, "update_ts": p.update_ts,
-            "status": OutboxStatus.HELD if p.held else OutboxStatus.PENDING,
-            "due_at": p.due_at, "available_at": p.due_at, "expires_at": p.expires_at,
-            "attempts": 0, "failures": 0, "created_at": now,
-        })
-    return written
+    """Write promises; one already written under the same key is left as it is. Returns how many were offered."""
+    await insert_many_ignoring_duplicates(session, OutboxMessage, [{
+        "dedupe_key": p.dedupe_key, "source": p.source, "source_id": p.source_id, "channel": p.channel,
+        "content": p.content, "thread_ts": p.thread_ts, "update_ts": p.update_ts,
+        "status": OutboxStatus.HELD if p.held else OutboxStatus.PENDING,
+        "due_at": p.due_at, "available_at": p.due_at, "expires_at": p.expires_at,
+        "attempts": 0, "failures": 0, "created_at": now,
+    } for p in promises])
+    return len(promises)
 
 
 def notice(*, key: str, user_id: str, template: str, params: dict[str, Any], now: datetime,

@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('all_day', sa.Boolean(), nullable=False),
     sa.Column('open_to', sa.String(length=200), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('announcement_queued', sa.Boolean(), nullable=False),
     sa.Column('announced_channel', sa.String(length=32), nullable=True),
     sa.Column('announced_ts', sa.String(length=32), nullable=True),
     sa.Column('created_by', sa.String(length=32), nullable=True),
