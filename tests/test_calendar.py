@@ -255,3 +255,23 @@ async def test_an_executive_announces_a_visit(beacon: Beacon) -> None:
                for t in posted) == 2, "in the engagement channel and the site's channel"
     assert "Your visit is announced" in carol.dms()[-1].text
 
+
+
+async def test_beacon_calendar_sync_reads_every_source_now(slack: LocalSlack, feeds: FeedServer, tmp_path: Path,
+                                                           database_url: str) -> None:
+    import yaml
+
+    from tests.processes import run_beacon, slack_env, write_config
+
+    feeds.failing.add("ops")
+    config = write_config(tmp_path / "beacon.yaml")
+    data = yaml.safe_load(config.read_text())
+    data["sites"] = SITES
+    data["calendar"] = {"sources": [{"type": "ics", "name": "Chief Executive", "url": feeds.url("ceo")},
+                                    {"type": "ics", "name": "Director of Operations", "url": feeds.url("ops")}]}
+    config.write_text(yaml.safe_dump(data))
+    code, out, err = await run_beacon("calendar", "sync", env=slack_env(slack, config, database_url), cwd=tmp_path)
+    assert code == 1, "one source failed"
+    assert "Chief Executive: " in out and " new, 0 changed, 0 cancelled" in out
+    assert "Director of Operations: FAILED (HTTP 503 from the feed); last good data kept" in out
+    assert "Traceback" not in err
