@@ -105,6 +105,22 @@ class _AwardsFile(_Strict):
     thank_you: Award
 
 
+class BankQuestion(_Strict):
+    key: str = Field(pattern=_KEY)
+    theme: str = Field(pattern=_KEY)
+    scale: str = Field(pattern=_KEY)
+    text: str = Field(min_length=1, max_length=150)
+
+
+class PulseBank(_Strict):
+    scales: dict[str, list[str]] = Field(min_length=1)
+    themes: dict[str, str] = Field(min_length=1)
+    questions: list[BankQuestion] = Field(min_length=1)
+
+    def question(self, key: str) -> BankQuestion | None:
+        return next((q for q in self.questions if q.key == key), None)
+
+
 @dataclass(frozen=True)
 class Content:
     commands: dict[str, CommandSpec]
@@ -113,6 +129,7 @@ class Content:
     frameworks: dict[str, Framework]
     awards: list[Award]
     thank_you: Award
+    pulse: PulseBank
 
     def active_values(self) -> list[TrustValue]:
         return [v for v in self.values if not v.retired]
@@ -129,7 +146,7 @@ class Content:
 
 
 PACKAGED = Path(str(resources.files("content")))
-FILES = ("commands.yaml", "messages.yaml", "values.yaml", "leadership.yaml", "awards.yaml")
+FILES = ("commands.yaml", "messages.yaml", "values.yaml", "leadership.yaml", "awards.yaml", "pulse_questions.yaml")
 
 
 def load_content(directory: Path | None = None) -> Content:
@@ -177,10 +194,21 @@ def load_content(directory: Path | None = None) -> Content:
     if awards:
         _check_unique([a.key for a in [*awards.awards, awards.thank_you]], paths["awards.yaml"], "awards", problems)
 
-    if problems or messages is None or values is None or leadership is None or awards is None:
+    pulse = _validate(PulseBank, _read(paths["pulse_questions.yaml"], problems), paths["pulse_questions.yaml"],
+                      problems)
+    if pulse:
+        _check_unique([q.key for q in pulse.questions], paths["pulse_questions.yaml"], "questions", problems)
+        for q in pulse.questions:
+            if q.scale not in pulse.scales or len(pulse.scales[q.scale]) != 5:
+                problems.append(f"{paths['pulse_questions.yaml']}: {q.key}: scale {q.scale!r} should be one of the "
+                                "five-point scales under `scales:`")
+            if q.theme not in pulse.themes:
+                problems.append(f"{paths['pulse_questions.yaml']}: {q.key}: theme {q.theme!r} is not under `themes:`")
+
+    if problems or messages is None or values is None or leadership is None or awards is None or pulse is None:
         raise ConfigError(problems or ["content could not be read"])
     return Content(commands=commands, messages=messages, values=values.values, frameworks=leadership.frameworks,
-                   awards=awards.awards, thank_you=awards.thank_you)
+                   awards=awards.awards, thank_you=awards.thank_you, pulse=pulse)
 
 
 def _check_unique(keys: list[str], path: Path, where: str, problems: list[str]) -> None:

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.notices import render as render_notice
+from bot.blocks.notices import outgoing
 from bot.clock import Clock, SystemClock
 from bot.config_errors import ConfigError
 from bot.content import Content, load_content
@@ -21,6 +21,7 @@ from bot.db import Database
 from bot.integrations.graph_calendar import GraphClient, GraphMailbox
 from bot.integrations.http import SharedHttp
 from bot.integrations.ics_calendar import IcsFeed
+from bot.integrations.slack_channels import SlackChannelMembers
 from bot.integrations.slack_delivery import SlackSender
 from bot.integrations.slack_directory import SlackGroupDirectory
 from bot.integrations.slack_pacing import Pacer
@@ -34,6 +35,7 @@ from bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
 from bot.services.engagements import Engagements
 from bot.services.nominations import RECOGNITION_POST, Nominations
 from bot.services.panel_review import PanelReview
+from bot.services.pulses import PULSE_MESSAGE, Pulses
 from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from bot.services.scheduled_posts import ScheduledPosts
 from bot.settings import Settings
@@ -58,6 +60,7 @@ class Deps:
     http: SharedHttp
     engagements: Engagements
     calendar_sync: CalendarSync
+    pulses: Pulses
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
@@ -89,8 +92,10 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
     calendar_sync = CalendarSync(db=db, engagements=engagements, clock=clock,
                                  readers=_calendar_readers(settings, organisation, http),
                                  window_days=organisation.calendar.window_days)
+    pulses = Pulses(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
+                    members=SlackChannelMembers(slack, people))
     delivery = organisation.delivery
-    sender = SlackSender(slack_delivery, render=render_notice, pacer=Pacer(
+    sender = SlackSender(slack_delivery, render=outgoing, pacer=Pacer(
         posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
         seconds=lambda: clock.now().timestamp()))
     dispatcher = Dispatcher(db=db, sender=sender, clock=clock,
@@ -98,12 +103,13 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                                   concurrency=delivery.concurrency),
                             hooks={SCHEDULED_POST: scheduled_posts.record_outcome,
                                    RECOGNITION_POST: nominations.record_posted,
-                                   ENGAGEMENT_ANNOUNCEMENT: engagements.record_announced})
+                                   ENGAGEMENT_ANNOUNCEMENT: engagements.record_announced,
+                                   PULSE_MESSAGE: pulses.record_posted})
     return Deps(settings=settings, organisation=organisation, content=content, clock=clock,
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
                 award_rounds=award_rounds, panel_review=panel_review, http=http, engagements=engagements,
-                calendar_sync=calendar_sync)
+                calendar_sync=calendar_sync, pulses=pulses)
 
 
 def _calendar_readers(settings: Settings, organisation: Organisation, http: SharedHttp) -> list[SourceReader]:

@@ -10,6 +10,7 @@ class Command(StrEnum):
     AWARDS = "/awards"
     VISIT = "/visit"
     CALENDAR = "/calendar"
+    PULSE = "/pulse"
 
 
 class CallbackId(StrEnum):
@@ -23,6 +24,8 @@ class CallbackId(StrEnum):
     VISIT = "visit"
     CALENDAR_QUESTION = "calendar_question"
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
+    PULSE_CREATE = "pulse_create"
+    PULSE_ANSWER = "pulse_answer"
 
 
 class ActionId(StrEnum):
@@ -55,6 +58,15 @@ class ActionId(StrEnum):
     CALENDAR_ASK = "calendar_ask"
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
     CALENDAR_MY_SITE = "calendar_my_site"
+    PULSE_NEW = "pulse_new"
+    PULSE_ADD_QUESTION = "pulse_add_question"
+    PULSE_REMOVE_QUESTION = "pulse_remove_question"
+    PULSE_CHOOSE = "pulse_choose"
+    PULSE_ANSWER = "pulse_answer"
+    PULSE_CHANGE = "pulse_change"
+    PULSE_CLOSE = "pulse_close"
+    PULSE_EXPORT = "pulse_export"
+    PULSE_COMMENTS = "pulse_comments"
 
 
 class BlockId(StrEnum):
@@ -92,3 +104,13 @@ class BlockId(StrEnum):
     QUESTION_TEXT = "question_text"
     QUESTION_ANONYMOUS = "question_anonymous"
     FOLLOW_UP_TEXT = "follow_up_text"
+    PULSE_TITLE = "pulse_title"
+    PULSE_BANK = "pulse_bank"
+    PULSE_CHANNEL = "pulse_channel"
+    PULSE_SETTINGS = "pulse_settings"
+    PULSE_OPENS_DAY = "pulse_opens_day"
+    PULSE_OPENS_TIME = "pulse_opens_time"
+    PULSE_CLOSES_DAY = "pulse_closes_day"
+    PULSE_CLOSES_TIME = "pulse_closes_time"
+    PULSE_REMINDER = "pulse_reminder"
+    PULSE_REPEAT = "pulse_repeat"

@@ -400,3 +400,91 @@ class UserPreference(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=32)
     site: str | None = Field(default=None, max_length=120)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PulseStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Pulse(SQLModel, table=True):
+    """A pulse poll for the staff forum: up to five questions, anonymous unless its creator says otherwise."""
+
+    __tablename__ = "pulse"
+    __table_args__ = (CheckConstraint("status IN ('scheduled', 'open', 'closed')", name="ck_pulse_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=150)
+    questions: list[dict[str, Any]] = Field(sa_type=JSON)  # [{key, type, text, options, theme}]
+    channel: str = Field(max_length=32)
+    created_by: str = Field(max_length=32)
+    anonymous: bool = True
+    live_results: bool = False
+    remind_hours_before: int | None = None
+    status: str = Field(max_length=12, index=True)
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    series_id: int | None = Field(default=None, foreign_key="pulse_series.id")
+    message_channel: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    responses: int = 0        # how many have answered (shown on the message)
+    responses_shown: int = 0  # the count the message last showed (updates are batched)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PulseSeries(SQLModel, table=True):
+    """A pulse that runs itself again on a timetable (e.g. the first Monday of each month)."""
+
+    __tablename__ = "pulse_series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=150)
+    template: dict[str, Any] = Field(sa_type=JSON)  # what each run is made from
+    rule: str = Field(max_length=40)                # first_monday_monthly, weekly_monday, ...
+    at: str = Field(max_length=5)                   # HH:MM in the trust's time zone
+    created_by: str = Field(max_length=32)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class PulseParticipation(SQLModel, table=True):
+    """Who has answered a pulse: for one answer each and for reminders. Holds nothing about the answer, and
+    no time; on SQLite it is stored in key order, so the order of rows says nothing about when."""
+
+    __tablename__ = "pulse_participation"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    pulse_id: int = Field(foreign_key="pulse.id", primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+
+
+class PulseAnswer(SQLModel, table=True):
+    """An anonymous pulse's answers: no user, no hash of one, only the day, and a random id (stored in id
+    order), so nothing here leads back to a person. `change_hash` lets the holder of a change token, and only
+    them, change it."""
+
+    __tablename__ = "pulse_answer"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: str = Field(primary_key=True, max_length=32)
+    pulse_id: int = Field(foreign_key="pulse.id", index=True)
+    answers: dict[str, Any] = Field(sa_type=JSON)
+    answered_on: date
+    change_hash: str = Field(max_length=64, unique=True)
+
+
+class PulseNamedAnswer(SQLModel, table=True):
+    """A named pulse's answers: the pulse said plainly that answers carry names."""
+
+    __tablename__ = "pulse_named_answer"
+    __table_args__ = (UniqueConstraint("pulse_id", "user_id", name="uq_pulse_named_answer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pulse_id: int = Field(foreign_key="pulse.id", index=True)
+    user_id: str = Field(max_length=32)
+    answers: dict[str, Any] = Field(sa_type=JSON)
+    site: str | None = Field(default=None, max_length=120)
+    area: str | None = Field(default=None, max_length=120)
+    answered_at: datetime = Field(sa_type=UTCDateTime)

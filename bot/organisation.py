@@ -179,6 +179,10 @@ class CalendarSettings(_Strict):
     sources: list[Annotated[GraphSource | IcsSource, Field(discriminator="type")]] = Field(default_factory=list)
 
 
+class PulseSettings(_Strict):
+    reporting_minimum: int = Field(default=11, ge=2, le=1000)  # fewer answers than this: no figures shown
+
+
 class RecognitionSettings(_Strict):
     leadership_framework: str = "healthcare_leadership_model"  # a framework in content/leadership.yaml
 
@@ -193,6 +197,7 @@ class Organisation(_Strict):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    pulse: PulseSettings = Field(default_factory=PulseSettings)
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)

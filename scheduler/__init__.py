@@ -11,6 +11,7 @@ from scheduler import (
     delivery,
     housekeeping,
     people_refresh,
+    pulses,
     roles_refresh,
     scheduled_posts,
 )
@@ -23,6 +24,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     scheduled_posts.register(scheduler, deps)  # write each scheduled post's next run
     award_rounds.register(scheduler, deps)     # close award rounds at their closing time
     calendar.register(scheduler, deps)         # sync calendars; weekly post, day-before reminders, follow-ups
+    pulses.register(scheduler, deps)           # open, count, remind and close pulses
     housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts
 
 

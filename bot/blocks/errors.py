@@ -9,13 +9,13 @@ from bot.services.authorisation import RoleRequired
 
 
 def build_not_permitted_text(error: RoleRequired, messages: Messages) -> str:
-    holders = error.holders
-    names = [mention(u) for u in holders.user_ids] + [
-        f"members of {escape_mrkdwn(handle)}" for handle in holders.group_handles
-    ]
+    every = (error.holders, *error.also)
+    users = list(dict.fromkeys(u for h in every for u in h.user_ids))
+    groups = list(dict.fromkeys(g for h in every for g in h.group_handles))
+    names = [mention(u) for u in users] + [f"members of {escape_mrkdwn(handle)}" for handle in groups]
     who = (messages.not_permitted_holders.format(names=listing(names)) if names
-           else messages.not_permitted_nobody.format(role_key=holders.role.value))
-    role = holders.role.title + "".join(f"* or *{r.title}" for r in error.also)
+           else messages.not_permitted_nobody.format(role_key=error.holders.role.value))
+    role = "* or *".join(h.role.title for h in every)
     return messages.not_permitted.format(action=escape_mrkdwn(error.action), role=role, holders=who)
 
 

@@ -8,6 +8,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services.people import PeopleDirectory
+
 log = logging.getLogger(__name__)
 
 
@@ -25,3 +27,23 @@ async def member_counts(client: AsyncWebClient, channels: list[str]) -> dict[str
 
     sizes = await asyncio.gather(*(count(c) for c in channels))
     return dict(zip(channels, sizes, strict=True))
+
+
+class SlackChannelMembers:
+    """Who is in a channel (people only), for pulse reminders."""
+
+    def __init__(self, client: AsyncWebClient, people: PeopleDirectory):
+        self._client = client
+        self._people = people
+
+    async def members(self, channel: str) -> list[str]:
+        found: list[str] = []
+        cursor = None
+        while True:
+            page = await self._client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+            found += page.get("members", [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        known = await self._people.colleagues(found)
+        return [u for u in found if u in known and not known[u].is_bot and not known[u].deactivated]

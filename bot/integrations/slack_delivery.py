@@ -10,6 +10,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.notices import Outgoing
 from bot.integrations.slack_pacing import Pacer
 from bot.models import OutboxMessage
 from bot.services.delivery import SendOutcome, SendResult
@@ -22,7 +23,7 @@ TEMPORARY_ERRORS = {"ratelimited", "rate_limited", "internal_error", "fatal_erro
                     "request_timeout", "team_added_to_org"}
 HISTORY_PAGES = 5
 
-Render = Callable[[dict[str, Any]], tuple[str, list[dict[str, Any]]]]
+Render = Callable[[dict[str, Any]], Outgoing]
 
 
 def outbox_metadata(message_id: int) -> dict[str, Any]:
@@ -41,14 +42,21 @@ class SlackSender:
         await self._pacer.wait_turn(channel)
 
     async def send(self, message: OutboxMessage) -> SendResult:
-        text, blocks = self._render(message.content)
+        out = self._render(message.content)
         try:
             if message.update_ts:  # an edit: doing it twice does no harm, so it needs no metadata
-                response = await self._client.chat_update(channel=message.channel, ts=message.update_ts, text=text,
-                                                          blocks=blocks or None)
+                response = await self._client.chat_update(channel=message.channel, ts=message.update_ts,
+                                                          text=out.text, blocks=out.blocks or None)
                 return SendResult(SendOutcome.SENT, ts=response["ts"], channel=response["channel"])
+            if out.file:
+                filename, title, data = out.file
+                response = await self._client.files_upload_v2(
+                    channel=message.channel, thread_ts=message.thread_ts, content=data, filename=filename,
+                    title=f"{title} (#{message.id})", initial_comment=out.text)
+                return SendResult(SendOutcome.SENT, ts=str(response["file"]["id"]), channel=message.channel)
             response = await self._client.chat_postMessage(
-                channel=message.channel, text=text, blocks=blocks or None, thread_ts=message.thread_ts,
+                channel=message.channel, text=out.text, blocks=out.blocks or None, thread_ts=message.thread_ts,
+                reply_broadcast=out.broadcast if message.thread_ts else None,
                 metadata=outbox_metadata(message.id or 0), unfurl_links=False, unfurl_media=False)
         except SlackApiError as error:
             return self._classify(error)
@@ -73,6 +81,8 @@ class SlackSender:
         """Look through the channel's recent history for this row's metadata (only after a crash)."""
         if message.update_ts:
             return None  # an edit is simply made again
+        if message.content.get("template") == "pulse_chart":
+            return await self._find_upload(message)
         try:
             channel = message.channel
             if channel.startswith(("U", "W")):
@@ -96,4 +106,15 @@ class SlackSender:
             log.warning("could not check history before resending", extra={
                 "outbox_id": message.id, "slack_error": error.response.get("error")})
             return None
+        return None
+
+    async def _find_upload(self, message: OutboxMessage) -> SendResult | None:
+        """A file carries no metadata; its title ends with the outbox id, so look for that in the thread."""
+        if not message.thread_ts:
+            return None
+        replies = await self._client.conversations_replies(channel=message.channel, ts=message.thread_ts, limit=200)
+        for posted in replies.get("messages", []):
+            for file in posted.get("files") or []:
+                if str(file.get("title", "")).endswith(f"(#{message.id})"):
+                    return SendResult(SendOutcome.SENT, ts=str(file["id"]), channel=message.channel)
         return None

@@ -238,7 +238,8 @@ async def chat_post_message(api: WebApi, args: dict[str, Any]) -> dict[str, Any]
     metadata = parse_json_arg(args.get("metadata"))
     message = ws.post(channel_id, user=ws.bot_user_id, text=text, blocks=blocks,
                       metadata=metadata if isinstance(metadata, dict) else None,
-                      thread_ts=args.get("thread_ts") or None, as_bot=True)
+                      thread_ts=args.get("thread_ts") or None, as_bot=True,
+                      broadcast=_flag(args.get("reply_broadcast")))
     return {"channel": channel_id, "ts": message.ts, "message": message.to_api()}
 
 
@@ -334,7 +335,8 @@ async def conversations_history(api: WebApi, args: dict[str, Any]) -> dict[str, 
     limit = min(int(args.get("limit") or 100), 999)
     oldest = float(args.get("oldest") or 0)
     latest = float(args.get("latest") or time.time() + 1)
-    top_level = [m for m in channel.messages if m.thread_ts in (None, m.ts) and oldest <= float(m.ts) <= latest]
+    top_level = [m for m in channel.messages
+                 if (m.thread_ts in (None, m.ts) or m.broadcast) and oldest <= float(m.ts) <= latest]
     newest_first = sorted(top_level, key=lambda m: float(m.ts), reverse=True)
     start = int(args.get("cursor") or 0)
     page = newest_first[start:start + limit]
@@ -435,7 +437,8 @@ async def files_complete_upload_external(api: WebApi, args: dict[str, Any]) -> d
         channel = api.channel_for_post(str(channel_id))
         for file in completed:
             file.channels.append(channel)
-        message = ws.post(channel, user=ws.bot_user_id, text=args.get("initial_comment") or "", as_bot=True)
+        message = ws.post(channel, user=ws.bot_user_id, text=args.get("initial_comment") or "", as_bot=True,
+                          thread_ts=args.get("thread_ts") or None)
         message.files = [f.to_api() for f in completed]
     return {"files": [f.to_api() for f in completed]}
 

@@ -51,6 +51,7 @@ class Message:
     app_id: str | None = None
     edited: bool = False
     files: list[dict[str, Any]] = field(default_factory=list)
+    broadcast: bool = False  # a thread reply also shown in the channel
 
     def to_api(self, *, include_metadata: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
@@ -318,9 +319,9 @@ class Workspace:
 
     def post(self, channel_id: str, *, user: str, text: str = "", blocks: list[dict[str, Any]] | None = None,
              metadata: dict[str, Any] | None = None, thread_ts: str | None = None,
-             as_bot: bool = False) -> Message:
+             as_bot: bool = False, broadcast: bool = False) -> Message:
         message = Message(channel=channel_id, ts=self.next_ts(), user=user, text=text, blocks=blocks or [],
-                          metadata=metadata, thread_ts=thread_ts,
+                          metadata=metadata, thread_ts=thread_ts, broadcast=broadcast and thread_ts is not None,
                           bot_id=self.bot_id if as_bot else None, app_id=self.app_id if as_bot else None)
         self.channels[channel_id].messages.append(message)
         return message

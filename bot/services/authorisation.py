@@ -31,11 +31,11 @@ class RoleHolders:
 class RoleRequired(NotPermitted):
     """Raised when someone lacks a role; carries what the refusal must tell them."""
 
-    def __init__(self, *, action: str, holders: RoleHolders, also: tuple[Role, ...] = ()):
+    def __init__(self, *, action: str, holders: RoleHolders, also: tuple[RoleHolders, ...] = ()):
         super().__init__(f"{action} needs the {holders.role.title} role")
         self.action = action
         self.holders = holders
-        self.also = also  # other roles that would also do
+        self.also = also  # other roles that would do as well
 
 
 class Authorisation:
@@ -89,7 +89,8 @@ class Authorisation:
         """Like `require`, for an action open to any of several roles; the refusal names the first."""
         held = await self.roles_of(user_id)
         if not held.intersection(roles):
-            raise RoleRequired(action=action, holders=self.holders(roles[0]), also=roles[1:])
+            raise RoleRequired(action=action, holders=self.holders(roles[0]),
+                               also=tuple(self.holders(r) for r in roles[1:]))
 
     async def members(self, role: Role) -> frozenset[str]:
         """Every user ID holding `role`, with groups expanded."""

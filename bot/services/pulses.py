@@ -1,0 +1,552 @@
+"""Pulse polls for the staff forum: creating, opening, answering (one answer each), reminding, closing, results.
+
+Anonymity that can be shown: for an anonymous pulse, who took part (`pulse_participation`) and what was
+answered (`pulse_answer`) are stored apart. An answer row has no user, no hash of one, only the day, and a
+random id; to change it a person needs the change token they alone were given (only its hash is stored, and
+nothing links it to them). When the pulse closes, both tables' rows for it are rewritten in key order, so
+even the physical order of the rows says nothing about who answered when.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.content import Content
+from bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
+from bot.errors import InvalidInput, NotFound
+from bot.models import (
+    OutboxMessage,
+    OutboxStatus,
+    Pulse,
+    PulseAnswer,
+    PulseNamedAnswer,
+    PulseParticipation,
+    PulseSeries,
+    PulseStatus,
+    UserPreference,
+)
+from bot.organisation import Organisation, Role
+from bot.services import outbox
+from bot.services.authorisation import Authorisation
+from bot.services.job_runs import claim_period
+from bot.services.pulse_results import PulseResults, breakdown, question_result, theme_scores
+from bot.services.recurrence import to_utc
+
+PULSE_MESSAGE = "pulse_message"
+PULSE_POST = "pulse_post"
+TYPES = ("single", "multiple", "agreement", "frequency", "scale", "text")
+RUNS_PULSES = (Role.FORUM_MODERATORS, Role.COMMS)
+REPEATS = {"none": "Once", "weekly_monday": "Every Monday", "first_monday_monthly": "The first Monday of each month"}
+
+
+class ChannelMembers(Protocol):
+    async def members(self, channel: str) -> list[str]: ...
+
+
+class PulseProblems(InvalidInput):
+    def __init__(self, problems: dict[str, str]):
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class QuestionDraft:
+    type: str
+    text: str
+    options: tuple[str, ...] = ()
+    bank_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PulseDraft:
+    title: str
+    questions: tuple[QuestionDraft, ...]
+    channel: str
+    anonymous: bool = True
+    opens_at: datetime | None = None  # None: now
+    closes_at: datetime | None = None
+    live_results: bool = False
+    remind_hours_before: int | None = None
+    repeat: str = "none"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    pulse: Pulse
+    answers: dict[str, Any]
+    token: str | None  # an anonymous answer's change token (None for a named pulse)
+    changed: bool
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Pulses:
+    def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, authorisation: Authorisation,
+                 members: ChannelMembers):
+        self._content = content
+        self._org = organisation
+        self._clock = clock
+        self._auth = authorisation
+        self._members = members
+
+    @property
+    def minimum(self) -> int:
+        return self._org.pulse.reporting_minimum
+
+    # -- making a pulse --------------------------------------------------------------------------------
+    def questions_for(self, drafts: Sequence[QuestionDraft]) -> list[dict[str, Any]]:
+        """Question drafts as stored: bank questions take their published wording and scale."""
+        questions = []
+        for number, q in enumerate(drafts, start=1):
+            bank = self._content.pulse.question(q.bank_key) if q.bank_key else None
+            if bank:
+                questions.append({"key": f"q{number}", "type": bank.scale, "text": bank.text,
+                                  "options": list(self._content.pulse.scales[bank.scale]), "theme": bank.theme,
+                                  "bank": bank.key})
+                continue
+            options = list(q.options)
+            if q.type in ("agreement", "frequency"):
+                options = list(self._content.pulse.scales[q.type])
+            elif q.type in ("scale", "text"):
+                options = []
+            questions.append({"key": f"q{number}", "type": q.type, "text": q.text.strip(), "options": options})
+        return questions
+
+    def check(self, draft: PulseDraft) -> dict[str, str]:
+        problems: dict[str, str] = {}
+        now = self._clock.now()
+        if not draft.title.strip():
+            problems["title"] = "Give the pulse a title."
+        if not 1 <= len(draft.questions) <= 5:
+            problems["questions"] = "A pulse has 1 to 5 questions."
+        for number, q in enumerate(draft.questions, start=1):
+            if q.bank_key:
+                continue
+            if q.type not in TYPES:
+                problems[f"q{number}_type"] = "Choose the kind of question."
+            if len(q.text.strip()) < 5:
+                problems[f"q{number}_text"] = "Write the question."
+            if q.type in ("single", "multiple"):
+                options = [o for o in q.options if o.strip()]
+                if not 2 <= len(options) <= 10:
+                    problems[f"q{number}_options"] = "Give 2 to 10 options, one a line."
+                elif len({o.strip().lower() for o in options}) != len(options):
+                    problems[f"q{number}_options"] = "Each option must be different."
+        opens = draft.opens_at or now
+        closes = draft.closes_at or opens + timedelta(days=7)
+        if draft.opens_at and draft.opens_at < now - timedelta(minutes=1):
+            problems["opens"] = "That time has passed: leave it empty to open now, or choose a later time."
+        if closes <= opens + timedelta(minutes=10):
+            problems["closes"] = "Close it at least ten minutes after it opens."
+        if draft.remind_hours_before and closes - timedelta(hours=draft.remind_hours_before) <= opens:
+            problems["reminder"] = "The reminder would come before the pulse opens; choose fewer hours."
+        if draft.repeat not in REPEATS:
+            problems["repeat"] = "Choose how often it repeats."
+        return problems
+
+    async def create(self, *, session: AsyncSession, user_id: str, draft: PulseDraft) -> Pulse:
+        await self._auth.require_any(user_id, RUNS_PULSES, action="Creating a pulse")
+        problems = self.check(draft)
+        if problems:
+            raise PulseProblems(problems)
+        series_id = None
+        if draft.repeat != "none":
+            series = PulseSeries(title=draft.title.strip()[:150], rule=draft.repeat, created_by=user_id,
+                                 at=(draft.opens_at or self._clock.now()).astimezone(self._org.tz).strftime("%H:%M"),
+                                 template=self._template(draft), created_at=self._clock.now())
+            session.add(series)
+            await session.flush()
+            series_id = series.id
+        return await self._make(session, draft, user_id=user_id, series_id=series_id)
+
+    def _template(self, draft: PulseDraft) -> dict[str, Any]:
+        opens = draft.opens_at or self._clock.now()
+        return {"title": draft.title.strip(), "questions": self.questions_for(draft.questions),
+                "channel": draft.channel, "anonymous": draft.anonymous, "live_results": draft.live_results,
+                "remind_hours_before": draft.remind_hours_before,
+                "open_for_hours": ((draft.closes_at or opens + timedelta(days=7)) - opens).total_seconds() / 3600}
+
+    async def _make(self, session: AsyncSession, draft: PulseDraft, *, user_id: str, series_id: int | None) -> Pulse:
+        now = self._clock.now()
+        opens = draft.opens_at or now
+        pulse = Pulse(title=draft.title.strip()[:150], questions=self.questions_for(draft.questions),
+                      channel=draft.channel, created_by=user_id, anonymous=draft.anonymous,
+                      live_results=draft.live_results, remind_hours_before=draft.remind_hours_before,
+                      status=PulseStatus.SCHEDULED, opens_at=opens,
+                      closes_at=draft.closes_at or opens + timedelta(days=7), series_id=series_id, created_at=now)
+        session.add(pulse)
+        await session.flush()
+        if opens <= now + timedelta(minutes=1):
+            await self._open(session, pulse)
+        return pulse
+
+    async def _open(self, session: AsyncSession, pulse: Pulse) -> None:
+        now = self._clock.now()
+        pulse.status = PulseStatus.OPEN
+        await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
+            dedupe_key=f"pulse:{pulse.id}:message", source=PULSE_MESSAGE, source_id=pulse.id, channel=pulse.channel,
+            content={"template": "pulse_message", "params": self.message_params(pulse)}, due_at=now,
+            expires_at=pulse.closes_at)])
+
+    def message_params(self, pulse: Pulse) -> dict[str, Any]:
+        return {"pulse_id": pulse.id, "title": pulse.title, "questions": pulse.questions, "anonymous": pulse.anonymous,
+                "live_results": pulse.live_results, "responses": pulse.responses, "status": pulse.status,
+                "closes": self.when(pulse.closes_at), "minimum": self.minimum}
+
+    def when(self, moment: datetime) -> str:
+        local = moment.astimezone(self._org.tz)
+        return f"{local:%a %-d %b, %H:%M} {local.tzname()}"
+
+    async def record_posted(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
+                            error: str | None) -> None:
+        """Outbox hook: where the pulse's message is, so counts and results can follow it."""
+        pulse = await session.get(Pulse, message.source_id)
+        sent = await session.get(OutboxMessage, message.id)
+        if pulse is not None and sent is not None and status == OutboxStatus.SENT:
+            pulse.message_channel, pulse.message_ts = sent.sent_channel, sent.sent_ts
+
+    # -- answering -------------------------------------------------------------------------------------
+    def _validate(self, pulse: Pulse, answers: dict[str, Any], *, whole: bool) -> dict[str, Any]:
+        clean: dict[str, Any] = {}
+        for q in pulse.questions:
+            value = answers.get(q["key"])
+            if value in (None, "", []):
+                continue
+            if q["type"] == "multiple":
+                values = [v for v in (value if isinstance(value, list) else [value]) if v in q["options"]]
+                if values:
+                    clean[q["key"]] = values
+            elif q["type"] == "scale":
+                if str(value).isdigit() and 0 <= int(value) <= 10:
+                    clean[q["key"]] = int(value)
+            elif q["type"] == "text":
+                clean[q["key"]] = str(value).strip()[:2000]
+            elif value in q["options"]:
+                clean[q["key"]] = value
+        if not clean:
+            raise InvalidInput("Choose an answer first.")
+        if whole and len(pulse.questions) > 1:
+            missing = [q for q in pulse.questions if q["key"] not in clean and q["type"] != "text"]
+            if missing:
+                raise InvalidInput(f"Answer every question (“{missing[0]['text']}” is unanswered).")
+        return clean
+
+    async def answer(self, *, session: AsyncSession, user_id: str, pulse_id: int, answers: dict[str, Any],
+                     token: str | None = None) -> Receipt:
+        pulse = await session.get(Pulse, pulse_id)
+        if pulse is None:
+            raise NotFound("That pulse no longer exists.")
+        if pulse.status != PulseStatus.OPEN or pulse.closes_at <= self._clock.now():
+            raise InvalidInput(f"“{pulse.title}” closed {self.when(pulse.closes_at)}, so answers are no longer "
+                               "taken. Results are posted in its thread.")
+        clean = self._validate(pulse, answers, whole=token is None)
+        if not pulse.anonymous:
+            return await self._answer_named(session, pulse, user_id, clean)
+        if token is not None:
+            row = (await session.scalars(select(PulseAnswer).where(PulseAnswer.change_hash == _hash(token),
+                                                                   PulseAnswer.pulse_id == pulse_id))).first()
+            if row is None:
+                raise NotFound("That change button has expired; your answer stands as it was.")
+            row.answers = {**row.answers, **clean}
+            return Receipt(pulse=pulse, answers=row.answers, token=token, changed=True)
+        if not await insert_ignoring_duplicates(session, PulseParticipation, {"pulse_id": pulse_id,
+                                                                              "user_id": user_id}):
+            raise InvalidInput("You have already answered this pulse. To change your answer, use “Change my "
+                               "answer” in your confirmation: only you can see it, and nothing else links you to "
+                               "your answer.")
+        new_token = secrets.token_urlsafe(24)
+        session.add(PulseAnswer(id=secrets.token_hex(16), pulse_id=pulse_id, answers=clean,
+                                answered_on=self._clock.now().astimezone(self._org.tz).date(),
+                                change_hash=_hash(new_token)))
+        await session.execute(update(Pulse).where(Pulse.id == pulse_id).values(responses=Pulse.responses + 1)
+                              .execution_options(synchronize_session=False))
+        return Receipt(pulse=pulse, answers=clean, token=new_token, changed=False)
+
+    async def _answer_named(self, session: AsyncSession, pulse: Pulse, user_id: str,
+                            clean: dict[str, Any]) -> Receipt:
+        now = self._clock.now()
+        preference = await session.get(UserPreference, user_id)
+        site = self._org.site_named(preference.site if preference else None)
+        first = await insert_ignoring_duplicates(session, PulseParticipation, {"pulse_id": pulse.id,
+                                                                               "user_id": user_id})
+        if first:
+            session.add(PulseNamedAnswer(pulse_id=pulse.id or 0, user_id=user_id, answers=clean,
+                                         site=site.name if site else None, area=site.area if site else None,
+                                         answered_at=now))
+            await session.execute(update(Pulse).where(Pulse.id == pulse.id).values(responses=Pulse.responses + 1)
+                                  .execution_options(synchronize_session=False))
+            return Receipt(pulse=pulse, answers=clean, token=None, changed=False)
+        row = (await session.scalars(select(PulseNamedAnswer).where(
+            PulseNamedAnswer.pulse_id == pulse.id, PulseNamedAnswer.user_id == user_id))).one()
+        row.answers, row.answered_at = {**row.answers, **clean}, now
+        return Receipt(pulse=pulse, answers=row.answers, token=None, changed=True)
+
+    async def own_answer(self, *, session: AsyncSession, pulse_id: int, user_id: str,
+                         token: str | None) -> dict[str, Any]:
+        """What this person answered: by name for a named pulse, by their change token for an anonymous one."""
+        if token is not None:
+            row = (await session.scalars(select(PulseAnswer).where(PulseAnswer.change_hash == _hash(token),
+                                                                   PulseAnswer.pulse_id == pulse_id))).first()
+            return dict(row.answers) if row else {}
+        row = (await session.scalars(select(PulseNamedAnswer).where(
+            PulseNamedAnswer.pulse_id == pulse_id, PulseNamedAnswer.user_id == user_id))).first()
+        return dict(row.answers) if row else {}
+
+    async def get(self, *, session: AsyncSession, pulse_id: int) -> Pulse:
+        pulse = await session.get(Pulse, pulse_id)
+        if pulse is None:
+            raise NotFound("That pulse no longer exists.")
+        return pulse
+
+    # -- the timetable -------------------------------------------------------------------------------------
+    async def open_due(self, *, session: AsyncSession) -> int:
+        due = (await session.scalars(select(Pulse).where(Pulse.status == PulseStatus.SCHEDULED,
+                                                         Pulse.opens_at <= self._clock.now()))).all()
+        for pulse in due:
+            await self._open(session, pulse)
+        return len(due)
+
+    async def close(self, *, session: AsyncSession, user_id: str | None, pulse_id: int) -> Pulse:
+        """Close a pulse (a moderator, or its closing time): results are posted, answers put in key order."""
+        if user_id is not None:
+            await self._auth.require_any(user_id, RUNS_PULSES, action="Closing a pulse")
+        pulse = await session.get(Pulse, pulse_id, with_for_update=True)
+        if pulse is None:
+            raise NotFound(f"There is no pulse {pulse_id}.")
+        if pulse.status == PulseStatus.CLOSED:
+            raise InvalidInput(f"“{pulse.title}” is already closed.")
+        now = self._clock.now()
+        pulse.status, pulse.closed_at = PulseStatus.CLOSED, now
+        await outbox.cancel_unsent(session=session, source=PULSE_MESSAGE, source_id=pulse_id)
+        await self._reorder(session, pulse_id)
+        results = await self.results(session=session, pulse=pulse, for_moderators=False)
+        params = self.message_params(pulse) | {"results": results_params(results)}
+        promises = [outbox.Promise(
+            dedupe_key=f"pulse:{pulse_id}:results", source=PULSE_POST, source_id=pulse_id, channel=pulse.channel,
+            thread_ts=pulse.message_ts, content={"template": "pulse_results", "params": params, "broadcast": True},
+            due_at=now, expires_at=now + timedelta(days=1)),
+            outbox.Promise(
+            dedupe_key=f"pulse:{pulse_id}:chart", source=PULSE_POST, source_id=pulse_id, channel=pulse.channel,
+            thread_ts=pulse.message_ts, due_at=now, expires_at=now + timedelta(days=1),
+            content={"template": "pulse_chart", "params": params["results"] | {"title": pulse.title}})]
+        if pulse.message_ts:
+            promises.append(outbox.Promise(
+                dedupe_key=f"pulse:{pulse_id}:closed-message", source=PULSE_POST, source_id=pulse_id,
+                channel=pulse.message_channel or pulse.channel, update_ts=pulse.message_ts, due_at=now,
+                expires_at=now + timedelta(days=1), content={"template": "pulse_message", "params": params}))
+        await outbox.enqueue(session=session, promises=promises, now=now)
+        return pulse
+
+    async def _reorder(self, session: AsyncSession, pulse_id: int) -> None:
+        """Rewrite the pulse's participation and answers in key order (random for answers), so that where a
+        row sits on disk does not tell when it was written."""
+        answers = (await session.execute(select(PulseAnswer.id, PulseAnswer.answers, PulseAnswer.answered_on,
+                                                PulseAnswer.change_hash).where(PulseAnswer.pulse_id == pulse_id)
+                                         .order_by(PulseAnswer.id))).all()
+        people = sorted((await session.scalars(select(PulseParticipation.user_id).where(
+            PulseParticipation.pulse_id == pulse_id))).all())
+        await session.execute(delete(PulseAnswer).where(PulseAnswer.pulse_id == pulse_id))
+        await session.execute(delete(PulseParticipation).where(PulseParticipation.pulse_id == pulse_id))
+        await insert_many_ignoring_duplicates(session, PulseAnswer, [
+            {"id": a.id, "pulse_id": pulse_id, "answers": a.answers, "answered_on": a.answered_on,
+             "change_hash": a.change_hash} for a in answers])
+        await insert_many_ignoring_duplicates(session, PulseParticipation, [
+            {"pulse_id": pulse_id, "user_id": u} for u in people])
+
+    async def close_due(self, *, session: AsyncSession) -> int:
+        due = (await session.scalars(select(Pulse.id).where(Pulse.status == PulseStatus.OPEN,
+                                                            Pulse.closes_at <= self._clock.now()))).all()
+        for pulse_id in due:
+            await self.close(session=session, user_id=None, pulse_id=pulse_id)
+        return len(due)
+
+    async def remind_due(self, *, session: AsyncSession, worker: str) -> int:
+        """Before closing: a nudge in the thread, and a direct message to each channel member yet to answer."""
+        now = self._clock.now()
+        pulses = (await session.scalars(select(Pulse).where(
+            Pulse.status == PulseStatus.OPEN, Pulse.remind_hours_before.is_not(None)))).all()
+        sent = 0
+        for pulse in pulses:
+            if now < pulse.closes_at - timedelta(hours=pulse.remind_hours_before or 0):
+                continue
+            if not await claim_period(session=session, job="pulse.reminder", period=str(pulse.id), worker=worker,
+                                      now=now):
+                continue
+            answered = set((await session.scalars(select(PulseParticipation.user_id).where(
+                PulseParticipation.pulse_id == pulse.id))).all())
+            waiting = [u for u in await self._members.members(pulse.channel) if u not in answered]
+            params = self.message_params(pulse)
+            await outbox.enqueue(session=session, now=now, promises=[
+                outbox.notice(key=f"pulse-reminder:{pulse.id}:{user}", user_id=user, template="pulse_reminder",
+                              params=params, now=now, source=PULSE_POST, source_id=pulse.id)
+                for user in waiting])
+            sent += len(waiting)
+        return sent
+
+    async def counts_due(self, *, session: AsyncSession) -> int:
+        """The response count on each open pulse's message, brought up to date (a batched chat.update)."""
+        now = self._clock.now()
+        pulses = (await session.scalars(select(Pulse).where(
+            Pulse.status == PulseStatus.OPEN, Pulse.message_ts.is_not(None),
+            Pulse.responses != Pulse.responses_shown))).all()
+        promises = []
+        for pulse in pulses:
+            params = self.message_params(pulse)
+            if pulse.live_results:
+                params["results"] = results_params(await self.results(session=session, pulse=pulse,
+                                                                      for_moderators=False))
+            promises.append(outbox.Promise(
+                dedupe_key=f"pulse:{pulse.id}:count:{pulse.responses}", source=PULSE_POST, source_id=pulse.id,
+                channel=pulse.message_channel or pulse.channel, update_ts=pulse.message_ts, due_at=now,
+                expires_at=pulse.closes_at, content={"template": "pulse_message", "params": params}))
+            pulse.responses_shown = pulse.responses
+        await outbox.enqueue(session=session, now=now, promises=promises)
+        return len(promises)
+
+    async def run_series_due(self, *, session: AsyncSession, worker: str) -> int:
+        """Each repeating pulse's next run, once per period."""
+        now = self._clock.now()
+        today = now.astimezone(self._org.tz).date()
+        made = 0
+        for series in (await session.scalars(select(PulseSeries).where(PulseSeries.active.is_(True)))).all():
+            if not _runs_on(series.rule, today):
+                continue
+            opens = to_utc(datetime.combine(today, time.fromisoformat(series.at)), self._org.tz)
+            if now < opens or not await claim_period(session=session, job=f"pulse.series.{series.id}",
+                                                     period=today.isoformat(), worker=worker, now=now):
+                continue
+            template = series.template
+            draft = PulseDraft(title=template["title"], questions=(), channel=template["channel"],
+                               anonymous=template["anonymous"], live_results=template["live_results"],
+                               remind_hours_before=template["remind_hours_before"], opens_at=now,
+                               closes_at=now + timedelta(hours=template["open_for_hours"]))
+            pulse = Pulse(title=draft.title, questions=template["questions"], channel=draft.channel,
+                          created_by=series.created_by, anonymous=draft.anonymous, live_results=draft.live_results,
+                          remind_hours_before=draft.remind_hours_before, status=PulseStatus.SCHEDULED, opens_at=now,
+                          closes_at=draft.closes_at or now, series_id=series.id, created_at=now)
+            session.add(pulse)
+            await session.flush()
+            await self._open(session, pulse)
+            made += 1
+        return made
+
+    # -- results ---------------------------------------------------------------------------------------------
+    async def _answers(self, session: AsyncSession, pulse: Pulse) -> list[tuple[str | None, dict[str, Any]]]:
+        if pulse.anonymous:
+            rows = (await session.scalars(select(PulseAnswer.answers).where(PulseAnswer.pulse_id == pulse.id))).all()
+            return [(None, dict(a)) for a in rows]
+        return [(r.area, dict(r.answers)) for r in (await session.execute(select(
+            PulseNamedAnswer.area, PulseNamedAnswer.answers).where(PulseNamedAnswer.pulse_id == pulse.id))).all()]
+
+    async def results(self, *, session: AsyncSession, pulse: Pulse, for_moderators: bool) -> PulseResults:
+        answered = await self._answers(session, pulse)
+        answers = [a for _, a in answered]
+        questions = [question_result(q, [a.get(q["key"]) for a in answers], minimum=self.minimum,
+                                     with_comments=for_moderators) for q in pulse.questions]
+        result = PulseResults(total=len(answers), minimum=self.minimum, questions=questions,
+                              themes=theme_scores(pulse.questions, answers, labels=self._content.pulse.themes,
+                                                  minimum=self.minimum))
+        if not pulse.anonymous and any(area for area, _ in answered):
+            result.breakdown = {q["key"]: breakdown(q, [(area, a.get(q["key"])) for area, a in answered],
+                                                    minimum=self.minimum)
+                                for q in pulse.questions if q["type"] != "text"}
+        if pulse.series_id:
+            await self._compare_with_previous(session, pulse, result)
+        return result
+
+    async def _compare_with_previous(self, session: AsyncSession, pulse: Pulse, result: PulseResults) -> None:
+        previous = (await session.scalars(select(Pulse).where(
+            Pulse.series_id == pulse.series_id, Pulse.id < (pulse.id or 0), Pulse.status == PulseStatus.CLOSED)
+            .order_by(Pulse.id.desc()))).first()
+        if previous is None:
+            return
+        before = await self.results(session=session, pulse=previous, for_moderators=False)
+        earlier = {q.key: q for q in before.questions}
+        for question in result.questions:
+            old = earlier.get(question.key)
+            if old is None or old.suppressed or question.suppressed:
+                continue
+            if question.mean is not None and old.mean is not None:
+                question.change = round(question.mean - old.mean, 2)
+            elif question.options and old.options:
+                question.change = round(question.options[0].percent - old.options[0].percent, 1)
+
+    # -- moderators --------------------------------------------------------------------------------------------
+    async def listing(self, *, session: AsyncSession, user_id: str, limit: int = 15) -> list[Pulse]:
+        await self._auth.require_any(user_id, RUNS_PULSES, action="Seeing all pulses")
+        return list((await session.scalars(select(Pulse).order_by(Pulse.id.desc()).limit(limit))).all())
+
+    async def moderator_results(self, *, session: AsyncSession, user_id: str, pulse_id: int) -> tuple[Pulse,
+                                                                                                   PulseResults]:
+        await self._auth.require_any(user_id, RUNS_PULSES, action="Seeing a pulse's comments")
+        pulse = await self.get(session=session, pulse_id=pulse_id)
+        if pulse.anonymous and pulse.status != PulseStatus.CLOSED and not pulse.live_results:
+            raise InvalidInput("An anonymous pulse's results are shown once it closes, so that a count moving "
+                               "by one does not give an answer away.")
+        return pulse, await self.results(session=session, pulse=pulse, for_moderators=True)
+
+    async def export_csv(self, *, session: AsyncSession, user_id: str, pulse_id: int) -> tuple[Pulse, str, bytes]:
+        """A pulse's answers as CSV: for an anonymous pulse, the answers alone, in no particular order."""
+        await self._auth.require_any(user_id, RUNS_PULSES, action="Exporting a pulse")
+        pulse = await self.get(session=session, pulse_id=pulse_id)
+        if pulse.anonymous and pulse.status != PulseStatus.CLOSED:
+            raise InvalidInput("An anonymous pulse can be exported once it has closed.")
+        answered = await self._answers(session, pulse)
+        named = [] if pulse.anonymous else (await session.execute(select(
+            PulseNamedAnswer.user_id, PulseNamedAnswer.area, PulseNamedAnswer.answers).where(
+            PulseNamedAnswer.pulse_id == pulse.id).order_by(PulseNamedAnswer.user_id))).all()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        heading = [q["text"] for q in pulse.questions]
+        if pulse.anonymous:
+            rows = [a for _, a in answered]
+            random.shuffle(rows)
+            writer.writerow(heading)
+            for answers in rows:
+                writer.writerow([_cell(answers.get(q["key"])) for q in pulse.questions])
+        else:
+            writer.writerow(["person", "area", *heading])
+            for user, area, answers in named:
+                writer.writerow([user, area or "", *[_cell(answers.get(q["key"])) for q in pulse.questions]])
+        return pulse, f"beacon-pulse-{pulse.id}.csv", out.getvalue().encode("utf-8-sig")
+
+
+def _cell(value: Any) -> str:
+    text = "; ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _runs_on(rule: str, day: date) -> bool:
+    if rule == "weekly_monday":
+        return day.weekday() == 0
+    if rule == "first_monday_monthly":
+        return day.weekday() == 0 and day.day <= 7
+    return False
+
+
+def results_params(results: PulseResults) -> dict[str, Any]:
+    """Results as template parameters: suppressed figures are simply not there, and no comments ever are."""
+    return {
+        "total": results.total, "minimum": results.minimum,
+        "questions": [{"key": q.key, "text": q.text, "type": q.type, "responses": q.responses,
+                       "suppressed": q.suppressed, "mean": q.mean, "net_score": q.net_score, "change": q.change,
+                       "options": [] if q.suppressed else [[o.label, o.count, o.percent] for o in q.options]}
+                      for q in results.questions],
+        "themes": [{"label": t.label, "score": t.score} for t in results.themes],
+        "breakdown": {k: [[c.group, c.responses, c.mean] for c in cells] for k, cells in results.breakdown.items()},
+    }
+

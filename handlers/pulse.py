@@ -1,0 +1,258 @@
+"""`/pulse`: forum moderators and comms build pulses; everyone answers, once each; results follow safely."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.pulses import (
+    ANONYMOUS,
+    LIVE,
+    build_answer_modal,
+    build_comments_blocks,
+    build_confirmation,
+    build_moderator_section,
+    build_pulse_builder,
+    slot_blocks,
+)
+from bot.deps import Deps
+from bot.errors import InvalidInput
+from bot.ids import ActionId, BlockId, CallbackId, Command
+from bot.organisation import Role
+from bot.services.pulses import RUNS_PULSES, PulseDraft, PulseProblems, QuestionDraft
+from bot.services.recurrence import to_utc
+from handlers.errors import guarded
+from handlers.home import HomeTab
+from handlers.replies import reply_usage
+
+VERB = re.compile(r"^(close|export|results)\s+#?(\d+)$", re.IGNORECASE)
+
+
+def _value(values: dict, block: str, key: str = "value") -> Any:
+    return (values.get(block, {}).get(block, {}) or {}).get(key)
+
+
+def read_pulse(values: dict[str, Any], slots: int, *, tz: Any) -> tuple[PulseDraft, dict[int, int]]:
+    """The builder's state as a draft, and which slot each question came from (for errors)."""
+    questions, origin = [], {}
+    for slot in range(1, slots + 1):
+        kind, text, options = slot_blocks(slot)
+        origin[len(questions) + 1] = slot
+        questions.append(QuestionDraft(type=(_value(values, kind, "selected_option") or {}).get("value", "single"),
+                                       text=_value(values, text) or "",
+                                       options=tuple(o.strip() for o in (_value(values, options) or "").splitlines()
+                                                     if o.strip())))
+    for option in _value(values, BlockId.PULSE_BANK, "selected_options") or []:
+        questions.append(QuestionDraft(type="bank", text="", bank_key=option["value"]))
+    settings = {o["value"] for o in _value(values, BlockId.PULSE_SETTINGS, "selected_options") or []}
+
+    def moment(day_block: str, time_block: str, default: str) -> datetime | None:
+        day = _value(values, day_block, "selected_date")
+        if not day:
+            return None
+        at = _value(values, time_block, "selected_time") or default
+        return to_utc(datetime.combine(date.fromisoformat(day), time.fromisoformat(at)), tz)
+
+    reminder = (_value(values, BlockId.PULSE_REMINDER, "selected_option") or {}).get("value", "none")
+    return PulseDraft(
+        title=_value(values, BlockId.PULSE_TITLE) or "", questions=tuple(questions),
+        channel=_value(values, BlockId.PULSE_CHANNEL, "selected_conversation") or "",
+        anonymous=ANONYMOUS in settings, live_results=LIVE in settings,
+        opens_at=moment(BlockId.PULSE_OPENS_DAY, BlockId.PULSE_OPENS_TIME, "09:00"),
+        closes_at=moment(BlockId.PULSE_CLOSES_DAY, BlockId.PULSE_CLOSES_TIME, "17:00"),
+        remind_hours_before=int(reminder) if reminder.isdigit() else None,
+        repeat=(_value(values, BlockId.PULSE_REPEAT, "selected_option") or {}).get("value", "none")), origin
+
+
+def _errors(problems: dict[str, str], origin: dict[int, int]) -> dict[str, str]:
+    fields = {"title": BlockId.PULSE_TITLE, "questions": BlockId.PULSE_BANK, "opens": BlockId.PULSE_OPENS_DAY,
+              "closes": BlockId.PULSE_CLOSES_TIME, "reminder": BlockId.PULSE_REMINDER, "repeat": BlockId.PULSE_REPEAT}
+    errors = {}
+    for key, message in problems.items():
+        match = re.match(r"q(\d+)_(type|text|options)", key)
+        if match and int(match[1]) in origin:
+            kind, text, options = slot_blocks(origin[int(match[1])])
+            errors[{"type": kind, "text": text, "options": options}[match[2]]] = message
+        elif key in fields:
+            errors[fields[key]] = message
+    return errors
+
+
+def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
+    guard = guarded(deps)
+    pulses, org, tz = deps.pulses, deps.organisation, deps.organisation.tz
+
+    def builder(slots: int) -> dict[str, Any]:
+        today = (deps.clock.now() + timedelta(days=7)).astimezone(tz).date()
+        return build_pulse_builder(bank=deps.content.pulse, slots=slots, forum=org.channels.forum, today=today,
+                                   tz=tz.key)
+
+    async def home_section(user_id: str, roles: frozenset[Role]) -> list[Block]:
+        if not roles.intersection(RUNS_PULSES):
+            return []
+        async with deps.db.transaction() as session:
+            listed = await pulses.listing(session=session, user_id=user_id)
+        return build_moderator_section(listed, when=pulses.when)
+
+    home_tab.add_section(home_section)
+
+    async def open_builder(client: AsyncWebClient, trigger_id: str, user_id: str) -> None:
+        await deps.authorisation.require_any(user_id, RUNS_PULSES, action="Creating a pulse")
+        await client.views_open(trigger_id=trigger_id, view=builder(1))
+
+    async def tell(client: AsyncWebClient, user_id: str, respond: AsyncRespond | None, text: str,
+                   blocks: list[dict] | None = None) -> None:
+        if respond is not None:
+            await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
+        else:
+            await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+    async def comments(client: AsyncWebClient, user_id: str, respond: AsyncRespond | None, pulse_id: int) -> None:
+        async with deps.db.transaction() as session:
+            pulse, results = await pulses.moderator_results(session=session, user_id=user_id, pulse_id=pulse_id)
+        texts = {q.text: q.comments or [] for q in results.questions if q.type == "text"}
+        summary = f"{results.total} responses to “{pulse.title}”."
+        blocks = [b.to_dict() for b in build_comments_blocks(pulse, texts, results.minimum)] if texts else None
+        await tell(client, user_id, respond, summary, blocks)
+
+    async def export(client: AsyncWebClient, user_id: str, pulse_id: int) -> None:
+        async with deps.db.transaction() as session:
+            pulse, filename, data = await pulses.export_csv(session=session, user_id=user_id, pulse_id=pulse_id)
+        dm = (await client.conversations_open(users=user_id))["channel"]["id"]
+        await client.files_upload_v2(channel=dm, content=data, filename=filename, title=f"{pulse.title} answers",
+                                     initial_comment=f"The answers to “{pulse.title}”.")
+
+    @app.command(Command.PULSE)
+    @guard
+    async def handle_pulse(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
+        await ack()
+        user_id, text = command["user_id"], command.get("text", "").strip()
+        verb = VERB.match(text)
+        if text == "":
+            await open_builder(client, command["trigger_id"], user_id)
+        elif verb and verb[1].lower() == "close":
+            async with deps.db.transaction() as session:
+                pulse = await pulses.close(session=session, user_id=user_id, pulse_id=int(verb[2]))
+            await respond(response_type="ephemeral", text=f":lock: “{pulse.title}” is closed; its results are being "
+                                                           "posted in its thread.")
+        elif verb and verb[1].lower() == "export":
+            await export(client, user_id, int(verb[2]))
+            await respond(response_type="ephemeral", text=":inbox_tray: The answers are in your direct messages.")
+        elif verb:
+            await comments(client, user_id, respond, int(verb[2]))
+        else:
+            await reply_usage(respond, deps, command=Command.PULSE, text=text, user_id=user_id)
+
+    @app.action(ActionId.PULSE_NEW)
+    @guard
+    async def handle_new(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        await open_builder(client, body["trigger_id"], body["user"]["id"])
+
+    @app.action(re.compile(f"^({ActionId.PULSE_ADD_QUESTION}|{ActionId.PULSE_REMOVE_QUESTION})$"))
+    @guard
+    async def handle_slots(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        slots = json.loads(body["view"]["private_metadata"])["slots"]
+        slots += 1 if action["action_id"] == ActionId.PULSE_ADD_QUESTION else -1
+        await client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"],
+                                  view=builder(max(0, min(slots, 5))))
+
+    @app.view(CallbackId.PULSE_CREATE)
+    @guard
+    async def handle_create(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id = body["user"]["id"]
+        draft, origin = read_pulse(view["state"]["values"], json.loads(view["private_metadata"])["slots"], tz=tz)
+        try:
+            async with deps.db.transaction() as session:
+                pulse = await pulses.create(session=session, user_id=user_id, draft=draft)
+        except PulseProblems as problems:
+            await ack(response_action="errors", errors=_errors(problems.problems, origin) or {
+                BlockId.PULSE_TITLE: " ".join(problems.problems.values())})
+            return
+        await ack()
+        when = "now" if pulse.status == "open" else pulses.when(pulse.opens_at)
+        await client.chat_postMessage(channel=user_id, text=(
+            f":bar_chart: “{pulse.title}” (#{pulse.id}) opens {when} in <#{pulse.channel}> and closes "
+            f"{pulses.when(pulse.closes_at)}. Close it early with `/pulse close {pulse.id}`."))
+
+    async def record(client: AsyncWebClient, user_id: str, respond: AsyncRespond | None, pulse_id: int,
+                     answers: dict[str, Any], token: str | None) -> None:
+        async with deps.db.transaction() as session:
+            receipt = await pulses.answer(session=session, user_id=user_id, pulse_id=pulse_id, answers=answers,
+                                          token=token)
+        await tell(client, user_id, respond, "Your answer is in.", build_confirmation(
+            pulse=receipt.pulse, answers=receipt.answers, token=receipt.token, changed=receipt.changed))
+
+    @app.action(re.compile(f"^{ActionId.PULSE_CHOOSE}_\\d+$"))
+    @guard
+    async def handle_choose(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient,
+                            respond: AsyncRespond) -> None:
+        await ack()
+        pulse_id, question, index = action["value"].split(":")
+        async with deps.db.transaction() as session:
+            pulse = await pulses.get(session=session, pulse_id=int(pulse_id))
+        q = next(q for q in pulse.questions if q["key"] == question)
+        chosen = index if q["type"] == "scale" else q["options"][int(index)]
+        await record(client, body["user"]["id"], respond, int(pulse_id), {question: chosen}, None)
+
+    @app.action(re.compile(f"^({ActionId.PULSE_ANSWER}|{ActionId.PULSE_CHANGE})$"))
+    @guard
+    async def handle_answer_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        pulse_id, _, token = action["value"].partition(":")
+        async with deps.db.transaction() as session:
+            pulse = await pulses.get(session=session, pulse_id=int(pulse_id))
+            current = await pulses.own_answer(session=session, pulse_id=pulse.id or 0, user_id=user_id,
+                                              token=token or None)
+        if pulse.status != "open":
+            raise InvalidInput(f"“{pulse.title}” has closed, so answers are no longer taken.")
+        await client.views_open(trigger_id=body["trigger_id"],
+                                view=build_answer_modal(pulse=pulse, current=current, token=token or None))
+
+    @app.view(CallbackId.PULSE_ANSWER)
+    @guard
+    async def handle_answer(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        meta, values = json.loads(view["private_metadata"]), view["state"]["values"]
+        answers: dict[str, Any] = {}
+        for block, actions in values.items():
+            entry = actions.get(block, {})
+            chosen = (entry.get("value") or (entry.get("selected_option") or {}).get("value")
+                      or [o["value"] for o in entry.get("selected_options") or []])
+            answers[block.removeprefix("answer_")] = chosen
+        try:
+            async with deps.db.transaction() as session:
+                receipt = await pulses.answer(session=session, user_id=body["user"]["id"], pulse_id=meta["pulse"],
+                                              answers=answers, token=meta.get("token"))
+        except InvalidInput as problem:
+            first = next(iter(values), BlockId.PULSE_TITLE)
+            await ack(response_action="errors", errors={first: problem.user_message})
+            return
+        await ack(response_action="update", view={
+            "type": "modal", "title": {"type": "plain_text", "text": "Thank you"},
+            "close": {"type": "plain_text", "text": "Done"},
+            "blocks": build_confirmation(pulse=receipt.pulse, answers=receipt.answers, token=receipt.token,
+                                         changed=receipt.changed)})
+
+    @app.action(re.compile(f"^({ActionId.PULSE_CLOSE}|{ActionId.PULSE_EXPORT}|{ActionId.PULSE_COMMENTS})$"))
+    @guard
+    async def handle_moderator(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        user_id, pulse_id = body["user"]["id"], int(action["value"])
+        if action["action_id"] == ActionId.PULSE_CLOSE:
+            async with deps.db.transaction() as session:
+                await pulses.close(session=session, user_id=user_id, pulse_id=pulse_id)
+            await home_tab.publish(client, user_id)
+        elif action["action_id"] == ActionId.PULSE_EXPORT:
+            await export(client, user_id, pulse_id)
+        else:
+            await comments(client, user_id, None, pulse_id)
