@@ -335,3 +335,102 @@ async def test_a_pulse_can_open_later(beacon: Beacon) -> None:
         assert await beacon.deps.pulses.open_due(session=session) == 1
     await _deliver(beacon)
     assert "Which?" in json.dumps(_pulse_message(beacon).blocks, ensure_ascii=False)
+
+
+async def test_the_builder_points_at_each_mistake_in_place(beacon: Beacon) -> None:
+    erin = beacon.slack.person(ERIN)
+    await erin.command("/pulse", channel=FORUM)
+    await settle()
+    await erin.click(ActionId.PULSE_ADD_QUESTION)
+    await settle()
+    assert sum(1 for b in erin.modal.blocks if b["block_id"].endswith("_type")) == 2  # type: ignore[union-attr]
+    first, second = slot_blocks(1), slot_blocks(2)
+    reply = await erin.submit({BlockId.PULSE_TITLE: " ", first[0]: "single", first[1]: "Which station?",
+                               first[2]: "Only one", second[0]: "multiple", second[1]: "Pick",
+                               second[2]: "A\na", BlockId.PULSE_CLOSES_DAY: "2026-11-23",
+                               BlockId.PULSE_CLOSES_TIME: "09:05"})
+    errors = reply.json["errors"]
+    assert errors == {
+        BlockId.PULSE_TITLE: "Give the pulse a title.",
+        first[2]: "Give 2 to 10 options, one a line.",
+        second[1]: "Write the question.",
+        second[2]: "Each option must be different.",
+        BlockId.PULSE_CLOSES_TIME: "Close it at least ten minutes after it opens.",
+    }
+    async with beacon.deps.db.transaction() as session:
+        assert (await session.scalars(select(Pulse))).all() == [], "nothing stored from a refused form"
+
+
+async def test_multiple_choice_and_0_to_10_results_with_the_net_score(beacon: Beacon) -> None:
+    erin = beacon.slack.person(ERIN)
+    await erin.command("/pulse", channel=FORUM)
+    await settle()
+    await erin.click(ActionId.PULSE_ADD_QUESTION)
+    await settle()
+    first, second = slot_blocks(1), slot_blocks(2)
+    await erin.submit({BlockId.PULSE_TITLE: "Rest breaks", first[0]: "multiple",
+                       first[1]: "Where did you take a break this week?", first[2]: "Station\nHospital\nVehicle",
+                       second[0]: "scale", second[1]: "How likely are you to recommend your station?",
+                       second[2]: "", BlockId.PULSE_SETTINGS: ["anonymous"],
+                       BlockId.PULSE_CLOSES_DAY: "2026-11-30", BlockId.PULSE_CLOSES_TIME: "17:00"})
+    await _deliver(beacon)
+    for user, places, score in ((ALICE, ["Station", "Hospital"], "10"), (BOB, ["Station"], "9"),
+                                (CAROL, ["Vehicle"], "6"), (DAVE, ["Station"], "8")):
+        person = beacon.slack.person(user)
+        await person.click(ActionId.PULSE_ANSWER, message=_pulse_message(beacon))
+        await settle()
+        assert person.modal is not None and "Anonymous: nothing links" in json.dumps(person.modal.blocks)
+        reply = await person.submit({"answer_q1": places, "answer_q2": score})
+        assert reply.json.get("response_action") == "update", reply.json
+        await settle()
+    await erin.command("/pulse", "close 1", channel=FORUM)
+    await settle()
+    await _deliver(beacon)
+    results = json.dumps(next(m for m in beacon.ws.messages(FORUM) if m.text.startswith(":bar_chart: Results")).blocks)
+    assert "Station: 3 (75%)" in results and "Hospital: 1 (25%)" in results and "Vehicle: 1 (25%)" in results
+    assert "mean 8.25" in results and "net score +25" in results, "2 promoters, 1 detractor of 4"
+
+
+async def test_live_results_appear_once_enough_people_answer(beacon: Beacon) -> None:
+    erin = beacon.slack.person(ERIN)
+    await erin.command("/pulse", channel=FORUM)
+    await settle()
+    kind, question, options = slot_blocks(1)
+    await erin.submit({BlockId.PULSE_TITLE: "Canteen", kind: "single", question: "Is the new rota better?",
+                       options: "Yes\nNo", BlockId.PULSE_SETTINGS: ["anonymous", "live"],
+                       BlockId.PULSE_CLOSES_DAY: "2026-11-30", BlockId.PULSE_CLOSES_TIME: "17:00"})
+    await _deliver(beacon)
+    assert "Results are shown as answers come in" in json.dumps(_pulse_message(beacon).blocks)
+
+    async def answers(*pairs: tuple[str, int]) -> str:
+        for user, index in pairs:
+            await _choose(beacon, user, index)
+        async with beacon.deps.db.transaction() as session:
+            await beacon.deps.pulses.counts_due(session=session)
+        await _deliver(beacon)
+        return json.dumps(_pulse_message(beacon).blocks)
+
+    shown = await answers((ALICE, 0), (BOB, 1))
+    assert "Not enough responses to report (2)" in shown and "Yes:" not in shown
+    shown = await answers((CAROL, 0))
+    assert "Yes: 2 (67%)" in shown and "No: 1 (33%)" in shown
+
+
+async def test_moderators_see_every_pulse_in_the_app_home(beacon: Beacon) -> None:
+    await _create(beacon, title="Winter pressures")
+    await _create(beacon, title="Named check", anonymous=False)
+    erin, alice = beacon.slack.person(ERIN), beacon.slack.person(ALICE)
+    await erin.open_home()
+    await settle()
+    home = json.dumps(erin.home.blocks, ensure_ascii=False)  # type: ignore[union-attr]
+    assert "Staff forum pulses" in home
+    assert "*Named check* (#2) · 0 responses · closes Mon 30 Nov, 17:00 GMT · named" in home
+    assert "*Winter pressures* (#1) · 0 responses · closes Mon 30 Nov, 17:00 GMT · anonymous" in home
+    await erin.click(ActionId.PULSE_CLOSE, block_id="pulse_admin_1", in_home=True)
+    await settle()
+    await _deliver(beacon)
+    assert "*Winter pressures* (#1) · 0 responses · closed · anonymous" in json.dumps(
+        erin.home.blocks, ensure_ascii=False)  # type: ignore[union-attr]
+    await alice.open_home()
+    await settle()
+    assert "Staff forum pulses" not in json.dumps(alice.home.blocks)  # type: ignore[union-attr]
