@@ -1,0 +1,268 @@
+"""Benchmark: 2,000 people answering a pulse within 60 seconds, through `beacon serve`.
+
+Beacon runs as its own process (`beacon serve`, scheduler and all) against the local Slack; a forum
+moderator builds an anonymous one-question pulse through /pulse and its modal, then 2,000 people press an
+answer button at random moments across the window (a Poisson-like arrival, about 33 a second), and 2% of
+them press twice at the same instant. Each press is a signed interactivity request shaped as Slack sends it.
+
+Measured: the ack latency of every request (Slack allows 3 s; the goal is p99 under 100 ms), that every
+request was acked, and, from the stored rows, that each person has exactly one answer and that the answers
+are the ones pressed. The same schedule of presses is then sent to a bare Bolt AsyncApp that only acks
+(bench.bare_bolt, also its own process) as the baseline, in the same run.
+
+    .venv/bin/python -m bench.pulse_answers [--people 2000] [--window 60] [--record]
+    BEACON_BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/beacon_bench .venv/bin/python -m ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from sqlalchemy import func, select
+
+from bot.blocks.pulses import slot_blocks
+from bot.db import Database, upgrade
+from bot.http_server import EVENTS_PATH
+from bot.ids import ActionId, BlockId
+from bot.local_slack import LocalSlack
+from bot.local_slack.server import Reply
+from bot.local_slack.workspace import Message
+from bot.models import Pulse, PulseAnswer, PulseParticipation
+from tests.harness import ERIN, FORUM, SECRET_KEY, organisation_for, seed_workspace
+
+RESULTS = Path(__file__).parent / "results" / "pulse_answers.json"
+ROOT = Path(__file__).resolve().parents[1]
+BEACON = str(Path(sys.executable).parent / "beacon")
+SCALE = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2),
+            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 2), "max_ms": round(ordered[-1], 2),
+            "samples": len(ordered)}
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _until(check: Callable[[], Awaitable[bool] | bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def _healthy(port: int, path: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                    if response.status < 500:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+class Process:
+    def __init__(self, *args: str, env: dict[str, str], cwd: Path):
+        self.args, self.env, self.cwd = args, env, cwd
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Process:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.args, env=self.env, cwd=self.cwd, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 20)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+def _schedule(people: int, window: float, seed: int) -> list[tuple[float, str, int]]:
+    """(seconds into the window, person, option index), with 2% of people pressing twice at once."""
+    rng = random.Random(seed)
+    presses = []
+    for i in range(people):
+        at, choice = rng.uniform(0, window), rng.randrange(len(SCALE))
+        presses.append((at, f"U{i:08d}", choice))
+        if i % 50 == 0:
+            presses.append((at, f"U{i:08d}", choice))
+    return sorted(presses)
+
+
+async def _press_all(slack: LocalSlack, message: Message, presses: list[tuple[float, str, int]]) -> list[Reply]:
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.5
+
+    async def press(at: float, user: str, choice: int) -> Reply:
+        await asyncio.sleep(max(0.0, start + at - loop.time()))
+        return await slack.person(user).click(f"{ActionId.PULSE_CHOOSE}_{choice}", message=message)
+
+    return list(await asyncio.gather(*(press(*p) for p in presses)))
+
+
+def _acks(replies: list[Reply]) -> dict[str, Any]:
+    return {"requests": len(replies), "acked_200": sum(1 for r in replies if r.status == 200),
+            "ack_latency": _percentiles([r.latency_ms for r in replies])}
+
+
+async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], people: int, database_url: str,
+                      workdir: Path) -> dict[str, Any]:
+    ws = slack.workspace
+    organisation = organisation_for(ws)
+    config = workdir / "beacon.yaml"
+    config.write_text(yaml.safe_dump({"name": organisation.name, "timezone": "Europe/London",
+                                      "channels": {"recognition": "C0RECOG", "engagement": "C0ENGAGE",
+                                                   "forum": FORUM, "admin": "C0ADMIN"},
+                                      "roles": {"forum_moderators": [ERIN], "admins": ["U0FRANK"]}}))
+    await upgrade(database_url)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BEACON_", "DATABASE_URL"))}
+    env |= {"SLACK_BOT_TOKEN": ws.bot_token, "SLACK_SIGNING_SECRET": ws.signing_secret,
+            "SLACK_API_URL": slack.api_url, "BEACON_SECRET_KEY": SECRET_KEY, "BEACON_CONFIG": str(config),
+            "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    async with Process(BEACON, "serve", "--port", str(port), env=env, cwd=workdir):
+        await _healthy(port, "/healthz")
+        slack.app_url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
+        erin = slack.person(ERIN)
+        await erin.command("/pulse", channel=FORUM)
+        await _until(lambda: erin.modal is not None, 10)
+        kind, question, options = slot_blocks(1)
+        reply = await erin.submit({BlockId.PULSE_TITLE: "Staff forum pulse", kind: "agreement",
+                                   question: "I am able to make suggestions to improve the work of my team.",
+                                   options: "", BlockId.PULSE_SETTINGS: ["anonymous"]})
+        assert reply.json == {}, reply.json
+
+        def posted() -> bool:
+            return any(m.blocks and m.blocks[0]["type"] == "header" for m in ws.messages(FORUM))
+        assert await _until(posted, 30), "the pulse was never posted"
+        message = next(m for m in ws.messages(FORUM) if m.blocks and m.blocks[0]["type"] == "header")
+
+        started = time.perf_counter()
+        replies = await _press_all(slack, message, presses)
+        pressing = time.perf_counter() - started
+
+        db = Database(database_url)
+
+        async def stored() -> int:
+            async with db.transaction() as session:
+                return int(await session.scalar(select(func.count()).select_from(PulseParticipation)) or 0)
+        settled = time.perf_counter()
+        await _until(lambda: _equal(stored(), people), 60)
+        settled = time.perf_counter() - settled
+        confirmed = sum(1 for i in range(people) if any(
+            "your answer is in" in json.dumps(e.blocks).lower() for e in slack.person(f"U{i:08d}").ephemerals()))
+        async with db.transaction() as session:
+            answers = (await session.scalars(select(PulseAnswer))).all()
+            pulse = (await session.scalars(select(Pulse))).one()
+        participation = await stored()
+        await db.dispose()
+        expected = Counter(SCALE[choice] for _, _, choice in dict.fromkeys(presses))
+        got = Counter(a.answers["q1"] for a in answers)
+        return {**_acks(replies), "pressing_seconds": round(pressing, 1),
+                "all_stored_within_seconds_after_last_press": round(settled, 2),
+                "people": people, "double_presses": len(presses) - people,
+                "participation_rows": participation, "answer_rows": len(answers),
+                "pulse_responses": pulse.responses, "confirmed_privately": confirmed,
+                "answers_match_presses": got == expected,
+                "lost": people - len(answers), "doubled": max(0, len(answers) - people)}
+
+
+async def _equal(value: Awaitable[int], expected: int) -> bool:
+    return await value == expected
+
+
+async def _bare_run(slack: LocalSlack, presses: list[tuple[float, str, int]], workdir: Path) -> dict[str, Any]:
+    ws = slack.workspace
+    port = _free_port()
+    env = {**os.environ, "SLACK_BOT_TOKEN": ws.bot_token, "SLACK_SIGNING_SECRET": ws.signing_secret,
+           "SLACK_API_URL": slack.api_url}
+    async with Process(sys.executable, "-m", "bench.bare_bolt", "--port", str(port), env=env,
+                       cwd=ROOT):
+        await _healthy(port, "/")
+        slack.app_url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
+        message = next(m for m in ws.messages(FORUM) if m.blocks and m.blocks[0]["type"] == "header")
+        replies = await _press_all(slack, message, presses)
+    return _acks(replies)
+
+
+async def run(people: int, window: float, database_url: str) -> dict[str, Any]:
+    workspace = seed_workspace()
+    for i in range(people):
+        workspace.add_user(f"U{i:08d}", f"staff{i}", f"Staff Member {i}")
+        workspace.channels[FORUM].members.add(f"U{i:08d}")
+    slack = LocalSlack(workspace)
+    await slack.start()
+    presses = _schedule(people, window, seed=11)
+    with tempfile.TemporaryDirectory(prefix="beacon-bench-") as workdir:
+        beacon = await _beacon_run(slack, presses, people, database_url, Path(workdir))
+        bare = await _bare_run(slack, presses, Path(workdir))
+    await slack.stop()
+    result: dict[str, Any] = {
+        "people": people, "window_seconds": window, "database": database_url.split(":")[0],
+        "beacon_serve": beacon, "bare_bolt_ack_only": bare,
+        "beacon_minus_bare_p99_ms": round(beacon["ack_latency"]["p99_ms"] - bare["ack_latency"]["p99_ms"], 2),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    result["pass"] = (beacon["acked_200"] == beacon["requests"] and beacon["ack_latency"]["p99_ms"] < 100
+                      and beacon["lost"] == 0 and beacon["doubled"] == 0 and beacon["answers_match_presses"]
+                      and beacon["pulse_responses"] == people)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--window", type=float, default=60.0, help="seconds over which the people answer")
+    parser.add_argument("--record", action="store_true", help=f"append the figures to {RESULTS}")
+    args = parser.parse_args()
+    database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
+    result = asyncio.run(run(args.people, args.window, database_url))
+    print(json.dumps(result, indent=2))
+    print("PASS" if result["pass"] else "FAIL",
+          "(goal: every request acked, p99 under 100 ms, one stored answer per person, the answers pressed)")
+    if args.record:
+        history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+        RESULTS.write_text(json.dumps([*history, result], indent=2) + "\n")
+    raise SystemExit(0 if result["pass"] else 1)
+
+
+if __name__ == "__main__":
+    main()
