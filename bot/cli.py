@@ -15,6 +15,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot import __version__
+from bot.blocks.notices import render
+from bot.blocks.terminal import render_text
 from bot.check import format_table, run_checks
 from bot.config_errors import ConfigError
 from bot.content import check_organisation, load_content
@@ -22,9 +24,10 @@ from bot.db import upgrade, upgrade_sync
 from bot.deps import build_deps, build_slack_client
 from bot.http_server import build_web_app
 from bot.logs import configure_logging
-from bot.models import CalendarSource
+from bot.models import CalendarSource, OutboxMessage, OutboxStatus
 from bot.organisation import Organisation, load_organisation
 from bot.runtime import Runtime
+from bot.services.digests import DIGEST_POST, PERSONAL_DIGEST
 from bot.settings import Mode, Settings, load_settings
 from bot.socket_mode import LoggedSocketModeHandler
 
@@ -53,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     calendar = commands.add_parser("calendar", help="the leader engagement calendar")
     calendar_commands = calendar.add_subparsers(dest="calendar_command", metavar="CALENDAR_COMMAND", required=True)
     calendar_commands.add_parser("sync", help="read every calendar source now and report what changed")
+    digest = commands.add_parser("digest", help="the weekly digest: print the next one, or send one now")
+    what = digest.add_mutually_exclusive_group(required=True)
+    what.add_argument("--preview", action="store_true", help="print the next digest as text, as it stands now")
+    what.add_argument("--send", action="store_true", help="send this week's digest to the digest channels now "
+                                                          "(the scheduled one still goes as usual)")
     return parser
 
 
@@ -70,12 +78,15 @@ def main(argv: list[str] | None = None) -> int:
             upgrade_sync(settings.database_url)
             print("Database schema is up to date.")
             return 0
-        mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK, "calendar": Mode.CHECK}[command]
+        mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK, "calendar": Mode.CHECK,
+                "digest": Mode.CHECK}[command]
         organisation = _load_everything(settings, mode)
         if command == "check":
             return asyncio.run(_check(settings, organisation))
         if command == "calendar":
             return asyncio.run(_calendar_sync(settings, organisation))
+        if command == "digest":
+            return asyncio.run(_digest(settings, organisation, send=args.send))
         if command == "serve":
             return asyncio.run(_with_signals(lambda stop: _serve(settings, organisation, args.host, args.port,
                                                                  stop)))
@@ -188,4 +199,48 @@ async def _calendar_sync(settings: Settings, organisation: Organisation) -> int:
                   + (" (answer looked empty; last good data kept)" if report.kept else ""))
     if not deps.calendar_sync.readers:
         print("No calendar sources are configured (calendar.sources in beacon.yaml).")
+    return 1 if failed else 0
+
+
+async def _digest(settings: Settings, organisation: Organisation, *, send: bool) -> int:
+    await upgrade(settings.database_url)
+    deps = build_deps(settings, organisation)
+    http = await deps.http.open()
+    deps.slack.session = deps.slack_delivery.session = http
+    try:
+        await deps.people.refresh_all()  # the names of those celebrated
+        if not send:
+            week = deps.digests.next_week()
+            async with deps.db.transaction() as session:
+                params = await deps.digests.gather(session=session, week=week)
+            _, blocks = render({"template": "weekly_digest", "params": params})
+            where = ", ".join(organisation.channels.digest) or "no channel (channels.digest is empty)"
+            print(f"The next digest goes to {where} {deps.digests.when(week.fired_at)}; as it stands now:")
+            print(render_text(blocks), end="")
+            return 0
+        if not organisation.channels.digest:
+            print("channels.digest in the organisation file is empty: there is nowhere to send the digest.",
+                  file=sys.stderr)
+            return 1
+        started = deps.clock.now()
+        async with deps.db.transaction() as session:
+            sent = await deps.digests.send_now(session=session)
+        await deps.dispatcher.run_once()
+        async with deps.db.transaction() as session:
+            rows = (await session.scalars(select(OutboxMessage).where(
+                OutboxMessage.source.in_((DIGEST_POST, PERSONAL_DIGEST)),
+                OutboxMessage.created_at >= started))).all()
+    finally:
+        await deps.http.close()
+        await deps.db.dispose()
+    failed = [r for r in rows if r.status != OutboxStatus.SENT]
+    for row in rows:
+        if row.source == DIGEST_POST:
+            print(f"{row.channel}: {'sent' if row.status == OutboxStatus.SENT else row.status}"
+                  + (f" ({row.last_error})" if row.last_error else ""))
+    if sent.personal:
+        print(f"Personal digests: {sent.personal - sum(1 for r in failed if r.source == PERSONAL_DIGEST)} of "
+              f"{sent.personal} sent.")
+    if failed:
+        print("Anything not sent stays queued; a running Beacon retries it.", file=sys.stderr)
     return 1 if failed else 0

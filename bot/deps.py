@@ -24,6 +24,7 @@ from bot.integrations.ics_calendar import IcsFeed
 from bot.integrations.slack_channels import SlackChannelMembers
 from bot.integrations.slack_delivery import SlackSender
 from bot.integrations.slack_directory import SlackGroupDirectory
+from bot.integrations.slack_identity import SlackWorkspaceLinks
 from bot.integrations.slack_pacing import Pacer
 from bot.integrations.slack_users import SlackUserDirectory
 from bot.organisation import IcsSource, Organisation
@@ -31,6 +32,7 @@ from bot.services.authorisation import Authorisation, GroupDirectory
 from bot.services.award_rounds import AwardRounds
 from bot.services.calendar_sync import CalendarSync, SourceReader
 from bot.services.delivery import DeliveryPolicy, Dispatcher
+from bot.services.digests import Digests
 from bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
 from bot.services.engagements import Engagements
 from bot.services.nominations import RECOGNITION_POST, Nominations
@@ -61,6 +63,7 @@ class Deps:
     engagements: Engagements
     calendar_sync: CalendarSync
     pulses: Pulses
+    digests: Digests
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
@@ -94,6 +97,9 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                  window_days=organisation.calendar.window_days)
     pulses = Pulses(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
                     members=SlackChannelMembers(slack, people))
+    digests = Digests(organisation=organisation, content=content, clock=clock, authorisation=authorisation,
+                      engagements=engagements, pulses=pulses, people=people, links=SlackWorkspaceLinks(slack),
+                      grace=timedelta(hours=max(organisation.schedule.grace_hours, 0.25)))
     delivery = organisation.delivery
     sender = SlackSender(slack_delivery, render=outgoing, pacer=Pacer(
         posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
@@ -109,7 +115,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
                 award_rounds=award_rounds, panel_review=panel_review, http=http, engagements=engagements,
-                calendar_sync=calendar_sync, pulses=pulses)
+                calendar_sync=calendar_sync, pulses=pulses, digests=digests)
 
 
 def _calendar_readers(settings: Settings, organisation: Organisation, http: SharedHttp) -> list[SourceReader]:

@@ -11,6 +11,7 @@ class Command(StrEnum):
     VISIT = "/visit"
     CALENDAR = "/calendar"
     PULSE = "/pulse"
+    DIGEST = "/digest"
 
 
 class CallbackId(StrEnum):
@@ -67,6 +68,7 @@ class ActionId(StrEnum):
     PULSE_CLOSE = "pulse_close"
     PULSE_EXPORT = "pulse_export"
     PULSE_COMMENTS = "pulse_comments"
+    DIGEST_PERSONAL = "digest_personal"
 
 
 class BlockId(StrEnum):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from bot.db import UTCDateTime
@@ -154,6 +154,8 @@ class Nomination(SQLModel, table=True):
         CheckConstraint("status IN ('active', 'withdrawn')", name="ck_nomination_status"),
         CheckConstraint("nominator_id IS NOT NULL OR nominator_name IS NOT NULL", name="ck_nomination_nominator"),
         Index("ix_nomination_nominator_created", "nominator_id", "created_at"),
+        Index("ix_nomination_created", "created_at"),
+        Index("ix_nomination_celebrated", "celebrated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -173,6 +175,7 @@ class Nomination(SQLModel, table=True):
     duplicate_key: str | None = Field(default=None, max_length=400, unique=True)
     public_channel: str | None = Field(default=None, max_length=32)
     public_ts: str | None = Field(default=None, max_length=32)
+    celebrated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # when the public post went out
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -393,12 +396,14 @@ class UnmatchedLocation(SQLModel, table=True):
 
 
 class UserPreference(SQLModel, table=True):
-    """What a person told Beacon about themselves (their site, so it comes first)."""
+    """What a person told Beacon about themselves: their site (so it comes first), and whether they want a
+    personal digest each week."""
 
     __tablename__ = "user_preference"
 
     user_id: str = Field(primary_key=True, max_length=32)
     site: str | None = Field(default=None, max_length=120)
+    personal_digest: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -431,7 +436,7 @@ class Pulse(SQLModel, table=True):
     responses: int = 0        # how many have answered (shown on the message)
     responses_shown: int = 0  # the count the message last showed (updates are batched)
     created_at: datetime = Field(sa_type=UTCDateTime)
-    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 class PulseSeries(SQLModel, table=True):

@@ -183,6 +183,17 @@ class PulseSettings(_Strict):
     reporting_minimum: int = Field(default=11, ge=2, le=1000)  # fewer answers than this: no figures shown
 
 
+def _cron(value: str) -> str:
+    from bot.cron import parse_cron  # apscheduler is only needed once there is something to check
+    parse_cron(value, ZoneInfo("UTC"))
+    return value
+
+
+class DigestSettings(_Strict):
+    cron: Annotated[str, AfterValidator(_cron)] = "0 8 * * mon"  # when the weekly digest goes, trust time
+    skip_quiet_weeks: bool = False  # true: a week with nothing to report sends nothing (else one line says so)
+
+
 class RecognitionSettings(_Strict):
     leadership_framework: str = "healthcare_leadership_model"  # a framework in content/leadership.yaml
 
@@ -198,6 +209,7 @@ class Organisation(_Strict):
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     pulse: PulseSettings = Field(default_factory=PulseSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)

@@ -9,6 +9,7 @@ from scheduler import (
     award_rounds,
     calendar,
     delivery,
+    digests,
     housekeeping,
     people_refresh,
     pulses,
@@ -25,6 +26,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     award_rounds.register(scheduler, deps)     # close award rounds at their closing time
     calendar.register(scheduler, deps)         # sync calendars; weekly post, day-before reminders, follow-ups
     pulses.register(scheduler, deps)           # open, count, remind and close pulses
+    digests.register(scheduler, deps)          # the weekly digest, once each time digest.cron fires
     housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts
 
 

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
+from bot.blocks.digests import personal_digest, weekly_digest
 from bot.blocks.mrkdwn import listing, mention, quote, truncate
 from bot.blocks.nominations import who
 from bot.blocks.pulse_chart import render_chart
@@ -470,6 +471,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any]], tuple[str, list[Block]]]] = {
     "leader_follow_up": leader_follow_up, "calendar_source_failing": calendar_source_failing,
     "calendar_source_recovered": calendar_source_recovered, "calendar_unmatched": calendar_unmatched,
     "pulse_message": pulse_message, "pulse_results": pulse_results, "pulse_reminder": pulse_reminder,
+    "weekly_digest": weekly_digest, "personal_digest": personal_digest,
 }
 
 

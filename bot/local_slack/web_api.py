@@ -219,6 +219,15 @@ async def auth_test(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
             "team_id": ws.team_id, "user_id": ws.bot_user_id, "bot_id": ws.bot_id, "is_enterprise_install": False}
 
 
+@method("bots.info", scopes=("users:read",))
+async def bots_info(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
+    ws = api.workspace
+    if args.get("bot") != ws.bot_id:
+        raise SlackError("bot_not_found")
+    return {"bot": {"id": ws.bot_id, "deleted": False, "name": "beacon", "updated": 1700000000,
+                    "app_id": ws.app_id, "user_id": ws.bot_user_id, "icons": {}}}
+
+
 @method("apps.connections.open", scopes=("connections:write",), token_kind="app")
 async def apps_connections_open(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
     return {"url": api.socket_url()}

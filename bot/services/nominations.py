@@ -273,7 +273,7 @@ class Nominations:
         posted = (await session.scalars(select(OutboxMessage).where(
             OutboxMessage.source == RECOGNITION_POST, OutboxMessage.source_id == nomination.id,
             OutboxMessage.status == OutboxStatus.SENT))).first()
-        nomination.public_channel = nomination.public_ts = None
+        nomination.public_channel = nomination.public_ts = nomination.celebrated_at = None
         return posted
 
     async def record_posted(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
@@ -284,6 +284,7 @@ class Nominations:
             sent = await session.get(OutboxMessage, message.id)
             if sent is not None:
                 nomination.public_channel, nomination.public_ts = sent.sent_channel, sent.sent_ts
+                nomination.celebrated_at = sent.sent_at or self._clock.now()
 
     async def public_params(self, session: AsyncSession, nomination_id: int, *,
                             nominees: Sequence[Nominee] | None = None) -> dict[str, Any]:

@@ -1,0 +1,327 @@
+"""Weekly digests: what happened and what is coming, for the digest channels and, by choice, for each person.
+
+A digest belongs to the moment its cron expression fires (`digest.cron`, trust time). The job that sends it
+claims (digest, that moment) first, so it goes once across replicas and restarts, and late only within the
+grace period. Everything is read with a fixed number of set-based queries, whatever the size of the data.
+
+What reaches a channel is only what is already public: shout-outs people agreed to, counts, pulses and
+results posted in the trust's own channels (with small numbers suppressed), and posts scheduled for them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.rich_text import plain_text
+from bot.clock import Clock
+from bot.content import Content
+from bot.cron import latest_fire, next_fire, parse_cron
+from bot.escaping import escape_mrkdwn
+from bot.models import (
+    AwardRound,
+    Engagement,
+    EngagementStatus,
+    Nomination,
+    NominationStatus,
+    Nominee,
+    PostStatus,
+    Pulse,
+    PulseParticipation,
+    PulseStatus,
+    RoundStatus,
+    ScheduledPost,
+    UserPreference,
+)
+from bot.organisation import Organisation, Role
+from bot.services import outbox
+from bot.services.authorisation import Authorisation
+from bot.services.engagements import Engagements
+from bot.services.job_runs import claim_period
+from bot.services.people import PeopleDirectory
+from bot.services.pulses import Pulses
+from bot.services.recurrence import Repeat, next_run, to_utc
+
+DIGEST_POST = "digest"
+PERSONAL_DIGEST = "digest_personal"
+JOB = "digest"
+LISTED = 60  # items of one kind carried into a digest; the renderer shows what fits and counts the rest
+
+
+class WorkspaceLinks(Protocol):
+    async def app_home(self) -> str | None: ...
+    async def workspace_url(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class DigestWeek:
+    """The digest's week: the seven days from the day it goes out, and the seven days before."""
+
+    fired_at: datetime   # when the digest is due (UTC)
+    starts: datetime     # midnight at the start of the digest's day, trust time (as UTC)
+    ends: datetime       # seven days later
+    last_starts: datetime
+    period: str          # the claim's key: the local moment it fired, to the minute
+    label: str           # "30 November 2026"
+
+
+@dataclass
+class Sent:
+    channels: int
+    personal: int
+    quiet: bool
+
+
+class Digests:
+    def __init__(self, *, organisation: Organisation, content: Content, clock: Clock, authorisation: Authorisation,
+                 engagements: Engagements, pulses: Pulses, people: PeopleDirectory, links: WorkspaceLinks,
+                 grace: timedelta):
+        self._org, self._content, self._clock, self._auth = organisation, content, clock, authorisation
+        self._engagements, self._pulses, self._people, self._links = engagements, pulses, people, links
+        self._grace = grace
+        self.trigger = parse_cron(organisation.digest.cron, organisation.tz)
+
+    # -- when --------------------------------------------------------------------------------------------------
+    def week_of(self, fired_at: datetime) -> DigestWeek:
+        tz = self._org.tz
+        local = fired_at.astimezone(tz)
+        starts = to_utc(datetime.combine(local.date(), time(0, 0)), tz)
+        ends = to_utc(datetime.combine(local.date() + timedelta(days=7), time(0, 0)), tz)
+        last = to_utc(datetime.combine(local.date() - timedelta(days=7), time(0, 0)), tz)
+        return DigestWeek(fired_at=fired_at.astimezone(starts.tzinfo), starts=starts, ends=ends, last_starts=last,
+                          period=f"{local:%Y-%m-%dT%H:%M}", label=f"{local:%-d %B %Y}")
+
+    def due_week(self) -> DigestWeek | None:
+        """The week whose digest is due now (it fired within the grace period), if any."""
+        fired = latest_fire(self.trigger, now=self._clock.now(), within=self._grace)
+        return self.week_of(fired) if fired else None
+
+    def next_week(self) -> DigestWeek:
+        """The week of the next digest to go out (for previews)."""
+        fired = next_fire(self.trigger, after=self._clock.now())
+        return self.week_of(fired or self._clock.now())
+
+    def when(self, moment: datetime) -> str:
+        return f"on {moment.astimezone(self._org.tz):%a %-d %b at %H:%M %Z}"
+
+    def public_channels(self) -> set[str]:
+        """The trust's own channels: only what was posted in them may be retold in a digest."""
+        channels = self._org.channels
+        return {channels.recognition, channels.engagement, channels.forum, *channels.digest,
+                *(s.channel for s in self._org.sites if s.channel)}
+
+    # -- sending -------------------------------------------------------------------------------------------------
+    async def run_due(self, *, session: AsyncSession, worker: str) -> Sent | None:
+        """Send the digest that is due, once per firing across replicas; None when nothing is due or it went."""
+        week = self.due_week()
+        if week is None:
+            return None
+        if not await claim_period(session=session, job=JOB, period=week.period, worker=worker,
+                                  now=self._clock.now()):
+            return None
+        return await self._send(session, week, key=week.period)
+
+    async def send_now(self, *, session: AsyncSession) -> Sent:
+        """The current week's digest, now (`beacon digest --send`); the scheduled one still goes as usual."""
+        week = self.week_of(self._clock.now())
+        return await self._send(session, week, key=f"now-{self._clock.now():%Y%m%dT%H%M%S}")
+
+    async def _send(self, session: AsyncSession, week: DigestWeek, *, key: str) -> Sent:
+        now = self._clock.now()
+        digest = await self.gather(session=session, week=week)
+        promises = []
+        if not (digest["quiet"] and self._org.digest.skip_quiet_weeks):
+            promises += [outbox.Promise(
+                dedupe_key=f"digest:{key}:{channel}", source=DIGEST_POST, channel=channel,
+                content={"template": "weekly_digest", "params": digest}, due_at=now,
+                expires_at=now + self._grace) for channel in self._org.channels.digest]
+        personal = await self.gather_personal(session=session, week=week, digest=digest)
+        promises += [outbox.Promise(
+            dedupe_key=f"digest-personal:{key}:{user}", source=PERSONAL_DIGEST, channel=user,
+            content={"template": "personal_digest", "params": params}, due_at=now,
+            expires_at=now + self._grace) for user, params in personal.items()]
+        await outbox.enqueue(session=session, now=now, promises=promises)
+        channels = len(promises) - len(personal)
+        return Sent(channels=channels, personal=len(personal), quiet=bool(digest["quiet"]))
+
+    async def preview(self, *, session: AsyncSession, user_id: str) -> tuple[DigestWeek, dict[str, Any]]:
+        await self._auth.require_any(user_id, (Role.COMMS, Role.ADMINS), action="Previewing the digest")
+        week = self.next_week()
+        return week, await self.gather(session=session, week=week)
+
+    # -- what a digest says ------------------------------------------------------------------------------------
+    async def gather(self, *, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
+        leaders, leaders_total = await self._leaders(session, week)
+        recognition = await self._recognition(session, week)
+        forum = await self._forum(session, week)
+        scheduled, scheduled_total = await self._scheduled(session, week)
+        quiet = not (leaders or recognition["shout_outs"] or recognition["nominations"] or recognition["round"]
+                     or forum["open"] or forum["results"] or scheduled)
+        return {"organisation": self._org.name, "week_of": week.label, "quiet": quiet,
+                "leaders": leaders, "leaders_total": leaders_total, "recognition": recognition, "forum": forum,
+                "scheduled": scheduled, "scheduled_total": scheduled_total,
+                "home_url": await self._links.app_home(), "workspace_url": await self._links.workspace_url()}
+
+    async def _engagements_in(self, session: AsyncSession, week: DigestWeek) -> list[Engagement]:
+        return list((await session.scalars(select(Engagement).where(
+            Engagement.status == EngagementStatus.SCHEDULED, Engagement.starts_at >= week.starts,
+            Engagement.starts_at < week.ends).order_by(Engagement.starts_at, Engagement.id))).all())
+
+    async def _leaders(self, session: AsyncSession, week: DigestWeek) -> tuple[list[dict[str, Any]], int]:
+        rows = await self._engagements_in(session, week)
+        return [self._engagements.describe(e) for e in rows[:LISTED]], len(rows)
+
+    async def _recognition(self, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
+        last_week = (Nomination.created_at >= week.last_starts, Nomination.created_at < week.starts,
+                     Nomination.status == NominationStatus.ACTIVE)
+        values = (await session.scalars(select(Nomination.values).where(*last_week))).all()
+        by_value: Counter[str] = Counter(v for tags in values for v in tags)
+        colleagues = await session.scalar(select(func.count(distinct(func.coalesce(Nominee.user_id, Nominee.name))))
+                                          .join(Nomination, Nomination.id == Nominee.nomination_id)
+                                          .where(*last_week))
+        celebrated = list((await session.execute(select(
+            Nomination.id, Nomination.award, Nomination.values, Nomination.public_channel, Nomination.public_ts)
+            .where(Nomination.celebrated_at >= week.last_starts, Nomination.celebrated_at < week.starts,
+                   Nomination.public_ts.is_not(None), Nomination.status == NominationStatus.ACTIVE)
+            .order_by(Nomination.celebrated_at, Nomination.id))).all())
+        nominees: dict[int, list[str]] = defaultdict(list)
+        if celebrated:
+            for nomination_id, user_id in (await session.execute(select(Nominee.nomination_id, Nominee.user_id)
+                                           .where(Nominee.nomination_id.in_([c.id for c in celebrated[:LISTED]]))
+                                           .order_by(Nominee.id))).all():
+                if user_id:
+                    nominees[nomination_id].append(user_id)
+        names = await self._people.colleagues({u for people in nominees.values() for u in people})
+        shout_outs = []
+        for row in celebrated[:LISTED]:
+            award = self._content.award(row.award) or self._content.thank_you
+            shout_outs.append({
+                "nominees": [names[u].name if u in names else "a colleague" for u in nominees[row.id]],
+                "award": award.name if row.award != "thanks" else None,
+                "values": [v.name for key in row.values if (v := self._content.value(key))],
+                "channel": row.public_channel, "ts": row.public_ts})
+        round_ = (await session.scalars(select(AwardRound).where(AwardRound.status.in_(
+            (RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.DECIDED))).order_by(AwardRound.id.desc()))).first()
+        return {
+            "nominations": len(values), "colleagues": int(colleagues or 0),
+            "by_value": [[v.name, v.emoji, by_value[v.key]] for v in self._content.values if by_value[v.key]],
+            "shout_outs": shout_outs, "shout_outs_total": len(celebrated),
+            "round": None if round_ is None else {
+                "name": round_.name, "status": round_.status,
+                "closes": f"{(round_.closes_at.astimezone(self._org.tz) - timedelta(minutes=1)):%A %-d %B} "
+                          "at 23:59"},
+        }
+
+    async def _forum(self, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
+        public = self.public_channels()
+        open_now = list((await session.scalars(select(Pulse).where(
+            Pulse.status == PulseStatus.OPEN, Pulse.channel.in_(public)).order_by(Pulse.closes_at))).all())
+        closed = list((await session.scalars(select(Pulse).where(
+            Pulse.status == PulseStatus.CLOSED, Pulse.closed_at >= week.last_starts, Pulse.closed_at < week.starts,
+            Pulse.channel.in_(public)).order_by(Pulse.closed_at, Pulse.id).limit(LISTED))).all())
+        results = await self._pulses.results_for(session=session, pulses=closed)
+        soon = week.fired_at + timedelta(days=2)
+        return {
+            "open": [{"title": p.title, "closes": self._pulses.when(p.closes_at), "closing_soon": p.closes_at <= soon,
+                      "channel": p.message_channel or p.channel, "ts": p.message_ts} for p in open_now[:LISTED]],
+            "open_total": len(open_now),
+            "results": [{"title": p.title, "responses": results[p.id].total, "minimum": results[p.id].minimum,
+                         "channel": p.message_channel or p.channel, "ts": p.message_ts,
+                         "questions": [_headline(q) for q in results[p.id].questions if q.type != "text"]}
+                        for p in closed if p.id in results],
+        }
+
+    async def _scheduled(self, session: AsyncSession, week: DigestWeek) -> tuple[list[dict[str, Any]], int]:
+        public = self.public_channels()
+        posts = (await session.scalars(select(ScheduledPost).where(
+            ScheduledPost.status == PostStatus.SCHEDULED, ScheduledPost.next_run_at.is_not(None),
+            ScheduledPost.next_run_at < week.ends).order_by(ScheduledPost.next_run_at))).all()
+        runs: list[tuple[datetime, ScheduledPost]] = []
+        for post in posts:
+            if not set(post.channels) <= public:
+                continue  # a post for a channel that is not the trust's own is nobody else's business
+            at = post.next_run_at
+            while at is not None and at < week.ends and len(runs) < 500:
+                if at >= week.fired_at:
+                    runs.append((at, post))
+                at = next_run(post.starts_local, Repeat(post.repeat), self._org.tz, after=at, until=post.until_local)
+        runs.sort(key=lambda r: (r[0], r[1].id or 0))
+        listed = [{"when": f"{at.astimezone(self._org.tz):%a %-d %b, %H:%M}", "channels": post.channels,
+                   "summary": escape_mrkdwn(_first_line(plain_text(post.message)))} for at, post in runs[:LISTED]]
+        return listed, len(runs)
+
+    # -- personal digests -----------------------------------------------------------------------------------------
+    async def set_personal(self, *, session: AsyncSession, user_id: str, wanted: bool) -> None:
+        preference = await session.get(UserPreference, user_id) or UserPreference(user_id=user_id,
+                                                                                  updated_at=self._clock.now())
+        preference.personal_digest, preference.updated_at = wanted, self._clock.now()
+        session.add(preference)
+
+    async def wants_personal(self, *, session: AsyncSession, user_id: str) -> bool:
+        preference = await session.get(UserPreference, user_id)
+        return bool(preference and preference.personal_digest)
+
+    async def gather_personal(self, *, session: AsyncSession, week: DigestWeek,
+                              digest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """For each person who asked for one: visits at their site this week, the recognition they received last
+        week, and the pulses they have not answered. Nobody gets an empty one."""
+        people = {p.user_id: p.site for p in (await session.scalars(select(UserPreference).where(
+            UserPreference.personal_digest.is_(True)))).all()}
+        if not people:
+            return {}
+        visits: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for engagement in await self._engagements_in(session, week):
+            if engagement.site:
+                visits[engagement.site].append(self._engagements.describe(engagement))
+        received: dict[str, list[list[str]]] = defaultdict(list)
+        for user_id, tags in (await session.execute(select(Nominee.user_id, Nomination.values)
+                                                    .join(Nomination, Nomination.id == Nominee.nomination_id)
+                                                    .where(Nominee.user_id.in_(people),
+                                                           Nomination.created_at >= week.last_starts,
+                                                           Nomination.created_at < week.starts,
+                                                           Nomination.status == NominationStatus.ACTIVE))).all():
+            received[user_id].append(list(tags))
+        open_pulses = (await session.scalars(select(Pulse).where(
+            Pulse.status == PulseStatus.OPEN, Pulse.channel.in_(self.public_channels())))).all()
+        answered: set[tuple[int, str]] = set()
+        if open_pulses:
+            answered = {(r.pulse_id, r.user_id) for r in (await session.execute(select(
+                PulseParticipation.pulse_id, PulseParticipation.user_id).where(
+                PulseParticipation.pulse_id.in_([p.id for p in open_pulses]),
+                PulseParticipation.user_id.in_(people)))).all()}
+        found: dict[str, dict[str, Any]] = {}
+        for user_id, site in people.items():
+            tags = Counter(v for values in received[user_id] for v in values)
+            params = {
+                "week_of": week.label, "site": site, "visits": visits.get(site or "", [])[:20],
+                "recognised": len(received[user_id]),
+                "values": [v.name for v in self._content.values if tags[v.key]],
+                "unanswered": [{"title": p.title, "closes": self._pulses.when(p.closes_at),
+                                "channel": p.message_channel or p.channel, "ts": p.message_ts}
+                               for p in open_pulses if (p.id, user_id) not in answered][:10],
+                "home_url": digest.get("home_url"), "workspace_url": digest.get("workspace_url"),
+            }
+            if params["visits"] or params["recognised"] or params["unanswered"]:
+                found[user_id] = params
+        return found
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = text.strip().split("\n", 1)[0].strip()
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _headline(question: Any) -> dict[str, Any]:
+    """One question's result in a line's worth: suppressed, or its top answers and mean or net score."""
+    if question.suppressed:
+        return {"text": question.text, "suppressed": True, "responses": question.responses}
+    top = sorted(question.options, key=lambda o: -o.count)[:3]
+    return {"text": question.text, "suppressed": False, "responses": question.responses,
+            "top": [[o.label, o.percent] for o in top if o.count], "mean": question.mean,
+            "net_score": question.net_score, "type": question.type}
+

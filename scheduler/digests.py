@@ -1,0 +1,28 @@
+"""The weekly digest: checked every minute, sent once for each time `digest.cron` fires (late only within the
+grace period, after a restart), whichever replica gets there first."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.deps import Deps
+from bot.services.delivery import worker_name
+
+JOB_ID = "digest.weekly"
+WORKER = worker_name()
+log = logging.getLogger(__name__)
+
+
+async def run(deps: Deps) -> None:
+    async with deps.db.transaction() as session:
+        sent = await deps.digests.run_due(session=session, worker=WORKER)
+    if sent is not None:
+        log.info("weekly digest queued", extra={"channels": sent.channels, "personal": sent.personal,
+                                                "quiet": sent.quiet})
+
+
+def register(scheduler: AsyncIOScheduler, deps: Deps) -> None:
+    scheduler.add_job(run, IntervalTrigger(minutes=1), id=JOB_ID, replace_existing=True, kwargs={"deps": deps})
