@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import json
 import logging
+import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -21,17 +27,20 @@ from bot.check import format_table, run_checks
 from bot.config_errors import ConfigError
 from bot.content import check_organisation, load_content
 from bot.db import upgrade, upgrade_sync
-from bot.deps import build_deps, build_slack_client
+from bot.deps import Deps, build_deps, build_slack_client
 from bot.http_server import build_web_app
 from bot.logs import configure_logging
 from bot.models import CalendarSource, OutboxMessage, OutboxStatus
 from bot.organisation import Organisation, load_organisation
+from bot.reload import reload_organisation
 from bot.runtime import Runtime
 from bot.services.digests import DIGEST_POST, PERSONAL_DIGEST
+from bot.services.recurrence import to_utc
 from bot.settings import Mode, Settings, load_settings
 from bot.socket_mode import LoggedSocketModeHandler
 
 EXIT_CONFIG = 2
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 log = logging.getLogger("beacon.cli")
 
 
@@ -61,7 +70,35 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--preview", action="store_true", help="print the next digest as text, as it stands now")
     what.add_argument("--send", action="store_true", help="send this week's digest to the digest channels now "
                                                           "(the scheduled one still goes as usual)")
+    privacy = commands.add_parser("privacy", help="UK GDPR: a person's data, erasure, retention")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", metavar="PRIVACY_COMMAND", required=True)
+    export = privacy_commands.add_parser("export", help="everything Beacon holds about a person, as JSON")
+    export.add_argument("user_id", help="their Slack user ID, e.g. U0123ABCDEF")
+    export.add_argument("--output", "-o", help="write to this file instead of standard output")
+    erase = privacy_commands.add_parser("erase", help="forget a person: their ID becomes a random code, their "
+                                                      "words are removed, counts stay right")
+    erase.add_argument("user_id", help="their Slack user ID, e.g. U0123ABCDEF")
+    erase.add_argument("--yes", action="store_true", help="confirm; without it, nothing is changed")
+    retention = privacy_commands.add_parser("retention", help="remove what is older than `retention:` allows "
+                                                              "(also done daily)")
+    retention.add_argument("--dry-run", action="store_true", help="only report what would be removed")
+    audit = commands.add_parser("audit", help="read or verify the audit log of privileged actions")
+    audit.add_argument("--since", type=_day, help="from this day (YYYY-MM-DD, trust time); default: 30 days ago")
+    audit.add_argument("--until", type=_day, help="up to the start of this day (YYYY-MM-DD)")
+    audit.add_argument("--actor", help="only this person's actions (a Slack user ID)")
+    audit.add_argument("--json", action="store_true", help="one JSON object a line instead of a table")
+    audit.add_argument("--verify", action="store_true", help="check that no entry was changed or removed")
+    reload = commands.add_parser("reload", help="check the organisation file and tell the running Beacon to "
+                                                "apply it (roles, channels and sites; no restart)")
+    reload.add_argument("--pid", type=int, help="the running process (default: the number in BEACON_PID_FILE)")
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day such as 2026-11-23") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             print("Database schema is up to date.")
             return 0
         mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK, "calendar": Mode.CHECK,
-                "digest": Mode.CHECK}[command]
+                "digest": Mode.CHECK, "privacy": Mode.ADMIN, "audit": Mode.ADMIN, "reload": Mode.DATABASE}[command]
         organisation = _load_everything(settings, mode)
         if command == "check":
             return asyncio.run(_check(settings, organisation))
@@ -87,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_calendar_sync(settings, organisation))
         if command == "digest":
             return asyncio.run(_digest(settings, organisation, send=args.send))
+        if command == "privacy":
+            return asyncio.run(_privacy(settings, organisation, args))
+        if command == "audit":
+            return asyncio.run(_audit(settings, organisation, args))
+        if command == "reload":
+            return _signal_reload(settings, args.pid)
         if command == "serve":
             return asyncio.run(_with_signals(lambda stop: _serve(settings, organisation, args.host, args.port,
                                                                  stop)))
@@ -139,7 +182,22 @@ async def _start(settings: Settings, organisation: Organisation) -> Runtime:
     runtime = Runtime(build_deps(settings, organisation))
     await runtime.start()
     log.info("connected to Slack", extra={"team": auth.get("team"), "bot_user": auth.get("user_id")})
+    _reload_on_sighup(runtime)
+    if settings.beacon_pid_file:
+        await asyncio.to_thread(settings.beacon_pid_file.write_text, f"{os.getpid()}\n")
     return runtime
+
+
+def _reload_on_sighup(runtime: Runtime) -> None:
+    """SIGHUP (`beacon reload`, `systemctl reload beacon`) re-reads the organisation file without a restart."""
+    reloading: set[asyncio.Task[Any]] = set()
+
+    def reload() -> None:
+        task = asyncio.get_running_loop().create_task(reload_organisation(runtime.deps))
+        reloading.add(task)
+        task.add_done_callback(reloading.discard)
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
 
 
 async def _serve(settings: Settings, organisation: Organisation, host: str, port: int,
@@ -244,3 +302,108 @@ async def _digest(settings: Settings, organisation: Organisation, *, send: bool)
     if failed:
         print("Anything not sent stays queued; a running Beacon retries it.", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+async def _admin_deps(settings: Settings, organisation: Organisation) -> Deps:
+    await upgrade(settings.database_url)
+    return build_deps(settings, organisation)
+
+
+async def _privacy(settings: Settings, organisation: Organisation, args: argparse.Namespace) -> int:
+    if args.privacy_command in ("export", "erase") and not USER_ID.match(args.user_id):
+        print(f"{args.user_id!r} is not a Slack user ID (they look like U0123ABCDEF: in Slack, open the person's "
+              "profile, the three dots, Copy member ID).", file=sys.stderr)
+        return EXIT_CONFIG
+    deps = await _admin_deps(settings, organisation)
+    try:
+        if args.privacy_command == "export":
+            async with deps.db.transaction() as session:
+                document = await deps.privacy.export(session=session, user_id=args.user_id, actor=_actor())
+            text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            if args.output:
+                await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+                print(f"Written to {args.output}.", file=sys.stderr)
+            else:
+                print(text, end="")
+            return 0
+        if args.privacy_command == "erase":
+            if not args.yes:
+                print(f"This forgets {args.user_id} for good. Run again with --yes to go ahead.", file=sys.stderr)
+                return 1
+            async with deps.db.transaction() as session:
+                report = await deps.privacy.erase(session=session, user_id=args.user_id, actor=_actor())
+            if not report.total:
+                print(f"Beacon holds nothing about {args.user_id} (nothing changed).")
+                return 0
+            print(f"{args.user_id} is now {report.pseudonym} in Beacon's database; nothing links the two.")
+            for name, count in report.changed.items():
+                print(f"  {name}: {count}")
+            for channel, ts in report.slack_posts:
+                print(f"  A celebration naming them is still in Slack: channel {channel}, message {ts}; delete it "
+                      "there if they wish (Slack keeps its own copy of messages).")
+            return 0
+        async with deps.db.transaction() as session:
+            plan = await deps.privacy.retention(session=session, dry_run=args.dry_run, actor=_actor())
+        verb = "Would remove" if args.dry_run else "Removed"
+        for name, count in plan.counts.items():
+            print(f"{verb} {count} {name}")
+        print("Cut-off dates: " + ", ".join(f"{k} before {v}" for k, v in plan.cutoffs.items()))
+        return 0
+    finally:
+        await deps.db.dispose()
+
+
+async def _audit(settings: Settings, organisation: Organisation, args: argparse.Namespace) -> int:
+    deps = await _admin_deps(settings, organisation)
+    tz = organisation.tz
+    try:
+        async with deps.db.transaction() as session:
+            if args.verify:
+                result = await deps.audit.verify(session=session)
+                if result.ok:
+                    print(f"The audit log is intact: {result.checked} entries checked.")
+                elif result.unverifiable:
+                    print(f"The audit log cannot be fully checked: {result.problem}.")
+                else:
+                    print(f"The audit log has been altered: {result.problem}.")
+                return 0 if result.ok else 1
+            since = args.since or (deps.clock.now().astimezone(tz).date() - timedelta(days=30))
+            entries = await deps.audit.entries(
+                session=session, since=to_utc(datetime.combine(since, time(0, 0)), tz), actor=args.actor,
+                until=to_utc(datetime.combine(args.until, time(0, 0)), tz) if args.until else None)
+    finally:
+        await deps.db.dispose()
+    for e in entries:
+        if args.json:
+            print(json.dumps({"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                              "subject": e.subject, "details": e.details}, ensure_ascii=False))
+        else:
+            details = json.dumps(e.details, ensure_ascii=False) if e.details else ""
+            print(f"{e.at.astimezone(tz):%Y-%m-%d %H:%M:%S}  {e.actor:<16} {e.action:<28} {e.subject:<24} {details}")
+    if not entries and not args.json:
+        print(f"No audit entries since {since:%-d %B %Y}.")
+    return 0
+
+
+def _signal_reload(settings: Settings, pid: int | None) -> int:
+    """The organisation file has already been checked (main loads it); tell the running process."""
+    if pid is None and settings.beacon_pid_file and settings.beacon_pid_file.exists():
+        pid = int(settings.beacon_pid_file.read_text().strip() or 0) or None
+    if pid is None:
+        print(f"{settings.beacon_config} is valid. To apply it, give the running Beacon's process ID (--pid), set "
+              "BEACON_PID_FILE, or use `systemctl reload beacon`.", file=sys.stderr)
+        return 1
+    try:
+        os.kill(pid, signal.SIGHUP)
+    except ProcessLookupError:
+        print(f"No process {pid} is running.", file=sys.stderr)
+        return 1
+    print(f"{settings.beacon_config} is valid; process {pid} was asked to reload it (its log says what changed).")
+    return 0

@@ -121,6 +121,17 @@ class PulseBank(_Strict):
         return next((q for q in self.questions if q.key == key), None)
 
 
+class NoticeSection(_Strict):
+    heading: str = Field(min_length=1, max_length=150)
+    text: str = Field(min_length=1, max_length=2500)
+
+
+class PrivacyNotice(_Strict):
+    title: str = Field(min_length=1, max_length=24 * 6)
+    intro: str = Field(min_length=1, max_length=2500)
+    sections: list[NoticeSection] = Field(min_length=1, max_length=20)
+
+
 @dataclass(frozen=True)
 class Content:
     commands: dict[str, CommandSpec]
@@ -130,6 +141,7 @@ class Content:
     awards: list[Award]
     thank_you: Award
     pulse: PulseBank
+    privacy: PrivacyNotice
 
     def active_values(self) -> list[TrustValue]:
         return [v for v in self.values if not v.retired]
@@ -146,7 +158,8 @@ class Content:
 
 
 PACKAGED = Path(str(resources.files("content")))
-FILES = ("commands.yaml", "messages.yaml", "values.yaml", "leadership.yaml", "awards.yaml", "pulse_questions.yaml")
+FILES = ("commands.yaml", "messages.yaml", "values.yaml", "leadership.yaml", "awards.yaml", "pulse_questions.yaml",
+         "privacy.yaml")
 
 
 def load_content(directory: Path | None = None) -> Content:
@@ -205,10 +218,13 @@ def load_content(directory: Path | None = None) -> Content:
             if q.theme not in pulse.themes:
                 problems.append(f"{paths['pulse_questions.yaml']}: {q.key}: theme {q.theme!r} is not under `themes:`")
 
-    if problems or messages is None or values is None or leadership is None or awards is None or pulse is None:
+    privacy = _validate(PrivacyNotice, _read(paths["privacy.yaml"], problems), paths["privacy.yaml"], problems)
+
+    if (problems or messages is None or values is None or leadership is None or awards is None or pulse is None
+            or privacy is None):
         raise ConfigError(problems or ["content could not be read"])
     return Content(commands=commands, messages=messages, values=values.values, frameworks=leadership.frameworks,
-                   awards=awards.awards, thank_you=awards.thank_you, pulse=pulse)
+                   awards=awards.awards, thank_you=awards.thank_you, pulse=pulse, privacy=privacy)
 
 
 def _check_unique(keys: list[str], path: Path, where: str, problems: list[str]) -> None:

@@ -28,6 +28,7 @@ from bot.integrations.slack_identity import SlackWorkspaceLinks
 from bot.integrations.slack_pacing import Pacer
 from bot.integrations.slack_users import SlackUserDirectory
 from bot.organisation import IcsSource, Organisation
+from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation, GroupDirectory
 from bot.services.award_rounds import AwardRounds
 from bot.services.calendar_sync import CalendarSync, SourceReader
@@ -37,6 +38,7 @@ from bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
 from bot.services.engagements import Engagements
 from bot.services.nominations import RECOGNITION_POST, Nominations
 from bot.services.panel_review import PanelReview
+from bot.services.privacy import Privacy
 from bot.services.pulses import PULSE_MESSAGE, Pulses
 from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from bot.services.scheduled_posts import ScheduledPosts
@@ -63,6 +65,8 @@ class Deps:
     engagements: Engagements
     calendar_sync: CalendarSync
     pulses: Pulses
+    audit: Audit
+    privacy: Privacy
     digests: Digests
 
 
@@ -82,21 +86,25 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
     db = db or Database(settings.database_url)
     slack, slack_delivery = build_slack_client(settings), build_slack_client(settings, retries=False)
     authorisation = Authorisation(organisation.roles, directory or SlackGroupDirectory(slack), clock)
+    key, old_keys = settings.audit_keys()
+    audit = Audit(key=key, old_keys=old_keys, clock=clock)
     scheduled_posts = ScheduledPosts(authorisation=authorisation, clock=clock, tz=organisation.tz,
-                                     settings=organisation.schedule)
+                                     settings=organisation.schedule, audit=audit)
     content = content or load_content(settings.beacon_content)
     people = SlackUserDirectory(slack, clock)
     nominations = Nominations(content=content, organisation=organisation, clock=clock, people=people,
-                              authorisation=authorisation)
-    award_rounds = AwardRounds(content=content, organisation=organisation, clock=clock, authorisation=authorisation)
-    panel_review = PanelReview(content=content, organisation=organisation, clock=clock, authorisation=authorisation)
+                              authorisation=authorisation, audit=audit)
+    award_rounds = AwardRounds(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
+                               audit=audit)
+    panel_review = PanelReview(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
+                               audit=audit)
     http = SharedHttp()
-    engagements = Engagements(organisation=organisation, clock=clock, authorisation=authorisation)
+    engagements = Engagements(organisation=organisation, clock=clock, authorisation=authorisation, audit=audit)
     calendar_sync = CalendarSync(db=db, engagements=engagements, clock=clock,
                                  readers=_calendar_readers(settings, organisation, http),
                                  window_days=organisation.calendar.window_days)
     pulses = Pulses(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
-                    members=SlackChannelMembers(slack, people))
+                    members=SlackChannelMembers(slack, people), audit=audit)
     digests = Digests(organisation=organisation, content=content, clock=clock, authorisation=authorisation,
                       engagements=engagements, pulses=pulses, people=people, links=SlackWorkspaceLinks(slack),
                       grace=timedelta(hours=max(organisation.schedule.grace_hours, 0.25)))
@@ -115,7 +123,9 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
                 award_rounds=award_rounds, panel_review=panel_review, http=http, engagements=engagements,
-                calendar_sync=calendar_sync, pulses=pulses, digests=digests)
+                calendar_sync=calendar_sync, pulses=pulses, digests=digests, audit=audit,
+                privacy=Privacy(clock=clock, audit=audit, retention=organisation.retention,
+                                organisation_name=organisation.name))
 
 
 def _calendar_readers(settings: Settings, organisation: Organisation, http: SharedHttp) -> list[SourceReader]:

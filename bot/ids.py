@@ -69,6 +69,7 @@ class ActionId(StrEnum):
     PULSE_EXPORT = "pulse_export"
     PULSE_COMMENTS = "pulse_comments"
     DIGEST_PERSONAL = "digest_personal"
+    PRIVACY_NOTICE = "privacy_notice"
 
 
 class BlockId(StrEnum):

@@ -493,3 +493,32 @@ class PulseNamedAnswer(SQLModel, table=True):
     site: str | None = Field(default=None, max_length=120)
     area: str | None = Field(default=None, max_length=120)
     answered_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One privileged action: who, what, when. Append-only (the database refuses updates), and chained: each
+    entry's `hash` is an HMAC, under BEACON_SECRET_KEY, of its content and the previous entry's hash, so an
+    entry changed or removed is found by `beacon audit --verify`."""
+
+    __tablename__ = "audit_entry"
+
+    seq: int = Field(primary_key=True)                 # 1, 2, 3...: the chain's order, given under a lock
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=64, index=True)      # a Slack user ID, "system", or "cli:<login>"
+    action: str = Field(max_length=60)                 # e.g. "round.opened", "pulse.exported"
+    subject: str = Field(max_length=120)               # e.g. "round:3", "pulse:12", "user:U0123"
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    key_id: str = Field(max_length=16)                 # which secret key signed it (a short hash of the key)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's end: its one row is locked to append, so entries from replicas never fork the chain, and
+    removing the newest entries is detected because the head still names them."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    last_hash: str = Field(default="", max_length=64)

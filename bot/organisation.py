@@ -120,6 +120,7 @@ class DeliverySettings(_Strict):
     per_channel_seconds: float = Field(default=1.0, ge=0, le=60)   # Slack: about one message a second a channel
     lease_seconds: float = Field(default=60, gt=0, le=3600)        # a claim lapses this long after its last renewal
     concurrency: int = Field(default=8, ge=1, le=64)              # sends in flight at once
+    unhealthy_after_minutes: float = Field(default=15, gt=0, le=1440)  # /healthz: oldest due message this late
 
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -194,6 +195,16 @@ class DigestSettings(_Strict):
     skip_quiet_weeks: bool = False  # true: a week with nothing to report sends nothing (else one line says so)
 
 
+class RetentionSettings(_Strict):
+    """How long Beacon keeps things; a daily job removes what is older (`beacon privacy retention --dry-run`)."""
+
+    nominations_years: float = Field(default=3, gt=0, le=50)     # after their award round closed (or were made)
+    pulse_answers_years: float = Field(default=2, gt=0, le=50)   # after the pulse closed
+    engagements_years: float = Field(default=2, gt=0, le=50)     # after the engagement ended
+    sent_messages_days: float = Field(default=90, gt=0, le=3650)  # Beacon's record of messages it sent
+    audit_years: float = Field(default=6, gt=0, le=50)
+
+
 class RecognitionSettings(_Strict):
     leadership_framework: str = "healthcare_leadership_model"  # a framework in content/leadership.yaml
 
@@ -210,6 +221,7 @@ class Organisation(_Strict):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     pulse: PulseSettings = Field(default_factory=PulseSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)

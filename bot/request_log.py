@@ -9,6 +9,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.metrics import attached
+
 log = logging.getLogger("beacon.requests")
 
 _OUTCOMES = {200: "ok", 401: "unauthorised", 404: "unhandled", 500: "error"}
@@ -32,12 +34,17 @@ def describe(body: dict) -> tuple[str, str | None]:
 
 
 async def dispatch_logged(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse:
+    """Dispatch to the app, then log the request and count it in the app's metrics (when it has some)."""
     started = time.perf_counter()
     response = await app.async_dispatch(request)
-    latency_ms = round((time.perf_counter() - started) * 1000, 1)
+    seconds = time.perf_counter() - started
+    latency_ms = round(seconds * 1000, 1)
     kind, user = describe(request.body if isinstance(request.body, dict) else {})
     outcome = _OUTCOMES.get(response.status, str(response.status))
     level = logging.INFO if response.status < 400 else logging.WARNING
     log.log(level, "slack request", extra={"request_type": kind, "user": user, "latency_ms": latency_ms,
                                            "outcome": outcome, "mode": request.mode})
+    metrics = attached(app)
+    if metrics is not None:
+        metrics.observe_request(kind=kind, outcome=outcome, seconds=seconds, verified=response.status != 401)
     return response

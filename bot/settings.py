@@ -22,6 +22,7 @@ class Mode(StrEnum):
     HTTP = "serve"
     CHECK = "check"
     DATABASE = "db"
+    ADMIN = "admin"  # privacy and audit commands: they write (and verify) the audit log
 
 
 class Settings(BaseSettings):
@@ -33,8 +34,12 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite+aiosqlite:///./beacon.db"
     beacon_secret_key: SecretStr | None = None
+    beacon_old_secret_keys: SecretStr | None = None  # earlier keys, comma-separated: older audit entries verify
+    beacon_pid_file: Path | None = None  # where `beacon run`/`serve` write their process ID, for `beacon reload`
     beacon_config: Path = Path("./beacon.yaml")
     beacon_content: Path | None = None  # a folder with the trust's own values.yaml, awards.yaml, ...
+    beacon_metrics_port: int | None = None  # also serve GET /metrics and /healthz on this port (for Socket Mode)
+    beacon_metrics_host: str = "127.0.0.1"  # the address for beacon_metrics_port; 0.0.0.0 to be scraped from outside
     log_level: str = "INFO"
     graph_tenant_id: str | None = None
     graph_client_id: str | None = None
@@ -70,6 +75,13 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("beacon_metrics_port")
+    @classmethod
+    def _port_number(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 65535:
+            raise ValueError("should be a port number from 1 to 65535 (0: any free port; unset: none)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -85,6 +97,7 @@ class Settings(BaseSettings):
             Mode.HTTP: ["slack_bot_token", "slack_signing_secret", "beacon_secret_key"],
             Mode.CHECK: ["slack_bot_token"],
             Mode.DATABASE: [],
+            Mode.ADMIN: ["beacon_secret_key"],
         }[mode]
         return [name.upper() for name in needed if getattr(self, name) is None]
 
@@ -100,6 +113,12 @@ class Settings(BaseSettings):
         missing = self.missing_for(mode)
         if missing:
             raise ConfigError([f"{name} is not set ({_HINTS[name]})" for name in missing])
+
+    def audit_keys(self) -> tuple[bytes | None, list[bytes]]:
+        """The key that signs new audit entries (None when not configured) and earlier keys that verify old ones."""
+        key = self.beacon_secret_key.get_secret_value().encode() if self.beacon_secret_key else None
+        old = self.beacon_old_secret_keys.get_secret_value() if self.beacon_old_secret_keys else ""
+        return key, [k.strip().encode() for k in old.split(",") if k.strip()]
 
     def secret(self, name: str) -> str:
         """The plain value of a secret that `require` has already checked."""

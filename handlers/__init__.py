@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from handlers import about, awards, calendar, digest, errors, home, nominations, pulse, schedule
+from handlers import about, awards, calendar, digest, errors, home, nominations, privacy, pulse, schedule
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
@@ -18,3 +18,4 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     pulse.register(app, deps, home_tab)        # /pulse: the staff forum's pulse polls
     digest.register(app, deps, home_tab)       # /digest: the weekly digest and personal digests
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts
+    privacy.register(app, deps, home_tab)   # the privacy notice, last in the App Home

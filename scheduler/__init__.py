@@ -13,6 +13,7 @@ from scheduler import (
     housekeeping,
     people_refresh,
     pulses,
+    retention,
     roles_refresh,
     scheduled_posts,
 )
@@ -28,6 +29,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     pulses.register(scheduler, deps)           # open, count, remind and close pulses
     digests.register(scheduler, deps)          # the weekly digest, once each time digest.cron fires
     housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts
+    retention.register(scheduler, deps)        # remove what is older than the retention periods allow
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:

@@ -39,7 +39,7 @@ def _slack_env(slack: LocalSlack, config: Path, database_url: str) -> dict[str, 
 async def test_help_lists_every_command(tmp_path: Path) -> None:
     code, out, _ = await _run("--help", env=_env(), cwd=tmp_path)
     assert code == 0
-    for command in ("run", "serve", "db", "check"):
+    for command in ("run", "serve", "db", "check", "calendar", "digest", "privacy", "audit", "reload"):
         assert command in out
 
 

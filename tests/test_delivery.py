@@ -95,6 +95,16 @@ async def test_a_5xx_is_retried_and_checked_for_before_resending(beacon: Beacon)
     assert len(_outbox_ids_posted(beacon)) == 1
 
 
+async def test_a_token_refused_mid_rotation_holds_posts_until_it_works_again(beacon: Beacon) -> None:
+    await _enqueue(beacon, 1, channel=GENERAL)
+    beacon.slack.faults.add("chat.postMessage", error="invalid_auth", times=2)
+    await beacon.deps.dispatcher.run_once()
+    await tick(beacon, beacon.clock.now() + timedelta(seconds=30))
+    assert _outbox_ids_posted(beacon) == [], "not sent while Slack refuses the token"
+    await tick(beacon, beacon.clock.now() + timedelta(minutes=5))
+    assert len(_outbox_ids_posted(beacon)) == 1, "sent once the token works, not marked failed"
+
+
 async def test_an_answer_lost_after_slack_posted_does_not_duplicate(beacon: Beacon) -> None:
     await _enqueue(beacon, 1, channel=ALICE)  # a direct message: found through conversations.open
     beacon.slack.faults.add("chat.postMessage", disconnect_after=True)

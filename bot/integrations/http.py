@@ -11,7 +11,9 @@ class SharedHttp:
 
     async def open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            # trust_env: HTTPS_PROXY / NO_PROXY apply to every outbound call (Slack, Graph, ICS feeds), as NHS
+            # networks often require.
+            self._session = aiohttp.ClientSession(trust_env=True)
         return self._session
 
     def get(self) -> aiohttp.ClientSession:

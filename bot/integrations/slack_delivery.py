@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 METADATA_EVENT = "beacon_outbox"
 # ok:false errors that say "try again"; every other error is permanent and never retried.
 TEMPORARY_ERRORS = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
-                    "request_timeout", "team_added_to_org"}
+                    "request_timeout", "team_added_to_org",
+                    # The token is being rotated or the app reinstalled: what is due waits for the new token
+                    # (within its grace period) instead of failing for good.
+                    "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 HISTORY_PAGES = 5
 
 Render = Callable[[dict[str, Any]], Outgoing]

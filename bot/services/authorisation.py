@@ -49,6 +49,11 @@ class Authorisation:
         self._loaded_at: datetime | None = None
         self._lock = asyncio.Lock()
 
+    def replace_roles(self, roles: Roles) -> None:
+        """New role lists from a reloaded organisation file; user groups are looked up again on next use."""
+        self._roles = roles
+        self._loaded_at = None
+
     async def refresh(self) -> None:
         """Reload user-group membership; on failure the last good membership is kept."""
         async with self._lock:

@@ -20,6 +20,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.models import AwardRound, Nomination, NominationStatus, RoundStatus
 from bot.organisation import Organisation, Role
 from bot.services import outbox
+from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.recurrence import to_utc
 
@@ -36,7 +37,9 @@ class RoundReport:
 
 
 class AwardRounds:
-    def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, authorisation: Authorisation):
+    def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, authorisation: Authorisation,
+                 audit: Audit):
+        self._audit = audit
         self._content = content
         self._organisation = organisation
         self._clock = clock
@@ -65,6 +68,8 @@ class AwardRounds:
         except IntegrityError:  # another panel member opened one at the same moment
             raise InvalidInput("A round has just been opened by someone else; see `/awards status`.") from None
         await self._schedule_posts(session, round_)
+        await self._audit.record(session=session, actor=user_id, action="round.opened", subject=f"round:{round_.id}",
+                                 details={"name": round_.name, "closes_at": closes_at})
         return round_
 
     async def _schedule_posts(self, session: AsyncSession, round_: AwardRound) -> None:
@@ -128,15 +133,22 @@ class AwardRounds:
             channel=self._organisation.channels.recognition,
             content={"template": "round_closed", "params": self._params(round_)}, due_at=now,
             expires_at=now + timedelta(hours=6))])
+        await self._audit.record(session=session, actor=user_id, action="round.closed", subject=f"round:{round_.id}",
+                                 details={"early": True})
         return round_
 
     async def close_due(self, *, session: AsyncSession) -> int:
         """Close every open round whose closing time has come (the scheduler calls this)."""
         now = self._clock.now()
-        result = await session.execute(update(AwardRound).where(
-            AwardRound.status == RoundStatus.OPEN, AwardRound.closes_at <= now)
-            .values(status=RoundStatus.CLOSED, closed_at=now).execution_options(synchronize_session=False))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        due = (await session.scalars(select(AwardRound.id).where(AwardRound.status == RoundStatus.OPEN,
+                                                                 AwardRound.closes_at <= now))).all()
+        for round_id in due:
+            await session.execute(update(AwardRound).where(AwardRound.id == round_id, AwardRound.status ==
+                                                           RoundStatus.OPEN).values(status=RoundStatus.CLOSED,
+                                                                                    closed_at=now))
+            await self._audit.record(session=session, actor="system", action="round.closed",
+                                     subject=f"round:{round_id}", details={"early": False})
+        return len(due)
 
     async def archive(self, *, session: AsyncSession, user_id: str) -> AwardRound:
         await self._auth.require_any(user_id, RUNS_ROUNDS, action="Archiving an award round")
@@ -144,4 +156,5 @@ class AwardRounds:
         if round_.status != RoundStatus.ANNOUNCED:
             raise InvalidInput(f"The round is {round_.status}; a round is archived once its winners are announced.")
         round_.status = RoundStatus.ARCHIVED
+        await self._audit.record(session=session, actor=user_id, action="round.archived", subject=f"round:{round_.id}")
         return round_

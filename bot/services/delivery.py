@@ -59,6 +59,10 @@ class Sender(Protocol):
 
 OutcomeHook = Callable[[AsyncSession, OutboxMessage, OutboxStatus, str | None], Awaitable[None]]
 
+OutcomeObserver = Callable[[str, str], None]
+"""Told (outcome, the row's source) once an attempt's end is committed: sent, recovered, retried, failed, missed
+or skipped, one outcome per attempt. For counting (metrics), so it must be quick and must not block."""
+
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
@@ -75,7 +79,7 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     missed: int = 0
-    recovered: int = 0  # found already posted after an interrupted attempt
+    recovered: int = 0  # found already posted after an interrupted attempt (also counted in `sent`)
     skipped: int = 0    # lost the claim to another dispatcher before sending
 
     def add(self, other: DispatchReport) -> None:
@@ -95,14 +99,18 @@ class Dispatcher:
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     hooks: dict[str, OutcomeHook] = field(default_factory=dict)
     worker: str = field(default_factory=worker_name)
+    on_outcome: OutcomeObserver | None = None  # e.g. metrics; told "recovered" rather than "sent" for a found row
 
     async def run_once(self, *, max_batches: int | None = None) -> DispatchReport:
         """Deliver everything due now; returns counts of what happened."""
         report = DispatchReport()
         async with self.db.transaction() as session:
-            for row in await outbox.expire_held(session=session, now=self.clock.now()):
+            expired = await outbox.expire_held(session=session, now=self.clock.now())
+            for row in expired:
                 report.missed += 1
                 await self._hook(session, row, OutboxStatus.MISSED, row.last_error)
+        for row in expired:
+            self._observe("missed", row)
         batches = 0
         gate = asyncio.Semaphore(self.policy.concurrency)
         while max_batches is None or batches < max_batches:
@@ -127,8 +135,7 @@ class Dispatcher:
             if row.attempts - 1 > row.failures:
                 found = await self.sender.find_sent(row)
                 if found is not None:
-                    await self._finish(row, OutboxStatus.SENT, found, report)
-                    report.recovered += 1
+                    await self._finish(row, OutboxStatus.SENT, found, report, recovered=True)
                     return report
             if self.clock.now() > row.expires_at:
                 reason = f"not sent by {row.expires_at:%H:%M UTC}" + (f" (last error: {row.last_error})"
@@ -142,6 +149,7 @@ class Dispatcher:
                                                 now=self.clock.now(), lease=self.policy.lease)
             if not still_mine:
                 report.skipped += 1
+                self._observe("skipped", row)
                 return report
             result = await self.sender.send(row)
         except Exception as error:  # one bad row never stops the others; it is retried later
@@ -156,7 +164,7 @@ class Dispatcher:
         return report
 
     async def _finish(self, row: OutboxMessage, status: OutboxStatus, result: SendResult,
-                      report: DispatchReport) -> None:
+                      report: DispatchReport, *, recovered: bool = False) -> None:
         async with self.db.transaction() as session:
             if status is OutboxStatus.SENT:
                 done = await outbox.mark_sent(session=session, message_id=row.id or 0, worker=self.worker,
@@ -169,22 +177,36 @@ class Dispatcher:
                                                 reason=result.error or "missed")
             if done:
                 setattr(report, status.value, getattr(report, status.value) + 1)
+                if recovered:
+                    report.recovered += 1
                 log.log(logging.INFO if status is OutboxStatus.SENT else logging.WARNING, "outbox row finished",
                         extra={"outbox_id": row.id, "status": status.value, "source": row.source,
                                "channel": row.channel, "error": result.error})
                 await self._hook(session, row, status, result.error)
+        if done:  # only once the outcome is committed
+            self._observe("recovered" if recovered else status.value, row)
 
     async def _retry(self, row: OutboxMessage, result: SendResult, report: DispatchReport) -> None:
         ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** min(row.attempts - 1, 16))
         delay = max(result.retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
         async with self.db.transaction() as session:
-            if await outbox.mark_retry(session=session, message_id=row.id or 0, worker=self.worker,
-                                       error=result.error or "temporary failure",
-                                       available_at=self.clock.now() + timedelta(seconds=delay),
-                                       certainly_unsent=not result.maybe_sent):
-                report.retried += 1
-                log.info("outbox row will be retried", extra={"outbox_id": row.id, "error": result.error,
-                                                              "retry_in_s": round(delay, 1)})
+            retried = await outbox.mark_retry(session=session, message_id=row.id or 0, worker=self.worker,
+                                              error=result.error or "temporary failure",
+                                              available_at=self.clock.now() + timedelta(seconds=delay),
+                                              certainly_unsent=not result.maybe_sent)
+        if retried:
+            report.retried += 1
+            log.info("outbox row will be retried", extra={"outbox_id": row.id, "error": result.error,
+                                                          "retry_in_s": round(delay, 1)})
+            self._observe("retried", row)
+
+    def _observe(self, outcome: str, row: OutboxMessage) -> None:
+        if self.on_outcome is None:
+            return
+        try:
+            self.on_outcome(outcome, row.source)
+        except Exception:  # counting must never stop delivery
+            log.exception("the delivery outcome observer failed", extra={"outcome": outcome})
 
     async def _hook(self, session: AsyncSession, row: OutboxMessage, status: OutboxStatus,
                     error: str | None) -> None:

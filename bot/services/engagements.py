@@ -31,6 +31,7 @@ from bot.models import (
 )
 from bot.organisation import Organisation, Role, Site
 from bot.services import outbox
+from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.job_runs import claim_period
 from bot.services.recurrence import to_utc
@@ -86,7 +87,8 @@ class VisitDraft:
 
 
 class Engagements:
-    def __init__(self, *, organisation: Organisation, clock: Clock, authorisation: Authorisation):
+    def __init__(self, *, organisation: Organisation, clock: Clock, authorisation: Authorisation, audit: Audit):
+        self._audit = audit
         self._org = organisation
         self._clock = clock
         self._auth = authorisation
@@ -352,6 +354,9 @@ class Engagements:
         session.add(engagement)
         await session.flush()
         await self.announce_due(session=session, only=[engagement])
+        await self._audit.record(session=session, actor=user_id, action="visit.announced",
+                                 subject=f"engagement:{engagement.id}", details={"place": place,
+                                                                                "starts_at": draft.starts_at})
         return engagement
 
     # -- staff interaction --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from bot.models import (
 )
 from bot.organisation import Organisation, Role
 from bot.services import outbox
+from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.patient_details import find_patient_details
 from bot.services.people import PeopleDirectory
@@ -91,7 +92,8 @@ class Recognition:
 
 class Nominations:
     def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, people: PeopleDirectory,
-                 authorisation: Authorisation):
+                 authorisation: Authorisation, audit: Audit):
+        self._audit = audit
         self._content = content
         self._organisation = organisation
         self._clock = clock
@@ -203,6 +205,9 @@ class Nominations:
         await session.flush()
         await self._notify_submitted(session, nomination, nominees, replaced=earlier is not None,
                                      first_time=earlier is None)
+        if draft.nominator_name:
+            await self._audit.record(session=session, actor=nominator, action="nomination.entered_for_someone",
+                                     subject=f"nomination:{nomination.id}", details={"award": nomination.award})
         return Submitted(nomination=nomination, nominees=nominees, replaced_earlier=earlier is not None)
 
     def _duplicate_key(self, draft: NominationDraft, nominator: str, round_id: int | None) -> str | None:

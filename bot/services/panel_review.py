@@ -39,6 +39,7 @@ from bot.models import (
 )
 from bot.organisation import Organisation, Role
 from bot.services import outbox
+from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 
 SUPPRESS_BELOW = 5
@@ -134,7 +135,9 @@ class Insight:
 
 
 class PanelReview:
-    def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, authorisation: Authorisation):
+    def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, authorisation: Authorisation,
+                 audit: Audit):
+        self._audit = audit
         self._content = content
         self._organisation = organisation
         self._clock = clock
@@ -296,6 +299,8 @@ class PanelReview:
                                 updated_at=now)
         row.score, row.level, row.note, row.updated_at = score, level, note.strip()[:3000], now
         session.add(row)
+        await self._audit.record(session=session, actor=user_id, action="nomination.scored",
+                                 subject=f"nomination:{nomination_id}", details={"score": score, "level": level})
         return row
 
     async def decide_candidate(self, *, session: AsyncSession, user_id: str, award: str, key: str,
@@ -324,6 +329,9 @@ class PanelReview:
             decision.winner = winner
             decision.shortlisted = decision.shortlisted or winner
         decision.updated_by, decision.updated_at = user_id, now
+        await self._audit.record(session=session, actor=user_id, action="candidate.decided",
+                                 subject=f"round:{round_.id}:{award}:{key}",
+                                 details={"shortlisted": decision.shortlisted, "winner": decision.winner})
         return decision
 
     async def declare_conflict(self, *, session: AsyncSession, user_id: str, award: str, key: str) -> None:
@@ -332,6 +340,8 @@ class PanelReview:
         await insert_ignoring_duplicates(session, ConflictDeclaration, {
             "round_id": round_.id, "award": award, "candidate": key, "panel_member": user_id,
             "declared_at": self._clock.now()})
+        await self._audit.record(session=session, actor=user_id, action="conflict.declared",
+                                 subject=f"round:{round_.id}:{award}:{key}")
 
     # -- deciding and announcing ------------------------------------------------------------------------------
     async def winners(self, session: AsyncSession, round_: AwardRound) -> list[tuple[CandidateDecision,
@@ -352,6 +362,8 @@ class PanelReview:
             raise InvalidInput("Mark at least one winner (`/awards review`, open a candidate, Mark as winner) first.")
         round_.status, round_.decided_at = RoundStatus.DECIDED, self._clock.now()
         await self.ask_winners(session=session, round_=round_)
+        await self._audit.record(session=session, actor=user_id, action="round.decided", subject=f"round:{round_.id}",
+                                 details={"winners": len(winners)})
         return round_, len(winners)
 
     async def announce_round(self, *, session: AsyncSession, user_id: str) -> AwardRound:
@@ -362,6 +374,8 @@ class PanelReview:
                                "(`/awards decide`).")
         round_.status, round_.announced_at = RoundStatus.ANNOUNCED, self._clock.now()
         await self.announce(session=session, round_=round_)
+        await self._audit.record(session=session, actor=user_id, action="round.announced",
+                                 subject=f"round:{round_.id}")
         return round_
 
     async def ask_winners(self, *, session: AsyncSession, round_: AwardRound) -> int:
@@ -467,6 +481,8 @@ class PanelReview:
                 "; ".join(f"{member} ({why})" for member, why in sorted(candidate.conflicts.items()))])
         session.add(RoundExport(round_id=round_.id or 0, user_id=user_id, rows=len(nominations),
                                 exported_at=self._clock.now()))
+        await self._audit.record(session=session, actor=user_id, action="round.exported", subject=f"round:{round_.id}",
+                                 details={"rows": len(nominations)})
         filename = f"beacon-{round_.name.lower().replace(' ', '-')}-{self._clock.now():%Y%m%d-%H%M}.csv"
         return round_, filename, out.getvalue().encode("utf-8-sig"), len(nominations)
 

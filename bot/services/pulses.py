@@ -39,6 +39,7 @@ from bot.models import (
 )
 from bot.organisation import Organisation, Role
 from bot.services import outbox
+from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.job_runs import claim_period
 from bot.services.pulse_results import PulseResults, breakdown, question_result, theme_scores
@@ -96,7 +97,8 @@ def _hash(token: str) -> str:
 
 class Pulses:
     def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, authorisation: Authorisation,
-                 members: ChannelMembers):
+                 members: ChannelMembers, audit: Audit):
+        self._audit = audit
         self._content = content
         self._org = organisation
         self._clock = clock
@@ -171,7 +173,10 @@ class Pulses:
             session.add(series)
             await session.flush()
             series_id = series.id
-        return await self._make(session, draft, user_id=user_id, series_id=series_id)
+        pulse = await self._make(session, draft, user_id=user_id, series_id=series_id)
+        await self._audit.record(session=session, actor=user_id, action="pulse.created", subject=f"pulse:{pulse.id}",
+                                 details={"title": pulse.title, "anonymous": pulse.anonymous, "repeat": draft.repeat})
+        return pulse
 
     def _template(self, draft: PulseDraft) -> dict[str, Any]:
         opens = draft.opens_at or self._clock.now()
@@ -349,6 +354,8 @@ class Pulses:
                 channel=pulse.message_channel or pulse.channel, update_ts=pulse.message_ts, due_at=now,
                 expires_at=now + timedelta(days=1), content={"template": "pulse_message", "params": params}))
         await outbox.enqueue(session=session, promises=promises, now=now)
+        await self._audit.record(session=session, actor=user_id or "system", action="pulse.closed",
+                                 subject=f"pulse:{pulse_id}", details={"responses": pulse.responses})
         return pulse
 
     async def _reorder(self, session: AsyncSession, pulse_id: int) -> None:
@@ -545,6 +552,8 @@ class Pulses:
             writer.writerow(["person", "area", *heading])
             for user, area, answers in named:
                 writer.writerow([user, area or "", *[_cell(answers.get(q["key"])) for q in pulse.questions]])
+        await self._audit.record(session=session, actor=user_id, action="pulse.exported", subject=f"pulse:{pulse.id}",
+                                 details={"rows": len(answered), "named": not pulse.anonymous})
         return pulse, f"beacon-pulse-{pulse.id}.csv", out.getvalue().encode("utf-8-sig")
 
 

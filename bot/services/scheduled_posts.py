@@ -19,6 +19,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
 from bot.organisation import Role, ScheduleSettings
 from bot.services import outbox
+from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.recurrence import Repeat, describe, exists_locally, next_run, to_utc
 
@@ -71,7 +72,9 @@ class SentMessage:
 
 
 class ScheduledPosts:
-    def __init__(self, *, authorisation: Authorisation, clock: Clock, tz: ZoneInfo, settings: ScheduleSettings):
+    def __init__(self, *, authorisation: Authorisation, clock: Clock, tz: ZoneInfo, settings: ScheduleSettings,
+                 audit: Audit):
+        self._audit = audit
         self._auth = authorisation
         self._clock = clock
         self._tz = tz
@@ -165,6 +168,7 @@ class ScheduledPosts:
         if first is None:
             raise DraftProblems({"at": "That time has passed: go back and choose a time in the future."})
         post = draft
+        edited = draft.edit_of is not None
         if draft.edit_of is not None:
             post = await self._editable(session, draft.edit_of)
             await outbox.cancel_unsent(session=session, source=SOURCE, source_id=post.id or 0)
@@ -185,6 +189,9 @@ class ScheduledPosts:
                               template="post_approval_request", source=APPROVAL_SOURCE, source_id=post.id, now=now,
                               params=self._params(post, first) | {"author": post.author_id})
                 for approver in sorted(approvers)])
+        await self._audit.record(session=session, actor=user_id, action="post.edited" if edited else "post.scheduled",
+                                 subject=f"post:{post.id}", details={"channels": post.channels, "first_run": first,
+                                                                     "repeat": post.repeat, "revision": post.revision})
         return Confirmation(post=post, first_run=first, awaiting_approval=post.status == PostStatus.PENDING_APPROVAL)
 
     # -- managing posts -------------------------------------------------------------------------------------
@@ -209,6 +216,7 @@ class ScheduledPosts:
         post = await self._in_status(session, post_id, ACTIVE, "Only a scheduled post can be paused.")
         await outbox.cancel_unsent(session=session, source=SOURCE, source_id=post_id)
         post.status, post.next_run_at, post.updated_at = PostStatus.PAUSED, None, self._clock.now()
+        await self._audit.record(session=session, actor=user_id, action="post.paused", subject=f"post:{post_id}")
         return post
 
     async def resume(self, *, session: AsyncSession, user_id: str, post_id: int) -> ScheduledPost:
@@ -217,6 +225,7 @@ class ScheduledPosts:
         now = self._clock.now()
         upcoming = self._next_run(post, after=now)
         post.updated_at = now
+        await self._audit.record(session=session, actor=user_id, action="post.resumed", subject=f"post:{post_id}")
         if upcoming is None:
             post.status = PostStatus.COMPLETED
             return post
@@ -232,6 +241,7 @@ class ScheduledPosts:
         post = await self._in_status(session, post_id, EDITABLE, "That post has already ended.")
         await outbox.cancel_unsent(session=session, source=SOURCE, source_id=post_id)
         post.status, post.next_run_at, post.updated_at = PostStatus.CANCELLED, None, self._clock.now()
+        await self._audit.record(session=session, actor=user_id, action="post.cancelled", subject=f"post:{post_id}")
         return post
 
     async def decide(self, *, session: AsyncSession, user_id: str, post_id: int, approve: bool) -> ScheduledPost:
@@ -258,6 +268,8 @@ class ScheduledPosts:
             key=f"decision:{post.id}:r{post.revision}", user_id=post.author_id, now=now, source_id=post.id,
             template="post_approved" if approve else "post_rejected",
             params=self._params(post, post.next_run_at) | {"decided_by": user_id})])
+        await self._audit.record(session=session, actor=user_id, action="post.approved" if approve else "post.rejected",
+                                 subject=f"post:{post_id}")
         return post
 
     async def approval_messages(self, *, session: AsyncSession, post_id: int) -> list[SentMessage]:

@@ -1,0 +1,308 @@
+"""UK GDPR duties: what Beacon holds about a person (export), forgetting them (erase), and retention.
+
+Erasure replaces the person's Slack ID, everywhere Beacon stored it, with one new random pseudonym per erasure
+("ERASED-…"), and removes the words they wrote about themselves or that describe them. Nothing links the
+pseudonym to the person afterwards: it is not derived from their ID. Because one pseudonym replaces every
+occurrence, counts stay right (nominations, colleagues recognised, answers, attendance).
+
+Kept on purpose: audit entries (the trust's record of who did what, kept for `retention.audit_years`; their
+integrity depends on not being rewritten) and anonymous pulse answers (nothing links them to anyone).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Text, case, cast, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.rich_text import plain_text
+from bot.clock import Clock
+from bot.models import (
+    AuditEntry,
+    AwardRound,
+    CandidateDecision,
+    ConflictDeclaration,
+    Endorsement,
+    Engagement,
+    EngagementAttendee,
+    EngagementQuestion,
+    Nomination,
+    Nominee,
+    OutboxMessage,
+    OutboxStatus,
+    Pulse,
+    PulseAnswer,
+    PulseNamedAnswer,
+    PulseParticipation,
+    PulseSeries,
+    RoundExport,
+    RoundStatus,
+    ScheduledPost,
+    Score,
+    UserPreference,
+)
+from bot.organisation import RetentionSettings
+from bot.services.audit import Audit
+
+REMOVED = "(removed at the person's request)"
+ERASED_LEADER = "A former leader"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+@dataclass
+class ErasureReport:
+    user_id: str
+    pseudonym: str
+    changed: dict[str, int] = field(default_factory=dict)
+    slack_posts: list[tuple[str, str]] = field(default_factory=list)  # (channel, ts) of celebrations naming them
+
+    @property
+    def total(self) -> int:
+        return sum(self.changed.values())
+
+
+@dataclass
+class RetentionPlan:
+    """What retention removes now (or would, in a dry run): counts by kind, and the cut-off dates used."""
+
+    counts: dict[str, int]
+    cutoffs: dict[str, str]
+
+
+class Privacy:
+    def __init__(self, *, clock: Clock, audit: Audit, retention: RetentionSettings, organisation_name: str):
+        self._clock, self._audit, self._retention, self._org_name = clock, audit, retention, organisation_name
+
+    # -- subject access --------------------------------------------------------------------------------------
+    async def export(self, *, session: AsyncSession, user_id: str, actor: str) -> dict[str, Any]:
+        """Everything Beacon holds about `user_id`, as one JSON-ready document. The export is audited."""
+        made = (await session.scalars(select(Nomination).where(
+            or_(Nomination.nominator_id == user_id, Nomination.entered_by == user_id)).order_by(Nomination.id))).all()
+        received_ids = (await session.scalars(select(Nominee.nomination_id).where(Nominee.user_id == user_id))).all()
+        received = (await session.scalars(select(Nomination).where(Nomination.id.in_(received_ids))
+                                          .order_by(Nomination.id))).all()
+        ids = {n.id for n in made} | set(received_ids)
+        nominees: dict[int, list[Nominee]] = {}
+        for nominee in (await session.scalars(select(Nominee).where(Nominee.nomination_id.in_(ids)))).all():
+            nominees.setdefault(nominee.nomination_id, []).append(nominee)
+
+        def nomination(n: Nomination, *, as_nominee: bool) -> dict[str, Any]:
+            row: dict[str, Any] = {
+                "id": n.id, "award": n.award, "created_at": _iso(n.created_at), "status": n.status, "story": n.story,
+                "values": n.values, "behaviours": n.behaviours, "share_publicly": n.share_publicly,
+                "celebrated_at": _iso(n.celebrated_at)}
+            if as_nominee:
+                mine = next(p for p in nominees.get(n.id or 0, []) if p.user_id == user_id)
+                row |= {"from": "withheld: the nominator asked not to be named" if n.hide_nominator else
+                        (n.nominator_id or n.nominator_name), "your_consent": mine.consent,
+                        "your_consent_at": _iso(mine.consent_at)}
+            else:
+                row |= {"hide_my_name": n.hide_nominator, "entered_by_you_for": n.nominator_name
+                        if n.entered_by == user_id else None,
+                        "nominees": [p.user_id or ", ".join(x for x in (p.name, p.role, p.site) if x)
+                                     for p in nominees.get(n.id or 0, [])]}
+            return row
+
+        async def rows(model: Any, *conditions: Any) -> list[Any]:
+            return list((await session.scalars(select(model).where(*conditions))).all())
+
+        preference = await session.get(UserPreference, user_id)
+        decisions = await rows(CandidateDecision, or_(CandidateDecision.updated_by == user_id,
+                                                      CandidateDecision.candidate.contains(user_id)))
+        pulses_taken = (await session.execute(select(Pulse.id, Pulse.title, Pulse.anonymous).join(
+            PulseParticipation, PulseParticipation.pulse_id == Pulse.id).where(
+            PulseParticipation.user_id == user_id))).all()
+        posts = await rows(ScheduledPost, or_(ScheduledPost.author_id == user_id, ScheduledPost.approved_by == user_id,
+                                              ScheduledPost.decided_by == user_id))
+        audit = await rows(AuditEntry, or_(AuditEntry.actor == user_id, AuditEntry.subject.contains(user_id)))
+        document: dict[str, Any] = {
+            "about": {"user_id": user_id, "organisation": self._org_name, "exported_at": _iso(self._clock.now()),
+                      "by": actor},
+            "not_included": "Answers to anonymous pulses: Beacon stores them with nothing that links them to "
+                            "anyone, so it cannot tell which are yours. The pulses you took part in are listed.",
+            "preferences": {"site": preference.site, "personal_digest": preference.personal_digest}
+            if preference else None,
+            "nominations_made": [nomination(n, as_nominee=False) for n in made],
+            "recognition_received": [nomination(n, as_nominee=True) for n in received],
+            "endorsements": [{"nomination_id": e.nomination_id, "at": _iso(e.created_at)}
+                             for e in await rows(Endorsement, Endorsement.user_id == user_id)],
+            "award_panel": {
+                "scores": [{"nomination_id": s.nomination_id, "score": s.score, "level": s.level, "note": s.note,
+                            "at": _iso(s.updated_at)} for s in await rows(Score, Score.panel_member == user_id)],
+                "conflicts_declared": [{"round_id": c.round_id, "award": c.award, "candidate": c.candidate}
+                                       for c in await rows(ConflictDeclaration,
+                                                           ConflictDeclaration.panel_member == user_id)],
+                "exports": [{"round_id": r.round_id, "rows": r.rows, "at": _iso(r.exported_at)}
+                            for r in await rows(RoundExport, RoundExport.user_id == user_id)],
+                "rounds_opened": [{"id": r.id, "name": r.name}
+                                  for r in await rows(AwardRound, AwardRound.created_by == user_id)],
+            },
+            "award_decisions": [{"round_id": d.round_id, "award": d.award, "shortlisted": d.shortlisted,
+                                 "winner": d.winner, "your_consent": d.winner_consents.get(user_id),
+                                 "decided_by_you": d.updated_by == user_id} for d in decisions],
+            "calendar": {
+                "visits": [{"id": e.id, "title": e.title, "place": e.site or e.location,
+                            "starts_at": _iso(e.starts_at), "as": "leader" if e.leader_user_id == user_id
+                            else "announced by you"} for e in await rows(
+                    Engagement, or_(Engagement.leader_user_id == user_id, Engagement.created_by == user_id))],
+                "said_you_would_attend": [a.engagement_id for a in await rows(
+                    EngagementAttendee, EngagementAttendee.user_id == user_id)],
+                "questions_asked": [{"engagement_id": q.engagement_id, "question": q.question,
+                                     "name_hidden_from_leader": q.hide_name, "at": _iso(q.created_at)}
+                                    for q in await rows(EngagementQuestion, EngagementQuestion.asker_id == user_id)],
+            },
+            "pulses": {
+                "created": [{"id": p.id, "title": p.title} for p in await rows(Pulse, Pulse.created_by == user_id)],
+                "took_part_in": [{"id": p.id, "title": p.title, "anonymous": p.anonymous} for p in pulses_taken],
+                "named_answers": [{"pulse_id": a.pulse_id, "answers": a.answers, "site": a.site,
+                                   "at": _iso(a.answered_at)}
+                                  for a in await rows(PulseNamedAnswer, PulseNamedAnswer.user_id == user_id)],
+            },
+            "scheduled_posts": [{"id": p.id, "status": p.status, "channels": p.channels,
+                                 "text": plain_text(p.message), "you_are": "author" if p.author_id == user_id
+                                 else "approver"} for p in posts],
+            "messages_beacon_sent_you": [{"what": m.content.get("template") or "message", "status": m.status,
+                                          "at": _iso(m.sent_at or m.created_at)}
+                                         for m in await rows(OutboxMessage, OutboxMessage.channel == user_id)],
+            "audit_entries": [{"seq": a.seq, "at": _iso(a.at), "actor": a.actor, "action": a.action,
+                               "subject": a.subject} for a in audit],
+        }
+        await self._audit.record(session=session, actor=actor, action="privacy.exported", subject=f"user:{user_id}")
+        return document
+
+    # -- erasure ---------------------------------------------------------------------------------------------------
+    async def erase(self, *, session: AsyncSession, user_id: str, actor: str) -> ErasureReport:
+        """Forget `user_id`: every stored Slack ID becomes one random pseudonym and their own words are removed.
+        Idempotent: a second run finds nothing left to change."""
+        pseudonym = f"ERASED-{secrets.token_hex(6).upper()}"
+        report = ErasureReport(user_id=user_id, pseudonym=pseudonym)
+
+        async def change(name: str, statement: Any) -> None:
+            result = await session.execute(statement.execution_options(synchronize_session=False))
+            report.changed[name] = report.changed.get(name, 0) + int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+        # Recognition the person received: their celebrations are named for the trust's IT team to take down.
+        received = (await session.execute(select(Nomination.id, Nomination.public_channel, Nomination.public_ts).join(
+            Nominee, Nominee.nomination_id == Nomination.id).where(Nominee.user_id == user_id))).all()
+        report.slack_posts = [(r.public_channel, r.public_ts) for r in received if r.public_channel and r.public_ts]
+        alone = [r.id for r in received if await session.scalar(select(func.count()).select_from(Nominee).where(
+            Nominee.nomination_id == r.id)) == 1]
+        await change("stories about them removed", update(Nomination).where(
+            Nomination.id.in_(alone), Nomination.story != REMOVED).values(story=REMOVED))
+        await change("nominations received", update(Nominee).where(Nominee.user_id == user_id).values(
+            user_id=pseudonym))
+        await change("nominations made", update(Nomination).where(Nomination.nominator_id == user_id).values(
+            nominator_id=pseudonym))
+        await change("nominations entered for others", update(Nomination).where(
+            Nomination.entered_by == user_id).values(entered_by=pseudonym))
+        await change("endorsements", update(Endorsement).where(Endorsement.user_id == user_id).values(
+            user_id=pseudonym))
+        await change("scores", update(Score).where(Score.panel_member == user_id).values(panel_member=pseudonym))
+        await change("conflicts declared", update(ConflictDeclaration).where(
+            ConflictDeclaration.panel_member == user_id).values(panel_member=pseudonym))
+        await change("round exports", update(RoundExport).where(RoundExport.user_id == user_id).values(
+            user_id=pseudonym))
+        await change("rounds opened", update(AwardRound).where(AwardRound.created_by == user_id).values(
+            created_by=pseudonym))
+        for decision in (await session.scalars(select(CandidateDecision).where(or_(
+                CandidateDecision.updated_by == user_id, CandidateDecision.candidate.contains(user_id))))).all():
+            decision.candidate = "+".join(sorted(pseudonym if part == user_id else part
+                                                 for part in decision.candidate.split("+")))
+            consents = decision.winner_consents.items()
+            decision.winner_consents = {pseudonym if k == user_id else k: v for k, v in consents}
+            decision.updated_by = pseudonym if decision.updated_by == user_id else decision.updated_by
+            report.changed["award decisions"] = report.changed.get("award decisions", 0) + 1
+        await change("visits led", update(Engagement).where(Engagement.leader_user_id == user_id).values(
+            leader_user_id=None, leader=ERASED_LEADER))
+        await change("visits announced", update(Engagement).where(Engagement.created_by == user_id).values(
+            created_by=pseudonym))
+        await change("attendance", update(EngagementAttendee).where(EngagementAttendee.user_id == user_id).values(
+            user_id=pseudonym))
+        await change("questions asked", update(EngagementQuestion).where(EngagementQuestion.asker_id == user_id)
+                     .values(asker_id=pseudonym, question=REMOVED, hide_name=True))
+        await change("pulses created", update(Pulse).where(Pulse.created_by == user_id).values(created_by=pseudonym))
+        await change("pulse series created", update(PulseSeries).where(PulseSeries.created_by == user_id).values(
+            created_by=pseudonym))
+        await change("pulses taken part in", update(PulseParticipation).where(
+            PulseParticipation.user_id == user_id).values(user_id=pseudonym))
+        await change("named pulse answers", update(PulseNamedAnswer).where(PulseNamedAnswer.user_id == user_id)
+                     .values(user_id=pseudonym))
+        for column in (ScheduledPost.author_id, ScheduledPost.approved_by, ScheduledPost.decided_by):
+            await change("scheduled posts", update(ScheduledPost).where(column == user_id).values(
+                {column.key: pseudonym}))
+        await change("nomination keys", update(Nomination).where(Nomination.duplicate_key.contains(user_id)).values(
+            duplicate_key=func.replace(Nomination.duplicate_key, user_id, pseudonym)))
+        # Beacon's record of its messages: those to them or about them lose their content; unsent ones are not sent.
+        mentions = or_(OutboxMessage.channel == user_id, OutboxMessage.dedupe_key.contains(user_id),
+                       cast(OutboxMessage.content, Text).contains(user_id))
+        await change("messages to or about them not yet sent, cancelled", update(OutboxMessage).where(
+            mentions, OutboxMessage.status.in_((OutboxStatus.HELD, OutboxStatus.PENDING)))
+            .values(status=OutboxStatus.CANCELLED))
+        await change("messages to or about them, emptied", update(OutboxMessage).where(mentions).values(
+            channel=case((OutboxMessage.channel == user_id, pseudonym), else_=OutboxMessage.channel),
+            dedupe_key=func.replace(OutboxMessage.dedupe_key, user_id, pseudonym), content={"text": REMOVED}))
+        await change("preferences", delete(UserPreference).where(UserPreference.user_id == user_id))
+        report.changed = {k: v for k, v in report.changed.items() if v}
+        await self._audit.record(session=session, actor=actor, action="privacy.erased", subject=f"user:{pseudonym}",
+                                 details={"changed": report.changed})
+        return report
+
+    # -- retention ---------------------------------------------------------------------------------------------------
+    def cutoffs(self) -> dict[str, datetime]:
+        now, r = self._clock.now(), self._retention
+        return {"nominations": now - timedelta(days=365.25 * r.nominations_years),
+                "pulse_answers": now - timedelta(days=365.25 * r.pulse_answers_years),
+                "engagements": now - timedelta(days=365.25 * r.engagements_years),
+                "outbox": now - timedelta(days=r.sent_messages_days),
+                "audit": now - timedelta(days=365.25 * r.audit_years)}
+
+    async def _expired_nominations(self, session: AsyncSession, cutoff: datetime) -> Sequence[int]:
+        """Nominations whose round ended (closed) before the cut-off, or outside any round and made before it."""
+        ended = select(AwardRound.id).where(AwardRound.status != RoundStatus.OPEN, AwardRound.closed_at < cutoff)
+        return (await session.scalars(select(Nomination.id).where(or_(
+            Nomination.round_id.in_(ended), (Nomination.round_id.is_(None)) & (Nomination.created_at < cutoff))))).all()
+
+    async def retention(self, *, session: AsyncSession, dry_run: bool, actor: str = "system") -> RetentionPlan:
+        cut = self.cutoffs()
+        nominations = await self._expired_nominations(session, cut["nominations"])
+        old_pulses = (await session.scalars(select(Pulse.id).where(Pulse.closed_at < cut["pulse_answers"]))).all()
+        old_engagements = (await session.scalars(select(Engagement.id).where(
+            Engagement.ends_at < cut["engagements"]))).all()
+
+        async def count(model: Any, *conditions: Any) -> int:
+            return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
+
+        targets: list[tuple[str, Any, tuple[Any, ...]]] = [
+            ("endorsements", Endorsement, (Endorsement.nomination_id.in_(nominations),)),
+            ("scores", Score, (Score.nomination_id.in_(nominations),)),
+            ("nominees", Nominee, (Nominee.nomination_id.in_(nominations),)),
+            ("nominations", Nomination, (Nomination.id.in_(nominations),)),
+            ("anonymous pulse answers", PulseAnswer, (PulseAnswer.pulse_id.in_(old_pulses),)),
+            ("named pulse answers", PulseNamedAnswer, (PulseNamedAnswer.pulse_id.in_(old_pulses),)),
+            ("pulse participation", PulseParticipation, (PulseParticipation.pulse_id.in_(old_pulses),)),
+            ("engagement attendance", EngagementAttendee, (EngagementAttendee.engagement_id.in_(old_engagements),)),
+            ("engagement questions", EngagementQuestion, (EngagementQuestion.engagement_id.in_(old_engagements),)),
+            ("engagements", Engagement, (Engagement.id.in_(old_engagements),)),
+            ("sent messages", OutboxMessage, (OutboxMessage.status.in_(
+                (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.MISSED, OutboxStatus.CANCELLED)),
+                OutboxMessage.created_at < cut["outbox"])),
+        ]
+        counts = {name: await count(model, *conditions) for name, model, conditions in targets}
+        last_audit = await session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.at < cut["audit"]))
+        counts["audit entries"] = await count(AuditEntry, AuditEntry.seq <= last_audit) if last_audit else 0
+        if not dry_run:
+            for _name, model, conditions in targets:
+                await session.execute(delete(model).where(*conditions).execution_options(synchronize_session=False))
+            await self._audit.forget_before(session=session, cutoff=cut["audit"])
+            if any(counts.values()):
+                await self._audit.record(session=session, actor=actor, action="privacy.retention",
+                                         subject="retention", details={k: v for k, v in counts.items() if v})
+        return RetentionPlan(counts=counts, cutoffs={k: v.date().isoformat() for k, v in cut.items()})
