@@ -161,6 +161,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_slots(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
+        await deps.authorisation.require_any(body["user"]["id"], RUNS_PULSES, action="Building a pulse")
         slots = json.loads(body["view"]["private_metadata"])["slots"]
         slots += 1 if action["action_id"] == ActionId.PULSE_ADD_QUESTION else -1
         await client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"],

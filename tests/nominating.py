@@ -56,7 +56,9 @@ async def nominate(person: Person, *, award: str = "values", text: str = "", **f
 
 
 async def deliver(beacon: Beacon) -> None:
-    """Everything the outbox holds goes out now (DMs, celebrations)."""
+    """Everything the outbox holds goes out now (DMs, celebrations): once the work of earlier clicks (which runs
+    after their ack) has written its promises."""
+    await settle()
     await beacon.deps.dispatcher.run_once()
     await settle()
 
