@@ -1,9 +1,10 @@
-# The two commands of README.md: `make run` and `make test`. Each makes its own virtual environment.
+# The two commands of README.md: `make sandbox` and `make test`; `make run` is the production start once the
+# Slack app exists. Each makes its own virtual environment.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint
+.PHONY: sandbox run test lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,10 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-run
+
+## make sandbox: install Beacon and open it in a browser against a local demo workspace (no Slack, no tokens)
+sandbox: $(VENV)/.installed-run
+	$(BIN)/beacon sandbox
 
 ## make run: install Beacon and start it over Socket Mode (SQLite unless DATABASE_URL says otherwise)
 run: $(VENV)/.installed-run

@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--actor", help="only this person's actions (a Slack user ID)")
     audit.add_argument("--json", action="store_true", help="one JSON object a line instead of a table")
     audit.add_argument("--verify", action="store_true", help="check that no entry was changed or removed")
+    sandbox = commands.add_parser("sandbox", help="try Beacon in a browser: a local demo workspace, no Slack needed")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to serve the page on (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8000, help="port to serve the page on (default 8000)")
+    sandbox.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                         help="how much Beacon logs while the sandbox runs (default WARNING)")
     reload = commands.add_parser("reload", help="check the organisation file and tell the running Beacon to "
                                                 "apply it (roles, channels and sites; no restart)")
     reload.add_argument("--pid", type=int, help="the running process (default: the number in BEACON_PID_FILE)")
@@ -104,6 +109,11 @@ def _day(text: str) -> date:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
+    if command == "sandbox":  # needs no configuration: it makes its own workspace, database and trust
+        from bot.sandbox.server import serve as serve_sandbox
+
+        configure_logging(args.log_level)
+        return asyncio.run(_with_signals(lambda stop: serve_sandbox(host=args.host, port=args.port, stop=stop)))
     try:
         settings = load_settings()
     except ConfigError as error:

@@ -149,6 +149,7 @@ class LocalSlack:
             return web.Response(status=404, text="expired_url")
         body = await request.json()
         ws = self.workspace
+        ws.revision += 1
         try:
             blocks = _validate_blocks(body.get("blocks"), limit=50)
         except Exception:
@@ -171,6 +172,7 @@ class LocalSlack:
     def record_ack_message(self, reply: Reply, *, channel: str, user: str) -> None:
         """A command acked with a message body shows it, as Slack does, to the person (or channel)."""
         body = reply.json
+        self.workspace.revision += 1
         if reply.status != 200 or not (body.get("text") or body.get("blocks")):
             return
         ws = self.workspace

@@ -140,6 +140,7 @@ class WebApi:
     def _record(self, name: str, args: dict[str, Any], status: int, body: dict[str, Any]) -> None:
         shown = {k: v for k, v in args.items() if k != "token"}
         self.workspace.calls.append(ApiCall(method=name, args=shown, status=status, response=body))
+        self.workspace.revision += 1
 
     # helpers for method handlers
     def channel_for_post(self, channel_id: str) -> str:
@@ -343,7 +344,7 @@ async def conversations_history(api: WebApi, args: dict[str, Any]) -> dict[str, 
         raise SlackError("not_in_channel")
     limit = min(int(args.get("limit") or 100), 999)
     oldest = float(args.get("oldest") or 0)
-    latest = float(args.get("latest") or time.time() + 1)
+    latest = float(args.get("latest") or ws.clock() + 1)
     top_level = [m for m in channel.messages
                  if (m.thread_ts in (None, m.ts) or m.broadcast) and oldest <= float(m.ts) <= latest]
     newest_first = sorted(top_level, key=lambda m: float(m.ts), reverse=True)

@@ -8,7 +8,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,6 +231,8 @@ class Workspace:
         self._ids = itertools.count(1)
         self._last_ts = 0.0
         self._submissions_in_flight: set[asyncio.Event] = set()
+        self.clock: Callable[[], float] = time.time  # message timestamps; the sandbox gives its own clock
+        self.revision = 0  # goes up whenever the app calls the Web API or a response URL (the sandbox page polls it)
         self.add_user(self.bot_user_id, "beacon", "Beacon", is_bot=True)
 
     # -- people, channels and groups -------------------------------------------------------------------
@@ -266,7 +268,7 @@ class Workspace:
         return f"{prefix}{next(self._ids):08d}"
 
     def next_ts(self) -> str:
-        now = max(time.time(), self._last_ts + 0.000001)
+        now = max(self.clock(), self._last_ts + 0.000001)
         self._last_ts = now
         return f"{now:.6f}"
 

@@ -1,0 +1,119 @@
+"""What has already happened in the demo trust when the sandbox opens, played through Slack as people do it.
+
+The panel chair opens an award round; colleagues nominate one another through the /nominate modal and some
+nominees consent; the forum chair's pulse is open and a few people have answered; the comms team has a post
+scheduled for tomorrow. Each step is a signed request to Beacon, so what the sandbox shows is Beacon's own work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.blocks.nominations import NO_PATIENT_DETAILS, SHARE
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.local_slack import Person
+from bot.sandbox.demo_trust import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    ERIN,
+    FORUM,
+    GENERAL,
+    GRACE,
+    HEIDI,
+    IVAN,
+    OMAR,
+    PRIYA,
+)
+from bot.sandbox.page_api import settled
+from bot.services.pulses import PulseDraft, QuestionDraft
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import Sandbox
+
+NOMINATIONS = (  # (nominator, nominee, award, values, behaviours, story, consented)
+    (HEIDI, ALICE, "values", ["care", "teamwork"], None,
+     "Alice stayed on after a long night shift to talk a newly qualified colleague through a very hard call. "
+     "She listened, shared how she copes, and made sure they got home safely. That is what care for each "
+     "other looks like.", False),
+    (IVAN, CAROL, "leadership", ["honesty", "respect"], ["leading_with_care", "engaging_the_team"],
+     "Carol sat with us in the control room for a whole evening shift during the winter surge, took calls "
+     "alongside us, and then changed the break rota the following week because of what we told her.", True),
+    (OMAR, IVAN, "thanks", ["quality"], None,
+     "Ivan spotted that two calls about the same road traffic collision were being handled separately and "
+     "joined them up within seconds, which got the right resources there faster.", True),
+)
+
+
+async def _nominate(person: Person, nominee: str, award: str, values: list[str], behaviours: list[str] | None,
+                    story: str) -> None:
+    await person.command("/nominate", channel=GENERAL)
+    await settled()
+    await person.click(ActionId.NOMINATE_AWARD, value=award)
+    await settled()
+    fields: dict[str, Any] = {BlockId.NOMINATE_COLLEAGUES: [nominee], BlockId.NOMINATE_VALUES: values,
+                              BlockId.NOMINATE_STORY: story, BlockId.NOMINATE_OPTIONS: [SHARE],
+                              BlockId.NOMINATE_NO_PATIENT_DETAILS: [NO_PATIENT_DETAILS]}
+    if behaviours:
+        fields[BlockId.NOMINATE_BEHAVIOURS] = behaviours
+    await person.submit(fields)
+    await settled()
+
+
+async def _deliver(sandbox: Sandbox) -> None:
+    assert sandbox.runtime is not None
+    await settled()
+    await sandbox.runtime.deps.dispatcher.run_once()
+    await settled()
+
+
+async def play(sandbox: Sandbox) -> None:
+    slack, runtime, tz = sandbox.slack, sandbox.runtime, sandbox.tz
+    assert runtime is not None
+    today = sandbox.clock.now().astimezone(tz).date()
+
+    closes = today + timedelta(days=21)
+    await slack.person(DAVE).command("/awards", f'open "{today.year + 1} Staff Awards" closes {closes.isoformat()}',
+                                     channel=GENERAL)
+    await settled()
+
+    for nominator, nominee, award, values, behaviours, story, consented in NOMINATIONS:
+        await _nominate(slack.person(nominator), nominee, award, values, behaviours, story)
+        await _deliver(sandbox)
+        if consented:
+            person = slack.person(nominee)
+            ask = next(m for m in reversed(person.dms())
+                       if any(e.get("action_id") == ActionId.CONSENT_GIVE for b in m.blocks
+                              for e in b.get("elements", []) if isinstance(e, dict)))
+            await person.click(ActionId.CONSENT_GIVE, message=ask)
+            await _deliver(sandbox)
+
+    draft = PulseDraft(
+        title="Winter pressures: how are you doing?", channel=FORUM, anonymous=True, live_results=True,
+        closes_at=datetime.combine(today + timedelta(days=3), time(17, 0), tzinfo=tz),
+        questions=(QuestionDraft(type="single", text="How manageable has your workload felt this week?",
+                                 options=("Manageable", "Stretched", "Too much")),))
+    async with runtime.deps.db.transaction() as session:
+        await runtime.deps.pulses.create(session=session, user_id=ERIN, draft=draft)
+    await _deliver(sandbox)
+    pulse_message = next(m for m in reversed(slack.workspace.messages(FORUM)) if m.blocks)
+    for who, choice in ((HEIDI, 1), (IVAN, 1), (OMAR, 0), (BOB, 2), (PRIYA, 1)):
+        await slack.person(who).click(f"{ActionId.PULSE_CHOOSE}_{choice}", message=pulse_message)
+        await settled()
+
+    grace = slack.person(GRACE)
+    await grace.command("/schedule", channel=GENERAL)
+    await settled()
+    if grace.modal is not None and grace.modal.callback_id == CallbackId.SCHEDULE_COMPOSE:
+        await grace.submit({
+            BlockId.SCHEDULE_CHANNELS: [GENERAL],
+            BlockId.SCHEDULE_MESSAGE: ":mega: Flu jabs are at Chelmsford and Colchester stations all this week, "
+                                      "07:00 to 19:00. No appointment needed: bring your ID badge.",
+            BlockId.SCHEDULE_DAY: today + timedelta(days=1), BlockId.SCHEDULE_TIME: "09:00"})
+        await settled()
+        if grace.modal is not None and grace.modal.callback_id == CallbackId.SCHEDULE_PREVIEW:
+            await grace.submit()
+            await settled()
+    await _deliver(sandbox)

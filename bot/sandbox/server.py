@@ -1,0 +1,154 @@
+"""`beacon sandbox`: Beacon, unchanged, against a local Slack workspace, with a web page to use it as anyone.
+
+Three servers run in one process, all on 127.0.0.1:
+- the local Slack (Web API and response URLs: `bot.local_slack`), which Beacon calls as it calls slack.com;
+- Beacon in HTTP mode (`bot.http_server`), to which the local Slack sends signed requests;
+- the sandbox page and its JSON API (`bot.sandbox.page_api`), plus the demo trust's published calendars.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import tempfile
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from bot.content import load_content
+from bot.db import upgrade
+from bot.deps import build_deps
+from bot.http_server import EVENTS_PATH, build_web_app
+from bot.local_slack import LocalSlack
+from bot.runtime import Runtime
+from bot.sandbox import demo_story, demo_trust, page_api
+from bot.sandbox.timeline import TickingClock, Timeline
+from bot.settings import Settings
+
+log = logging.getLogger("beacon.sandbox")
+_MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"  # present in a checkout of Beacon
+
+
+def _manifest() -> dict[str, Any] | None:
+    return yaml.safe_load(_MANIFEST.read_text()) if _MANIFEST.is_file() else None
+
+
+def _commands(manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The slash commands the page offers: Beacon's own table, with the manifest's escaping rule for each."""
+    escaped = {c["command"]: c.get("should_escape", False)
+               for c in ((manifest or {}).get("features") or {}).get("slash_commands") or []}
+    return [{"command": name, "description": spec.summary,
+             "usage_hint": " | ".join(a.usage.partition(" ")[2] for a in spec.actions if " " in a.usage),
+             "should_escape": escaped.get(name, True)}
+            for name, spec in load_content().commands.items()]
+
+
+async def _runner(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
+class Sandbox:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 8000, database_url: str | None = None,
+                 start: datetime | None = None, seed: bool = True):
+        self.host, self.port = host, port
+        self._database_url = database_url
+        self._seed = seed
+        self.clock = TickingClock((start or datetime.now(UTC)).replace(second=0, microsecond=0))
+        self.tz = demo_trust.TZ
+        self.first_day = self.clock.now().astimezone(self.tz).date()  # the demo calendars count from here
+        manifest = _manifest()
+        scopes = set(manifest["oauth_config"]["scopes"]["bot"]) if manifest else None
+        self.slack = LocalSlack(demo_trust.workspace(scopes))
+        self.slack.workspace.clock = lambda: self.clock.now().timestamp()  # messages are stamped in sandbox time
+        self.commands = _commands(manifest)
+        self.runtime: Runtime | None = None
+        self.timeline: Timeline
+        self._runners: list[web.AppRunner] = []
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        self._ticking: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> Sandbox:
+        page = web.Application()
+        page.add_routes([*page_api.routes(self), web.get("/", self._index),
+                         web.get("/demo/calendars/{leader}.ics", self._calendar)])
+        page.router.add_static("/static/", Path(str(resources.files("bot.sandbox") / "static")))
+        runner, self.port = await _runner(page, self.host, self.port)  # first: a taken port stops us early
+        self._runners.append(runner)
+        await self.slack.start()
+        organisation = demo_trust.organisation(f"{self.url}/demo/calendars")
+        if self._database_url is None:
+            self._tempdir = tempfile.TemporaryDirectory(prefix="beacon-sandbox-")
+            self._database_url = f"sqlite+aiosqlite:///{self._tempdir.name}/sandbox.db"
+        await upgrade(self._database_url)
+        ws = self.slack.workspace
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, slack_bot_token=ws.bot_token, slack_app_token=ws.app_token,
+            slack_signing_secret=ws.signing_secret, slack_api_url=self.slack.api_url,
+            database_url=self._database_url, beacon_secret_key=secrets.token_urlsafe(48))
+        # APScheduler stays paused: its triggers follow the machine's clock; the timeline runs the jobs instead.
+        self.runtime = Runtime(build_deps(settings, organisation, clock=self.clock), start_paused=True)
+        await self.runtime.start()
+        bolt, bolt_port = await _runner(build_web_app(self.runtime), "127.0.0.1", 0)
+        self._runners.append(bolt)
+        self.slack.app_url = f"http://127.0.0.1:{bolt_port}{EVENTS_PATH}"
+        self.timeline = Timeline(self.runtime.scheduler, self.clock)
+        await self.timeline.run_due()  # roles, people and the calendar, as at any start
+        if self._seed:
+            await demo_story.play(self)
+        self._ticking = asyncio.create_task(self.timeline.keep_running(), name="sandbox timeline")
+        return self
+
+    async def stop(self) -> None:
+        if self._ticking is not None:
+            self._ticking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticking
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        if self.runtime is not None:
+            await self.runtime.stop(grace_seconds=5)
+        await self.slack.stop()
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+
+    async def _index(self, _request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(Path(str(resources.files("bot.sandbox") / "static" / "index.html")))
+
+    async def _calendar(self, request: web.Request) -> web.Response:
+        leader = request.match_info["leader"]
+        if leader not in ("carol", "omar"):
+            raise web.HTTPNotFound()
+        return web.Response(text=demo_trust.leaders_calendar(leader, self.first_day), content_type="text/calendar")
+
+
+async def serve(*, host: str, port: int, stop: asyncio.Event) -> int:
+    """`beacon sandbox`: run until `stop` is set."""
+    sandbox = Sandbox(host=host, port=port)
+    try:
+        await sandbox.start()
+    except OSError as problem:
+        print(f"The sandbox could not listen on {host}:{port}: {problem.strerror or problem}. "
+              f"Is another sandbox running? Or choose another port: beacon sandbox --port {port + 1}")
+        await sandbox.stop()
+        return 2
+    print(f"Beacon sandbox: open {sandbox.url} in your browser. Nothing here reaches Slack. Ctrl+C stops it.",
+          flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await sandbox.stop()
+    return 0
