@@ -207,3 +207,29 @@ async def test_see_the_weekly_digest(sandbox: Sandbox, browser: Browser, request
     await page.get_by_test_id("nav-home").click()
     await expect(page.get_by_test_id("home")).to_contain_text("Alice Ambrose")
     await steps.shot("app-home")
+
+
+async def test_user_text_is_shown_as_typed_and_pings_nobody(
+        sandbox: Sandbox, browser: Browser, request: pytest.FixtureRequest) -> None:
+    page, steps = await open_as(browser, sandbox, HEIDI, request)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    await go_to(page, GENERAL)
+    await type_command(page, "/nominate @ivan")
+    await block(page, "nominate_award").locator('input[value="thanks"]').check()
+    await expect(block(page, "nominate_values")).to_be_visible()
+    await block(page, "nominate_values").locator('input[value="care"]').check()
+    story = "<!channel> <img src=x onerror=alert(1)> *thank you* for covering my shift at no notice last weekend!"
+    await block(page, "nominate_story").locator("textarea").fill(story)
+    await block(page, "nominate_no_patient_details").locator("input").check()
+    await page.get_by_test_id("modal-submit").click()
+    await expect(page.get_by_test_id("modal")).to_be_hidden()
+
+    await page.get_by_test_id("person-select").select_option(IVAN)
+    await page.get_by_test_id("nav-dm").click()
+    asked = page.get_by_test_id("message").filter(has_text="covering my shift").last
+    await expect(asked).to_contain_text("<!channel> <img src=x onerror=alert(1)>")
+    await expect(asked.locator(".mention-broadcast")).to_have_count(0)
+    await expect(asked.locator("img[src='x']")).to_have_count(0)
+    await steps.shot("shown-as-typed")
+    assert dialogs == []
