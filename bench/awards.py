@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from bench.reporting import finish
 from bot.blocks.awards import build_candidate_modal, build_insight_blocks, build_review_modal
 from bot.clock import ManualClock
 from bot.db import Database, upgrade
@@ -133,11 +133,7 @@ def main() -> None:
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
     result = asyncio.run(run(args.nominations, database_url))
-    print(json.dumps(result, indent=2))
-    if args.record:
-        history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        RESULTS.write_text(json.dumps([*history, result], indent=2) + "\n")
-    raise SystemExit(0 if result["pass"] else 1)
+    finish(result, passed=result["pass"], goal=None, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

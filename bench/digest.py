@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -28,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, text
 
+from bench.reporting import finish
 from bot.blocks.notices import render
 from bot.clock import ManualClock
 from bot.db import Database, upgrade
@@ -47,6 +47,7 @@ from bot.organisation import parse_organisation
 from bot.settings import Settings
 
 RESULTS = Path(__file__).parent / "results" / "digest.json"
+GOAL = "goal: the channel digest under 300 ms at the largest scale; SQL statements the same at every scale"
 DIGEST_AT = datetime(2027, 11, 29, 8, 0, 30, tzinfo=UTC)  # a Monday, 08:00 GMT
 YEAR_START = DIGEST_AT - timedelta(days=365)
 STAFF = 4000
@@ -244,13 +245,7 @@ def main() -> None:
     args = parser.parse_args()
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or "sqlite+aiosqlite:///unused"
     result = asyncio.run(run([int(s) for s in args.scales.split(",")], args.runs, database_url))
-    print(json.dumps(result, indent=2))
-    print("PASS" if result["pass"] else "FAIL",
-          "(goal: the channel digest under 300 ms at the largest scale; SQL statements the same at every scale)")
-    if args.record:
-        history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        RESULTS.write_text(json.dumps([*history, result], indent=2) + "\n")
-    raise SystemExit(0 if result["pass"] else 1)
+    finish(result, passed=result["pass"], goal=GOAL, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

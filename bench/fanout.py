@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
+from bench.reporting import finish
 from bot.db import upgrade
 from bot.deps import build_deps
 from bot.local_slack import LocalSlack, Workspace
@@ -35,6 +35,7 @@ from bot.services import outbox
 from bot.settings import Settings
 
 RESULTS = Path(__file__).parent / "results" / "fanout.json"
+GOAL = "goal: within 10% of the minimum the limits allow, nothing lost or repeated"
 
 
 async def run(messages: int, limit_per_minute: float, burst: int, database_url: str) -> dict[str, object]:
@@ -97,13 +98,8 @@ def main() -> None:
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
     result = asyncio.run(run(args.messages, args.limit, args.burst, database_url))
-    print(json.dumps(result, indent=2))
     ok = result["over_minimum_percent"] <= 10 and result["lost"] == 0 and result["duplicated"] == 0  # type: ignore[operator]
-    print("PASS" if ok else "FAIL", "(goal: within 10% of the minimum the limits allow, nothing lost or repeated)")
-    if args.record:
-        history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        RESULTS.write_text(json.dumps([*history, result], indent=2) + "\n")
-    raise SystemExit(0 if ok else 1)
+    finish(result, passed=ok, goal=GOAL, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from bench.reporting import finish
 from bot.blocks.nominations import NO_PATIENT_DETAILS
 from bot.clock import SystemClock
 from bot.db import Database, upgrade
@@ -136,11 +136,7 @@ def main() -> None:
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
     result = asyncio.run(run(args.nominations, args.samples, database_url))
-    print(json.dumps(result, indent=2))
-    if args.record:
-        history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        RESULTS.write_text(json.dumps([*history, result], indent=2) + "\n")
-    raise SystemExit(0 if result["pass"] else 1)
+    finish(result, passed=result["pass"], goal=None, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

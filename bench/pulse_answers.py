@@ -36,6 +36,7 @@ import aiohttp
 import yaml
 from sqlalchemy import func, select
 
+from bench.reporting import finish
 from bot.blocks.pulses import slot_blocks
 from bot.db import Database, upgrade
 from bot.http_server import EVENTS_PATH
@@ -47,6 +48,7 @@ from bot.models import Pulse, PulseAnswer, PulseParticipation
 from tests.harness import ERIN, FORUM, SECRET_KEY, organisation_for, seed_workspace
 
 RESULTS = Path(__file__).parent / "results" / "pulse_answers.json"
+GOAL = "goal: every request acked, p99 under 100 ms, one stored answer per person, the answers pressed"
 ROOT = Path(__file__).resolve().parents[1]
 BEACON = str(Path(sys.executable).parent / "beacon")
 SCALE = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
@@ -255,13 +257,7 @@ def main() -> None:
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
     result = asyncio.run(run(args.people, args.window, database_url))
-    print(json.dumps(result, indent=2))
-    print("PASS" if result["pass"] else "FAIL",
-          "(goal: every request acked, p99 under 100 ms, one stored answer per person, the answers pressed)")
-    if args.record:
-        history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        RESULTS.write_text(json.dumps([*history, result], indent=2) + "\n")
-    raise SystemExit(0 if result["pass"] else 1)
+    finish(result, passed=result["pass"], goal=GOAL, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

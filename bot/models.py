@@ -459,7 +459,10 @@ class PulseParticipation(SQLModel, table=True):
     no time; on SQLite it is stored in key order, so the order of rows says nothing about when."""
 
     __tablename__ = "pulse_participation"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        Index("ix_pulse_participation_user", "user_id"),  # a person's pulses: personal digest, export, erasure
+        {"sqlite_with_rowid": False},
+    )
 
     pulse_id: int = Field(foreign_key="pulse.id", primary_key=True)
     user_id: str = Field(max_length=32, primary_key=True)

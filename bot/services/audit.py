@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,7 +90,7 @@ class Audit:
         head_seq, head_hash = (head.seq, head.last_hash) if head else (0, "")
         previous: AuditEntry | None = None
         checked = 0
-        for entry in (await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all():
+        async for entry in self._in_order(session):
             key = self._keys.get(entry.key_id)
             if key is None:
                 return Verification(False, checked, f"entry {entry.seq} was signed with a key Beacon does not have "
@@ -113,6 +113,21 @@ class Audit:
             return Verification(False, checked, f"entries after {previous.seq} were removed (the log's head is at "
                                                 f"entry {head_seq})")
         return Verification(True, checked)
+
+    @staticmethod
+    async def _in_order(session: AsyncSession, batch: int = 5000) -> AsyncIterator[AuditEntry]:
+        """Every entry by seq, a batch at a time: memory stays flat however long the log grows."""
+        after = -1
+        while True:
+            entries = (await session.scalars(select(AuditEntry).where(AuditEntry.seq > after)
+                                             .order_by(AuditEntry.seq).limit(batch))).all()
+            for entry in entries:
+                yield entry
+            if len(entries) < batch:
+                return
+            after = entries[-1].seq
+            for entry in entries:  # checked: they need not stay in the session
+                session.expunge(entry)
 
     async def forget_before(self, *, session: AsyncSession, cutoff: datetime) -> int:
         """Retention: drop the oldest entries (never a gap in the middle, so the rest still verifies)."""

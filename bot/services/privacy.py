@@ -12,12 +12,11 @@ integrity depends on not being rewritten) and anonymous pulse answers (nothing l
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, cast, delete, func, or_, select, update
+from sqlalchemy import Select, Text, case, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.rich_text import plain_text
@@ -193,8 +192,9 @@ class Privacy:
         received = (await session.execute(select(Nomination.id, Nomination.public_channel, Nomination.public_ts).join(
             Nominee, Nominee.nomination_id == Nomination.id).where(Nominee.user_id == user_id))).all()
         report.slack_posts = [(r.public_channel, r.public_ts) for r in received if r.public_channel and r.public_ts]
-        alone = [r.id for r in received if await session.scalar(select(func.count()).select_from(Nominee).where(
-            Nominee.nomination_id == r.id)) == 1]
+        theirs = select(Nominee.nomination_id).where(Nominee.user_id == user_id)
+        alone = (await session.scalars(select(Nominee.nomination_id).where(Nominee.nomination_id.in_(theirs))
+                                       .group_by(Nominee.nomination_id).having(func.count() == 1))).all()
         await change("stories about them removed", update(Nomination).where(
             Nomination.id.in_(alone), Nomination.story != REMOVED).values(story=REMOVED))
         await change("nominations received", update(Nominee).where(Nominee.user_id == user_id).values(
@@ -264,18 +264,20 @@ class Privacy:
                 "outbox": now - timedelta(days=r.sent_messages_days),
                 "audit": now - timedelta(days=365.25 * r.audit_years)}
 
-    async def _expired_nominations(self, session: AsyncSession, cutoff: datetime) -> Sequence[int]:
+    @staticmethod
+    def _expired_nominations(cutoff: datetime) -> Select[tuple[int]]:
         """Nominations whose round ended (closed) before the cut-off, or outside any round and made before it."""
         ended = select(AwardRound.id).where(AwardRound.status != RoundStatus.OPEN, AwardRound.closed_at < cutoff)
-        return (await session.scalars(select(Nomination.id).where(or_(
-            Nomination.round_id.in_(ended), (Nomination.round_id.is_(None)) & (Nomination.created_at < cutoff))))).all()
+        return select(Nomination.id).where(or_(
+            Nomination.round_id.in_(ended), (Nomination.round_id.is_(None)) & (Nomination.created_at < cutoff)))
 
     async def retention(self, *, session: AsyncSession, dry_run: bool, actor: str = "system") -> RetentionPlan:
+        # Sub-queries, not lists of ids: a year of a large trust holds more ids than PostgreSQL's driver takes
+        # as parameters of one statement (32,767).
         cut = self.cutoffs()
-        nominations = await self._expired_nominations(session, cut["nominations"])
-        old_pulses = (await session.scalars(select(Pulse.id).where(Pulse.closed_at < cut["pulse_answers"]))).all()
-        old_engagements = (await session.scalars(select(Engagement.id).where(
-            Engagement.ends_at < cut["engagements"]))).all()
+        nominations = self._expired_nominations(cut["nominations"])
+        old_pulses = select(Pulse.id).where(Pulse.closed_at < cut["pulse_answers"])
+        old_engagements = select(Engagement.id).where(Engagement.ends_at < cut["engagements"])
 
         async def count(model: Any, *conditions: Any) -> int:
             return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
