@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select, text
+from sqlalchemy import func, insert, select, text
 
 from bot.blocks.pulses import slot_blocks
 from bot.ids import ActionId, BlockId
-from bot.models import AuditEntry, SQLModel
+from bot.models import AuditEntry, Nomination, SQLModel
 from bot.reload import reload_organisation
 from tests.harness import (
     ALICE,
@@ -353,3 +353,18 @@ async def test_sighup_reloads_roles_in_a_running_beacon(slack, tmp_path: Path, d
         assert process.returncode is None
         health = await wait_healthy(port)
         assert health["ok"]
+
+
+async def test_retention_removes_more_than_one_statement_can_list(beacon: Beacon) -> None:
+    """A large trust's year outgrows PostgreSQL's driver limit of 32,767 parameters in one statement."""
+    made = datetime(2026, 1, 5, tzinfo=UTC)
+    rows = [{"nominator_id": ALICE, "award": "thanks", "story": "Thank you", "values": ["care"], "behaviours": [],
+             "status": "active", "created_at": made, "updated_at": made} for _ in range(33_000)]
+    async with beacon.deps.db.transaction() as session:
+        await session.execute(insert(Nomination), rows)
+    beacon.clock.set(datetime(2029, 6, 1, tzinfo=UTC))
+    async with beacon.deps.db.transaction() as session:
+        plan = await beacon.deps.privacy.retention(session=session, dry_run=False)
+    assert plan.counts["nominations"] == 33_000
+    async with beacon.deps.db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Nomination)) == 0
