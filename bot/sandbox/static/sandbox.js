@@ -1,5 +1,5 @@
 // The sandbox page's app: who is using it, the sidebar, the open conversation or App Home, the message box with
-// slash commands, the clock, toasts, and polling /api/state (see /tmp/sandbox-api.md for the JSON it talks).
+// slash commands, the clock, toasts, and polling /api/state (see docs/SANDBOX.md for the JSON it talks).
 
 import { h, replaceChildren, uniqueId } from './dom.js';
 import { directory, setDirectory, renderMrkdwn, userName } from './mrkdwn.js';
