@@ -42,7 +42,6 @@ import os
 import platform
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -53,7 +52,7 @@ from sqlalchemy import JSON, String, Text, TypeDecorator, cast, delete, event, f
 
 from bench.digest import CHANNELS, DIGEST_AT, SITES, STAFF, YEAR_START, _bulk
 from bench.digest import _seed as seed_digest_year
-from bench.reporting import finish
+from bench.reporting import finish, fresh_database
 from bot.clock import ManualClock
 from bot.db import Database, upgrade
 from bot.deps import build_deps
@@ -290,17 +289,6 @@ async def _outbox(db: Database, rng: random.Random) -> None:
 
 
 # -- measuring ---------------------------------------------------------------------------------------------------------
-async def _fresh(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/audit-privacy.db"
-    db = Database(database_url)
-    async with db.engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await db.dispose()
-    return database_url
-
-
 async def _mentions(db: Database, needle: str) -> dict[str, int]:
     """Rows naming `needle` in any text or JSON column, by table: every table Beacon has."""
     found: dict[str, int] = {}
@@ -324,7 +312,7 @@ async def _row_counts(db: Database, tables: list[Any]) -> dict[str, int]:
 
 
 async def run(database_url: str, appends: int, tasks: int, scrapes: int) -> dict[str, Any]:
-    url = await _fresh(database_url)
+    url = await fresh_database(database_url, "audit-privacy")
     await upgrade(url)
     db = Database(url)
     seeded = time.perf_counter()

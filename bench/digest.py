@@ -19,7 +19,6 @@ import platform
 import random
 import secrets
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, text
 
-from bench.reporting import finish
+from bench.reporting import finish, fresh_database
 from bot.blocks.notices import render
 from bot.clock import ManualClock
 from bot.db import Database, upgrade
@@ -143,20 +142,9 @@ async def _seed(db: Database, scale: int) -> dict[str, int]:
             "engagements": size["engagements"], "scheduled_posts": size["posts"], "personal_digests": size["personal"]}
 
 
-async def _fresh(database_url: str, scale: int) -> str:
-    if database_url.startswith("sqlite"):
-        return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/digest-{scale}.db"
-    db = Database(database_url)
-    async with db.engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await db.dispose()
-    return database_url
-
-
 async def _one_scale(slack: LocalSlack, workspace: Workspace, database_url: str, scale: int,
                      runs: int) -> dict[str, Any]:
-    url = await _fresh(database_url, scale)
+    url = await fresh_database(database_url, f"digest-{scale}")
     await upgrade(url)
     db = Database(url)
     seeded = time.perf_counter()

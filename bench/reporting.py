@@ -1,11 +1,29 @@
-"""How every benchmark ends: print the result, say PASS or FAIL against its goal, and, with --record, append the
-result to its file in bench/results/. The exit code is 0 on PASS, so a script can run them all."""
+"""What the benchmarks share: a fresh database for each run, and how every benchmark ends (print the result,
+PASS or FAIL against its goal, and with --record append it to its file in bench/results/; exit code 0 on PASS,
+so a script can run them all)."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
+
+from bot.db import Database
+
+
+async def fresh_database(database_url: str, name: str) -> str:
+    """A new SQLite file named `name`, or the PostgreSQL database at `database_url` emptied."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/{name}.db"
+    db = Database(database_url)
+    async with db.engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await db.dispose()
+    return database_url
 
 
 def finish(result: dict[str, Any], *, passed: bool, goal: str | None, results: Path, record: bool) -> None:
