@@ -99,6 +99,8 @@ async def test_the_demo_trust_is_seeded_through_beacon(page: Page) -> None:
     engagement = " ".join(m["text"] for m in await page.messages("C0ENGAGE", ALICE))
     assert "Chelmsford Ambulance Station" in engagement, "the leaders' ICS calendar was read"
     assert "Dentist" not in engagement, "a private event is never published"
+    forum = str((await page.messages("C0FORUM", ALICE))[-1]["blocks"])
+    assert "5 responses" in forum, "the pulse's count is up to date as soon as the sandbox opens"
     assert await _count(page.sandbox, Nomination) == 3
     assert await _count(page.sandbox, Pulse) == 1
     assert await _count(page.sandbox, ScheduledPost) == 1

@@ -109,6 +109,7 @@ class Sandbox:
         await self.timeline.run_due()  # roles, people and the calendar, as at any start
         if self._seed:
             await demo_story.play(self)
+            await self.timeline.run_all()  # e.g. the pulse's response count, which the timetable job updates
         self._ticking = asyncio.create_task(self.timeline.keep_running(), name="sandbox timeline")
         return self
 
