@@ -14,6 +14,7 @@ from bot import __version__
 from bot.app import create_app
 from bot.deps import Deps
 from bot.http_server import build_operations_app
+from bot.listening import listen
 from bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
 from scheduler import build_scheduler
 
@@ -47,11 +48,8 @@ class Runtime:
         log.info("beacon started", extra={"version": __version__})
 
     async def _serve_operations(self, host: str, port: int) -> None:
-        self._operations = web.AppRunner(build_operations_app(self), handle_signals=False, access_log=None)
-        await self._operations.setup()
-        site = web.TCPSite(self._operations, host, port)
-        await site.start()
-        self.operations_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._operations, self.operations_port = await listen(build_operations_app(self), host, port,
+                                                              handle_signals=False)
         log.info("serving metrics and health", extra={"url": f"http://{host}:{self.operations_port}/metrics"})
 
     @property

@@ -19,6 +19,7 @@ from bot.clock import ManualClock
 from bot.db import Database, upgrade
 from bot.deps import Deps, build_deps
 from bot.http_server import EVENTS_PATH, build_web_app
+from bot.listening import listen
 from bot.local_slack import LocalSlack, Workspace
 from bot.organisation import Organisation, parse_organisation
 from bot.runtime import Runtime
@@ -165,11 +166,7 @@ class BeaconServer:
             self._socket = LoggedSocketModeHandler(self.runtime.app, self.settings.secret("slack_app_token"))
             await self._socket.connect_async()
         else:
-            self._runner = web.AppRunner(build_web_app(self.runtime), access_log=None)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
-            await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self._runner, port = await listen(build_web_app(self.runtime), "127.0.0.1", 0)
             self.slack.app_url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
         return Beacon(slack=self.slack, runtime=self.runtime, clock=self.clock)
 

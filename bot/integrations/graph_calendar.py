@@ -32,7 +32,7 @@ FIELDS = ("id,subject,start,end,location,categories,sensitivity,isAllDay,isCance
 
 
 class GraphError(Exception):
-    pass
+    """Microsoft Graph, or its token endpoint, could not give the calendar."""
 
 
 class TokenRefused(GraphError):

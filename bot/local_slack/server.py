@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from bot.listening import listen
 from bot.local_slack import payloads
 from bot.local_slack.limits import FaultPlan, RateLimits
 from bot.local_slack.socket_mode import SocketModeHub
@@ -49,11 +50,7 @@ class LocalSlack:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> LocalSlack:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.add_routes([*self.api.routes(), *self.hub.routes(), web.post("/respond/{token}", self._respond)])
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await listen(app, host, port, shutdown_timeout=0.5)
         self.host = host
         self._http = aiohttp.ClientSession()
         return self

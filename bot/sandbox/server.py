@@ -25,6 +25,7 @@ from bot.content import load_content
 from bot.db import upgrade
 from bot.deps import build_deps
 from bot.http_server import EVENTS_PATH, build_web_app
+from bot.listening import listen
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from bot.sandbox import demo_story, demo_trust, page_api
@@ -47,14 +48,6 @@ def _commands(manifest: dict[str, Any] | None) -> list[dict[str, Any]]:
              "usage_hint": " | ".join(a.usage.partition(" ")[2] for a in spec.actions if " " in a.usage),
              "should_escape": escaped.get(name, True)}
             for name, spec in load_content().commands.items()]
-
-
-async def _runner(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
 
 class Sandbox:
@@ -86,7 +79,8 @@ class Sandbox:
         page.add_routes([*page_api.routes(self), web.get("/", self._index),
                          web.get("/demo/calendars/{leader}.ics", self._calendar)])
         page.router.add_static("/static/", Path(str(resources.files("bot.sandbox") / "static")))
-        runner, self.port = await _runner(page, self.host, self.port)  # first: a taken port stops us early
+        # First: a port already taken stops the sandbox before anything else has started.
+        runner, self.port = await listen(page, self.host, self.port, shutdown_timeout=1)
         self._runners.append(runner)
         await self.slack.start()
         organisation = demo_trust.organisation(f"{self.url}/demo/calendars")
@@ -102,7 +96,7 @@ class Sandbox:
         # APScheduler stays paused: its triggers follow the machine's clock; the timeline runs the jobs instead.
         self.runtime = Runtime(build_deps(settings, organisation, clock=self.clock), start_paused=True)
         await self.runtime.start()
-        bolt, bolt_port = await _runner(build_web_app(self.runtime), "127.0.0.1", 0)
+        bolt, bolt_port = await listen(build_web_app(self.runtime), "127.0.0.1", 0, shutdown_timeout=1)
         self._runners.append(bolt)
         self.slack.app_url = f"http://127.0.0.1:{bolt_port}{EVENTS_PATH}"
         self.timeline = Timeline(self.runtime.scheduler, self.clock)

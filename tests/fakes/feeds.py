@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.listening import listen
+
 
 @dataclass
 class FeedServer:
@@ -22,11 +24,7 @@ class FeedServer:
     async def start(self) -> FeedServer:
         app = web.Application()
         app.router.add_get("/feeds/{name}.ics", self._feed)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await listen(app, "127.0.0.1", 0)
         return self
 
     async def stop(self) -> None:

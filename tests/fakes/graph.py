@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
+from bot.listening import listen
 from tests.fakes.tls import TestCertificates
 
 TENANT = "00000000-1111-2222-3333-444444444444"
@@ -46,11 +47,7 @@ class FakeGraph:
         app.router.add_get(f"/{TENANT}/v2.0/.well-known/openid-configuration", self._openid)
         app.router.add_post(f"/{TENANT}/oauth2/v2.0/token", self._token)
         app.router.add_get("/v1.0/users/{mailbox}/calendarView", self._calendar_view)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.certificates.server_context())
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await listen(app, "127.0.0.1", 0, ssl_context=self.certificates.server_context())
         return self
 
     async def stop(self) -> None:
