@@ -1,24 +1,146 @@
-"""HTTP mode: `POST /slack/events` (signature-verified by Bolt), `GET /healthz` and `GET /metrics`, on aiohttp."""
+"""HTTP mode: `POST /slack/events`, `GET /healthz` and `GET /metrics`, on aiohttp.
+
+Only Slack can make Beacon act. Each request's signature is checked here, before anything reads its body: a request
+that cannot be verified gets 401 and nothing else happens (its body is never parsed, logged or answered). A signed
+body Bolt could not route (not JSON, not an object, no `type`) gets 400. A signed request already let in once, on
+any replica, is a replay: an empty 200 and nothing else. Bolt checks the signature again; that is only belt and
+braces.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import build_normalized_headers, extract_content_type
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.metrics import CONTENT_TYPE
-from bot.request_log import dispatch_logged
+from bot.request_log import VERIFIED, dispatch_logged, log_refused
+from bot.services.signed_requests import first_sight
 
 if TYPE_CHECKING:  # the runtime starts the operations server below, so this import only serves the types
     from bot.runtime import Runtime
 
 EVENTS_PATH = "/slack/events"
+log = logging.getLogger("beacon.requests")
+
+WINDOW_SECONDS = 5 * 60  # Slack's: a timestamp further than this from now is refused
+RECORD_SECONDS = 2.0     # recording the signature must leave time to ack within Slack's 3 seconds
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)  # whole seconds since 1970, nothing else (no sign, space, digits
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}", re.ASCII)  # of other scripts, or 5,000 of them)
+
+
+def verified_signature(*, secret: str, raw_body: bytes, timestamps: list[str], signatures: list[str],
+                       now: float) -> str | None:
+    """The request's signature when Slack made it, else None; never raises, whatever the headers hold.
+
+    Slack's v0 scheme (as slack_sdk.signature.SignatureVerifier): HMAC-SHA256 under the signing secret over
+    `v0:{timestamp}:{raw body}`, the timestamp within five minutes of now, compared in constant time. Exactly one
+    of each header, in exactly Slack's format; anything else is unverifiable.
+    """
+    if not secret or len(timestamps) != 1 or len(signatures) != 1:
+        return None
+    timestamp, signature = timestamps[0], signatures[0]
+    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return None
+    if abs(now - int(timestamp)) > WINDOW_SECONDS:
+        return None
+    base = b"v0:" + timestamp.encode("ascii") + b":" + raw_body
+    expected = "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
+    return signature if hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii")) else None
+
+
+def parse_signed_body(text: str, content_type: str | None) -> dict[str, Any] | None:
+    """The body as Slack meant it, or None when it is not JSON where JSON belongs or not `routable`.
+
+    Bolt's own `parse_body` takes any form body containing the letters "payload" for an interactivity payload, so a
+    slash command whose text (or channel or user name) holds the word reached no listener; this reads the form's
+    fields and looks for a `payload` field instead.
+    """
+    try:
+        if content_type == "application/json" or text.startswith("{"):
+            body = json.loads(text)
+        else:
+            fields = dict(parse_qsl(text, keep_blank_values=True))
+            body = json.loads(fields["payload"]) if "payload" in fields else fields
+    except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError; deep nesting recurses
+        return None
+    return body if routable(body) else None
+
+
+def routable(body: object) -> bool:
+    """Whether `body` has the shape Bolt routes on without tripping: an object; a slash command's `command`, or
+    else a `type`; objects where Slack puts objects; a list of objects for `actions`. Anything else would raise
+    inside Bolt (a 500, and an error path reading a body nobody should act on) or match nothing."""
+    if not isinstance(body, dict) or not body:
+        return False
+    if "command" in body:  # a slash command: flat form fields
+        return isinstance(body["command"], str)
+    if body.get("ssl_check") == "1":  # Slack checking the certificate; Bolt answers it
+        return True
+    if not isinstance(body.get("type"), str):
+        return False
+    for key in ("user", "view", "event", "team", "channel", "container", "message", "state"):
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return False
+    actions = body.get("actions", [])
+    return isinstance(actions, list) and all(isinstance(action, dict) for action in actions)
 
 
 def build_web_app(runtime: Runtime) -> web.Application:
+    secret = runtime.deps.settings.secret("slack_signing_secret") if runtime.deps.settings.slack_signing_secret else ""
+
+    async def _first_sight(signature: str) -> bool:
+        async with runtime.deps.db.transaction() as session:
+            return await first_sight(session=session, signature=signature, now=datetime.now(UTC))
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        started = time.perf_counter()
+        raw_body = await request.read()
+        signature = verified_signature(secret=secret, raw_body=raw_body, now=time.time(),
+                                       timestamps=request.headers.getall("X-Slack-Request-Timestamp", []),
+                                       signatures=request.headers.getall("X-Slack-Signature", []))
+        if signature is None:
+            log_refused(runtime.app, status=401, started=started)
+            return web.json_response({"error": "invalid request"}, status=401)
+        headers = build_normalized_headers(request.headers)  # type: ignore[arg-type]
+        try:
+            text = raw_body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        body = parse_signed_body(text, extract_content_type(headers))
+        if body is None:
+            log_refused(runtime.app, status=400, started=started)
+            return web.json_response({"error": "malformed request"}, status=400)
+        try:
+            first = await asyncio.wait_for(_first_sight(signature), RECORD_SECONDS)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            # Unsure whether it was seen, so it does nothing (Slack retries an event, with a new signature): the
+            # store decides, and when it cannot, Beacon refuses rather than risk acting twice.
+            log.exception("could not record a signed request as seen; refused")
+            log_refused(runtime.app, status=503, started=started, outcome="unavailable")
+            return web.json_response({"error": "unavailable"}, status=503)
+        if not first:
+            log_refused(runtime.app, status=200, started=started, outcome="replay")
+            return web.Response(status=200, body=b"")
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)  # type: ignore[arg-type]
+        # The body as parsed above, not as Bolt re-parses it (see parse_signed_body); its context marks it verified.
+        bolt_request.body = body
+        bolt_request.context = build_async_context(AsyncBoltContext({VERIFIED: True}), body)
         return await to_aiohttp_response(await dispatch_logged(runtime.app, bolt_request))
 
     web_app = web.Application(client_max_size=1024 * 1024)

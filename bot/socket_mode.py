@@ -1,4 +1,8 @@
-"""Socket Mode: Beacon opens a WebSocket to Slack, so no public URL is needed."""
+"""Socket Mode: Beacon opens a WebSocket to Slack, so no public URL is needed.
+
+Envelopes arrive over a connection opened with the app-level token, so Slack sent them (there is no signature to
+check); a payload Bolt could not route is still acknowledged, logged without its content, and does nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.request_log import dispatch_logged
+from bot.http_server import routable
+from bot.request_log import VERIFIED, dispatch_logged, log_refused
 
 
 class LoggedSocketModeHandler(AsyncSocketModeHandler):
@@ -19,6 +25,11 @@ class LoggedSocketModeHandler(AsyncSocketModeHandler):
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.time()
-        bolt_request = AsyncBoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req))
+        if not routable(req.payload):
+            log_refused(self.app, status=400, started=time.perf_counter(), mode="socket_mode")
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return  # acknowledged, so Slack does not send it again; it would never work
+        bolt_request = AsyncBoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req),
+                                        context={VERIFIED: True})
         response = await dispatch_logged(self.app, bolt_request)
         await send_async_response(client, req, response, started)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time
 
 from slack_bolt.async_app import AsyncApp
@@ -30,6 +29,7 @@ from bot.services.engagements import VisitDraft, VisitProblems
 from bot.services.recurrence import exists_locally, to_utc
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.parsing import read_metadata, record_id
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
                 "purpose": BlockId.VISIT_PURPOSE}
@@ -131,7 +131,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         async with deps.db.transaction() as session:
             engagement, going = await engagements.toggle_attendance(
-                session=session, user_id=body["user"]["id"], engagement_id=int(action["value"]))
+                session=session, user_id=body["user"]["id"], engagement_id=record_id(action.get("value")))
         container = body.get("container") or {}
         await refresh_announcement(client, engagement, {"channel": container.get("channel_id"),
                                                         "ts": container.get("message_ts")})
@@ -144,7 +144,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_ask(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         async with deps.db.transaction() as session:
-            engagement = await engagements.coming(session=session, engagement_id=int(action["value"]))
+            engagement = await engagements.coming(session=session, engagement_id=record_id(action.get("value")))
         await client.views_open(trigger_id=body["trigger_id"], view=build_question_modal(
             engagement=engagement, when=engagements.describe(engagement)["when"]))
 
@@ -158,7 +158,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         try:
             async with deps.db.transaction() as session:
                 engagement = await engagements.ask(session=session, user_id=user_id,
-                                                   engagement_id=json.loads(view["private_metadata"])["engagement"],
+                                                   engagement_id=record_id(read_metadata(view).get("engagement")),
                                                    question=question, hide_name=ANONYMOUS in hidden)
         except InvalidInput as problem:
             await ack(response_action="errors", errors={BlockId.QUESTION_TEXT: problem.user_message})
@@ -174,7 +174,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         async with deps.db.transaction() as session:
             engagement = await engagements.for_follow_up(session=session, user_id=body["user"]["id"],
-                                                         engagement_id=int(action["value"]))
+                                                         engagement_id=record_id(action.get("value")))
         await client.views_open(trigger_id=body["trigger_id"], view=build_follow_up_modal(engagement=engagement))
 
     @app.view(CallbackId.CALENDAR_FOLLOW_UP)
@@ -183,8 +183,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         user_id = body["user"]["id"]
         text = view["state"]["values"][BlockId.FOLLOW_UP_TEXT][BlockId.FOLLOW_UP_TEXT].get("value") or ""
         async with deps.db.transaction() as session:
-            engagement = await engagements.for_follow_up(session=session, user_id=user_id,
-                                                         engagement_id=json.loads(view["private_metadata"])["engagement"])
+            engagement = await engagements.for_follow_up(
+                session=session, user_id=user_id, engagement_id=record_id(read_metadata(view).get("engagement")))
         await ack()
         heading, blocks = build_follow_up_post(leader_user_id=user_id, text=text)
         await client.chat_postMessage(channel=engagement.announced_channel or "", thread_ts=engagement.announced_ts,

@@ -15,6 +15,7 @@ from bot.ids import ActionId, Command
 from bot.organisation import Role
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.parsing import one_of
 from handlers.replies import reply_usage
 
 
@@ -59,5 +60,5 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_choice(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         user_id = body["user"]["id"]
-        await choose(user_id, action["value"] == "on")
+        await choose(user_id, one_of(action.get("value"), ("on", "off")) == "on")
         await home_tab.publish(client, user_id)

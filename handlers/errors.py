@@ -5,9 +5,11 @@ from __future__ import annotations
 import inspect
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
@@ -17,6 +19,7 @@ from bot.blocks.errors import build_not_permitted_text, build_slack_refused_text
 from bot.deps import Deps
 from bot.errors import BeaconError
 from bot.escaping import escape_mrkdwn
+from bot.request_log import VERIFIED
 from bot.services.authorisation import RoleRequired
 
 log = logging.getLogger("beacon.errors")
@@ -44,8 +47,16 @@ def explain(error: Exception, deps: Deps) -> str:
 
 
 async def tell(error: Exception, deps: Deps, *, body: dict, client: AsyncWebClient,
-               respond: AsyncRespond | None) -> None:
-    """Explain `error` to the person whose request it was: ephemerally where Slack allows, else by DM."""
+               respond: AsyncRespond | None, context: Mapping[str, Any] | None) -> None:
+    """Explain `error` to the person whose request it was: ephemerally where Slack allows, else by DM.
+
+    Only for a request an entry point verified (`VERIFIED` in its context): the user and response_url of any
+    other body are anyone's words, so nobody is messaged and nothing is posted, and the log names nobody.
+    """
+    if not (context or {}).get(VERIFIED):
+        log.error("error handling a request that was not verified; nobody is told",
+                  extra={"error": type(error).__name__})
+        return
     text = explain(error, deps)
     user_id = user_of(body)
     if body.get("type") == "event_callback" or user_id is None:
@@ -77,7 +88,8 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
             except Exception as error:
                 if args.ack.response is None:
                     await args.ack()
-                await tell(error, deps, body=args.body, client=args.client, respond=args.respond)
+                await tell(error, deps, body=args.body, client=args.client, respond=args.respond,
+                           context=args.context)
 
         run.__name__, run.__qualname__, run.__doc__ = listener.__name__, listener.__qualname__, listener.__doc__
         return run
@@ -86,7 +98,7 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.error
-    async def handle_error(error: Exception, body: dict, client: AsyncWebClient,
+    async def handle_error(error: Exception, body: dict, client: AsyncWebClient, context: AsyncBoltContext,
                            respond: AsyncRespond | None = None) -> None:
         """The fallback for errors outside listeners (middleware); listeners are `guarded`."""
-        await tell(error, deps, body=body, client=client, respond=respond)
+        await tell(error, deps, body=body, client=client, respond=respond, context=context)

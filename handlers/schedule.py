@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -36,6 +35,7 @@ from bot.services.recurrence import Repeat
 from bot.services.scheduled_posts import DraftProblems, PostDraft
 from handlers.errors import explain, guarded
 from handlers.home import HomeTab
+from handlers.parsing import optional_id, read_metadata, record_id
 from handlers.replies import reply_usage
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_compose(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id, draft = body["user"]["id"], read_draft(view["state"]["values"])
-        edit_of = json.loads(view.get("private_metadata") or "{}").get("edit_of")
         try:
+            edit_of = optional_id(read_metadata(view).get("edit_of"))
             async with deps.db.transaction() as session:
                 post = await posts.save_draft(session=session, user_id=user_id, draft=draft, edit_of=edit_of)
         except DraftProblems as problems:
@@ -133,11 +133,12 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.SCHEDULE_PREVIEW)
     @guard
     async def handle_preview(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, post_id = body["user"]["id"], json.loads(view["private_metadata"])["post_id"]
+        user_id = body["user"]["id"]
         ticked = view["state"]["values"].get(BlockId.SCHEDULE_AUDIENCE, {}).get(BlockId.SCHEDULE_AUDIENCE, {})
         confirmed = {o["value"] for o in ticked.get("selected_options") or []}
         large: dict[str, int | None] = {}
         try:
+            post_id = record_id(read_metadata(view).get("post_id"))
             async with deps.db.transaction() as session:
                 draft = await posts.draft(session=session, user_id=user_id, post_id=post_id)
                 large, edited = posts.large_channels(draft), draft.edit_of is not None
@@ -166,7 +167,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_edit(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         async with deps.db.transaction() as session:
-            post = await posts.for_edit(session=session, user_id=body["user"]["id"], post_id=int(action["value"]))
+            post = await posts.for_edit(session=session, user_id=body["user"]["id"],
+                                        post_id=record_id(action.get("value")))
         await client.views_open(trigger_id=body["trigger_id"],
                                 view=build_compose_modal(tz=tz, today=today(), post=post))
 
@@ -181,7 +183,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         user_id = body["user"]["id"]
         async with deps.db.transaction() as session:
             await changes[ActionId(action["action_id"])](session=session, user_id=user_id,
-                                                          post_id=int(action["value"]))
+                                                          post_id=record_id(action.get("value")))
         if body.get("container", {}).get("type") == "view":
             await home_tab.publish(client, user_id)
         elif respond is not None:
@@ -194,7 +196,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         user_id, approve = body["user"]["id"], action["action_id"] == ActionId.SCHEDULE_APPROVE
         async with deps.db.transaction() as session:
-            post = await posts.decide(session=session, user_id=user_id, post_id=int(action["value"]),
+            post = await posts.decide(session=session, user_id=user_id, post_id=record_id(action.get("value")),
                                       approve=approve)
             requests = await posts.approval_messages(session=session, post_id=post.id or 0)
         blocks = [b.to_dict() for b in build_decision_blocks(approve=approve, decided_by=user_id,

@@ -28,7 +28,7 @@ def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     calendar.register(scheduler, deps)         # sync calendars; weekly post, day-before reminders, follow-ups
     pulses.register(scheduler, deps)           # open, count, remind and close pulses
     digests.register(scheduler, deps)          # the weekly digest, once each time digest.cron fires
-    housekeeping.register(scheduler, deps)     # forget old event ids and abandoned drafts
+    housekeeping.register(scheduler, deps)     # forget old event ids, request signatures and abandoned drafts
     retention.register(scheduler, deps)        # remove what is older than the retention periods allow
 
 
