@@ -33,7 +33,7 @@ async def feeds() -> AsyncIterator[FeedServer]:
 
 @pytest.fixture
 def organisation(slack: LocalSlack, feeds: FeedServer) -> Organisation:
-    return organisation_for(slack.workspace, sites=SITES, calendar={"sources": [
+    return organisation_for(slack.workspace, sites=SITES, calendar={"allow_hosts": ["127.0.0.1"], "sources": [
         {"type": "ics", "name": "Carol Chen, Chief Executive", "url": feeds.url("ceo"), "leader_slack_id": CAROL},
         {"type": "ics", "name": "Director of Operations", "url": feeds.url("ops")}]})
 
@@ -267,7 +267,8 @@ async def test_beacon_calendar_sync_reads_every_source_now(slack: LocalSlack, fe
     config = write_config(tmp_path / "beacon.yaml")
     data = yaml.safe_load(config.read_text())
     data["sites"] = SITES
-    data["calendar"] = {"sources": [{"type": "ics", "name": "Chief Executive", "url": feeds.url("ceo")},
+    data["calendar"] = {"allow_hosts": ["127.0.0.1"],
+                        "sources": [{"type": "ics", "name": "Chief Executive", "url": feeds.url("ceo")},
                                     {"type": "ics", "name": "Director of Operations", "url": feeds.url("ops")}]}
     config.write_text(yaml.safe_dump(data))
     code, out, err = await run_beacon("calendar", "sync", env=slack_env(slack, config, database_url), cwd=tmp_path)

@@ -66,7 +66,10 @@ class GraphClient:
         """The app-only token; msal caches it until shortly before it expires."""
         result = await asyncio.to_thread(self._acquire)
         if "access_token" not in result:
-            raise GraphError(f"{result.get('error')}: {(result.get('error_description') or '').splitlines()[:1]}")
+            # The error code only: the description is the identity platform's own text, kept for the log.
+            log.warning("Microsoft 365 refused a token", extra={
+                "error": result.get("error"), "description": (result.get("error_description") or "")[:300]})
+            raise GraphError(f"Microsoft 365 refused a token ({str(result.get('error'))[:40]})")
         return str(result["access_token"])
 
     async def _get(self, url: str, token: str) -> dict[str, Any]:
@@ -80,9 +83,9 @@ class GraphClient:
                     await asyncio.sleep(min(wait, 120))
                     continue
                 if response.status == 401:
-                    raise TokenRefused(f"HTTP 401 from Graph: {(await response.text())[:200]}")
+                    raise TokenRefused("HTTP 401 from Graph")  # never the body: it reaches admins in Slack
                 if response.status != 200:
-                    raise GraphError(f"HTTP {response.status} from Graph: {(await response.text())[:200]}")
+                    raise GraphError(f"HTTP {response.status} from Graph")
                 return dict(await response.json())
         raise GraphError("Graph kept asking us to wait")
 
@@ -126,10 +129,18 @@ class GraphClient:
                     page = await self._get(url, token)
                 facts += [f for f in (self._fact(e, source) for e in page.get("value", [])) if f]
                 url = page.get("@odata.nextLink")
-        except (GraphError, aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:
+                if url and not _same_origin(str(url), self._api):
+                    # The next page is fetched with our token: only ever from the configured Graph itself.
+                    raise GraphError("Graph's next page pointed somewhere else")
+        except GraphError as error:
             log.warning("Microsoft 365 calendar could not be read; keeping its last good data",
                         extra={"source": source.mailbox, "reason": str(error)[:300]})
             return SourceAnswer(error=str(error)[:300] or type(error).__name__)
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:
+            # A fixed phrase: exception texts can quote what Graph sent (a JSON decoding error quotes the body).
+            log.warning("Microsoft 365 calendar could not be read; keeping its last good data",
+                        extra={"source": source.mailbox, "reason": type(error).__name__})
+            return SourceAnswer(error=f"could not read the Microsoft 365 calendar ({type(error).__name__})")
         return SourceAnswer(facts=facts)
 
 
@@ -143,3 +154,8 @@ class GraphMailbox:
 
     async def read(self, *, start: datetime, end: datetime) -> SourceAnswer:
         return await self._client.fetch(self.source, start=start, end=end)
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
-from bot.integrations.http import SharedHttp
+from bot.integrations.http import AddressPolicy, FeedTooLarge, RefusedAddress, SharedHttp
 from bot.organisation import IcsSource
 from bot.services.engagements import EngagementFact, SourceAnswer
 
@@ -61,14 +62,17 @@ class IcsFeed:
     """One feed. The last good copy is kept in memory, so an unchanged feed (304) is not downloaded again
     but is still expanded for the current window (which moves on every day)."""
 
-    def __init__(self, source: IcsSource, *, tz: ZoneInfo, http: SharedHttp):
+    def __init__(self, source: IcsSource, *, tz: ZoneInfo, http: SharedHttp, allow_hosts: Iterable[str] = ()):
         self.source = source
         self.key, self.name = source.key, source.name
         self._tz = tz
         self._http = http
+        self._policy = AddressPolicy(allow_hosts)
         self._copy: tuple[str, str | None, str | None] | None = None  # text, ETag, Last-Modified
 
     async def read(self, *, start: datetime, end: datetime) -> SourceAnswer:
+        # What a failure says is a fixed phrase (and a status code): never the feed's own words, which whoever
+        # serves the feed chooses, and which reach admins in Slack.
         headers = {"Accept": "text/calendar"}
         if self._copy:
             _, etag, modified = self._copy
@@ -77,23 +81,26 @@ class IcsFeed:
             if modified:
                 headers["If-Modified-Since"] = modified
         try:
-            async with self._http.get().get(self.source.url, headers=headers,
-                                            timeout=aiohttp.ClientTimeout(total=60)) as response:
-                if response.status == 304 and self._copy:
-                    text = self._copy[0]
-                elif response.status == 200:
-                    text = await response.text()
-                    fresh = (text, response.headers.get("ETag"), response.headers.get("Last-Modified"))
-                else:
-                    return self._failed(f"HTTP {response.status} from the feed")
-        except (aiohttp.ClientError, TimeoutError) as error:
+            response = await self._http.feeds(self._policy).get(self.source.url, headers=headers)
+        except RefusedAddress:
+            return self._failed("the feed's address is not allowed: it is not a public internet address (an "
+                                "organisation file can allow a host under calendar.allow_hosts)")
+        except FeedTooLarge:
+            return self._failed("the feed is too large")
+        except (aiohttp.ClientError, TimeoutError, UnicodeError) as error:
             return self._failed(f"could not fetch the feed ({type(error).__name__})")
+        if response.status == 304 and self._copy:
+            text = self._copy[0]
+        elif response.status == 200 and response.text is not None:
+            text = response.text
+        else:
+            return self._failed(f"HTTP {response.status} from the feed")
         try:
             facts = await asyncio.to_thread(parse_feed, text, source=self.source, tz=self._tz, start=start, end=end)
-        except (ValueError, KeyError, TypeError) as error:
-            return self._failed(f"the feed is not a valid calendar ({str(error)[:120]})")
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return self._failed("the feed is not a valid calendar")
         if response.status == 200:
-            self._copy = fresh
+            self._copy = (text, response.etag, response.last_modified)
         return SourceAnswer(facts=facts)
 
     def _failed(self, reason: str) -> SourceAnswer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.local_slack import Workspace
@@ -87,7 +88,8 @@ def organisation(calendar_url: str) -> Organisation:
         "roles": roles,
         "sites": [{"name": name, "area": area, "channel": channel_id, "aliases": aliases}
                   for name, area, channel_id, _channel_name, aliases in SITES],
-        "calendar": {"sources": [
+        # The sandbox serves its leaders' calendars itself, on this machine: allowed by name, as a trust would.
+        "calendar": {"allow_hosts": [urlsplit(calendar_url).hostname or ""], "sources": [
             {"type": "ics", "name": "Carol Chen, Chief Executive", "url": f"{calendar_url}/carol.ics",
              "leader_slack_id": CAROL},
             {"type": "ics", "name": "Omar Obi, Director of Operations", "url": f"{calendar_url}/omar.ics",

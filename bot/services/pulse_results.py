@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.services.suppression import hidden_groups
+
 CHOICE_TYPES = ("single", "agreement", "frequency")
 FIVE_POINT = ("agreement", "frequency")
 THEME_POINTS = (0.0, 2.5, 5.0, 7.5, 10.0)
@@ -113,8 +115,9 @@ def theme_scores(questions: list[dict[str, Any]], answers: list[dict[str, Any]],
 
 def breakdown(question: dict[str, Any], rows: Iterable[tuple[str | None, Any]], *,
               minimum: int) -> list[BreakdownCell]:
-    """Answers by group (area), every cell under the minimum suppressed, and a second cell too wherever a
-    single suppressed one could be worked out from the total by subtraction."""
+    """Answers by group (area): every cell under the minimum suppressed, and more cells beside them
+    (`hidden_groups`) so that the total minus the shown cells, in counts or in means, never describes one hidden
+    group or fewer than `minimum` people."""
     groups: dict[str, list[Any]] = defaultdict(list)
     for group, answer in rows:
         if answer not in (None, "", []):
@@ -126,8 +129,5 @@ def breakdown(question: dict[str, Any], rows: Iterable[tuple[str | None, Any]], 
                   if str(a) in labels] if question["type"] in (*FIVE_POINT, "scale") else []
         cells.append(BreakdownCell(group=group, responses=len(given),
                                    mean=round(sum(values) / len(values), 2) if values else None))
-    hidden = {c.group for c in cells if (c.responses or 0) < minimum}
-    if len(hidden) == 1 and len(cells) > 1:  # the total would give the hidden one away
-        shown = sorted((c for c in cells if c.group not in hidden), key=lambda c: c.responses or 0)
-        hidden.add(shown[0].group)
+    hidden, _ = hidden_groups({c.group: c.responses or 0 for c in cells}, minimum=minimum)
     return [BreakdownCell(group=c.group, responses=None, mean=None) if c.group in hidden else c for c in cells]
