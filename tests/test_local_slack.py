@@ -3,12 +3,14 @@
 import time
 
 import pytest
+from aiohttp import ClientSession
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import build_slack_client
 from bot.local_slack import LocalSlack
 from bot.local_slack.limits import RateLimits
+from bot.local_slack.workspace import ResponseTarget
 from tests.harness import ALICE, GENERAL, settings_for
 
 
@@ -94,3 +96,86 @@ async def test_history_carries_metadata_only_when_asked(slack: LocalSlack) -> No
     assert "metadata" not in plain["messages"][0]
     full = await client.conversations_history(channel=GENERAL, include_all_metadata=True)
     assert full["messages"][0]["metadata"] == metadata
+
+
+async def test_blocks_over_slacks_limits_are_refused_as_slack_refuses_them(slack: LocalSlack) -> None:
+    """Messages, ephemerals and edits over a documented limit fail here as they would in Slack, with its words."""
+    client = _client(slack)
+    too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "&amp;" * 601}}]
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=GENERAL, text="story", blocks=too_long)
+    assert caught.value.response["error"] == "invalid_blocks"
+    assert caught.value.response["errors"] == ["must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]
+    assert caught.value.response["response_metadata"]["messages"] == [
+        "[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]
+    button = {"type": "actions", "elements": [{"type": "button", "action_id": "a", "value": "1",
+                                               "text": {"type": "plain_text", "text": "x" * 76}}]}
+    posted = await client.chat_postMessage(channel=GENERAL, text="fine")
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.chat_update(channel=GENERAL, ts=posted["ts"], text="edit", blocks=[button])
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.chat_postEphemeral(channel=GENERAL, user=ALICE, text="x", blocks=[{"type": "section"}])
+    with pytest.raises(SlackApiError, match="msg_too_long"):
+        await client.chat_postMessage(channel=GENERAL, text="x" * 40_001)
+    with pytest.raises(SlackApiError, match="invalid_blocks"):
+        await client.chat_postMessage(channel=GENERAL, text="many", blocks=[{"type": "divider"}] * 51)
+    assert [m.text for m in slack.workspace.messages(GENERAL)] == ["fine"], "nothing refused was shown"
+
+
+async def test_views_over_slacks_limits_are_refused_with_invalid_arguments(slack: LocalSlack) -> None:
+    client = _client(slack)
+    title = {"type": "modal", "title": {"type": "plain_text", "text": "Recognise a colleague now"}, "blocks": []}
+    with pytest.raises(SlackApiError) as caught:
+        await client.views_open(trigger_id=slack.workspace.issue_trigger(ALICE), view=title)
+    assert caught.value.response["error"] == "invalid_arguments"
+    assert caught.value.response["response_metadata"]["messages"] == [
+        "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]"]
+    option = {"type": "modal", "title": {"type": "plain_text", "text": "Hi"}, "submit": {"type": "plain_text",
+                                                                                        "text": "Send"},
+              "blocks": [{"type": "input", "block_id": "b", "label": {"type": "plain_text", "text": "Pick"},
+                          "element": {"type": "static_select", "action_id": "a", "options": [
+                              {"text": {"type": "plain_text", "text": "o"}, "value": "v" * 151}]}}]}
+    with pytest.raises(SlackApiError) as caught:
+        await client.views_open(trigger_id=slack.workspace.issue_trigger(ALICE), view=option)
+    assert "[json-pointer:/view/blocks/0/element/options/0/value]" in caught.value.response["response_metadata"][
+        "messages"][0]
+    home = {"type": "home", "blocks": [{"type": "divider"}] * 101}
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        await client.views_publish(user_id=ALICE, view=home)
+    assert ALICE not in slack.workspace.home_views
+
+
+async def test_a_response_url_refuses_oversized_blocks_with_400(slack: LocalSlack) -> None:
+    token = slack.workspace.issue_response_url_token(ResponseTarget(channel=GENERAL, user=ALICE))
+    async with ClientSession() as http:
+        refused = await http.post(f"{slack.url}/respond/{token}", json={
+            "text": "x", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}]})
+        assert (refused.status, await refused.text()) == (400, "invalid_blocks")
+        shown = await http.post(f"{slack.url}/respond/{token}", json={"text": "fine"})
+        assert shown.status == 200
+    assert [e.text for e in slack.workspace.ephemerals_for(ALICE)] == ["fine"]
+
+
+async def test_thread_replies_are_in_the_thread_and_never_in_history(slack: LocalSlack) -> None:
+    """As in Slack: conversations.history holds top-level messages (and replies also sent to the channel);
+    conversations.replies holds the parent and its replies, oldest first, paged, with metadata when asked."""
+    slack.workspace.scopes = None
+    client = _client(slack)
+    parent = await client.chat_postMessage(channel=GENERAL, text="parent")
+    metadata = {"event_type": "beacon_outbox", "event_payload": {"outbox_id": 9}}
+    for i in range(3):
+        await client.chat_postMessage(channel=GENERAL, text=f"reply {i}", thread_ts=parent["ts"], metadata=metadata)
+    await client.chat_postMessage(channel=GENERAL, text="broadcast", thread_ts=parent["ts"], reply_broadcast=True)
+    history = await client.conversations_history(channel=GENERAL)
+    assert [m["text"] for m in history["messages"]] == ["broadcast", "parent"]
+    first = await client.conversations_replies(channel=GENERAL, ts=parent["ts"], limit=2, include_all_metadata=True)
+    assert [m["text"] for m in first["messages"]] == ["parent", "reply 0"] and first["has_more"]
+    assert first["messages"][1]["metadata"] == metadata
+    rest = await client.conversations_replies(channel=GENERAL, ts=parent["ts"], limit=2,
+                                              cursor=first["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in rest["messages"]] == ["reply 1", "reply 2"]
+    with pytest.raises(SlackApiError, match="thread_not_found"):
+        await client.conversations_replies(channel=GENERAL, ts="1.000001")
+    slack.workspace.add_channel("C0NOTIN", "not-in", members={ALICE}, bot_is_member=False)
+    with pytest.raises(SlackApiError, match="not_in_channel"):
+        await client.conversations_replies(channel="C0NOTIN", ts=parent["ts"])

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
-from bot.blocks.mrkdwn import listing, mention
+from bot.blocks.mrkdwn import escaped, listing, mention
 from bot.content import CommandAction, CommandSpec, Messages
 from bot.escaping import escape_mrkdwn
 from bot.organisation import Role
@@ -41,6 +41,7 @@ def build_about_blocks(*, user_id: str, roles: frozenset[Role], commands: Iterab
 def build_usage_blocks(*, command: str, text: str, spec: CommandSpec, roles: frozenset[Role],
                        messages: Messages) -> list[Block]:
     """The reply to arguments a command does not understand: what was typed, and what works."""
-    intro = messages.unknown_arguments.format(command=escape_mrkdwn(command), text=escape_mrkdwn(text))
+    # What was typed is echoed back, escaped and then shortened: a command's text can be thousands of characters.
+    intro = messages.unknown_arguments.format(command=escape_mrkdwn(command), text=escaped(text, 300))
     actions = available_actions([spec], roles) or spec.actions
     return [SectionBlock(text=MarkdownTextObject(text=intro + "\n" + build_actions_list(actions)))]

@@ -25,12 +25,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks.mrkdwn import mention, truncate
+from bot.blocks.limits import SECTION_TEXT
+from bot.blocks.mrkdwn import mention, sections, shorten, truncate
 from bot.escaping import escape_mrkdwn
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.models import Engagement
 from bot.organisation import Site
 
+LINE = 1000  # one engagement in the list
+FOLLOW_UP_SECTIONS = 5
 OPEN_TO = ["All staff", "Staff at the site", "Managers and team leaders", "Clinical staff", "By invitation"]
 ANONYMOUS = "anonymous"
 
@@ -39,7 +42,8 @@ def _line(engagement: Engagement, describe: dict[str, Any]) -> str:
     who = mention(engagement.leader_user_id) if engagement.leader_user_id else f"*{escape_mrkdwn(engagement.leader)}*"
     place = escape_mrkdwn(describe["place"] or "a place to be confirmed")
     area = f" ({escape_mrkdwn(describe['area'])})" if describe.get("area") else ""
-    return f"• {describe['when']} · {who} at *{place}*{area}: {escape_mrkdwn(engagement.title)}"
+    # A calendar feed's title has no length limit: one engagement's line never outgrows its section.
+    return shorten(f"• {describe['when']} · {who} at *{place}*{area}: {escape_mrkdwn(engagement.title)}", LINE)
 
 
 def build_calendar_blocks(items: list[tuple[Engagement, dict[str, Any]]], *, more: int, heading: str,
@@ -106,8 +110,9 @@ def build_visit_modal(*, leader: str, sites: list[Site], today: date, tz: ZoneIn
 def build_question_modal(*, engagement: Engagement, when: str) -> dict[str, Any]:
     return View(type="modal", callback_id=CallbackId.CALENDAR_QUESTION, title="Ask in advance", submit="Send",
                 close="Cancel", private_metadata=json.dumps({"engagement": engagement.id}), blocks=[
-                    SectionBlock(text=MarkdownTextObject(text=f"For *{escape_mrkdwn(engagement.leader)}*: "
-                                                              f"{escape_mrkdwn(engagement.title)}, {when}.")),
+                    SectionBlock(text=MarkdownTextObject(text=shorten(
+                        f"For *{escape_mrkdwn(engagement.leader)}*: {escape_mrkdwn(engagement.title)}, {when}.",
+                        SECTION_TEXT))),
                     InputBlock(block_id=BlockId.QUESTION_TEXT, label="Your question",
                                element=PlainTextInputElement(action_id=BlockId.QUESTION_TEXT, multiline=True,
                                                              max_length=1000)),
@@ -130,4 +135,6 @@ def build_follow_up_modal(*, engagement: Engagement) -> dict[str, Any]:
 
 def build_follow_up_post(*, leader_user_id: str, text: str) -> tuple[str, list[dict[str, Any]]]:
     heading = f":speech_balloon: You said, we did, from {mention(leader_user_id)}"
-    return heading, [SectionBlock(text=MarkdownTextObject(text=f"{heading}\n{escape_mrkdwn(text)}")).to_dict()]
+    # The form takes 2,500 characters; escaped, that can be five times as long: split it, lose none of it.
+    pieces = sections(f"{heading}\n{escape_mrkdwn(text)}", SECTION_TEXT, count=FOLLOW_UP_SECTIONS)
+    return heading, [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict() for piece in pieces]

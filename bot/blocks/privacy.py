@@ -7,10 +7,13 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from bot.blocks.mrkdwn import truncate
+from bot.blocks.limits import SECTION_TEXT
+from bot.blocks.mrkdwn import sections, truncate
 from bot.content import PrivacyNotice
 from bot.escaping import escape_mrkdwn
 from bot.ids import ActionId
+
+PIECES = 5  # 2,500 characters of text escaped can need five sections
 
 
 def build_privacy_link(notice: PrivacyNotice) -> list[Block]:
@@ -19,10 +22,12 @@ def build_privacy_link(notice: PrivacyNotice) -> list[Block]:
 
 
 def build_privacy_modal(notice: PrivacyNotice) -> dict[str, Any]:
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=escape_mrkdwn(notice.intro)))]
+    # The notice is the trust's words: split over sections where escaping makes it long, never cut short.
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=piece))
+                           for piece in sections(escape_mrkdwn(notice.intro), SECTION_TEXT, count=PIECES)]
     for section in notice.sections:
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=truncate(f"*{escape_mrkdwn(section.heading)}*\n{escape_mrkdwn(section.text)}", 3000))))
+        blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in sections(
+            f"*{escape_mrkdwn(section.heading)}*\n{escape_mrkdwn(section.text)}", SECTION_TEXT, count=PIECES)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text="Questions about your information: ask the Trust's information governance team.")]))
     return View(type="modal", title=truncate(notice.title, 24), close="Close", blocks=blocks[:100]).to_dict()

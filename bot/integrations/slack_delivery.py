@@ -25,6 +25,7 @@ TEMPORARY_ERRORS = {"ratelimited", "rate_limited", "internal_error", "fatal_erro
                     # (within its grace period) instead of failing for good.
                     "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 HISTORY_PAGES = 5
+BUILD_FAILED = "could_not_build"
 
 Render = Callable[[dict[str, Any]], Outgoing]
 
@@ -45,7 +46,11 @@ class SlackSender:
         await self._pacer.wait_turn(channel)
 
     async def send(self, message: OutboxMessage) -> SendResult:
-        out = self._render(message.content)
+        try:
+            out = self._render(message.content)
+        except Exception as error:  # a message that cannot be built never will be: fail it, and say why
+            log.exception("an outbox row could not be built", extra={"outbox_id": message.id})
+            return SendResult(SendOutcome.PERMANENT, error=f"{BUILD_FAILED}: {type(error).__name__}")
         try:
             if message.update_ts:  # an edit: doing it twice does no harm, so it needs no metadata
                 response = await self._client.chat_update(channel=message.channel, ts=message.update_ts,
@@ -69,7 +74,8 @@ class SlackSender:
 
     def _classify(self, error: SlackApiError) -> SendResult:
         status = error.response.status_code
-        code = str(error.response.get("error") or f"http_{status}")
+        data = error.response.data  # JSON from Slack; text (or nothing) from a proxy or a 5xx page
+        code = str((data.get("error") if isinstance(data, dict) else None) or f"http_{status}")
         if status == 429:
             retry_after = float(error.response.headers.get("Retry-After", 1))
             self._pacer.cool_down(retry_after)
@@ -81,7 +87,8 @@ class SlackSender:
         return SendResult(SendOutcome.PERMANENT, error=code)
 
     async def find_sent(self, message: OutboxMessage) -> SendResult | None:
-        """Look through the channel's recent history for this row's metadata (only after a crash)."""
+        """Look for this row's metadata in what was posted since it was written (only after an interrupted
+        attempt): the channel's recent history, or the thread's replies for a thread reply."""
         if message.update_ts:
             return None  # an edit is simply made again
         if message.content.get("template") == "pulse_chart":
@@ -93,8 +100,14 @@ class SlackSender:
             cursor = None
             oldest = f"{message.created_at.timestamp() - 60:.6f}"
             for _ in range(HISTORY_PAGES):
-                page = await self._client.conversations_history(channel=channel, oldest=oldest, limit=200,
-                                                                include_all_metadata=True, cursor=cursor)
+                # A thread reply is never in the channel's history: it is only in the thread's replies.
+                if message.thread_ts:
+                    page = await self._client.conversations_replies(
+                        channel=channel, ts=message.thread_ts, oldest=oldest, limit=200, include_all_metadata=True,
+                        cursor=cursor)
+                else:
+                    page = await self._client.conversations_history(channel=channel, oldest=oldest, limit=200,
+                                                                    include_all_metadata=True, cursor=cursor)
                 for posted in page.get("messages", []):
                     metadata = posted.get("metadata") or {}
                     if (metadata.get("event_type") == METADATA_EVENT

@@ -16,7 +16,7 @@ from bot.listening import listen
 from bot.local_slack import payloads
 from bot.local_slack.limits import FaultPlan, RateLimits
 from bot.local_slack.socket_mode import SocketModeHub
-from bot.local_slack.web_api import WebApi, _validate_blocks
+from bot.local_slack.web_api import SlackError, WebApi, _validate_message
 from bot.local_slack.workspace import Ephemeral, Workspace
 
 if TYPE_CHECKING:
@@ -147,11 +147,11 @@ class LocalSlack:
         body = await request.json()
         ws = self.workspace
         ws.revision += 1
-        try:
-            blocks = _validate_blocks(body.get("blocks"), limit=50)
-        except Exception:
-            return web.Response(status=400, text="invalid_blocks")
         text = body.get("text") or ""
+        try:  # Slack answers a response_url it will not display with 400 and the error as plain text
+            blocks = _validate_message(body, text=text)
+        except SlackError as error:
+            return web.Response(status=400, text=error.error)
         original = None
         if target.message_ts:
             original = next((m for m in ws.channels[target.channel].messages if m.ts == target.message_ts), None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.blocks.limits import Problem, message_problems, text_too_long, view_problems
 from bot.local_slack.limits import FaultPlan, RateLimits
 from bot.local_slack.workspace import (
     MAX_MODAL_STACK,
@@ -198,17 +199,28 @@ def _flag(value: Any) -> bool:
     return value in (True, "true", "1", 1, "True")
 
 
-def _validate_blocks(blocks: Any, *, limit: int) -> list[dict[str, Any]]:
+def _invalid_blocks(problems: list[Problem]) -> SlackError:
+    """Slack's answer to blocks it will not display: each problem with its JSON pointer."""
+    return SlackError("invalid_blocks", errors=[str(p) for p in problems],
+                      response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
+
+
+def _validate_blocks(blocks: Any, *, limits: bool = True) -> list[dict[str, Any]]:
+    """A message's blocks; `limits=False` for a view's, which views.* check as part of the view."""
     blocks = parse_json_arg(blocks) or []
     if not isinstance(blocks, list) or any(not isinstance(b, dict) or "type" not in b for b in blocks):
         raise SlackError("invalid_blocks", errors=["must be an array of blocks, each with a type"])
-    if len(blocks) > limit:
-        raise SlackError("invalid_blocks", errors=[f"no more than {limit} items allowed [json-pointer:/blocks]"])
-    for index, block in enumerate(blocks):
-        text = (block.get("text") or {}).get("text", "") if block.get("type") == "section" else ""
-        if len(text) > 3000:
-            raise SlackError("invalid_blocks",
-                             errors=[f"must be less than 3001 characters [json-pointer:/blocks/{index}/text/text]"])
+    problems = message_problems(text=None, blocks=blocks) if limits else []
+    if problems:
+        raise _invalid_blocks(problems)
+    return blocks
+
+
+def _validate_message(args: dict[str, Any], *, text: str) -> list[dict[str, Any]]:
+    """A message's blocks and text as Slack checks them: `invalid_blocks` first, then `msg_too_long`."""
+    blocks = _validate_blocks(args.get("blocks"))
+    if text_too_long(text):
+        raise SlackError("msg_too_long")
     return blocks
 
 
@@ -239,11 +251,9 @@ async def apps_connections_open(api: WebApi, args: dict[str, Any]) -> dict[str, 
 async def chat_post_message(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
     ws = api.workspace
     text = args.get("text") or ""
-    blocks = _validate_blocks(args.get("blocks"), limit=50)
+    blocks = _validate_message(args, text=text)
     if not text and not blocks:
         raise SlackError("no_text")
-    if len(text) > 40_000:
-        raise SlackError("msg_too_long")
     channel_id = api.channel_for_post(str(args.get("channel", "")))
     metadata = parse_json_arg(args.get("metadata"))
     message = ws.post(channel_id, user=ws.bot_user_id, text=text, blocks=blocks,
@@ -264,7 +274,7 @@ async def chat_post_ephemeral(api: WebApi, args: dict[str, Any]) -> dict[str, An
         raise SlackError("user_not_found")
     if user_id not in channel.members:
         raise SlackError("user_not_in_channel")
-    blocks = _validate_blocks(args.get("blocks"), limit=50)
+    blocks = _validate_message(args, text=args.get("text") or "")
     ts = ws.next_ts()
     ws.ephemerals.append(Ephemeral(channel=channel_id, user=user_id, text=args.get("text") or "", blocks=blocks,
                                    ts=ts, via="chat.postEphemeral"))
@@ -278,8 +288,9 @@ async def chat_update(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
     message = api.message(channel_id, str(args.get("ts", "")))
     if message.bot_id != ws.bot_id:
         raise SlackError("cant_update_message")
+    blocks = _validate_message(args, text=args.get("text") or "")
     if "blocks" in args:
-        message.blocks = _validate_blocks(args.get("blocks"), limit=50)
+        message.blocks = blocks
     if "text" in args:
         message.text = args.get("text") or ""
     metadata = parse_json_arg(args.get("metadata"))
@@ -358,16 +369,32 @@ async def conversations_history(api: WebApi, args: dict[str, Any]) -> dict[str, 
 
 @method("conversations.replies", scopes=("channels:history", "groups:history", "im:history"))
 async def conversations_replies(api: WebApi, args: dict[str, Any]) -> dict[str, Any]:
+    """The thread's parent, then its replies oldest first, paged; replies live here, never in history."""
     ws = api.workspace
     channel = ws.channels.get(str(args.get("channel", "")))
     if channel is None:
         raise SlackError("channel_not_found")
+    if ws.bot_user_id not in channel.members:
+        raise SlackError("not_in_channel")
     ts = str(args.get("ts", ""))
-    thread = [m for m in channel.messages if m.ts == ts or m.thread_ts == ts]
-    if not thread:
+    parent = next((m for m in channel.messages if m.ts == ts), None)
+    if parent is None:
         raise SlackError("thread_not_found")
+    if parent.thread_ts not in (None, parent.ts):  # the ts of a reply: Slack answers with that reply alone
+        thread = [parent]
+    else:
+        thread = [parent, *sorted((m for m in channel.messages if m.thread_ts == ts and m.ts != ts),
+                                  key=lambda m: float(m.ts))]
+    oldest = float(args.get("oldest") or 0)
+    latest = float(args.get("latest") or ws.clock() + 1)
+    thread = [m for m in thread if m is parent or oldest <= float(m.ts) <= latest]
+    limit = min(int(args.get("limit") or 100), 1000)
+    start = int(args.get("cursor") or 0)
+    page = thread[start:start + limit]
+    more = start + limit < len(thread)
     include_metadata = _flag(args.get("include_all_metadata"))
-    return {"messages": [m.to_api(include_metadata=include_metadata) for m in thread], "has_more": False}
+    return {"messages": [m.to_api(include_metadata=include_metadata) for m in page], "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 @method("conversations.members", scopes=("channels:read", "groups:read", "im:read"))
@@ -466,16 +493,16 @@ def _parse_view(api: WebApi, raw: Any, *, user_id: str, expected_type: str | Non
     kind = data["type"]
     if expected_type and kind != expected_type:
         raise _invalid(f"view type must be {expected_type}")
-    blocks = _validate_blocks(data.get("blocks"), limit=100)
+    blocks = _validate_blocks(data.get("blocks"), limits=False)
+    problems = view_problems(data)
+    if problems:
+        raise SlackError("invalid_arguments",
+                         response_metadata={"messages": [f"[ERROR] {p}" for p in problems]})
     title = data.get("title")
     if kind == "modal":
-        if not title or len(title.get("text", "")) > 24:
-            raise _invalid("title must be 1 to 24 characters [json-pointer:/view/title/text]")
         has_inputs = any(b.get("type") == "input" for b in blocks)
         if has_inputs and not data.get("submit"):
             raise _invalid("submit is required when inputs are present [json-pointer:/view/submit]")
-    if len(data.get("private_metadata", "")) > 3000:
-        raise _invalid("must be less than 3001 characters [json-pointer:/view/private_metadata]")
     view = View(
         id=previous.id if previous else api.workspace.next_id("V"), type=kind, user_id=user_id, blocks=blocks,
         title=title, submit=data.get("submit"), close=data.get("close"), callback_id=data.get("callback_id", ""),

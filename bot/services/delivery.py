@@ -5,6 +5,10 @@ failures (429, 5xx, dropped connections) are retried with exponential backoff an
 the row's grace period ends; permanent ones (channel archived, bot not in channel) fail at once. A row
 whose earlier claim ended without a recorded outcome may have been sent just before a crash, so the
 sender is asked to look for it in Slack (by the outbox id in the message's metadata) before resending.
+
+Nothing fails silently: a row that ends failed or missed is told, once and through the outbox, to the person
+whose message it was (its author: the nominator, the post's author), or to the admins channel when it has no
+author (a digest, a pulse, a round notice). Scheduled posts tell their authors through their own hook.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +33,13 @@ from bot.models import OutboxMessage, OutboxStatus
 from bot.services import outbox
 
 log = logging.getLogger(__name__)
+
+FAILURE_SOURCE = "delivery_failure"
+FAILURE_TEMPLATE = "delivery_failed"
+# Sources whose own outcome hook tells the author (a failed scheduled post: `post_failed`, `post_missed`).
+TOLD_BY_THEIR_HOOK = frozenset({"scheduled_post"})
+# Where a row's template parameters name the person whose message it is.
+_AUTHOR_PARAMS = ("author", "nominator")
 
 
 class SendOutcome(StrEnum):
@@ -100,6 +111,7 @@ class Dispatcher:
     hooks: dict[str, OutcomeHook] = field(default_factory=dict)
     worker: str = field(default_factory=worker_name)
     on_outcome: OutcomeObserver | None = None  # e.g. metrics; told "recovered" rather than "sent" for a found row
+    admin_channel: Callable[[], str | None] | None = None  # read at call time: a reload may change it
 
     async def run_once(self, *, max_batches: int | None = None) -> DispatchReport:
         """Deliver everything due now; returns counts of what happened."""
@@ -109,6 +121,7 @@ class Dispatcher:
             for row in expired:
                 report.missed += 1
                 await self._hook(session, row, OutboxStatus.MISSED, row.last_error)
+                await self._tell(session, row, OutboxStatus.MISSED, row.last_error)
         for row in expired:
             self._observe("missed", row)
         batches = 0
@@ -183,6 +196,8 @@ class Dispatcher:
                         extra={"outbox_id": row.id, "status": status.value, "source": row.source,
                                "channel": row.channel, "error": result.error})
                 await self._hook(session, row, status, result.error)
+                if status is not OutboxStatus.SENT:
+                    await self._tell(session, row, status, result.error)
         if done:  # only once the outcome is committed
             self._observe("recovered" if recovered else status.value, row)
 
@@ -214,3 +229,63 @@ class Dispatcher:
         if hook is not None:
             await hook(session, row, status, error)
 
+    async def _tell(self, session: AsyncSession, row: OutboxMessage, status: OutboxStatus, error: str | None) -> None:
+        """Say, through the outbox, that a row will never be delivered: to its author, or else the admins."""
+        admins = self.admin_channel() if self.admin_channel else None
+        promise = failure_notice(row, status=status, error=error, admin_channel=admins, now=self.clock.now())
+        if promise is None:
+            if row.source == FAILURE_SOURCE:  # telling about a failure failed: the log is the last resort
+                log.error("a delivery failure could not be reported", extra={
+                    "outbox_id": row.id, "channel": row.channel, "error": error})
+            return
+        await outbox.enqueue(session=session, promises=[promise], now=self.clock.now())
+
+
+def author_of(row: OutboxMessage) -> str | None:
+    """The Slack user whose message this row carries, when its parameters name one."""
+    params = (row.content or {}).get("params") or {}
+    for key in _AUTHOR_PARAMS:
+        value = params.get(key)
+        if isinstance(value, str) and value[:1] in ("U", "W"):
+            return value
+    return None
+
+
+def failure_notice(row: OutboxMessage, *, status: OutboxStatus, error: str | None, admin_channel: str | None,
+                   now: datetime) -> outbox.Promise | None:
+    """The one message that tells someone a row was not delivered, or None when nobody is left to tell.
+
+    A person is told about their own message once (keyed by the row). The admins hear of messages with no
+    author, and of a person who could not be told; those are keyed by source, error and hour, so an outage
+    that fails many rows at once tells the channel once an hour per kind, not once per row.
+    """
+    if row.source in TOLD_BY_THEIR_HOOK:
+        return None
+    params: dict[str, Any] = {"status": status.value, "error": error or "", "source": row.source,
+                              "template": (row.content or {}).get("template"), "channel": row.channel,
+                              "thread": bool(row.thread_ts), "outbox_id": row.id}
+    if row.source == FAILURE_SOURCE:  # the notice itself failed: escalate once to the admins, never further
+        original = (row.content or {}).get("params") or {}
+        if original.get("for_admins") or not admin_channel or row.channel == admin_channel:
+            return None
+        params = {**original, "for_admins": True, "author": None, "told_author_failed": error or ""}
+        return outbox.Promise(dedupe_key=f"delivery-failed:{row.id}:admins", source=FAILURE_SOURCE,
+                              source_id=row.id, channel=admin_channel,
+                              content={"template": FAILURE_TEMPLATE, "params": params},
+                              due_at=now, expires_at=now + timedelta(days=2))
+    author = author_of(row)
+    if author is not None:
+        return outbox.Promise(dedupe_key=f"delivery-failed:{row.id}", source=FAILURE_SOURCE, source_id=row.id,
+                              channel=author, content={"template": FAILURE_TEMPLATE,
+                                                       "params": {**params, "for_admins": False, "author": author}},
+                              due_at=now, expires_at=now + timedelta(days=2))
+    if not admin_channel:
+        log.error("an outbox row was not delivered and there is no admins channel to tell", extra={
+            "outbox_id": row.id, "source": row.source, "status": status.value, "error": error})
+        return None
+    hour = now.strftime("%Y%m%dT%H")
+    return outbox.Promise(dedupe_key=f"delivery-failed:admins:{row.source}:{status.value}:{error or ''}:{hour}"[:190],
+                          source=FAILURE_SOURCE, source_id=row.id, channel=admin_channel,
+                          content={"template": FAILURE_TEMPLATE, "params": {**params, "for_admins": True,
+                                                                             "author": None}},
+                          due_at=now, expires_at=now + timedelta(days=2))
