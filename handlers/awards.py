@@ -3,7 +3,6 @@ export and insight. Winners say whether they may be named."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 
@@ -22,6 +21,7 @@ from bot.blocks.awards import (
     build_round_line,
     build_score_modal,
     build_status_blocks,
+    build_winner_naming,
 )
 from bot.deps import Deps
 from bot.errors import InvalidInput, NotFound
@@ -29,6 +29,7 @@ from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.organisation import Role
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.parsing import bounded, one_of, read_json_object, read_metadata, record_id, short_text
 from handlers.replies import reply_usage
 
 OPEN = re.compile(r'^open\s+["“”]?(?P<name>.+?)["“”]?\s+closes\s+(?P<day>\d{4}-\d{2}-\d{2})$', re.IGNORECASE)
@@ -43,6 +44,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     rounds, review, content, tz = deps.award_rounds, deps.panel_review, deps.content, deps.organisation.tz
     framework = deps.organisation.recognition.leadership_framework
     first_award = content.awards[0].key
+    award_keys = frozenset(award.key for award in content.awards)
+    framework_levels = frozenset(content.frameworks[framework].levels if framework in content.frameworks else ())
+
+    def candidate_ref(value: object) -> tuple[str, str, bool]:
+        """A candidate button's value, `{"a": award, "k": candidate key, "on": flag}`, bounded."""
+        ref = read_json_object(value)
+        return one_of(ref.get("a"), award_keys), short_text(ref.get("k"), limit=400), ref.get("on") is True
 
     async def review_view(user_id: str, award: str, page: int) -> dict:
         async with deps.db.transaction() as session:
@@ -100,9 +108,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
                 message = (f":white_check_mark: {build_round_line(decided)} {winners} winner(s); each has been asked "
                            "whether they may be named. Announce with `/awards announce`.")
             elif verb == "announce":
-                announced = await review.announce_round(session=session, user_id=user_id)
+                announced, naming = await review.announce_round(session=session, user_id=user_id)
                 message = (f":trophy: {build_round_line(announced)} The winners are being posted, and every "
-                           "nominator is being told the outcome privately.")
+                           "nominator is being told the outcome privately. " + build_winner_naming(naming))
             elif verb == "archive":
                 archived = await rounds.archive(session=session, user_id=user_id)
                 message = f":file_cabinet: {build_round_line(archived)}"
@@ -165,34 +173,34 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_review_browse(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        state = json.loads(body["view"]["private_metadata"])
+        state = read_metadata(body.get("view"))
         if action["action_id"] == ActionId.AWARDS_AWARD:
-            award, page = action["selected_option"]["value"], 0
+            award, page = one_of((action.get("selected_option") or {}).get("value"), award_keys), 0
         else:
-            award, page = state["award"], int(action["value"])
+            award, page = one_of(state.get("award"), award_keys), bounded(action.get("value"), 0, 10_000)
         await client.views_update(view_id=body["view"]["id"], view=await review_view(body["user"]["id"], award, page))
 
     @app.action(ActionId.AWARDS_CANDIDATE_OPEN)
     @guard
     async def handle_candidate_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        ref = json.loads(action["value"])
+        award, key, _ = candidate_ref(action.get("value"))
         await client.views_push(trigger_id=body["trigger_id"],
-                                view=await candidate_view(body["user"]["id"], ref["a"], ref["k"]))
+                                view=await candidate_view(body["user"]["id"], award, key))
 
     @app.action(re.compile(f"^({ActionId.AWARDS_SHORTLIST}|{ActionId.AWARDS_WINNER}|{ActionId.AWARDS_CONFLICT})$"))
     @guard
     async def handle_candidate_decision(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        user_id, ref = body["user"]["id"], json.loads(action["value"])
+        user_id, (award, key, on) = body["user"]["id"], candidate_ref(action.get("value"))
         async with deps.db.transaction() as session:
             if action["action_id"] == ActionId.AWARDS_CONFLICT:
-                await review.declare_conflict(session=session, user_id=user_id, award=ref["a"], key=ref["k"])
+                await review.declare_conflict(session=session, user_id=user_id, award=award, key=key)
             else:
                 flag = "shortlisted" if action["action_id"] == ActionId.AWARDS_SHORTLIST else "winner"
-                await review.decide_candidate(session=session, user_id=user_id, award=ref["a"], key=ref["k"],
-                                              **{flag: bool(ref["on"])})
-        await client.views_update(view_id=body["view"]["id"], view=await candidate_view(user_id, ref["a"], ref["k"]))
+                await review.decide_candidate(session=session, user_id=user_id, award=award, key=key,
+                                              **{flag: on})
+        await client.views_update(view_id=body["view"]["id"], view=await candidate_view(user_id, award, key))
 
     @app.action(ActionId.AWARDS_SCORE_OPEN)
     @guard
@@ -201,7 +209,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         user_id = body["user"]["id"]
         async with deps.db.transaction() as session:
             nomination, existing = await review.score_sheet(session=session, user_id=user_id,
-                                                            nomination_id=int(action["value"]))
+                                                            nomination_id=record_id(action.get("value")))
         await client.views_push(trigger_id=body["trigger_id"], view=build_score_modal(
             nomination=nomination, content=content, framework=framework, existing=existing,
             candidate_view=body["view"]["id"]))
@@ -209,7 +217,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.AWARDS_SCORE)
     @guard
     async def handle_score(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, meta, values = body["user"]["id"], json.loads(view["private_metadata"]), view["state"]["values"]
+        user_id, meta, values = body["user"]["id"], read_metadata(view), view["state"]["values"]
+        nomination_id, candidate_view_id = record_id(meta.get("nomination")), short_text(meta.get("candidate_view"))
         chosen = values.get(BlockId.AWARDS_SCORE_VALUE, {}).get(BlockId.AWARDS_SCORE_VALUE, {}).get("selected_option")
         level = (values.get(BlockId.AWARDS_SCORE_LEVEL, {}).get(BlockId.AWARDS_SCORE_LEVEL, {})
                  .get("selected_option") or {}).get("value")
@@ -217,15 +226,18 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         if not chosen:
             await ack(response_action="errors", errors={BlockId.AWARDS_SCORE_VALUE: "Choose a score from 1 to 5."})
             return
+        score = bounded(chosen.get("value"), 1, 5)
+        if level is not None:
+            level = one_of(level, framework_levels)
         async with deps.db.transaction() as session:
-            await review.score(session=session, user_id=user_id, nomination_id=meta["nomination"],
-                               score=int(chosen["value"]), level=level, note=note)
+            await review.score(session=session, user_id=user_id, nomination_id=nomination_id,
+                               score=score, level=level, note=note)
             nomination, _ = await review.score_sheet(session=session, user_id=user_id,
-                                                     nomination_id=meta["nomination"])
+                                                     nomination_id=nomination_id)
             detail = await review.candidate_of(session=session, user_id=user_id, nomination=nomination)
         await ack()
-        await client.views_update(view_id=meta["candidate_view"], view=build_candidate_modal(detail, content=content,
-                                                                                             tz=tz))
+        await client.views_update(view_id=candidate_view_id, view=build_candidate_modal(detail, content=content,
+                                                                                        tz=tz))
 
     @app.action(re.compile(f"^({ActionId.WINNER_CONSENT_GIVE}|{ActionId.WINNER_CONSENT_DECLINE})$"))
     @guard
@@ -234,7 +246,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         give = action["action_id"] == ActionId.WINNER_CONSENT_GIVE
         async with deps.db.transaction() as session:
             await review.winner_consent(session=session, user_id=body["user"]["id"],
-                                        decision_id=int(action["value"]), give=give)
+                                        decision_id=record_id(action.get("value")), give=give)
         answer = ("Thank you: you will be named when the winners are announced." if give
                   else "Understood: you will not be named. The award is still yours.")
         kept = [b for b in body["message"]["blocks"] if b.get("block_id") != "winner_consent"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -17,6 +16,7 @@ from bot.blocks.nominations import (
     NO_PATIENT_DETAILS,
     SHARE,
     build_consent_answered,
+    build_consent_out_of_date,
     build_made_section,
     build_nominate_button,
     build_nominate_modal,
@@ -30,6 +30,7 @@ from bot.organisation import Role
 from bot.services.nominations import NominationDraft, NominationProblems, NomineeInput
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.parsing import optional_id, read_metadata, record_id
 from handlers.replies import reply_usage
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
@@ -106,7 +107,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         """Choosing an award reshapes the modal: the Leadership award adds leadership behaviours."""
         await ack()
         view, user_id = body["view"], body["user"]["id"]
-        editing_id = json.loads(view.get("private_metadata") or "{}").get("editing")
+        editing_id = optional_id(read_metadata(view).get("editing"))
         editing = None
         if editing_id:
             async with deps.db.transaction() as session:
@@ -119,15 +120,18 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id, draft = body["user"]["id"], read_nomination(view["state"]["values"])
-        editing = json.loads(view.get("private_metadata") or "{}").get("editing")
+        editing = optional_id(read_metadata(view).get("editing"))
         try:
             async with deps.db.transaction() as session:
-                await nominations.submit(session=session, nominator=user_id, draft=draft, editing=editing)
+                submitted = await nominations.submit(session=session, nominator=user_id, draft=draft,
+                                                     editing=editing)
         except NominationProblems as problems:
             await ack(response_action="errors", errors={FIELD_BLOCKS[f]: m for f, m in problems.problems.items()
                                                         if f in FIELD_BLOCKS})
             return
         await ack()
+        if submitted.take_down is not None:  # no longer to be shared: the celebration comes down
+            await client.chat_delete(channel=submitted.take_down.channel, ts=submitted.take_down.ts)
         await home_tab.publish(client, user_id)
 
     @app.action(re.compile(f"^({ActionId.CONSENT_GIVE}|{ActionId.CONSENT_DECLINE})$"))
@@ -136,11 +140,17 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
                              respond: AsyncRespond) -> None:
         await ack()
         give = action["action_id"] == ActionId.CONSENT_GIVE
+        nomination_id, _, version = str(action.get("value") or "").partition(":")  # "12:3": the words shown
         async with deps.db.transaction() as session:
-            _, remove = await nominations.consent(session=session, user_id=body["user"]["id"],
-                                                  nomination_id=int(action["value"]), give=give)
-        if remove is not None and remove.sent_channel and remove.sent_ts:
-            await client.chat_delete(channel=remove.sent_channel, ts=remove.sent_ts)
+            answer = await nominations.consent(session=session, user_id=body["user"]["id"],
+                                               nomination_id=record_id(nomination_id), give=give,
+                                               version=record_id(version) if version else None)
+        if answer.take_down is not None:
+            await client.chat_delete(channel=answer.take_down.channel, ts=answer.take_down.ts)
+        if answer.out_of_date:
+            await respond(replace_original=True, text=body["message"].get("text", ""),
+                          blocks=build_consent_out_of_date(body["message"]["blocks"]))
+            return
         await respond(replace_original=True, text=body["message"].get("text", ""),
                       blocks=build_consent_answered(body["message"]["blocks"], given=give))
 
@@ -151,7 +161,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         async with deps.db.transaction() as session:
             nomination = await nominations.endorse(session=session, user_id=body["user"]["id"],
-                                                   nomination_id=int(action["value"]))
+                                                   nomination_id=record_id(action.get("value")))
             params = await nominations.public_params(session, nomination.id or 0)
         text, blocks = render({"template": "recognition_post", "params": params})
         await client.chat_update(channel=nomination.public_channel, ts=nomination.public_ts, text=text,
@@ -165,7 +175,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         user_id = body["user"]["id"]
         async with deps.db.transaction() as session:
-            editing = await nominations.for_edit(session=session, user_id=user_id, nomination_id=int(action["value"]))
+            editing = await nominations.for_edit(session=session, user_id=user_id,
+                                                 nomination_id=record_id(action.get("value")))
         await client.views_open(trigger_id=body["trigger_id"], view=await modal(user_id, editing=editing))
 
     @app.action(ActionId.NOMINATION_WITHDRAW)
@@ -174,5 +185,6 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         user_id = body["user"]["id"]
         async with deps.db.transaction() as session:
-            await nominations.withdraw(session=session, user_id=user_id, nomination_id=int(action["value"]))
+            await nominations.withdraw(session=session, user_id=user_id,
+                                       nomination_id=record_id(action.get("value")))
         await home_tab.publish(client, user_id)

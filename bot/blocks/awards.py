@@ -25,14 +25,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject, PlainTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks.mrkdwn import mention, quote, truncate
+from bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
+from bot.blocks.mrkdwn import listing, mention, quoted, shorten, truncate
 from bot.blocks.nominations import who
 from bot.content import Content
 from bot.escaping import escape_mrkdwn
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.models import AwardRound, Nomination, RoundStatus, Score
 from bot.services.award_rounds import RoundReport
-from bot.services.panel_review import CandidateDetail, CandidateSummary, Insight, InsightCell, ReviewPage
+from bot.services.panel_review import CandidateDetail, CandidateSummary, Insight, InsightCell, ReviewPage, WinnerNaming
 
 _STATUS = {RoundStatus.DRAFT: "being prepared", RoundStatus.OPEN: "open for nominations",
            RoundStatus.CLOSED: "closed: the panel is reviewing", RoundStatus.DECIDED: "decided, not yet announced",
@@ -40,12 +41,21 @@ _STATUS = {RoundStatus.DRAFT: "being prepared", RoundStatus.OPEN: "open for nomi
 _CONFLICT = {"nominee": "is a nominee", "nominator": "nominated", "declared": "declared a conflict"}
 
 
+STORY_SHORTENED = "\n… _(shortened to fit Slack; `/awards export` has the full story)_"
+
+
 def _md(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    """A section within Slack's 3,000 characters, however many people or cells it lists (text already escaped)."""
+    return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_TEXT)))
 
 
 def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+    return ContextBlock(elements=[MarkdownTextObject(text=shorten(text, TEXT_OBJECT))])
+
+
+def _story(story: str) -> str:
+    """A story for the panel: escaped and quoted, then shortened only if it must be, saying where the rest is."""
+    return quoted(story, SECTION_TEXT, note=STORY_SHORTENED)
 
 
 def _candidate_ref(award: str, key: str) -> str:
@@ -126,7 +136,7 @@ def build_review_modal(page: ReviewPage, *, content: Content, framework: str, vi
     if not page.candidates:
         blocks.append(_md("No nominations for this award in this round."))
     for candidate in page.candidates:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{who(candidate.people)}*"),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=shorten(f"*{who(candidate.people)}*", SECTION_TEXT)),
                                    accessory=ButtonElement(text="Open", action_id=ActionId.AWARDS_CANDIDATE_OPEN,
                                                            value=_candidate_ref(candidate.award, candidate.key))))
         blocks.append(_context(_summary_line(candidate, viewer)))
@@ -177,7 +187,7 @@ def build_candidate_modal(detail: CandidateDetail, *, content: Content, tz: Zone
         if any(behaviours):
             tags += " · " + ", ".join(escape_mrkdwn(b.name) for b in behaviours if b)
         source = mention(n.nominator_id) if n.nominator_id else escape_mrkdwn(n.nominator_name or "")
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(quote(n.story), 2900)),
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_story(n.story)),
                                    accessory=ButtonElement(text="Score", action_id=ActionId.AWARDS_SCORE_OPEN,
                                                            value=str(n.id))))
         blocks.append(_context(f"From {source}, {n.created_at.astimezone(tz):%-d %b} · {tags} · "
@@ -195,7 +205,7 @@ def build_score_modal(*, nomination: Nomination, content: Content, framework: st
     options = [Option(value=str(i + 1), text=PlainTextObject(text=f"{i + 1}"),
                       description=PlainTextObject(text=truncate(text, 75))) for i, text in enumerate(rubric)]
     blocks: list[Block] = [
-        _md(truncate(quote(nomination.story), 2900)),
+        _md(_story(nomination.story)),
         InputBlock(block_id=BlockId.AWARDS_SCORE_VALUE, label="Score",
                    element=RadioButtonsElement(action_id=BlockId.AWARDS_SCORE_VALUE, options=options,
                                                initial_option=options[existing.score - 1] if existing else None)),
@@ -220,7 +230,7 @@ def _cells(title: str, cells: list[InsightCell]) -> str:
     if not cells:
         return f"*{title}:* none"
     lines = [f"• {escape_mrkdwn(c.label)}: " + (f"{c.nominations} nominations, {c.people} people"
-                                               if c.nominations is not None else "fewer than 5 people")
+                                               if c.nominations is not None else "not shown")
              for c in cells]
     return f"*{title}*\n" + "\n".join(lines)
 
@@ -238,9 +248,28 @@ def build_insight_blocks(insight: Insight) -> list[Block]:
     blocks.append(_md(_cells("By area", insight.by_area)))
     blocks.append(_md(_cells("By site", insight.by_site)))
     blocks.append(_context(f"Site not known for {insight.unknown_site} colleague(s). Any group of fewer than five "
-                           "people is not shown, so that nobody can be picked out."))
+                           "people is not shown, nor any group that would let it be worked out by subtraction, so "
+                           "that nobody can be picked out."))
     return blocks
 
 
 def build_round_line(round_: AwardRound) -> str:
     return f"*{escape_mrkdwn(round_.name)}* is {_STATUS[RoundStatus(round_.status)]}."
+
+
+def build_winner_naming(naming: WinnerNaming) -> str:
+    """For the panel only: who the announcement names, and why the others are not named. Someone who has not
+    answered is "not yet answered", never "declined": silence is neither a yes nor a no."""
+    parts = [f"{naming.named} winner{'s' if naming.named != 1 else ''} named"]
+    reasons = []
+    if naming.not_answered:
+        reasons.append("not yet answered: " + listing([mention(u) for u in naming.not_answered]))
+    if naming.said_no:
+        reasons.append("asked not to be named: " + listing([mention(u) for u in naming.said_no]))
+    if naming.not_on_slack:
+        reasons.append("not on Slack, so they cannot be asked: " + listing(
+            [escape_mrkdwn(n) for n in naming.not_on_slack]))
+    if naming.not_named:
+        parts.append(f"{naming.not_named} not named (" + "; ".join(reasons) + ")" if reasons else
+                     f"{naming.not_named} not named")
+    return truncate(", ".join(parts) + ".", 2000)

@@ -38,8 +38,10 @@ NOT_ON_SLACK_HINT = "One person a line: name, role, site. For example: Sam Jones
 
 
 def _option(value: str, text: str, description: str | None = None, *, mrkdwn: bool = False) -> Option:
-    label: Any = MarkdownTextObject(text=text) if mrkdwn else PlainTextObject(text=text)
-    return Option(value=value, text=label, description=PlainTextObject(text=description) if description else None)
+    # Slack refuses an option whose text or description is over 75 characters (the whole modal fails to open).
+    label: Any = MarkdownTextObject(text=truncate(text, 75)) if mrkdwn else PlainTextObject(text=truncate(text, 75))
+    return Option(value=value, text=label,
+                  description=PlainTextObject(text=truncate(description, 75)) if description else None)
 
 
 def build_nominate_modal(*, content: Content, framework: str, award: str | None = None,
@@ -47,6 +49,9 @@ def build_nominate_modal(*, content: Content, framework: str, award: str | None 
                          editing: tuple[Nomination, list[Nominee]] | None = None) -> dict[str, Any]:
     """The nomination modal. Behaviours appear only for the Leadership award (views.update on choosing)."""
     nomination, nominees = editing if editing else (None, [])
+    # Names not on Slack come back one a line as "name, role, site": that can be longer than what was typed
+    # ("a,b,c" comes back as "a, b, c"), so the field grows to hold it rather than refuse to open.
+    not_on_slack = "\n".join(", ".join(p for p in (n.name, n.role, n.site) if p) for n in nominees if not n.user_id)
     if nomination is not None:
         award = award or nomination.award
         colleagues = [n.user_id for n in nominees if n.user_id]
@@ -63,9 +68,8 @@ def build_nominate_modal(*, content: Content, framework: str, award: str | None 
         InputBlock(block_id=BlockId.NOMINATE_NOT_ON_SLACK, label="Not on Slack?", optional=True,
                    hint=NOT_ON_SLACK_HINT,
                    element=PlainTextInputElement(
-                       action_id=BlockId.NOMINATE_NOT_ON_SLACK, multiline=True, max_length=1000,
-                       initial_value="\n".join(", ".join(p for p in (n.name, n.role, n.site) if p)
-                                               for n in nominees if not n.user_id) or None)),
+                       action_id=BlockId.NOMINATE_NOT_ON_SLACK, multiline=True,
+                       max_length=min(3000, max(1000, len(not_on_slack))), initial_value=not_on_slack or None)),
         InputBlock(block_id=BlockId.NOMINATE_AWARD, label="Award", dispatch_action=True,
                    element=RadioButtonsElement(action_id=ActionId.NOMINATE_AWARD, options=award_options,
                                                initial_option=chosen)),
@@ -163,15 +167,20 @@ def build_made_section(items: list[Recognition], *, content: Content, tz: ZoneIn
         n = item.nomination
         award = content.award(n.award)
         status = "celebrated publicly" if n.public_ts else ("waiting for their yes" if n.share_publicly else "private")
+        if n.public_ts and n.consented_version != n.content_version:
+            status += ", with the words they agreed to; your changes wait for their yes"
         by = f" (for {escape_mrkdwn(n.nominator_name)})" if n.nominator_name else ""
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(
             f"*{escape_mrkdwn(award.name if award else n.award)}* for {who(item.nominees)}{by}, "
             f"{n.created_at.astimezone(tz):%-d %b %Y} · {status}"
             + (f" · {item.endorsements} endorsement(s)" if item.endorsements else "")
             + f"\n{_tags(item, content)}\n{quote(truncate(n.story, 300))}", 3000))))
-        if not n.public_ts:
+        edit = ButtonElement(text="Edit", action_id=ActionId.NOMINATION_EDIT, value=str(n.id))
+        if n.public_ts:  # still editable: the post keeps the agreed words until everyone agrees to new ones
+            blocks.append(ActionsBlock(block_id=f"nomination_{n.id}", elements=[edit]))
+        else:
             blocks.append(ActionsBlock(block_id=f"nomination_{n.id}", elements=[
-                ButtonElement(text="Edit", action_id=ActionId.NOMINATION_EDIT, value=str(n.id)),
+                edit,
                 ButtonElement(text="Withdraw", action_id=ActionId.NOMINATION_WITHDRAW, value=str(n.id),
                               style="danger", confirm=ConfirmObject(
                                   title="Withdraw this nomination?", confirm="Withdraw", deny="Keep it",
@@ -195,7 +204,8 @@ def build_consent_answered(blocks: list[dict[str, Any]], *, given: bool) -> list
     nomination = next((e["value"] for b in blocks if b.get("block_id") in ("consent", "consent_answer")
                        for e in b.get("elements", []) if e.get("value")), "")
     if given:
-        answer = "You said yes: it will be shared in the recognition channel once everyone named has agreed."
+        answer = ("You said yes to these words: they will be shared in the recognition channel once everyone "
+                  "named has agreed to them. If they are changed, you will be asked again.")
         change = ButtonElement(text="Take it down / keep it private", action_id=ActionId.CONSENT_DECLINE,
                                value=nomination)
     else:
@@ -203,3 +213,12 @@ def build_consent_answered(blocks: list[dict[str, Any]], *, given: bool) -> list
         change = ButtonElement(text="Share it after all", action_id=ActionId.CONSENT_GIVE, value=nomination)
     return [*kept, SectionBlock(block_id="consent_answer_text", text=MarkdownTextObject(text=answer)).to_dict(),
             ActionsBlock(block_id="consent_answer", elements=[change]).to_dict()]
+
+
+def build_consent_out_of_date(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A yes clicked on words that have since changed: it is not counted, and the new words are on their way."""
+    kept = [b for b in blocks if b.get("block_id") not in ("consent", "consent_question", "consent_answer",
+                                                            "consent_answer_text")]
+    note = ("These words have since been changed, so this yes was not counted. Beacon has sent you the new "
+            "words: answer there. Nothing is shared until you do.")
+    return [*kept, SectionBlock(block_id="consent_answer_text", text=MarkdownTextObject(text=note)).to_dict()]

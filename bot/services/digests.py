@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.rich_text import plain_text
@@ -32,6 +32,7 @@ from bot.models import (
     Nominee,
     PostStatus,
     Pulse,
+    PulseHeld,
     PulseParticipation,
     PulseStatus,
     RoundStatus,
@@ -184,26 +185,24 @@ class Digests:
         colleagues = await session.scalar(select(func.count(distinct(func.coalesce(Nominee.user_id, Nominee.name))))
                                           .join(Nomination, Nomination.id == Nominee.nomination_id)
                                           .where(*last_week))
-        celebrated = list((await session.execute(select(
-            Nomination.id, Nomination.award, Nomination.values, Nomination.public_channel, Nomination.public_ts)
+        # A shout-out repeats a public post, so it says only what everyone named agreed to: the agreed snapshot,
+        # never the nomination's current people or tags (an edit may have added a colleague not yet asked).
+        celebrated = [row for row in (await session.execute(select(
+            Nomination.id, Nomination.consented_snapshot, Nomination.public_channel, Nomination.public_ts)
             .where(Nomination.celebrated_at >= week.last_starts, Nomination.celebrated_at < week.starts,
                    Nomination.public_ts.is_not(None), Nomination.status == NominationStatus.ACTIVE)
-            .order_by(Nomination.celebrated_at, Nomination.id))).all())
-        nominees: dict[int, list[str]] = defaultdict(list)
-        if celebrated:
-            for nomination_id, user_id in (await session.execute(select(Nominee.nomination_id, Nominee.user_id)
-                                           .where(Nominee.nomination_id.in_([c.id for c in celebrated[:LISTED]]))
-                                           .order_by(Nominee.id))).all():
-                if user_id:
-                    nominees[nomination_id].append(user_id)
+            .order_by(Nomination.celebrated_at, Nomination.id))).all() if row.consented_snapshot]
+        nominees = {row.id: [p["user_id"] for p in row.consented_snapshot.get("nominees") or [] if p.get("user_id")]
+                    for row in celebrated[:LISTED]}
         names = await self._people.colleagues({u for people in nominees.values() for u in people})
         shout_outs = []
         for row in celebrated[:LISTED]:
-            award = self._content.award(row.award) or self._content.thank_you
+            agreed = row.consented_snapshot
+            award = self._content.award(agreed["award"]) or self._content.thank_you
             shout_outs.append({
                 "nominees": [names[u].name if u in names else "a colleague" for u in nominees[row.id]],
-                "award": award.name if row.award != "thanks" else None,
-                "values": [v.name for key in row.values if (v := self._content.value(key))],
+                "award": award.name if agreed["award"] != "thanks" else None,
+                "values": [v.name for key in agreed.get("values") or [] if (v := self._content.value(key))],
                 "channel": row.public_channel, "ts": row.public_ts})
         round_ = (await session.scalars(select(AwardRound).where(AwardRound.status.in_(
             (RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.DECIDED))).order_by(AwardRound.id.desc()))).first()
@@ -290,10 +289,12 @@ class Digests:
             Pulse.status == PulseStatus.OPEN, Pulse.channel.in_(self.public_channels())))).all()
         answered: set[tuple[int, str]] = set()
         if open_pulses:
-            answered = {(r.pulse_id, r.user_id) for r in (await session.execute(select(
-                PulseParticipation.pulse_id, PulseParticipation.user_id).where(
-                PulseParticipation.pulse_id.in_([p.id for p in open_pulses]),
-                PulseParticipation.user_id.in_(people)))).all()}
+            ids = [p.id for p in open_pulses]
+            answered = {(r.pulse_id, r.user_id) for r in (await session.execute(union_all(  # stored, or held
+                select(PulseParticipation.pulse_id, PulseParticipation.user_id).where(
+                    PulseParticipation.pulse_id.in_(ids), PulseParticipation.user_id.in_(people)),
+                select(PulseHeld.pulse_id, PulseHeld.user_id).where(
+                    PulseHeld.pulse_id.in_(ids), PulseHeld.user_id.in_(people))))).all()}
         found: dict[str, dict[str, Any]] = {}
         for user_id, site in people.items():
             tags = Counter(v for values in received[user_id] for v in values)
