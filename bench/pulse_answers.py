@@ -185,10 +185,13 @@ async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], 
             async with db.transaction() as session:
                 return int(await session.scalar(select(func.count()).select_from(PulseParticipation)) or 0)
         settled = time.perf_counter()
+        # Anonymous answers are stored in groups and the newest few wait for the pulse to close: close it.
+        await erin.command("/pulse", "close 1", channel=FORUM)
         await _until(lambda: _equal(stored(), people), 60)
         settled = time.perf_counter() - settled
         confirmed = sum(1 for i in range(people) if any(
-            "your answer is in" in json.dumps(e.blocks).lower() for e in slack.person(f"U{i:08d}").ephemerals()))
+            "thank you, your answer is in." in json.dumps(e.blocks).lower()
+            for e in slack.person(f"U{i:08d}").ephemerals()))
         async with db.transaction() as session:
             answers = (await session.scalars(select(PulseAnswer))).all()
             pulse = (await session.scalars(select(Pulse))).one()
@@ -197,7 +200,7 @@ async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], 
         expected = Counter(SCALE[choice] for _, _, choice in dict.fromkeys(presses))
         got = Counter(a.answers["q1"] for a in answers)
         return {**_acks(replies), "pressing_seconds": round(pressing, 1),
-                "all_stored_within_seconds_after_last_press": round(settled, 2),
+                "all_stored_within_seconds_after_last_press_and_close": round(settled, 2),
                 "people": people, "double_presses": len(presses) - people,
                 "participation_rows": participation, "answer_rows": len(answers),
                 "pulse_responses": pulse.responses, "confirmed_privately": confirmed,

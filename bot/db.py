@@ -48,7 +48,8 @@ class Database:
     def __init__(self, url: str):
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        options: dict[str, object] = {"pool_pre_ping": True}
+        # hide_parameters: an error's message never carries the row it was writing (an answer, a story).
+        options: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": 30}
         else:

@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.notices import outgoing
+from bot.blocks.pulses import build_confirmation, build_outcome
 from bot.clock import Clock, SystemClock
 from bot.config_errors import ConfigError
 from bot.content import Content, load_content
@@ -21,6 +22,7 @@ from bot.db import Database
 from bot.integrations.graph_calendar import GraphClient, GraphMailbox
 from bot.integrations.http import SharedHttp
 from bot.integrations.ics_calendar import IcsFeed
+from bot.integrations.pulse_replies import SlackAnswerReplies
 from bot.integrations.slack_channels import SlackChannelMembers
 from bot.integrations.slack_delivery import SlackSender
 from bot.integrations.slack_directory import SlackGroupDirectory
@@ -32,14 +34,15 @@ from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation, GroupDirectory
 from bot.services.award_rounds import AwardRounds
 from bot.services.calendar_sync import CalendarSync, SourceReader
-from bot.services.delivery import DeliveryPolicy, Dispatcher
+from bot.services.delivery import DeliveryPolicy, Dispatcher, worker_name
 from bot.services.digests import Digests
 from bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
 from bot.services.engagements import Engagements
 from bot.services.nominations import RECOGNITION_POST, Nominations
 from bot.services.panel_review import PanelReview
 from bot.services.privacy import Privacy
-from bot.services.pulses import PULSE_MESSAGE, Pulses
+from bot.services.pulse_batches import PulseAnswering
+from bot.services.pulses import PULSE_MESSAGE, Outcome, Pulses
 from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from bot.services.scheduled_posts import ScheduledPosts
 from bot.settings import Settings
@@ -65,6 +68,7 @@ class Deps:
     engagements: Engagements
     calendar_sync: CalendarSync
     pulses: Pulses
+    pulse_answering: PulseAnswering
     audit: Audit
     privacy: Privacy
     digests: Digests
@@ -105,6 +109,9 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                  window_days=organisation.calendar.window_days)
     pulses = Pulses(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
                     members=SlackChannelMembers(slack, people), audit=audit)
+    pulse_answering = PulseAnswering(db=db, pulses=pulses, clock=clock, batch=organisation.pulse.answer_batch,
+                                     replies=SlackAnswerReplies(slack, render=_render_outcome, clock=clock),
+                                     worker=worker_name())
     digests = Digests(organisation=organisation, content=content, clock=clock, authorisation=authorisation,
                       engagements=engagements, pulses=pulses, people=people, links=SlackWorkspaceLinks(slack),
                       grace=timedelta(hours=max(organisation.schedule.grace_hours, 0.25)))
@@ -113,6 +120,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
         posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
         seconds=lambda: clock.now().timestamp()))
     dispatcher = Dispatcher(db=db, sender=sender, clock=clock,
+                            admin_channel=lambda: organisation.channels.admin or None,
                             policy=DeliveryPolicy(lease=timedelta(seconds=delivery.lease_seconds),
                                                   concurrency=delivery.concurrency),
                             hooks={SCHEDULED_POST: scheduled_posts.record_outcome,
@@ -123,9 +131,17 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
                 award_rounds=award_rounds, panel_review=panel_review, http=http, engagements=engagements,
-                calendar_sync=calendar_sync, pulses=pulses, digests=digests, audit=audit,
+                calendar_sync=calendar_sync, pulses=pulses, pulse_answering=pulse_answering, digests=digests,
+                audit=audit,
                 privacy=Privacy(clock=clock, audit=audit, retention=organisation.retention,
                                 organisation_name=organisation.name))
+
+
+def _render_outcome(outcome: Outcome) -> tuple[str, list[dict]]:
+    receipt = outcome.receipt
+    blocks = build_confirmation(pulse=receipt.pulse, answers=receipt.answers, token=receipt.token,
+                                changed=receipt.changed) if receipt else None
+    return build_outcome(pulse_title=outcome.pulse_title, receipt_blocks=blocks, refusal=outcome.refusal)
 
 
 def _calendar_readers(settings: Settings, organisation: Organisation, http: SharedHttp) -> list[SourceReader]:
@@ -133,7 +149,8 @@ def _calendar_readers(settings: Settings, organisation: Organisation, http: Shar
     graph: GraphClient | None = None
     for source in organisation.calendar.sources:
         if isinstance(source, IcsSource):
-            readers.append(IcsFeed(source, tz=organisation.tz, http=http))
+            readers.append(IcsFeed(source, tz=organisation.tz, http=http,
+                                   allow_hosts=organisation.calendar.allow_hosts))
             continue
         if graph is None:
             missing = settings.missing_for_graph()

@@ -58,3 +58,16 @@ def configure_logging(level: str = "INFO", *, json_lines: bool | None = None) ->
     # Third-party chatter that would otherwise drown the one-line-per-request log.
     for noisy in ("aiohttp.access", "apscheduler.executors.default", "slack_bolt.AsyncApp"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name, floor in PAYLOAD_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
+
+
+# Libraries whose debug output prints request and response bodies or SQL statements with their parameters: a
+# pulse answer beside the person's id, a change token, a nomination's story. Whatever BEACON_LOG_LEVEL says, they
+# never log below these levels (SQLAlchemy's engine logs every statement at INFO), so no log line at any level
+# can tell which option a named person chose. The engine also hides parameters in its error messages
+# (`bot/db.py`). tests/test_pulse_anonymity.py reads every line a DEBUG `beacon serve` writes.
+PAYLOAD_LOGGERS = {
+    "slack_sdk": logging.INFO, "slack_bolt": logging.INFO, "beacon.slack": logging.INFO,
+    "aiohttp": logging.INFO, "sqlalchemy": logging.WARNING, "aiosqlite": logging.INFO, "asyncpg": logging.INFO,
+}

@@ -176,6 +176,14 @@ class Nomination(SQLModel, table=True):
     public_channel: str | None = Field(default=None, max_length=32)
     public_ts: str | None = Field(default=None, max_length=32)
     celebrated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # when the public post went out
+    # Consent is to exact words: every change to what a public post would show makes a new version, and the
+    # nominees are asked again. A public post is only ever built from `consented_snapshot`, the content (at
+    # `consented_version`, hashed as `consented_hash`) that every person it names said yes to.
+    content_version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
+    content_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    consented_version: int | None = Field(default=None)
+    consented_hash: str | None = Field(default=None, max_length=64)
+    consented_snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -199,6 +207,7 @@ class Nominee(SQLModel, table=True):
     site: str | None = Field(default=None, max_length=120)
     consent: str = Field(default=Consent.NOT_ASKED, max_length=12)
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consented_version: int | None = Field(default=None)  # the nomination's content version they said yes to
 
 
 class Endorsement(SQLModel, table=True):
@@ -483,6 +492,22 @@ class PulseAnswer(SQLModel, table=True):
     change_hash: str = Field(max_length=64, unique=True)
 
 
+class PulseHeld(SQLModel, table=True):
+    """Someone whose anonymous answer is held in one Beacon process's memory, waiting to be stored with others'.
+
+    Holds who and until when, never what: it stops a second answer while the first waits (on any replica), and
+    if the holding process dies its lease runs out and the person is told to answer again. Deleted in the
+    transaction that stores their answer among at least `pulse.answer_batch` others."""
+
+    __tablename__ = "pulse_held"
+    __table_args__ = (Index("ix_pulse_held_lease", "held_until"), {"sqlite_with_rowid": False})
+
+    pulse_id: int = Field(foreign_key="pulse.id", primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    holder: str = Field(max_length=64)                   # the process holding the answer (its worker name)
+    held_until: datetime = Field(sa_type=UTCDateTime)   # renewed by the holder; past it, the answer is lost
+
+
 class PulseNamedAnswer(SQLModel, table=True):
     """A named pulse's answers: the pulse said plainly that answers carry names."""
 
@@ -525,3 +550,13 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     last_hash: str = Field(default="", max_length=64)
+
+
+class SlackRequestSeen(SQLModel, table=True):
+    """Signed Slack requests already let in, by the SHA-256 of their signature: the same signed request sent again
+    within Slack's five-minute window is a replay, whichever replica it reaches. Holds no user ID, only the hash."""
+
+    __tablename__ = "slack_request_seen"
+
+    signature_sha256: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(sa_type=UTCDateTime, index=True)

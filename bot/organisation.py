@@ -6,11 +6,13 @@ import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.addresses import literal_refused
 from bot.config_errors import ConfigError
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -103,8 +105,9 @@ class Roles(_Strict):
 
 
 class Site(_Strict):
-    name: str = Field(min_length=1)
-    area: str = Field(min_length=1)
+    # A site's name is an option's value in Slack's forms (150 characters at most) and is stored in columns of 120.
+    name: str = Field(min_length=1, max_length=120)
+    area: str = Field(min_length=1, max_length=120)
     channel: ChannelId | None = None
     aliases: list[str] = Field(default_factory=list)
 
@@ -178,10 +181,28 @@ class CalendarSettings(_Strict):
     reminder_time: ClockTime = "16:00"                           # the day before a visit, in the site's channel
     follow_up_time: ClockTime = "10:00"                          # the day after, the leader is asked to follow up
     sources: list[Annotated[GraphSource | IcsSource, Field(discriminator="type")]] = Field(default_factory=list)
+    # Feeds are never fetched from loopback, private, link-local (cloud metadata) or other non-public addresses,
+    # unless their host (a name, or an address, as written in the URL) is listed here.
+    allow_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]+$", max_length=253)]] = Field(
+        default_factory=list)
+
+    @model_validator(mode="after")
+    def _feeds_at_public_addresses(self) -> CalendarSettings:
+        allowed = {h.strip("[]").rstrip(".").lower() for h in self.allow_hosts}
+        for source in self.sources:
+            host = (urlsplit(source.url).hostname or "") if isinstance(source, IcsSource) else ""
+            if host and literal_refused(host) and host.rstrip(".").lower() not in allowed:
+                raise ValueError(f"the feed {source.url} is at {host}, which is not a public internet address "
+                                 "(loopback, private, link-local or cloud metadata); list the host under "
+                                 "calendar.allow_hosts if it is really meant")
+        return self
 
 
 class PulseSettings(_Strict):
     reporting_minimum: int = Field(default=11, ge=2, le=1000)  # fewer answers than this: no figures shown
+    # Anonymous answers are stored at least this many at a time, never fewer (see docs/ARCHITECTURE.md,
+    # "Threat model"): 5 is the least that still hides each answer among others.
+    answer_batch: int = Field(default=5, ge=5, le=100)
 
 
 def _cron(value: str) -> str:

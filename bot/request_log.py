@@ -9,11 +9,23 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.ids import ActionId, CallbackId
 from bot.metrics import attached
 
 log = logging.getLogger("beacon.requests")
 
-_OUTCOMES = {200: "ok", 401: "unauthorised", 404: "unhandled", 500: "error"}
+_OUTCOMES = {200: "ok", 400: "malformed", 401: "unauthorised", 404: "unhandled", 500: "error"}
+
+# Set in a request's Bolt context by the entry points once Slack is known to have sent it (HTTP mode: its signature
+# checked in bot/http_server.py; Socket Mode: the app-level token's connection). The error path acts on nothing else.
+VERIFIED = "beacon_verified"
+
+
+# Answering a pulse, whichever button, option or form: one kind of request, logged without the person. The
+# action id says which option was chosen (`pulse_choose_3`), and even "who answered or changed an answer when",
+# beside the database's record of when answers were stored, would narrow an anonymous answer down to a person.
+PULSE_ANSWER = "pulse answer"
+_PULSE_ACTIONS = (ActionId.PULSE_CHOOSE, ActionId.PULSE_ANSWER, ActionId.PULSE_CHANGE)
 
 
 def describe(body: dict) -> tuple[str, str | None]:
@@ -27,10 +39,16 @@ def describe(body: dict) -> tuple[str, str | None]:
     user = (body.get("user") or {}).get("id")
     if kind == "block_actions":
         actions = body.get("actions") or [{}]
-        return f"action {actions[0].get('action_id')}", user
+        action_id = str(actions[0].get("action_id"))
+        if action_id.startswith(_PULSE_ACTIONS):
+            return PULSE_ANSWER, None
+        return f"action {action_id[:100]}", user
     if kind in ("view_submission", "view_closed"):
-        return f"{kind} {(body.get('view') or {}).get('callback_id')}", user
-    return kind, user
+        callback_id = str((body.get("view") or {}).get("callback_id"))
+        if callback_id == CallbackId.PULSE_ANSWER:
+            return PULSE_ANSWER, None
+        return f"{kind} {callback_id[:100]}", user
+    return str(kind)[:40], user
 
 
 async def dispatch_logged(app: AsyncApp, request: AsyncBoltRequest) -> BoltResponse:
@@ -48,3 +66,21 @@ async def dispatch_logged(app: AsyncApp, request: AsyncBoltRequest) -> BoltRespo
     if metrics is not None:
         metrics.observe_request(kind=kind, outcome=outcome, seconds=seconds, verified=response.status != 401)
     return response
+
+
+def log_refused(app: AsyncApp, *, status: int, started: float, outcome: str | None = None,
+                mode: str = "http") -> None:
+    """Log and count a request turned away before Bolt saw it (401 unverified, 400 malformed, 200 replay).
+
+    Nothing from its body is logged or becomes a label: an unverified body is anyone's words, and naming the user
+    it claims would log a forgery as if that person had acted.
+    """
+    seconds = time.perf_counter() - started
+    outcome = outcome or _OUTCOMES.get(status, str(status))
+    verified = status != 401
+    kind = "unverified" if not verified else outcome
+    log.warning("slack request refused", extra={"request_type": kind, "latency_ms": round(seconds * 1000, 1),
+                                                "outcome": outcome, "mode": mode})
+    metrics = attached(app)
+    if metrics is not None:
+        metrics.observe_request(kind=kind, outcome=outcome, seconds=seconds, verified=verified)

@@ -63,6 +63,7 @@ class Runtime:
         await drain_tasks(grace_seconds)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.deps.pulse_answering.shutdown()  # held anonymous answers: stored, or their people told
         if self._operations is not None:
             await self._operations.cleanup()
             self._operations = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,18 +18,22 @@ from bot.blocks.pulses import (
     build_answer_modal,
     build_comments_blocks,
     build_confirmation,
+    build_held,
     build_moderator_section,
     build_pulse_builder,
+    chosen_option,
     slot_blocks,
 )
 from bot.deps import Deps
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
+from bot.escaping import escape_mrkdwn
 from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.organisation import Role
-from bot.services.pulses import RUNS_PULSES, PulseDraft, PulseProblems, QuestionDraft
+from bot.services.pulses import RUNS_PULSES, Closing, PulseDraft, PulseProblems, QuestionDraft, Receipt
 from bot.services.recurrence import to_utc
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.parsing import NOT_FOUND, bounded, parts, read_metadata, record_id
 from handlers.replies import reply_usage
 
 VERB = re.compile(r"^(close|export|results)\s+#?(\d+)$", re.IGNORECASE)
@@ -72,6 +75,17 @@ def read_pulse(values: dict[str, Any], slots: int, *, tz: Any) -> tuple[PulseDra
         repeat=(_value(values, BlockId.PULSE_REPEAT, "selected_option") or {}).get("value", "none")), origin
 
 
+def read_answers(values: dict[str, Any], questions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The answer form's state as {question key: answer}: options come back as their place (`o2`), read as text."""
+    answers: dict[str, Any] = {}
+    for block, actions in values.items():
+        entry, key = actions.get(block, {}), block.removeprefix("answer_")
+        question = questions.get(key, {})
+        answers[key] = (entry.get("value") or chosen_option(question, (entry.get("selected_option") or {}).get("value"))
+                        or [chosen_option(question, o["value"]) for o in entry.get("selected_options") or []])
+    return answers
+
+
 def _errors(problems: dict[str, str], origin: dict[int, int]) -> dict[str, str]:
     fields = {"title": BlockId.PULSE_TITLE, "questions": BlockId.PULSE_BANK, "opens": BlockId.PULSE_OPENS_DAY,
               "closes": BlockId.PULSE_CLOSES_TIME, "reminder": BlockId.PULSE_REMINDER, "repeat": BlockId.PULSE_REPEAT}
@@ -88,7 +102,7 @@ def _errors(problems: dict[str, str], origin: dict[int, int]) -> dict[str, str]:
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     guard = guarded(deps)
-    pulses, org, tz = deps.pulses, deps.organisation, deps.organisation.tz
+    pulses, answering, org, tz = deps.pulses, deps.pulse_answering, deps.organisation, deps.organisation.tz
 
     def builder(slots: int) -> dict[str, Any]:
         today = (deps.clock.now() + timedelta(days=7)).astimezone(tz).date()
@@ -139,15 +153,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         if text == "":
             await open_builder(client, command["trigger_id"], user_id)
         elif verb and verb[1].lower() == "close":
-            async with deps.db.transaction() as session:
-                pulse = await pulses.close(session=session, user_id=user_id, pulse_id=int(verb[2]))
-            await respond(response_type="ephemeral", text=f":lock: “{pulse.title}” is closed; its results are being "
-                                                           "posted in its thread.")
+            closing = await answering.close(user_id=user_id, pulse_id=record_id(verb[2]))
+            await respond(response_type="ephemeral", text=closed_text(closing))
         elif verb and verb[1].lower() == "export":
-            await export(client, user_id, int(verb[2]))
+            await export(client, user_id, record_id(verb[2]))
             await respond(response_type="ephemeral", text=":inbox_tray: The answers are in your direct messages.")
         elif verb:
-            await comments(client, user_id, respond, int(verb[2]))
+            await comments(client, user_id, respond, record_id(verb[2]))
         else:
             await reply_usage(respond, deps, command=Command.PULSE, text=text, user_id=user_id)
 
@@ -162,7 +174,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_slots(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         await deps.authorisation.require_any(body["user"]["id"], RUNS_PULSES, action="Building a pulse")
-        slots = json.loads(body["view"]["private_metadata"])["slots"]
+        slots = bounded(read_metadata(body["view"]).get("slots", 1), 0, 5)
         slots += 1 if action["action_id"] == ActionId.PULSE_ADD_QUESTION else -1
         await client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"],
                                   view=builder(max(0, min(slots, 5))))
@@ -171,7 +183,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_create(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id = body["user"]["id"]
-        draft, origin = read_pulse(view["state"]["values"], json.loads(view["private_metadata"])["slots"], tz=tz)
+        draft, origin = read_pulse(view["state"]["values"], bounded(read_metadata(view).get("slots", 1), 0, 5),
+                                   tz=tz)
         try:
             async with deps.db.transaction() as session:
                 pulse = await pulses.create(session=session, user_id=user_id, draft=draft)
@@ -182,37 +195,52 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         when = "now" if pulse.status == "open" else pulses.when(pulse.opens_at)
         await client.chat_postMessage(channel=user_id, text=(
-            f":bar_chart: “{pulse.title}” (#{pulse.id}) opens {when} in <#{pulse.channel}> and closes "
+            f":bar_chart: “{escape_mrkdwn(pulse.title)}” (#{pulse.id}) opens {when} in <#{pulse.channel}> and closes "
             f"{pulses.when(pulse.closes_at)}. Close it early with `/pulse close {pulse.id}`."))
 
-    async def record(client: AsyncWebClient, user_id: str, respond: AsyncRespond | None, pulse_id: int,
-                     answers: dict[str, Any], token: str | None) -> None:
-        async with deps.db.transaction() as session:
-            receipt = await pulses.answer(session=session, user_id=user_id, pulse_id=pulse_id, answers=answers,
-                                          token=token)
-        await tell(client, user_id, respond, "Your answer is in.", build_confirmation(
-            pulse=receipt.pulse, answers=receipt.answers, token=receipt.token, changed=receipt.changed))
+    def closed_text(closing: Closing) -> str:
+        title = escape_mrkdwn(closing.pulse.title)
+        if closing.finished:
+            return f":lock: “{title}” is closed; its results are being posted in its thread."
+        return (f":lock: “{title}” takes no more answers. Its results will be posted in its thread within a minute, "
+                "once the answers other Beacon processes hold for it are stored.")
+
+    def receipt_message(receipt: Receipt, *, by_message: bool) -> tuple[str, list[dict]]:
+        if receipt.held is not None:
+            return build_held(pulse=receipt.pulse, batch=answering.batch, closes=pulses.when(receipt.pulse.closes_at),
+                              by_message=by_message)
+        return "Your answer is in.", build_confirmation(pulse=receipt.pulse, answers=receipt.answers,
+                                                        token=receipt.token, changed=receipt.changed)
 
     @app.action(re.compile(f"^{ActionId.PULSE_CHOOSE}_\\d+$"))
     @guard
     async def handle_choose(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient,
                             respond: AsyncRespond) -> None:
         await ack()
-        pulse_id, question, index = action["value"].split(":")
+        pulse_text, question, index = parts(action.get("value"), 3)
+        pulse_id = record_id(pulse_text)
         async with deps.db.transaction() as session:
-            pulse = await pulses.get(session=session, pulse_id=int(pulse_id))
-        q = next(q for q in pulse.questions if q["key"] == question)
+            pulse = await pulses.get(session=session, pulse_id=pulse_id)
+        q = next((q for q in pulse.questions if q["key"] == question), None)
+        if q is None or not index.isascii() or not index.isdigit() or (
+                q["type"] != "scale" and int(index) >= len(q["options"])):
+            raise NotFound(NOT_FOUND)
         chosen = index if q["type"] == "scale" else q["options"][int(index)]
-        await record(client, body["user"]["id"], respond, int(pulse_id), {question: chosen}, None)
+        user_id = body["user"]["id"]
+        receipt = await answering.answer(user_id=user_id, pulse_id=pulse_id, answers={question: chosen},
+                                         response_url=body.get("response_url"))
+        text, blocks = receipt_message(receipt, by_message=False)
+        await tell(client, user_id, respond, text, blocks)
+        await answering.store_ready(pulse_id)
 
     @app.action(re.compile(f"^({ActionId.PULSE_ANSWER}|{ActionId.PULSE_CHANGE})$"))
     @guard
     async def handle_answer_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         user_id = body["user"]["id"]
-        pulse_id, _, token = action["value"].partition(":")
+        pulse_text, _, token = str(action.get("value", ""))[:200].partition(":")
         async with deps.db.transaction() as session:
-            pulse = await pulses.get(session=session, pulse_id=int(pulse_id))
+            pulse = await pulses.get(session=session, pulse_id=record_id(pulse_text))
             current = await pulses.own_answer(session=session, pulse_id=pulse.id or 0, user_id=user_id,
                                               token=token or None)
         if pulse.status != "open":
@@ -223,17 +251,15 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.PULSE_ANSWER)
     @guard
     async def handle_answer(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        meta, values = json.loads(view["private_metadata"]), view["state"]["values"]
-        answers: dict[str, Any] = {}
-        for block, actions in values.items():
-            entry = actions.get(block, {})
-            chosen = (entry.get("value") or (entry.get("selected_option") or {}).get("value")
-                      or [o["value"] for o in entry.get("selected_options") or []])
-            answers[block.removeprefix("answer_")] = chosen
+        meta, values = read_metadata(view), view["state"]["values"]
+        pulse_id, token = record_id(meta.get("pulse")), meta.get("token")
+        if token is not None and (not isinstance(token, str) or len(token) > 100):
+            raise NotFound(NOT_FOUND)
+        async with deps.db.transaction() as session:
+            questions = {q["key"]: q for q in (await pulses.get(session=session, pulse_id=pulse_id)).questions}
         try:
-            async with deps.db.transaction() as session:
-                receipt = await pulses.answer(session=session, user_id=body["user"]["id"], pulse_id=meta["pulse"],
-                                              answers=answers, token=meta.get("token"))
+            receipt = await answering.answer(user_id=body["user"]["id"], pulse_id=pulse_id,
+                                             answers=read_answers(values, questions), token=token)
         except InvalidInput as problem:
             first = next(iter(values), BlockId.PULSE_TITLE)
             await ack(response_action="errors", errors={first: problem.user_message})
@@ -241,17 +267,16 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack(response_action="update", view={
             "type": "modal", "title": {"type": "plain_text", "text": "Thank you"},
             "close": {"type": "plain_text", "text": "Done"},
-            "blocks": build_confirmation(pulse=receipt.pulse, answers=receipt.answers, token=receipt.token,
-                                         changed=receipt.changed)})
+            "blocks": receipt_message(receipt, by_message=True)[1]})
+        await answering.store_ready(pulse_id)
 
     @app.action(re.compile(f"^({ActionId.PULSE_CLOSE}|{ActionId.PULSE_EXPORT}|{ActionId.PULSE_COMMENTS})$"))
     @guard
     async def handle_moderator(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        user_id, pulse_id = body["user"]["id"], int(action["value"])
+        user_id, pulse_id = body["user"]["id"], record_id(action.get("value"))
         if action["action_id"] == ActionId.PULSE_CLOSE:
-            async with deps.db.transaction() as session:
-                await pulses.close(session=session, user_id=user_id, pulse_id=pulse_id)
+            await answering.close(user_id=user_id, pulse_id=pulse_id)
             await home_tab.publish(client, user_id)
         elif action["action_id"] == ActionId.PULSE_EXPORT:
             await export(client, user_id, pulse_id)

@@ -1,6 +1,10 @@
-"""Pulses on their timetable: open, update counts, remind, close, and start each repeating pulse's next run."""
+"""Pulses on their timetable: open, close, store held anonymous answers, update counts, remind, and start each
+repeating pulse's next run."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -10,17 +14,31 @@ from bot.services.delivery import worker_name
 
 JOB_ID = "pulses.timetable"
 WORKER = worker_name()
+log = logging.getLogger(__name__)
 
 
 async def run(deps: Deps) -> None:
-    pulses = deps.pulses
-    for step in (pulses.open_due, pulses.close_due, pulses.counts_due):
+    """Each step on its own, so that one failing (and logged) never stops the others: above all, the leases on
+    held anonymous answers are renewed first, whatever else fails."""
+    pulses, answering = deps.pulses, deps.pulse_answering
+
+    async def in_transaction(step: Callable[..., Awaitable[object]], **kwargs: object) -> None:
         async with deps.db.transaction() as session:
-            await step(session=session)
-    async with deps.db.transaction() as session:
-        await pulses.remind_due(session=session, worker=WORKER)
-    async with deps.db.transaction() as session:
-        await pulses.run_series_due(session=session, worker=WORKER)
+            await step(session=session, **kwargs)
+
+    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("held answers", answering.tick),
+        ("opening", lambda: in_transaction(pulses.open_due)),
+        ("closing", answering.close_due),
+        ("counts", lambda: in_transaction(pulses.counts_due)),
+        ("reminders", lambda: in_transaction(pulses.remind_due, worker=WORKER)),
+        ("series", lambda: in_transaction(pulses.run_series_due, worker=WORKER)),
+    ]
+    for name, step in steps:
+        try:
+            await step()
+        except Exception:
+            log.exception("a pulse step failed; the others still ran", extra={"step": name})
 
 
 def register(scheduler: AsyncIOScheduler, deps: Deps) -> None:

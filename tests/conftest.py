@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 from bot.clock import ManualClock
 from bot.local_slack import LocalSlack
@@ -17,6 +19,16 @@ from tests.harness import (
     settings_for,
     start_of_test_time,
 )
+
+# Property tests (Hypothesis), one profile for the whole suite. "ci": quick and repeatable, no shrinking (a failure
+# prints the drawn input as it was); HYPOTHESIS_PROFILE=dev shrinks failures and tries more examples.
+settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True, print_blob=True,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                 HealthCheck.filter_too_much])
+settings.register_profile("dev", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,7 @@ from bot.models import (
     PostStatus,
     Pulse,
     PulseAnswer,
-    PulseParticipation,
+    PulseHeld,
     RoundExport,
     RoundStatus,
     ScheduledPost,
@@ -445,8 +445,22 @@ async def followed_up_in_thread(case: Case, _reply: Reply | None) -> None:
 
 
 async def answer_changed(case: Case, reply: Reply | None) -> None:
-    await replied("update", "Your answer is changed.")(case, reply)
+    await replied("update", "So that nobody can tell which answer is yours")(case, reply)
+    await store_held_now(case)
     assert [a.answers for a in await rows(case, PulseAnswer)] == [{"q1": "Hard"}]
+    assert "Your answer is changed." in json.dumps(case.person.dms()[-1].blocks)
+
+
+async def store_held_now(case: Case) -> None:
+    """Store the answers held for the pulse as the next group would (background state for the entry point under
+    test: the group rule itself is tested in tests/test_pulse_anonymity.py)."""
+    answering, pulse_id = case.beacon.deps.pulse_answering, case.refs["pulse"]
+    async with case.transaction() as session:
+        outcomes = await case.beacon.deps.pulses.store(session=session, pulse_id=pulse_id,
+                                                       held=answering.held.take_all(pulse_id),
+                                                       holder=answering.worker)
+    await answering.replies.deliver(outcomes)
+    await settle()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -696,6 +710,7 @@ async def answered(case: Case) -> None:
     await pulse_open(case)
     await case.person.click(f"{ActionId.PULSE_CHOOSE}_0", message=case.refs["message"])
     await settle()
+    await store_held_now(case)
     case.refs["confirmation"] = message_with(case.person.ephemerals(), ActionId.PULSE_CHANGE)
 
 
@@ -704,6 +719,7 @@ async def alice_changing_her_answer(case: Case) -> None:
     alice = case.who(ALICE)
     await alice.click(f"{ActionId.PULSE_CHOOSE}_0", message=case.refs["message"])
     await settle()
+    await store_held_now(case)
     await alice.click(ActionId.PULSE_CHANGE, message=alice.last_ephemeral())
     await settle()
     assert alice.modal is not None and json.loads(alice.modal.private_metadata)["token"]
@@ -903,14 +919,15 @@ ENTRIES: list[Entry] = [
     Entry("pulse-comments-button", RUNS_PULSES, in_home(ActionId.PULSE_COMMENTS, default=ERIN),
           dm_says("responses to"), named_pulse),
     Entry("pulse-choose", EVERYONE, on_message(f"{ActionId.PULSE_CHOOSE}_0"),
-          all_of(shown("Your answer is in."), stored(PulseParticipation, pulse_id=Ref("pulse"), user_id=PERSON)),
+          all_of(shown("your answer will be stored with others'"),
+                 stored(PulseHeld, pulse_id=Ref("pulse"), user_id=PERSON)),
           pulse_open),
     Entry("pulse-answer", EVERYONE, on_message(ActionId.PULSE_ANSWER), modal_opened(CallbackId.PULSE_ANSWER),
           two_question_pulse),
     Entry("pulse-answer-submit", EVERYONE,
           submitted(CallbackId.PULSE_ANSWER, {"answer_q1": "Good", "answer_q2": "OK"}, default=ERIN),
-          all_of(replied("update", "Thank you, your answer is in."),
-                 stored(PulseParticipation, pulse_id=Ref("pulse"), user_id=PERSON)), answer_modal),
+          all_of(replied("update", "So that nobody can tell which answer is yours"),
+                 stored(PulseHeld, pulse_id=Ref("pulse"), user_id=PERSON)), answer_modal),
     Entry("pulse-change", EVERYONE, on_message(ActionId.PULSE_CHANGE, ref="confirmation"),
           modal_opened(CallbackId.PULSE_ANSWER, pulse="pulse"), answered),
     # Only the change token in Alice's own confirmation changes her anonymous answer; anyone else can only guess it.
@@ -984,8 +1001,9 @@ def _select_all(table: str) -> str:
 
 async def table_rows(beacon: Beacon) -> dict[str, list[str]]:
     """Every row of every table. Bookkeeping tables are included (processed_event, job_run, the audit chain): an
-    entry point a refused person reaches has no business writing any of them, so none is left out."""
-    tables = SQLModel.metadata.sorted_tables
+    entry point a refused person reaches has no business writing any of them, so none is left out. Except
+    slack_request_seen: every signed request is recorded there at the door, before any entry point is reached."""
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name != "slack_request_seen"]
     if beacon.deps.db.is_sqlite:  # the same rows, read from the file much faster than through the app's engine
         with sqlite3.connect(f"file:{make_url(beacon.deps.db.url).database}?mode=ro", uri=True) as connection:
             return {t.name: sorted(map(repr, connection.execute(_select_all(t.name)))) for t in tables}

@@ -109,8 +109,7 @@ async def _a_busy_week(beacon: Beacon) -> None:
                    day=date(2026, 12, 3), at=time(9, 0))
     await deliver(beacon)
     beacon.clock.set(datetime(2026, 11, 27, 17, 0, 30, tzinfo=UTC))
-    async with beacon.deps.db.transaction() as session:
-        await beacon.deps.pulses.close_due(session=session)
+    await beacon.deps.pulse_answering.close_due()
     await deliver(beacon)
 
 

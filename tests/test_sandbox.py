@@ -168,7 +168,7 @@ async def test_answer_the_open_pulse(page: Page) -> None:
                                               "ts": pulse["ts"], **_button(pulse, f"{ActionId.PULSE_CHOOSE}_0")})
     assert reply["ok"]
     confirmation = [m for m in await page.messages("C0FORUM", ALICE) if m["ephemeral"]]
-    assert confirmation and "Your answer is in" in confirmation[-1]["text"]
+    assert confirmation and "your answer will be stored with others'" in confirmation[-1]["text"]
     assert not [m for m in await page.messages("C0FORUM", HEIDI) if m["ephemeral"] and m["text"] ==
                 confirmation[-1]["text"] and m["ts"] == confirmation[-1]["ts"]], "only Alice sees her confirmation"
 

@@ -145,7 +145,8 @@ async def test_answer_a_pulse(sandbox: Sandbox, browser: Browser, request: pytes
     await expect(pulse).to_be_visible()
     await steps.shot("pulse-in-the-forum")
     await pulse.get_by_role("button", name="Stretched").click()
-    mine = page.locator('[data-testid="message"][data-ephemeral="true"]').filter(has_text="Your answer is in")
+    mine = page.locator('[data-testid="message"][data-ephemeral="true"]').filter(
+        has_text="So that nobody can tell which answer is yours")
     await expect(mine).to_be_visible()
     await expect(mine).to_contain_text("Only visible to you")
     await steps.shot("answer-confirmed-privately")

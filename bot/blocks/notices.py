@@ -19,7 +19,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from bot.blocks.digests import personal_digest, weekly_digest
-from bot.blocks.mrkdwn import listing, mention, quote, truncate
+from bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
+from bot.blocks.mrkdwn import listing, mention, quote, quoted, quoted_sections, shorten, truncate
 from bot.blocks.nominations import who
 from bot.blocks.pulse_chart import render_chart
 from bot.escaping import escape_mrkdwn
@@ -42,6 +43,8 @@ _REFUSALS = {
     "invalid_blocks": ("Slack could not display the message",
                        "Edit the post (`/schedule list`) and simplify its formatting."),
     "msg_too_long": ("the message is too long for Slack", "Edit the post (`/schedule list`) and shorten it."),
+    "could_not_build": ("Beacon could not put the message together (a fault in Beacon)",
+                        "Tell your Beacon administrator; editing the post (`/schedule list`) may get round it."),
 }
 
 
@@ -49,18 +52,34 @@ def _channels(params: dict[str, Any]) -> str:
     return listing([f"<#{c}>" for c in params.get("channels") or []])
 
 
+STORY_SECTIONS = 2  # a 3,000-character story needs two sections only when escaping and quoting lengthen it
+STORY_SHORTENED = "\n… _(shortened: Slack cannot show all of this story in one message)_"
+
+
 def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
+    """A section within Slack's 3,000 characters, whatever the user text in it (already escaped)."""
+    return SectionBlock(text=MarkdownTextObject(text=shorten(text, SECTION_TEXT)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=shorten(text, TEXT_OBJECT))])
 
 
 def _summary(params: dict[str, Any]) -> SectionBlock:
-    return _section(quote(str(params.get("summary") or "")))
+    return _section(quoted(str(params.get("summary") or ""), SECTION_TEXT))
+
+
+def _story(params: dict[str, Any]) -> list[Block]:
+    """The story as a quote, escaped and quoted first and then split over up to two sections; only a story that
+    still does not fit is shortened, and says so. The nominee's DM and the public post show the same words."""
+    return [_section(piece) for piece in quoted_sections(str(params.get("story") or ""), SECTION_TEXT,
+                                                         count=STORY_SECTIONS, note=STORY_SHORTENED)]
 
 
 def post_failed(params: dict[str, Any]) -> tuple[str, list[Block]]:
     channel = f"<#{params['channel']}>"
     code = str(params.get("error") or "")
-    reason, fix = _REFUSALS.get(code, (f"Slack refused it (`{escape_mrkdwn(code)}`)",
+    reason, fix = _REFUSALS.get(code.split(":", 1)[0], (f"Slack refused it (`{escape_mrkdwn(code)}`)",
                                        "Edit the post (`/schedule list`) to fix it, or ask your Beacon administrator."))
     text = f":warning: Your scheduled post to {channel} for {params['when']} could not be sent: {reason}."
     return text, [_section(text), _summary(params), _section(fix.format(channel=channel)),
@@ -124,6 +143,12 @@ def _tags(params: dict[str, Any]) -> str:
     return values + (f"\n*Leadership:* {behaviours}" if behaviours else "")
 
 
+def _tags_section(params: dict[str, Any]) -> list[Block]:
+    """The values and behaviours seen, when any were chosen (Slack refuses an empty section)."""
+    tags = _tags(params)
+    return [_section(tags)] if tags.strip() else []
+
+
 def _award_phrase(params: dict[str, Any]) -> str:
     if params.get("award") == "thanks":
         return "a thank-you"
@@ -137,14 +162,20 @@ def nomination_receipt(params: dict[str, Any]) -> tuple[str, list[Block]]:
     text = f":sparkles: Thank you: Beacon has {verb} {_nominees(params)}"
     text += "." if params.get("award") == "thanks" else f" for {_award_phrase(params)}."
     follow = "They have been told privately."
-    if params.get("share_publicly"):
+    if params.get("cannot_share"):
+        follow += (" It will not be shared publicly: a colleague named is not on Slack, so Beacon cannot ask "
+                   "them, and nobody is celebrated without their yes.")
+    elif params.get("asked_again"):
+        follow += (" They have been asked again about the new words; until everyone named says yes, only words "
+                   "they agreed to can be shared.")
+    elif params.get("share_publicly"):
         follow += f" If they agree, it will be celebrated in <#{params['recognition_channel']}>."
     if params.get("nominator_name"):
         follow = f"Entered on behalf of {escape_mrkdwn(params['nominator_name'])}. " + follow
     if params.get("no_round"):
         follow = ("No award round is open just now, so this is kept as recognition: it will not be judged for "
                   "the award. " + follow)
-    return text, [_section(text), _section(_tags(params)), _section(quote(str(params.get("story") or ""))),
+    return text, [_section(text), *_tags_section(params), *_story(params),
                   ContextBlock(elements=[MarkdownTextObject(text=follow + " See it in Beacon's Home tab.")])]
 
 
@@ -157,13 +188,20 @@ def nominee_recognised(params: dict[str, Any]) -> tuple[str, list[Block]]:
         source = "A colleague"
     what = "thanked you" if params.get("award") == "thanks" else f"nominated you for {_award_phrase(params)}"
     text = f":tada: {source} {what}."
-    blocks: list[Block] = [_section(text), _section(_tags(params)), _section(quote(str(params.get("story") or "")))]
+    if params.get("changed"):
+        text = f":pencil2: {source} changed what they wrote when they {what}."
+    blocks: list[Block] = [_section(text), *_tags_section(params), *_story(params)]
     if params.get("ask_consent"):
-        nomination = str(params["nomination_id"])
+        # The buttons carry the version of the words shown here, so a yes can only ever be to these words.
+        nomination = str(params.get("consent_value") or params["nomination_id"])
+        question = (f"They would like to celebrate this in <#{params['recognition_channel']}>. Is that all right "
+                    "with you? Saying no is fine, and needs no reason.")
+        if params.get("changed"):
+            question = (f"They would like these new words to be what <#{params['recognition_channel']}> shows. "
+                        "Is that all right with you? Nothing with these words is shared until everyone named "
+                        "says yes. Saying no is fine, and needs no reason.")
         blocks += [
-            SectionBlock(block_id="consent_question", text=MarkdownTextObject(
-                text=f"They would like to celebrate this in <#{params['recognition_channel']}>. Is that all right "
-                     "with you? Saying no is fine, and needs no reason.")),
+            SectionBlock(block_id="consent_question", text=MarkdownTextObject(text=question)),
             ActionsBlock(block_id="consent", elements=[
                 ButtonElement(text="Yes, share it", action_id=ActionId.CONSENT_GIVE, value=nomination,
                               style="primary"),
@@ -184,11 +222,18 @@ def recognition_post(params: dict[str, Any]) -> tuple[str, list[Block]]:
     backing = ("Be the first to add your voice." if count == 0 else
                f"{count} colleague{'s have' if count != 1 else ' has'} endorsed this.")
     return text, [
-        _section(text), _section(_tags(params)), _section(quote(str(params.get("story") or ""))),
+        _section(text), *_tags_section(params), *_story(params),
         ActionsBlock(block_id="endorse", elements=[ButtonElement(
             text=":raised_hands: Endorse", action_id=ActionId.ENDORSE, value=str(params["nomination_id"]))]),
         ContextBlock(elements=[MarkdownTextObject(text=f"{backing} Shared with their agreement.")]),
     ]
+
+
+def recognition_removed(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """A celebration that went out just as someone it names said no (a send under way cannot be recalled): its
+    words and names are replaced at once."""
+    text = ":leaves: This recognition is no longer shared."
+    return text, [_section(text)]
 
 
 def _awards(params: dict[str, Any]) -> str:
@@ -220,6 +265,10 @@ def winner_consent_request(params: dict[str, Any]) -> tuple[str, list[Block]]:
     text = (f":trophy: Congratulations! The awards panel has chosen you as a winner of the "
             f"*{escape_mrkdwn(params['award_name'])}* award in {escape_mrkdwn(params['round'])}.")
     decision = str(params["decision_id"])
+    if params.get("cannot_be_named"):  # someone in it is not on Slack: they can never say yes, so nobody is named
+        return text, [_section(text), _section("Someone who shares this award is not on Slack, so Beacon cannot ask "
+                                               "them, and the announcement will not name this award's winners. The "
+                                               "award is yours all the same.")]
     return text, [_section(text), _section("May Beacon name you when the winners are announced in the recognition "
                                            "channel? Saying no is fine; you keep the award either way."),
                   ActionsBlock(block_id="winner_consent", elements=[
@@ -232,11 +281,11 @@ def winner_consent_request(params: dict[str, Any]) -> tuple[str, list[Block]]:
 def awards_announcement(params: dict[str, Any]) -> tuple[str, list[Block]]:
     text = f":trophy: The winners of *{escape_mrkdwn(params['round'])}*"
     lines = [f"*{escape_mrkdwn(w['award_name'])}*: {who(w['people'])}" for w in params.get("winners") or []]
+    # Winners are named only with their yes; why one is not (a no, or no answer yet) is said to nobody.
     unnamed = int(params.get("unnamed") or 0)
     if unnamed:
-        lines.append(f"…and {unnamed} more winner{'s' if unnamed != 1 else ''} who preferred not to be named.")
-    blocks: list[Block] = [_section(text + "\n" + "\n".join(lines or ["The panel's winners preferred not to be "
-                                                                      "named."]))]
+        lines.append(f"…and {unnamed} more winner{'s' if unnamed != 1 else ''}, not named here.")
+    blocks: list[Block] = [_section(text + "\n" + "\n".join(lines or ["The panel's winners are not named here."]))]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(
         text="Congratulations, and thank you to everyone who nominated a colleague.")]))
     return text, blocks
@@ -273,7 +322,7 @@ def engagement_announcement(params: dict[str, Any]) -> tuple[str, list[Block]]:
     text = f":round_pushpin: {_leader(params)} will be at {_place(params)}, {params['when']}"
     blocks: list[Block] = [_section(f"{text}\n{escape_mrkdwn(params['title'])}")]
     if params.get("open_to"):
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Open to: {escape_mrkdwn(params['open_to'])}")]))
+        blocks.append(_context(f"Open to: {escape_mrkdwn(params['open_to'])}"))
     going = int(params.get("attending") or 0)
     blocks += [
         ActionsBlock(block_id="engagement", elements=[
@@ -371,7 +420,8 @@ def calendar_unmatched(params: dict[str, Any]) -> tuple[str, list[Block]]:
 
 def _pulse_privacy(params: dict[str, Any]) -> str:
     if params.get("anonymous"):
-        when = "as answers come in" if params.get("live_results") else "once it closes"
+        when = ("as answers come in, in groups (never one at a time)" if params.get("live_results")
+                else "once it closes")
         return (":lock: *Anonymous.* Nobody, not its creator and not Beacon's administrators, can see who answered "
                 f"what. Results are shown {when}, and only for questions at least {params.get('minimum')} people "
                 "answered; comments go to the forum moderators alone.")
@@ -436,7 +486,7 @@ def _results_blocks(results: dict[str, Any]) -> list[Block]:
     if themes:
         scored = " · ".join(f"{escape_mrkdwn(t['label'])} {t['score']:.1f}" if t["score"] is not None
                             else f"{escape_mrkdwn(t['label'])}: not enough responses" for t in themes)
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*Theme scores (0 to 10):* {scored}")]))
+        blocks.append(_context(f"*Theme scores (0 to 10):* {scored}"))
     for key, cells in (results.get("breakdown") or {}).items():
         shown = ", ".join(f"{escape_mrkdwn(g)}: {n}" + (f" (mean {m:.2f})" if m is not None else "")
                           if n is not None else f"{escape_mrkdwn(g)}: not shown" for g, n, m in cells)
@@ -459,11 +509,68 @@ def pulse_reminder(params: dict[str, Any]) -> tuple[str, list[Block]]:
     return text, [_section(text), ContextBlock(elements=[MarkdownTextObject(text=_pulse_privacy(params))])]
 
 
+# Why a message could not be delivered, in plain words (Slack's error codes are kept for the admins).
+_UNDELIVERED = {
+    "could_not_build": "Beacon could not put the message together (a fault in Beacon)",
+    "invalid_blocks": "Slack could not display it",
+    "msg_too_long": "it was too long for Slack",
+    "msg_blocks_too_long": "it was too long for Slack",
+    "invalid_arguments": "Slack refused it as it was written",
+    "channel_not_found": "the conversation no longer exists, or Beacon is not in it",
+    "not_in_channel": "Beacon is not a member of the channel",
+    "is_archived": "the channel is archived",
+    "user_disabled": "the person's Slack account has been deactivated",
+    "user_not_found": "the person is no longer in Slack",
+    "cannot_dm_bot": "it was addressed to a bot",
+    "restricted_action": "only some people may post in that channel",
+}
+_WHAT = {
+    "nomination_receipt": "the receipt for your nomination",
+    "nominee_recognised": "your recognition to {to}, so they have not seen it or been asked about sharing it",
+    "recognition_post": "the public celebration of your nomination",
+    "post_approval_request": "the request to approve your scheduled post, to {to}",
+}
+
+
+def _where(channel: str) -> str:
+    return mention(channel) if channel[:1] in ("U", "W") else f"<#{channel}>"
+
+
+def delivery_failed(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """A message Beacon accepted will never be delivered: told to its author, or to the admins channel."""
+    error = str(params.get("error") or "")
+    code = error.split(":", 1)[0].strip()
+    if params.get("status") == "missed":
+        reason = "it could not be sent in time (Beacon or Slack was unavailable)"
+    else:
+        reason = _UNDELIVERED.get(code, "Slack refused it")
+    channel = str(params.get("channel") or "")
+    reference = f"outbox #{params.get('outbox_id')}"
+    if params.get("for_admins"):
+        kind = escape_mrkdwn(str(params.get("template") or params.get("source") or "message"))
+        # A direct message's recipient is not named to the admins: a failed pulse reminder would say who had
+        # not answered yet. The outbox id finds it in the log for whoever must look.
+        where = "one person's direct messages" if channel[:1] in ("U", "W", "D") else _where(channel)
+        text = (f":warning: Beacon could not deliver a message ({kind}) to {where}: {reason} "
+                f"(`{escape_mrkdwn(error[:200]) or 'no error'}`, {reference}).")
+        extra = []
+        if params.get("told_author_failed"):
+            told = escape_mrkdwn(str(params["told_author_failed"])[:200])
+            extra.append(f"Its author could not be told either (`{told}`).")
+        extra.append("It will not be retried. Other failures of the same kind within the hour are only in the log.")
+        return text, [_section(text), _context(" ".join(extra))]
+    what = _WHAT.get(str(params.get("template") or ""), "a message from Beacon").format(to=_where(channel))
+    text = f":warning: Beacon could not deliver {what}: {reason}."
+    follow = (f"It will not be retried. If you need help, ask your Beacon administrator and mention {reference}.")
+    return text, [_section(text), _context(follow)]
+
+
 TEMPLATES: dict[str, Callable[[dict[str, Any]], tuple[str, list[Block]]]] = {
     "post_failed": post_failed, "post_missed": post_missed, "post_runs_skipped": post_runs_skipped,
     "post_approval_request": post_approval_request, "post_approved": post_approved, "post_rejected": post_rejected,
     "nomination_receipt": nomination_receipt, "nominee_recognised": nominee_recognised,
-    "recognition_post": recognition_post, "round_opened": round_opened, "round_reminder": round_reminder,
+    "recognition_post": recognition_post, "recognition_removed": recognition_removed,
+    "round_opened": round_opened, "round_reminder": round_reminder,
     "round_closed": round_closed, "winner_consent_request": winner_consent_request,
     "awards_announcement": awards_announcement, "nomination_outcome": nomination_outcome,
     "engagement_announcement": engagement_announcement, "engagement_changed": engagement_changed,
@@ -471,7 +578,7 @@ TEMPLATES: dict[str, Callable[[dict[str, Any]], tuple[str, list[Block]]]] = {
     "leader_follow_up": leader_follow_up, "calendar_source_failing": calendar_source_failing,
     "calendar_source_recovered": calendar_source_recovered, "calendar_unmatched": calendar_unmatched,
     "pulse_message": pulse_message, "pulse_results": pulse_results, "pulse_reminder": pulse_reminder,
-    "weekly_digest": weekly_digest, "personal_digest": personal_digest,
+    "weekly_digest": weekly_digest, "personal_digest": personal_digest, "delivery_failed": delivery_failed,
 }
 
 

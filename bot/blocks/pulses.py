@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks.mrkdwn import truncate
+from bot.blocks.mrkdwn import escaped, truncate
 from bot.content import PulseBank
 from bot.escaping import escape_mrkdwn
 from bot.ids import ActionId, BlockId, CallbackId
@@ -87,7 +87,8 @@ def build_pulse_builder(*, bank: PulseBank, slots: int, forum: str, today: date,
                                      value="remove"))
     blocks.append(ActionsBlock(block_id="pulse_questions", elements=buttons))
     anonymous = Option(value=ANONYMOUS, label="Anonymous (nobody can see who answered what)")
-    live = Option(value=LIVE, label="Show results while it is open")
+    live = Option(value=LIVE, label="Show results while it is open",
+                  description="Anonymous: figures move only in groups of answers, never one by one")
     blocks += [
         InputBlock(block_id=BlockId.PULSE_CHANNEL, label="Post in",
                    element=ConversationSelectElement(action_id=BlockId.PULSE_CHANNEL, initial_conversation=forum)),
@@ -111,6 +112,19 @@ def build_pulse_builder(*, bank: PulseBank, slots: int, forum: str, today: date,
                 close="Cancel", private_metadata=json.dumps({"slots": slots}), blocks=blocks).to_dict()
 
 
+def option_value(index: int) -> str:
+    """An option's value in the answer form is its place, not its text (Slack holds 150 characters in a value)."""
+    return f"o{index}"
+
+
+def chosen_option(question: dict[str, Any], value: object) -> object:
+    """What `option_value` stands for in `question`: the option's text; anything else is returned as it came."""
+    if isinstance(value, str) and value[:1] == "o" and value[1:].isascii() and value[1:].isdigit() and \
+            int(value[1:]) < len(question.get("options") or []):
+        return question["options"][int(value[1:])]
+    return value
+
+
 def build_answer_modal(*, pulse: Pulse, current: dict[str, Any], token: str | None) -> dict[str, Any]:
     blocks: list[Block] = []
     for q in pulse.questions:
@@ -120,13 +134,14 @@ def build_answer_modal(*, pulse: Pulse, current: dict[str, Any], token: str | No
             element: Any = PlainTextInputElement(action_id=block, multiline=True, max_length=2000,
                                                  initial_value=now or None)
         elif q["type"] == "multiple":
-            options = [Option(value=o, label=truncate(o, 75)) for o in q["options"]]
-            element = CheckboxesElement(action_id=block, options=options,
-                                        initial_options=[o for o in options if now and o.value in now] or None)
+            options = [Option(value=option_value(i), label=truncate(o, 75)) for i, o in enumerate(q["options"])]
+            element = CheckboxesElement(action_id=block, options=options, initial_options=[
+                options[i] for i, o in enumerate(q["options"]) if now and o in now] or None)
         else:
             labels = [str(n) for n in range(11)] if q["type"] == "scale" else q["options"]
-            options = [Option(value=o, label=truncate(o, 75)) for o in labels]
-            chosen = next((o for o in options if now is not None and o.value == str(now)), None)
+            options = [Option(value=str(n) if q["type"] == "scale" else option_value(n), label=truncate(o, 75))
+                       for n, o in enumerate(labels)]
+            chosen = next((options[n] for n, o in enumerate(labels) if now is not None and o == str(now)), None)
             element = (StaticSelectElement(action_id=block, options=options, initial_option=chosen)
                        if q["type"] == "scale" else
                        RadioButtonsElement(action_id=block, options=options, initial_option=chosen))
@@ -156,6 +171,27 @@ def build_confirmation(*, pulse: Pulse, answers: dict[str, Any], token: str | No
             text="Only you can see this message, and only it can change your answer: Beacon keeps nothing that "
                  "links you to it. Once this message is gone, your answer stands.")]))
     return [b.to_dict() for b in blocks]
+
+
+def build_held(*, pulse: Pulse, batch: int, closes: str, by_message: bool) -> tuple[str, list[dict]]:
+    """What a person sees the moment they answer an anonymous pulse: thanks, and why the confirmation waits."""
+    where = "in a direct message from Beacon" if by_message else "here"
+    text = (f":hourglass_flowing_sand: Thank you. So that nobody can tell which answer is yours, Beacon stores "
+            f"answers in groups (of {batch} or more whenever enough people answer), never one at a time. You will see "
+            f"“your answer is in” {where} once it is stored: as more people answer, and at the latest when "
+            f"“{escape_mrkdwn(truncate(pulse.title, 150))}” closes ({closes}).")
+    return "Thank you: your answer will be stored with others'.", [
+        SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
+
+
+def build_outcome(*, pulse_title: str, receipt_blocks: list[dict] | None, refusal: str | None) -> tuple[str,
+                                                                                                       list[dict]]:
+    """The later message that tells a person what became of their held answer."""
+    if receipt_blocks is not None:
+        return f"Your answer to “{truncate(pulse_title, 150)}” is in.", receipt_blocks
+    text = f":warning: {escaped(refusal or '', 2900)}"
+    return f"About your answer to “{truncate(pulse_title, 150)}”", [
+        SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 
 def build_moderator_section(pulses: list[Pulse], *, when: Any) -> list[Block]:

@@ -1,7 +1,7 @@
 """What has already happened in the demo trust when the sandbox opens, played through Slack as people do it.
 
 The panel chair opens an award round; colleagues nominate one another through the /nominate modal and some
-nominees consent; the forum chair's pulse is open and a few people have answered; the comms team has a post
+nominees consent; the forum chair's pulse is open and most people have answered; the comms team has a post
 scheduled for tomorrow. Each step is a signed request to Beacon, so what the sandbox shows is Beacon's own work.
 """
 
@@ -20,6 +20,7 @@ from bot.sandbox.demo_trust import (
     DAVE,
     ERIN,
     FORUM,
+    FRANK,
     GENERAL,
     GRACE,
     HEIDI,
@@ -99,7 +100,10 @@ async def play(sandbox: Sandbox) -> None:
         await runtime.deps.pulses.create(session=session, user_id=ERIN, draft=draft)
     await _deliver(sandbox)
     pulse_message = next(m for m in reversed(slack.workspace.messages(FORUM)) if m.blocks)
-    for who, choice in ((HEIDI, 1), (IVAN, 1), (OMAR, 0), (BOB, 2), (PRIYA, 1)):
+    # Ten answers: the five oldest are stored together, the newest five wait for the next group (an anonymous
+    # answer is never stored with fewer than five others), so the message shows 5 responses.
+    for who, choice in ((HEIDI, 1), (IVAN, 1), (OMAR, 0), (BOB, 2), (PRIYA, 1), (CAROL, 0), (GRACE, 1), (DAVE, 1),
+                        (ERIN, 2), (FRANK, 0)):
         await slack.person(who).click(f"{ActionId.PULSE_CHOOSE}_{choice}", message=pulse_message)
         await settled()
 

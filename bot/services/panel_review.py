@@ -9,10 +9,10 @@ Scores of others are shown to a panel member only once they have scored that nom
 
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content import Content
+from bot.csv_export import write_csv
 from bot.db import insert_ignoring_duplicates
 from bot.errors import InvalidInput, NotFound
 from bot.models import (
@@ -41,13 +42,34 @@ from bot.organisation import Organisation, Role
 from bot.services import outbox
 from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
+from bot.services.suppression import hidden_groups
 
 SUPPRESS_BELOW = 5
+# The export's consent column in words: a nominee who has not answered has not said no.
+CONSENT_WORDS = {Consent.GIVEN: "agreed to be shared", Consent.DECLINED: "asked to keep it private",
+                 Consent.PENDING: "not yet answered", Consent.NOT_ASKED: "not asked (private)"}
+NOT_ON_SLACK = "not on Slack: never shared publicly"
+
+
+def _consent_words(nominee: Nominee) -> str:
+    return CONSENT_WORDS.get(nominee.consent, nominee.consent) if nominee.user_id else NOT_ON_SLACK
 ANNOUNCEMENT = "awards_announcement"
 
 
 def person_key(user_id: str | None, name: str | None) -> str:
     return user_id or f"name:{(name or '').strip().lower()}"
+
+
+LONGEST_KEY = 200
+
+
+def candidate_key(keys: Iterable[str]) -> str:
+    """A candidate's key: its people's keys, sorted and joined. A large team's would outgrow a button's value and
+    the 400-character column, so past 200 characters it is a digest of them instead (the same team, the same key)."""
+    joined = "+".join(sorted(keys))
+    if len(joined) <= LONGEST_KEY:
+        return joined
+    return "team:" + hashlib.sha256(joined.encode()).hexdigest()
 
 
 @dataclass
@@ -134,6 +156,18 @@ class Insight:
     unknown_site: int
 
 
+@dataclass
+class WinnerNaming:
+    """For the panel: how many winners the announcement names, and why the others are not named. Only the panel
+    sees this; the announcement itself never says why."""
+
+    named: int = 0
+    not_named: int = 0
+    not_answered: list[str] = field(default_factory=list)  # user IDs: asked, no answer yet (silence is not a no)
+    said_no: list[str] = field(default_factory=list)
+    not_on_slack: list[str] = field(default_factory=list)  # names: cannot be asked in Slack, so never named
+
+
 class PanelReview:
     def __init__(self, *, content: Content, organisation: Organisation, clock: Clock, authorisation: Authorisation,
                  audit: Audit):
@@ -183,7 +217,7 @@ class PanelReview:
         candidates: dict[tuple[str, str], CandidateSummary] = {}
         for row in rows:
             nominees = sorted(people[row.id], key=lambda n: person_key(n.user_id, n.name))
-            key = "+".join(person_key(n.user_id, n.name) for n in nominees)
+            key = candidate_key(person_key(n.user_id, n.name) for n in nominees)
             candidate = candidates.get((row.award, key))
             if candidate is None:
                 candidate = candidates[(row.award, key)] = CandidateSummary(
@@ -259,7 +293,7 @@ class PanelReview:
         if round_.status != RoundStatus.CLOSED:
             raise InvalidInput("Scores and decisions are made once the round has closed and until it is decided.")
         nominees = (await session.scalars(select(Nominee).where(Nominee.nomination_id == nomination.id))).all()
-        key = "+".join(sorted(person_key(n.user_id, n.name) for n in nominees))
+        key = candidate_key(person_key(n.user_id, n.name) for n in nominees)
         summary = (await self._candidates(session, round_, user_id, nomination.award)).get((nomination.award, key))
         if summary and user_id in summary.conflicts:
             raise InvalidInput("You have a conflict of interest with this candidate, so you cannot score or "
@@ -280,7 +314,7 @@ class PanelReview:
 
     async def candidate_of(self, *, session: AsyncSession, user_id: str, nomination: Nomination) -> CandidateDetail:
         nominees = (await session.scalars(select(Nominee).where(Nominee.nomination_id == nomination.id))).all()
-        key = "+".join(sorted(person_key(n.user_id, n.name) for n in nominees))
+        key = candidate_key(person_key(n.user_id, n.name) for n in nominees)
         return await self.candidate(session=session, user_id=user_id, award=nomination.award, key=key)
 
     async def score(self, *, session: AsyncSession, user_id: str, nomination_id: int, score: int,
@@ -366,17 +400,17 @@ class PanelReview:
                                  details={"winners": len(winners)})
         return round_, len(winners)
 
-    async def announce_round(self, *, session: AsyncSession, user_id: str) -> AwardRound:
+    async def announce_round(self, *, session: AsyncSession, user_id: str) -> tuple[AwardRound, WinnerNaming]:
         await self._auth.require_any(user_id, (Role.PANEL, Role.ADMINS), action="Announcing the winners")
         round_ = await self._round(session)
         if round_.status != RoundStatus.DECIDED:
             raise InvalidInput(f"The round is {round_.status}; winners are announced once it is decided "
                                "(`/awards decide`).")
         round_.status, round_.announced_at = RoundStatus.ANNOUNCED, self._clock.now()
-        await self.announce(session=session, round_=round_)
+        naming = await self.announce(session=session, round_=round_)
         await self._audit.record(session=session, actor=user_id, action="round.announced",
                                  subject=f"round:{round_.id}")
-        return round_
+        return round_, naming
 
     async def ask_winners(self, *, session: AsyncSession, round_: AwardRound) -> int:
         """Once decided: ask each winner on Slack whether they may be named in the announcement."""
@@ -389,7 +423,8 @@ class PanelReview:
                         key=f"winner:{round_.id}:{decision.id}:{person['user_id']}", user_id=person["user_id"],
                         template="winner_consent_request", now=now, source_id=decision.id,
                         params={"round": round_.name, "award_name": self._award_name(decision.award),
-                                "decision_id": decision.id}))
+                                "decision_id": decision.id,
+                                "cannot_be_named": not all(p["user_id"] for p in summary.people)}))
         return await outbox.enqueue(session=session, promises=promises, now=now)
 
     async def winner_consent(self, *, session: AsyncSession, user_id: str, decision_id: int, give: bool) -> None:
@@ -402,16 +437,24 @@ class PanelReview:
         decision.winner_consents = {**decision.winner_consents,
                                     user_id: Consent.GIVEN if give else Consent.DECLINED}
 
-    async def announce(self, *, session: AsyncSession, round_: AwardRound) -> int:
-        """Post the winners who agreed to be named, and tell every nominator their nomination's outcome."""
+    async def announce(self, *, session: AsyncSession, round_: AwardRound) -> WinnerNaming:
+        """Post the winners who agreed to be named, and tell every nominator their nomination's outcome.
+
+        A winner is named only with a yes from everyone in it; a winner (or team) with anyone who said no, has not
+        answered, or is not on Slack (and so can never be asked) is counted, not named, and not explained."""
         now = self._clock.now()
         named, unnamed = [], 0
+        naming = WinnerNaming()
         for decision, summary in await self.winners(session, round_):
-            on_slack = [p for p in summary.people if p["user_id"]]
-            agreed = on_slack and len(on_slack) == len(summary.people) and all(
-                decision.winner_consents.get(p["user_id"]) == Consent.GIVEN for p in on_slack)
-            if agreed:
+            answers = {p["user_id"]: decision.winner_consents.get(p["user_id"]) for p in summary.people
+                       if p["user_id"]}
+            off_slack = [p["name"] for p in summary.people if not p["user_id"]]
+            naming.not_answered += [u for u, a in answers.items() if a not in (Consent.GIVEN, Consent.DECLINED)]
+            naming.said_no += [u for u, a in answers.items() if a == Consent.DECLINED]
+            naming.not_on_slack += [n for n in off_slack if n]
+            if answers and not off_slack and all(a == Consent.GIVEN for a in answers.values()):
                 named.append({"award_name": self._award_name(decision.award), "people": summary.people})
+                naming.named += 1
             else:
                 unnamed += 1
         promises = [outbox.Promise(
@@ -434,7 +477,9 @@ class PanelReview:
                     template="nomination_outcome", now=now, source_id=round_.id,
                     params={"round": round_.name, "award_name": self._award_name(award), "outcome": outcome,
                             "nominees": summary.people}))
-        return await outbox.enqueue(session=session, promises=promises, now=now)
+        await outbox.enqueue(session=session, promises=promises, now=now)
+        naming.not_named = unnamed
+        return naming
 
     def _award_name(self, key: str) -> str:
         award = self._content.award(key)
@@ -455,28 +500,27 @@ class PanelReview:
         nominees: dict[int, list[Nominee]] = defaultdict(list)
         for n in (await session.scalars(select(Nominee).where(Nominee.nomination_id.in_(list(by_nomination))))).all():
             nominees[n.nomination_id].append(n)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["nomination", "award", "submitted", "nominator", "entered_by", "nominees", "values",
-                         "behaviours", "story", "share_publicly", "consent", "endorsements", "scores", "mean_score",
-                         "notes", "shortlisted", "winner", "conflicts"])
+        header = ["nomination", "award", "submitted", "nominator", "entered_by", "nominees", "values",
+                  "behaviours", "story", "share_publicly", "consent", "endorsements", "scores", "mean_score",
+                  "notes", "shortlisted", "winner", "conflicts"]
+        rows: list[list[Any]] = []
         for n in nominations:
             candidate = by_nomination[n.id or 0]
             withheld = user_id in candidate.conflicts
             sheet = scores.get(n.id or 0, [])
-            writer.writerow([
+            rows.append([
                 n.id, self._award_name(n.award), n.created_at.astimezone(self._organisation.tz).isoformat(),
                 n.nominator_id or n.nominator_name or "", n.entered_by or "",
                 "; ".join(p.user_id or ", ".join(x for x in (p.name, p.role, p.site) if x)
                           for p in nominees[n.id or 0]),
-                "; ".join(n.values), "; ".join(n.behaviours), _safe_cell(n.story), n.share_publicly,
-                "; ".join(f"{p.user_id or p.name}: {p.consent}" for p in nominees[n.id or 0]),
+                "; ".join(n.values), "; ".join(n.behaviours), n.story, n.share_publicly,
+                "; ".join(f"{p.user_id or p.name}: {_consent_words(p)}" for p in nominees[n.id or 0]),
                 candidate.endorsements,
                 "withheld (conflict of interest)" if withheld else "; ".join(
                     f"{s.panel_member}: {s.score}" + (f" ({s.level})" if s.level else "") for s in sheet),
                 "" if withheld or not sheet else round(sum(s.score for s in sheet) / len(sheet), 2),
-                "withheld (conflict of interest)" if withheld else _safe_cell(
-                    " | ".join(f"{s.panel_member}: {s.note}" for s in sheet if s.note)),
+                "withheld (conflict of interest)" if withheld else
+                " | ".join(f"{s.panel_member}: {s.note}" for s in sheet if s.note),
                 candidate.shortlisted, candidate.winner,
                 "; ".join(f"{member} ({why})" for member, why in sorted(candidate.conflicts.items()))])
         session.add(RoundExport(round_id=round_.id or 0, user_id=user_id, rows=len(nominations),
@@ -484,7 +528,7 @@ class PanelReview:
         await self._audit.record(session=session, actor=user_id, action="round.exported", subject=f"round:{round_.id}",
                                  details={"rows": len(nominations)})
         filename = f"beacon-{round_.name.lower().replace(' ', '-')}-{self._clock.now():%Y%m%d-%H%M}.csv"
-        return round_, filename, out.getvalue().encode("utf-8-sig"), len(nominations)
+        return round_, filename, write_csv(header, rows), len(nominations)
 
     async def insight(self, *, session: AsyncSession, user_id: str) -> Insight:
         """Who gets noticed, in counts where no cell describes fewer than five people."""
@@ -522,19 +566,28 @@ class PanelReview:
         top = sum(c for _, c in per_person.most_common(tenth))
         total_mentions = sum(per_person.values())
         share = (top / total_mentions) if total_mentions and tenth >= SUPPRESS_BELOW else None
+        # Sites sit within areas and both are shown: hide enough of each that no subtraction (an area minus its
+        # shown sites, all colleagues minus the shown areas) gives away a small group.
+        hidden_sites, hidden_areas = hidden_groups(
+            {s: len(c.people) for s, c in by_site.items()}, minimum=SUPPRESS_BELOW,
+            parent_of={s: areas[s] for s in by_site}, parent_counts={a: len(c.people) for a, c in by_area.items()})
         return Insight(
             round=round_, nominations=len(rows), colleagues=len(per_person), top_tenth_share=share,
             by_value=self._cells(by_value, lambda k: getattr(self._content.value(k), "name", k)),
             by_behaviour=self._cells(by_behaviour, lambda k: next(
                 (b.name for f in self._content.frameworks.values() for b in f.behaviours if b.key == k), k)),
-            by_site=self._cells(by_site, str), by_area=self._cells(by_area, str),
+            by_site=self._cells(by_site, str, hidden_sites), by_area=self._cells(by_area, str, hidden_areas),
             unknown_site=len([k for k in per_person if k not in sites]))
 
     @staticmethod
-    def _cells(table: dict[str, Cell], name: Any) -> list[InsightCell]:
+    def _cells(table: dict[str, Cell], name: Any, hidden: set[str] | None = None) -> list[InsightCell]:
+        """Cells under five people hidden, and beside them whatever `hidden_groups` says would give one away."""
+        if hidden is None:
+            hidden, _ = hidden_groups({label: len(cell.people) for label, cell in table.items()},
+                                      minimum=SUPPRESS_BELOW)
         cells = []
         for label, cell in sorted(table.items(), key=lambda item: -item[1].nominations):
-            shown = len(cell.people) >= SUPPRESS_BELOW
+            shown = label not in hidden and len(cell.people) >= SUPPRESS_BELOW
             cells.append(InsightCell(label=name(label), nominations=cell.nominations if shown else None,
                                      people=len(cell.people) if shown else None))
         return cells
@@ -548,8 +601,3 @@ class PanelReview:
             if any(wanted == n or wanted in n or n in wanted for n in names):
                 return site.name
         return None
-
-
-def _safe_cell(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; a leading apostrophe stops that."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

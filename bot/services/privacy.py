@@ -36,6 +36,7 @@ from bot.models import (
     OutboxStatus,
     Pulse,
     PulseAnswer,
+    PulseHeld,
     PulseNamedAnswer,
     PulseParticipation,
     PulseSeries,
@@ -47,6 +48,7 @@ from bot.models import (
 )
 from bot.organisation import RetentionSettings
 from bot.services.audit import Audit
+from bot.services.panel_review import candidate_key
 
 REMOVED = "(removed at the person's request)"
 ERASED_LEADER = "A former leader"
@@ -97,12 +99,17 @@ class Privacy:
             row: dict[str, Any] = {
                 "id": n.id, "award": n.award, "created_at": _iso(n.created_at), "status": n.status, "story": n.story,
                 "values": n.values, "behaviours": n.behaviours, "share_publicly": n.share_publicly,
-                "celebrated_at": _iso(n.celebrated_at)}
+                "celebrated_at": _iso(n.celebrated_at),
+                # What a public post may show: the words and people everyone named agreed to, if any.
+                "agreed_public_version": (n.consented_snapshot or {}).get("story"),
+                "agreed_public_names": [p.get("user_id") or p.get("name")
+                                        for p in (n.consented_snapshot or {}).get("nominees") or []]}
             if as_nominee:
                 mine = next(p for p in nominees.get(n.id or 0, []) if p.user_id == user_id)
                 row |= {"from": "withheld: the nominator asked not to be named" if n.hide_nominator else
                         (n.nominator_id or n.nominator_name), "your_consent": mine.consent,
-                        "your_consent_at": _iso(mine.consent_at)}
+                        "your_consent_at": _iso(mine.consent_at), "your_consent_to_version": mine.consented_version,
+                        "current_version": n.content_version}
             else:
                 row |= {"hide_my_name": n.hide_nominator, "entered_by_you_for": n.nominator_name
                         if n.entered_by == user_id else None,
@@ -118,7 +125,9 @@ class Privacy:
                                                       CandidateDecision.candidate.contains(user_id)))
         pulses_taken = (await session.execute(select(Pulse.id, Pulse.title, Pulse.anonymous).join(
             PulseParticipation, PulseParticipation.pulse_id == Pulse.id).where(
-            PulseParticipation.user_id == user_id))).all()
+            PulseParticipation.user_id == user_id))).all() + (await session.execute(select(
+                Pulse.id, Pulse.title, Pulse.anonymous).join(PulseHeld, PulseHeld.pulse_id == Pulse.id).where(
+                PulseHeld.user_id == user_id))).all()
         posts = await rows(ScheduledPost, or_(ScheduledPost.author_id == user_id, ScheduledPost.approved_by == user_id,
                                               ScheduledPost.decided_by == user_id))
         audit = await rows(AuditEntry, or_(AuditEntry.actor == user_id, AuditEntry.subject.contains(user_id)))
@@ -203,6 +212,12 @@ class Privacy:
             nominator_id=pseudonym))
         await change("nominations entered for others", update(Nomination).where(
             Nomination.entered_by == user_id).values(entered_by=pseudonym))
+        # The agreed public snapshot holds the nominees' and nominator's IDs and the story, as the rows above did.
+        for agreed in (await session.scalars(select(Nomination).where(
+                cast(Nomination.consented_snapshot, Text).contains(user_id)))).all():
+            agreed.consented_snapshot = _erase_snapshot(agreed.consented_snapshot or {}, user_id, pseudonym,
+                                                        story=agreed.story)
+            report.changed["agreed public versions"] = report.changed.get("agreed public versions", 0) + 1
         await change("endorsements", update(Endorsement).where(Endorsement.user_id == user_id).values(
             user_id=pseudonym))
         await change("scores", update(Score).where(Score.panel_member == user_id).values(panel_member=pseudonym))
@@ -214,8 +229,8 @@ class Privacy:
             created_by=pseudonym))
         for decision in (await session.scalars(select(CandidateDecision).where(or_(
                 CandidateDecision.updated_by == user_id, CandidateDecision.candidate.contains(user_id))))).all():
-            decision.candidate = "+".join(sorted(pseudonym if part == user_id else part
-                                                 for part in decision.candidate.split("+")))
+            decision.candidate = candidate_key(pseudonym if part == user_id else part
+                                               for part in decision.candidate.split("+"))
             consents = decision.winner_consents.items()
             decision.winner_consents = {pseudonym if k == user_id else k: v for k, v in consents}
             decision.updated_by = pseudonym if decision.updated_by == user_id else decision.updated_by
@@ -233,6 +248,10 @@ class Privacy:
             created_by=pseudonym))
         await change("pulses taken part in", update(PulseParticipation).where(
             PulseParticipation.user_id == user_id).values(user_id=pseudonym))
+        # An answer waiting to be stored is dropped, not renamed: the process holding it has the real ID in memory,
+        # and would otherwise store it under that ID after the erasure.
+        await change("pulse answers waiting to be stored (dropped)", delete(PulseHeld).where(
+            PulseHeld.user_id == user_id))
         await change("named pulse answers", update(PulseNamedAnswer).where(PulseNamedAnswer.user_id == user_id)
                      .values(user_id=pseudonym))
         for column in (ScheduledPost.author_id, ScheduledPost.approved_by, ScheduledPost.decided_by):
@@ -290,6 +309,7 @@ class Privacy:
             ("anonymous pulse answers", PulseAnswer, (PulseAnswer.pulse_id.in_(old_pulses),)),
             ("named pulse answers", PulseNamedAnswer, (PulseNamedAnswer.pulse_id.in_(old_pulses),)),
             ("pulse participation", PulseParticipation, (PulseParticipation.pulse_id.in_(old_pulses),)),
+            ("pulse answers waiting to be stored", PulseHeld, (PulseHeld.pulse_id.in_(old_pulses),)),
             ("engagement attendance", EngagementAttendee, (EngagementAttendee.engagement_id.in_(old_engagements),)),
             ("engagement questions", EngagementQuestion, (EngagementQuestion.engagement_id.in_(old_engagements),)),
             ("engagements", Engagement, (Engagement.id.in_(old_engagements),)),
@@ -308,3 +328,15 @@ class Privacy:
                 await self._audit.record(session=session, actor=actor, action="privacy.retention",
                                          subject="retention", details={k: v for k, v in counts.items() if v})
         return RetentionPlan(counts=counts, cutoffs={k: v.date().isoformat() for k, v in cut.items()})
+
+
+def _erase_snapshot(snapshot: dict[str, Any], user_id: str, pseudonym: str, *, story: str) -> dict[str, Any]:
+    """A consented snapshot with `user_id` replaced, and its story removed when the nomination's was."""
+    erased = dict(snapshot)
+    erased["nominees"] = [dict(p, user_id=pseudonym) if p.get("user_id") == user_id else p
+                          for p in snapshot.get("nominees") or []]
+    if erased.get("nominator_id") == user_id:
+        erased["nominator_id"] = pseudonym
+    if story == REMOVED:
+        erased["story"] = REMOVED
+    return erased

@@ -3,15 +3,20 @@
 Anonymity that can be shown: for an anonymous pulse, who took part (`pulse_participation`) and what was
 answered (`pulse_answer`) are stored apart. An answer row has no user, no hash of one, only the day, and a
 random id; to change it a person needs the change token they alone were given (only its hash is stored, and
-nothing links it to them). When the pulse closes, both tables' rows for it are rewritten in key order, so
-even the physical order of the rows says nothing about who answered when.
+nothing links it to them).
+
+Nor does *when* link them. An anonymous answer is first only held (in the answering process's memory; the
+database records just that the person is waiting, in `pulse_held`), and is stored later with at least
+`pulse.answer_batch` others in one transaction, participation and answers each inserted in their own shuffled
+order, the response count moved by the whole group (`store`). Whoever reads the database files, their
+write-ahead log, `xmin`, dead tuples or row order sees groups of at least that many, never one person's answer
+arriving. `bot/services/pulse_batches.py` decides when a group is stored and tells each person afterwards.
+When the pulse closes, both tables' rows for it are rewritten in key order.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import random
 import secrets
 from collections.abc import Sequence
@@ -19,18 +24,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content import Content
+from bot.csv_export import write_csv
 from bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from bot.errors import InvalidInput, NotFound
+from bot.escaping import escape_mrkdwn
 from bot.models import (
     OutboxMessage,
     OutboxStatus,
     Pulse,
     PulseAnswer,
+    PulseHeld,
     PulseNamedAnswer,
     PulseParticipation,
     PulseSeries,
@@ -49,6 +57,7 @@ PULSE_MESSAGE = "pulse_message"
 PULSE_POST = "pulse_post"
 TYPES = ("single", "multiple", "agreement", "frequency", "scale", "text")
 RUNS_PULSES = (Role.FORUM_MODERATORS, Role.COMMS)
+OPTION_LIMIT = 75  # Block Kit: a button's and an option's text hold 75 characters (the option's value is its text)
 REPEATS = {"none": "Once", "weekly_monday": "Every Monday", "first_monday_monthly": "The first Monday of each month"}
 
 
@@ -84,11 +93,54 @@ class PulseDraft:
 
 
 @dataclass(frozen=True)
+class ReplyTo:
+    """Where to tell a person what became of their answer: the response URL of their click (Slack allows it for
+    30 minutes), else a direct message. Kept in memory only, never stored."""
+
+    user_id: str
+    response_url: str | None
+    since: datetime
+
+
+@dataclass(frozen=True)
+class HeldAnswer:
+    """An anonymous answer (or a change to one, by its token) waiting in memory to be stored with others."""
+
+    pulse_id: int
+    user_id: str
+    answers: dict[str, Any]
+    token: str | None  # set: a change to the stored answer this token opens
+    reply: ReplyTo
+
+
+@dataclass(frozen=True)
 class Receipt:
     pulse: Pulse
     answers: dict[str, Any]
     token: str | None  # an anonymous answer's change token (None for a named pulse)
     changed: bool
+    held: HeldAnswer | None = None  # set: not stored yet; the person is told when it is
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a held answer, for the person who gave it: stored (a receipt) or not (why)."""
+
+    reply: ReplyTo
+    pulse_title: str
+    receipt: Receipt | None = None
+    refusal: str | None = None
+
+
+@dataclass(frozen=True)
+class Closing:
+    pulse: Pulse
+    outcomes: list[Outcome]
+    finished: bool  # False: other processes still hold answers for it; it stops taking answers and closes later
+
+
+HOLD_LEASE = timedelta(minutes=5)  # a held answer whose process stops renewing this is lost; its person is told
+_shuffle = random.SystemRandom().shuffle
 
 
 def _hash(token: str) -> str:
@@ -133,6 +185,8 @@ class Pulses:
         now = self._clock.now()
         if not draft.title.strip():
             problems["title"] = "Give the pulse a title."
+        elif len(draft.title.strip()) > 150:
+            problems["title"] = f"Keep the title to 150 characters; it has {len(draft.title.strip())}."
         if not 1 <= len(draft.questions) <= 5:
             problems["questions"] = "A pulse has 1 to 5 questions."
         for number, q in enumerate(draft.questions, start=1):
@@ -142,10 +196,17 @@ class Pulses:
                 problems[f"q{number}_type"] = "Choose the kind of question."
             if len(q.text.strip()) < 5:
                 problems[f"q{number}_text"] = "Write the question."
+            elif len(q.text.strip()) > 150:
+                problems[f"q{number}_text"] = f"Keep the question to 150 characters; it has {len(q.text.strip())}."
             if q.type in ("single", "multiple"):
                 options = [o for o in q.options if o.strip()]
+                longest = max(options, key=len, default="")
                 if not 2 <= len(options) <= 10:
                     problems[f"q{number}_options"] = "Give 2 to 10 options, one a line."
+                elif len(longest.strip()) > OPTION_LIMIT:
+                    problems[f"q{number}_options"] = (
+                        f"Keep each option to {OPTION_LIMIT} characters (Slack shows no more on a button); "
+                        f"“{longest.strip()[:30]}…” has {len(longest.strip())}.")
                 elif len({o.strip().lower() for o in options}) != len(options):
                     problems[f"q{number}_options"] = "Each option must be different."
         opens = draft.opens_at or now
@@ -251,7 +312,9 @@ class Pulses:
         return clean
 
     async def answer(self, *, session: AsyncSession, user_id: str, pulse_id: int, answers: dict[str, Any],
-                     token: str | None = None) -> Receipt:
+                     token: str | None = None, holder: str = "", reply: ReplyTo | None = None) -> Receipt:
+        """Take an answer. A named pulse's is stored at once; an anonymous pulse's is only held (see `store`):
+        the receipt's `held` is what the caller keeps until it is stored."""
         pulse = await session.get(Pulse, pulse_id)
         if pulse is None:
             raise NotFound("That pulse no longer exists.")
@@ -261,25 +324,143 @@ class Pulses:
         clean = self._validate(pulse, answers, whole=token is None)
         if not pulse.anonymous:
             return await self._answer_named(session, pulse, user_id, clean)
+        reply = reply or ReplyTo(user_id=user_id, response_url=None, since=self._clock.now())
         if token is not None:
-            row = (await session.scalars(select(PulseAnswer).where(PulseAnswer.change_hash == _hash(token),
-                                                                   PulseAnswer.pulse_id == pulse_id))).first()
+            row = (await session.scalars(select(PulseAnswer.id).where(PulseAnswer.change_hash == _hash(token),
+                                                                      PulseAnswer.pulse_id == pulse_id))).first()
             if row is None:
                 raise NotFound("That change button has expired; your answer stands as it was.")
-            row.answers = {**row.answers, **clean}
-            return Receipt(pulse=pulse, answers=row.answers, token=token, changed=True)
-        if not await insert_ignoring_duplicates(session, PulseParticipation, {"pulse_id": pulse_id,
-                                                                              "user_id": user_id}):
+            held = HeldAnswer(pulse_id=pulse_id, user_id=user_id, answers=clean, token=token, reply=reply)
+            return Receipt(pulse=pulse, answers=clean, token=token, changed=True, held=held)
+        if await session.get(PulseParticipation, (pulse_id, user_id)) is not None:
             raise InvalidInput("You have already answered this pulse. To change your answer, use “Change my "
                                "answer” in your confirmation: only you can see it, and nothing else links you to "
                                "your answer.")
-        new_token = secrets.token_urlsafe(24)
-        session.add(PulseAnswer(id=secrets.token_hex(16), pulse_id=pulse_id, answers=clean,
-                                answered_on=self._clock.now().astimezone(self._org.tz).date(),
-                                change_hash=_hash(new_token)))
-        await session.execute(update(Pulse).where(Pulse.id == pulse_id).values(responses=Pulse.responses + 1)
-                              .execution_options(synchronize_session=False))
-        return Receipt(pulse=pulse, answers=clean, token=new_token, changed=False)
+        if not await insert_ignoring_duplicates(session, PulseHeld, {
+                "pulse_id": pulse_id, "user_id": user_id, "holder": holder,
+                "held_until": self._clock.now() + HOLD_LEASE}):
+            raise InvalidInput("Your answer to this pulse is waiting to be stored with other people's; you will "
+                               "be told when it is in.")
+        held = HeldAnswer(pulse_id=pulse_id, user_id=user_id, answers=clean, token=None, reply=reply)
+        return Receipt(pulse=pulse, answers=clean, token=None, changed=False, held=held)
+
+    async def store(self, *, session: AsyncSession, pulse_id: int, held: Sequence[HeldAnswer], holder: str,
+                    closing: bool = False) -> list[Outcome]:
+        """Store held anonymous answers as one group, in one transaction that reveals no pairing.
+
+        Participation rows are inserted one by one in a shuffled order (the unique key decides whether each
+        person's answer counts: a second answer given on another replica does not); the accepted answers are
+        then inserted in a second, independent shuffled order with fresh random ids and change tokens, all
+        dated the day of storing; changes are applied in a third shuffled order; the count moves by the group.
+        A new answer counts only while this process (`holder`) still holds its `pulse_held` row: one whose lease
+        lapsed was given up, and its person told (`release_lost`); one erased with its person is gone.
+        """
+        pulse = await session.get(Pulse, pulse_id, with_for_update=True)
+        title = pulse.title if pulse else "the pulse"
+        people = [h.user_id for h in held if h.token is None]
+        still_held: set[str] = set()
+        if people:
+            still_held = set((await session.scalars(delete(PulseHeld).where(
+                PulseHeld.pulse_id == pulse_id, PulseHeld.user_id.in_(people), PulseHeld.holder == holder)
+                .returning(PulseHeld.user_id))).all())
+        held = [h for h in held if h.token is not None or h.user_id in still_held]
+        if pulse is None or (pulse.status != PulseStatus.OPEN and not closing):
+            return [Outcome(reply=h.reply, pulse_title=title, refusal=(
+                f"“{title}” closed before your answer could be stored with others', so it was not counted."
+                if h.token is None else f"“{title}” closed before your change could be stored; your earlier "
+                "answer stands.")) for h in held]
+        outcomes: list[Outcome] = []
+        new = [h for h in held if h.token is None]
+        _shuffle(new)
+        accepted = []
+        for h in new:
+            if await insert_ignoring_duplicates(session, PulseParticipation, {"pulse_id": pulse_id,
+                                                                              "user_id": h.user_id}):
+                accepted.append(h)
+            else:
+                outcomes.append(Outcome(reply=h.reply, pulse_title=title, refusal=(
+                    "You had already answered this pulse, so this second answer was not counted. Your first "
+                    "answer stands.")))
+        _shuffle(accepted)
+        day = self._clock.now().astimezone(self._org.tz).date()
+        rows = []
+        for h in accepted:
+            token = secrets.token_urlsafe(24)
+            rows.append({"id": secrets.token_hex(16), "pulse_id": pulse_id, "answers": h.answers,
+                         "answered_on": day, "change_hash": _hash(token)})
+            outcomes.append(Outcome(reply=h.reply, pulse_title=title, receipt=Receipt(
+                pulse=pulse, answers=h.answers, token=token, changed=False)))
+        if rows:
+            connection = await session.connection()
+            await connection.execute(PulseAnswer.__table__.insert(), rows)  # type: ignore[attr-defined]
+        changes = [h for h in held if h.token is not None]
+        _shuffle(changes)
+        for h in changes:
+            row = (await session.scalars(select(PulseAnswer).where(PulseAnswer.change_hash == _hash(h.token or ""),
+                                                                   PulseAnswer.pulse_id == pulse_id))).first()
+            if row is None:
+                outcomes.append(Outcome(reply=h.reply, pulse_title=title,
+                                        refusal="That change button has expired; your answer stands as it was."))
+                continue
+            row.answers = {**row.answers, **h.answers}
+            outcomes.append(Outcome(reply=h.reply, pulse_title=title, receipt=Receipt(
+                pulse=pulse, answers=dict(row.answers), token=h.token, changed=True)))
+        if accepted:
+            await session.execute(update(Pulse).where(Pulse.id == pulse_id)
+                                  .values(responses=Pulse.responses + len(accepted))
+                                  .execution_options(synchronize_session=False))
+            await session.refresh(pulse, ["responses"])
+        return outcomes
+
+    async def release(self, *, session: AsyncSession, held: Sequence[HeldAnswer], why: str,
+                      holder: str) -> list[Outcome]:
+        """Let held answers go unstored (too few to store safely at shutdown): the people may answer again."""
+        outcomes = []
+        for h in held:
+            if h.token is None:
+                gone = await session.scalars(delete(PulseHeld).where(
+                    PulseHeld.pulse_id == h.pulse_id, PulseHeld.user_id == h.user_id, PulseHeld.holder == holder)
+                    .returning(PulseHeld.user_id))
+                if not gone.all():
+                    continue  # already given up (and its person told) or erased
+            pulse = await session.get(Pulse, h.pulse_id)
+            outcomes.append(Outcome(reply=h.reply, pulse_title=pulse.title if pulse else "the pulse", refusal=(
+                why if h.token is None else "Beacon was restarting before your change could be stored safely "
+                "among others, so your earlier answer stands. Change it again if you wish.")))
+        return outcomes
+
+    async def state(self, *, session: AsyncSession, pulse_id: int) -> str:
+        """`open`, `closing` (its time has come: no new answers; held ones are stored, then it closes) or `closed`."""
+        pulse = await session.get(Pulse, pulse_id)
+        if pulse is None or pulse.status != PulseStatus.OPEN:
+            return "closed"
+        return "closing" if pulse.closes_at <= self._clock.now() else "open"
+
+    async def renew_holds(self, *, session: AsyncSession, holder: str) -> None:
+        await session.execute(update(PulseHeld).where(PulseHeld.holder == holder)
+                              .values(held_until=self._clock.now() + HOLD_LEASE))
+
+    async def release_lost(self, *, session: AsyncSession) -> int:
+        """Held answers whose process stopped without storing them (a crash): tell each person to answer again."""
+        now = self._clock.now()
+        # One statement takes them, so two replicas never both tell the same person.
+        taken = (await session.execute(delete(PulseHeld).where(PulseHeld.held_until < now).returning(
+            PulseHeld.pulse_id, PulseHeld.user_id, PulseHeld.held_until))).all()
+        if not taken:
+            return 0
+        pulses = {p.id: p for p in (await session.scalars(select(Pulse).where(
+            Pulse.id.in_({t.pulse_id for t in taken})))).all()}
+        lost = [(t.pulse_id, t.user_id, t.held_until, pulses[t.pulse_id].title, pulses[t.pulse_id].closes_at)
+                for t in taken]
+        await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
+            dedupe_key=f"pulse:{pulse_id}:lost:{user_id}:{lapsed.timestamp():.0f}", source=PULSE_POST,
+            source_id=pulse_id, channel=user_id, due_at=now, expires_at=now + timedelta(days=2),
+            content={"text": f":warning: Beacon restarted before your answer to “{escape_mrkdwn(title)}” could be "
+                             "stored, so it was not counted and nothing of it was kept. "
+                             + (f"Please answer again before it closes ({self.when(closes)})."
+                                if closes > now else "The pulse has closed since.")})
+            for pulse_id, user_id, lapsed, title, closes in lost])
+        return len(lost)
 
     async def _answer_named(self, session: AsyncSession, pulse: Pulse, user_id: str,
                             clean: dict[str, Any]) -> Receipt:
@@ -325,8 +506,12 @@ class Pulses:
             await self._open(session, pulse)
         return len(due)
 
-    async def close(self, *, session: AsyncSession, user_id: str | None, pulse_id: int) -> Pulse:
-        """Close a pulse (a moderator, or its closing time): results are posted, answers put in key order."""
+    async def close(self, *, session: AsyncSession, user_id: str | None, pulse_id: int,
+                    held: Sequence[HeldAnswer] = (), holder: str = "") -> Closing:
+        """Close a pulse (a moderator, or its closing time), in two steps when it must. It stops taking answers at
+        once (its closing time becomes now) and the answers this process holds are stored. If other processes
+        (replicas) still hold answers for it, it stays `closing` until they have stored them at their next tick
+        (`PulseAnswering.tick`) and a later call finishes it; then results are posted and rows put in key order."""
         if user_id is not None:
             await self._auth.require_any(user_id, RUNS_PULSES, action="Closing a pulse")
         pulse = await session.get(Pulse, pulse_id, with_for_update=True)
@@ -335,6 +520,13 @@ class Pulses:
         if pulse.status == PulseStatus.CLOSED:
             raise InvalidInput(f"“{pulse.title}” is already closed.")
         now = self._clock.now()
+        pulse.closes_at = min(pulse.closes_at, now)
+        outcomes = await self.store(session=session, pulse_id=pulse_id, held=held, holder=holder,
+                                    closing=True) if held else []
+        elsewhere = await session.scalar(select(func.count()).select_from(PulseHeld).where(
+            PulseHeld.pulse_id == pulse_id, PulseHeld.held_until >= now))
+        if elsewhere:
+            return Closing(pulse=pulse, outcomes=outcomes, finished=False)
         pulse.status, pulse.closed_at = PulseStatus.CLOSED, now
         await outbox.cancel_unsent(session=session, source=PULSE_MESSAGE, source_id=pulse_id)
         await self._reorder(session, pulse_id)
@@ -356,7 +548,7 @@ class Pulses:
         await outbox.enqueue(session=session, promises=promises, now=now)
         await self._audit.record(session=session, actor=user_id or "system", action="pulse.closed",
                                  subject=f"pulse:{pulse_id}", details={"responses": pulse.responses})
-        return pulse
+        return Closing(pulse=pulse, outcomes=outcomes, finished=True)
 
     async def _reorder(self, session: AsyncSession, pulse_id: int) -> None:
         """Rewrite the pulse's participation and answers in key order (random for answers), so that where a
@@ -374,12 +566,10 @@ class Pulses:
         await insert_many_ignoring_duplicates(session, PulseParticipation, [
             {"pulse_id": pulse_id, "user_id": u} for u in people])
 
-    async def close_due(self, *, session: AsyncSession) -> int:
-        due = (await session.scalars(select(Pulse.id).where(Pulse.status == PulseStatus.OPEN,
-                                                            Pulse.closes_at <= self._clock.now()))).all()
-        for pulse_id in due:
-            await self.close(session=session, user_id=None, pulse_id=pulse_id)
-        return len(due)
+    async def due_to_close(self, *, session: AsyncSession) -> list[int]:
+        """Open pulses whose closing time has come (or was brought forward by a moderator)."""
+        return list((await session.scalars(select(Pulse.id).where(Pulse.status == PulseStatus.OPEN,
+                                                                  Pulse.closes_at <= self._clock.now()))).all())
 
     async def remind_due(self, *, session: AsyncSession, worker: str) -> int:
         """Before closing: a nudge in the thread, and a direct message to each channel member yet to answer."""
@@ -394,7 +584,8 @@ class Pulses:
                                       now=now):
                 continue
             answered = set((await session.scalars(select(PulseParticipation.user_id).where(
-                PulseParticipation.pulse_id == pulse.id))).all())
+                PulseParticipation.pulse_id == pulse.id))).all()) | set((await session.scalars(select(
+                    PulseHeld.user_id).where(PulseHeld.pulse_id == pulse.id))).all())
             waiting = [u for u in await self._members.members(pulse.channel) if u not in answered]
             params = self.message_params(pulse)
             await outbox.enqueue(session=session, now=now, promises=[
@@ -535,31 +726,25 @@ class Pulses:
         pulse = await self.get(session=session, pulse_id=pulse_id)
         if pulse.anonymous and pulse.status != PulseStatus.CLOSED:
             raise InvalidInput("An anonymous pulse can be exported once it has closed.")
+        if pulse.anonymous and pulse.responses < self.minimum:
+            raise InvalidInput(f"“{pulse.title}” had {pulse.responses} responses: an anonymous pulse's answers are "
+                               f"exported only when at least {self.minimum} people answered "
+                               "(`pulse.reporting_minimum`), as with its results.")
         answered = await self._answers(session, pulse)
         named = [] if pulse.anonymous else (await session.execute(select(
             PulseNamedAnswer.user_id, PulseNamedAnswer.area, PulseNamedAnswer.answers).where(
             PulseNamedAnswer.pulse_id == pulse.id).order_by(PulseNamedAnswer.user_id))).all()
-        out = io.StringIO()
-        writer = csv.writer(out)
         heading = [q["text"] for q in pulse.questions]
         if pulse.anonymous:
             rows = [a for _, a in answered]
             random.shuffle(rows)
-            writer.writerow(heading)
-            for answers in rows:
-                writer.writerow([_cell(answers.get(q["key"])) for q in pulse.questions])
+            data = write_csv(heading, ([answers.get(q["key"]) for q in pulse.questions] for answers in rows))
         else:
-            writer.writerow(["person", "area", *heading])
-            for user, area, answers in named:
-                writer.writerow([user, area or "", *[_cell(answers.get(q["key"])) for q in pulse.questions]])
+            data = write_csv(["person", "area", *heading], ([user, area or "", *[
+                answers.get(q["key"]) for q in pulse.questions]] for user, area, answers in named))
         await self._audit.record(session=session, actor=user_id, action="pulse.exported", subject=f"pulse:{pulse.id}",
                                  details={"rows": len(answered), "named": not pulse.anonymous})
-        return pulse, f"beacon-pulse-{pulse.id}.csv", out.getvalue().encode("utf-8-sig")
-
-
-def _cell(value: Any) -> str:
-    text = "; ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else str(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+        return pulse, f"beacon-pulse-{pulse.id}.csv", data
 
 
 def _runs_on(rule: str, day: date) -> bool:
