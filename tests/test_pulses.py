@@ -412,3 +412,10 @@ async def test_moderators_see_every_pulse_in_the_app_home(beacon: Beacon) -> Non
     await alice.open_home()
     await settle()
     assert "Staff forum pulses" not in json.dumps(alice.home.blocks)  # type: ignore[union-attr]
+
+
+async def test_the_creators_confirmation_shows_the_title_as_typed_and_pings_nobody(beacon: Beacon) -> None:
+    await _create(beacon, title="<!channel> Rota & breaks <@U0ALICE>")
+    dm = beacon.slack.person(ERIN).dms()[-1].text
+    assert "“&lt;!channel&gt; Rota &amp; breaks &lt;@U0ALICE&gt;”" in dm, dm
+    assert "<!channel>" not in dm and "<@U0ALICE>" not in dm
