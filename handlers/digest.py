@@ -40,8 +40,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await ack()
         user_id, text = command["user_id"], command.get("text", "").strip().lower()
         if text == "preview":
-            async with deps.db.transaction() as session:
-                week, params = await digests.preview(session=session, user_id=user_id)
+            week, params = await digests.preview(db=deps.db, user_id=user_id)
             _, blocks = render({"template": "weekly_digest", "params": params})
             note = digest_preview_note(when=digests.when(week.fired_at), channels=deps.organisation.channels.digest)
             await respond(response_type="ephemeral", text="A preview of the next weekly digest",
