@@ -34,9 +34,9 @@ from bot.services.recurrence import to_utc
 from handlers.errors import guarded
 from handlers.home import HomeTab
 from handlers.parsing import NOT_FOUND, bounded, parts, read_metadata, record_id
-from handlers.replies import reply_usage
+from handlers.verbs import Said, Verbs
 
-VERB = re.compile(r"^(close|export|results)\s+#?(\d+)$", re.IGNORECASE)
+VERBS = Verbs(Command.PULSE, {"": "", **{verb: verb + r"\s+#?(?P<id>\d+)" for verb in ("close", "results", "export")}})
 
 
 def _value(values: dict, block: str, key: str = "value") -> Any:
@@ -144,24 +144,27 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await client.files_upload_v2(channel=dm, content=data, filename=filename, title=f"{pulse.title} answers",
                                      initial_comment=f"The answers to “{pulse.title}”.")
 
+    async def build(said: Said) -> None:
+        await open_builder(said.client, said.command["trigger_id"], said.user_id)
+
+    async def close(said: Said) -> None:
+        closing = await answering.close(user_id=said.user_id, pulse_id=record_id(said.words["id"]))
+        await said.reply(closed_text(closing))
+
+    async def results(said: Said) -> None:
+        await comments(said.client, said.user_id, said.respond, record_id(said.words["id"]))
+
+    async def export_(said: Said) -> None:
+        await export(said.client, said.user_id, record_id(said.words["id"]))
+        await said.reply(":inbox_tray: The answers are in your direct messages.")
+
+    route = VERBS.router(deps, {"": build, "close": close, "results": results, "export": export_})
+
     @app.command(Command.PULSE)
     @guard
     async def handle_pulse(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
-        user_id, text = command["user_id"], command.get("text", "").strip()
-        verb = VERB.match(text)
-        if text == "":
-            await open_builder(client, command["trigger_id"], user_id)
-        elif verb and verb[1].lower() == "close":
-            closing = await answering.close(user_id=user_id, pulse_id=record_id(verb[2]))
-            await respond(response_type="ephemeral", text=closed_text(closing))
-        elif verb and verb[1].lower() == "export":
-            await export(client, user_id, record_id(verb[2]))
-            await respond(response_type="ephemeral", text=":inbox_tray: The answers are in your direct messages.")
-        elif verb:
-            await comments(client, user_id, respond, record_id(verb[2]))
-        else:
-            await reply_usage(respond, deps, command=Command.PULSE, text=text, user_id=user_id)
+        await route(command, client, respond)
 
     @app.action(ActionId.PULSE_NEW)
     @guard

@@ -36,9 +36,10 @@ from bot.services.scheduled_posts import DraftProblems, PostDraft
 from handlers.errors import explain, guarded
 from handlers.home import HomeTab
 from handlers.parsing import optional_id, read_metadata, record_id
-from handlers.replies import reply_usage
+from handlers.verbs import Said, Verbs
 
 log = logging.getLogger(__name__)
+VERBS = Verbs(Command.SCHEDULE, {"": "", "list": "list"})
 FIELD_BLOCKS = {"channels": BlockId.SCHEDULE_CHANNELS, "message": BlockId.SCHEDULE_MESSAGE,
                 "day": BlockId.SCHEDULE_DAY, "at": BlockId.SCHEDULE_TIME, "repeat": BlockId.SCHEDULE_REPEAT,
                 "until": BlockId.SCHEDULE_UNTIL, "audience": BlockId.SCHEDULE_AUDIENCE}
@@ -87,18 +88,19 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     home_tab.add_section(home_section)
 
+    async def compose(said: Said) -> None:
+        await open_compose(said.client, said.command["trigger_id"], said.user_id, said.command.get("channel_id"))
+
+    async def listing(said: Said) -> None:
+        await said.reply("Scheduled posts", [b.to_dict() for b in await list_blocks(said.user_id)])
+
+    route = VERBS.router(deps, {"": compose, "list": listing})
+
     @app.command(Command.SCHEDULE)
     @guard
     async def handle_schedule(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
-        user_id, text = command["user_id"], command.get("text", "").strip()
-        if text == "":
-            await open_compose(client, command["trigger_id"], user_id, command.get("channel_id"))
-        elif text.lower() == "list":
-            await respond(response_type="ephemeral", text="Scheduled posts",
-                          blocks=[b.to_dict() for b in await list_blocks(user_id)])
-        else:
-            await reply_usage(respond, deps, command=Command.SCHEDULE, text=text, user_id=user_id)
+        await route(command, client, respond)
 
     @app.action(ActionId.SCHEDULE_NEW)
     @guard
