@@ -29,6 +29,7 @@ from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.organisation import Role
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.modal_state import ModalState
 from handlers.parsing import bounded, one_of, read_json_object, read_metadata, record_id, short_text
 from handlers.verbs import Said, Verbs
 
@@ -161,9 +162,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.AWARDS_OPEN)
     @guard
     async def handle_round_open(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, values = body["user"]["id"], view["state"]["values"]
-        name = values[BlockId.AWARDS_ROUND_NAME][BlockId.AWARDS_ROUND_NAME].get("value") or ""
-        day = values[BlockId.AWARDS_ROUND_CLOSES][BlockId.AWARDS_ROUND_CLOSES].get("selected_date")
+        user_id, state = body["user"]["id"], ModalState(view)
+        name, day = state.text(BlockId.AWARDS_ROUND_NAME), state.date(BlockId.AWARDS_ROUND_CLOSES)
         try:
             async with deps.db.transaction() as session:
                 await rounds.open_round(session=session, user_id=user_id, name=name,
@@ -229,16 +229,15 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.AWARDS_SCORE)
     @guard
     async def handle_score(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, meta, values = body["user"]["id"], read_metadata(view), view["state"]["values"]
+        user_id, meta, state = body["user"]["id"], read_metadata(view), ModalState(view)
         nomination_id, candidate_view_id = record_id(meta.get("nomination")), short_text(meta.get("candidate_view"))
-        chosen = values.get(BlockId.AWARDS_SCORE_VALUE, {}).get(BlockId.AWARDS_SCORE_VALUE, {}).get("selected_option")
-        level = (values.get(BlockId.AWARDS_SCORE_LEVEL, {}).get(BlockId.AWARDS_SCORE_LEVEL, {})
-                 .get("selected_option") or {}).get("value")
-        note = values.get(BlockId.AWARDS_SCORE_NOTE, {}).get(BlockId.AWARDS_SCORE_NOTE, {}).get("value") or ""
+        chosen = state.option(BlockId.AWARDS_SCORE_VALUE)
+        level = state.option(BlockId.AWARDS_SCORE_LEVEL)
+        note = state.text(BlockId.AWARDS_SCORE_NOTE)
         if not chosen:
             await ack(response_action="errors", errors={BlockId.AWARDS_SCORE_VALUE: "Choose a score from 1 to 5."})
             return
-        score = bounded(chosen.get("value"), 1, 5)
+        score = bounded(chosen, 1, 5)
         if level is not None:
             level = one_of(level, framework_levels)
         async with deps.db.transaction() as session:

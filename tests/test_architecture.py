@@ -42,3 +42,11 @@ def test_only_settings_reads_the_environment() -> None:
             if path.name == "settings.py":
                 continue
             assert "os.environ" not in path.read_text(), f"{path.relative_to(ROOT)} reads os.environ"
+
+
+def test_one_reader_of_a_modals_state() -> None:
+    for path in (ROOT / "handlers").rglob("*.py"):
+        if path.name != "modal_state.py":
+            assert '["values"]' not in path.read_text(), \
+                f"{path.relative_to(ROOT)} reads a view's state itself: use handlers/modal_state.py: ModalState"
+
