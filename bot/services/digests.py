@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import distinct, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import when
 from bot.blocks.rich_text import plain_text
 from bot.clock import Clock
 from bot.content import Content
@@ -113,7 +114,7 @@ class Digests:
         return self.week_of(fired or self._clock.now())
 
     def when(self, moment: datetime) -> str:
-        return f"on {moment.astimezone(self._org.tz):%a %-d %b at %H:%M %Z}"
+        return "on " + when.moment(moment, self._org.tz, joined=" at ")
 
     def public_channels(self) -> set[str]:
         """The trust's own channels: only what was posted in them may be retold in a digest."""
@@ -242,8 +243,7 @@ class Digests:
             "shout_outs": shout_outs, "shout_outs_total": len(celebrated),
             "round": None if round_ is None else {
                 "name": round_.name, "status": round_.status,
-                "closes": f"{(round_.closes_at.astimezone(self._org.tz) - timedelta(minutes=1)):%A %-d %B} "
-                          "at 23:59"},
+                "closes": when.last_minute(round_.closes_at, self._org.tz, year=False)},
         }
 
     async def _forum(self, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
@@ -280,7 +280,7 @@ class Digests:
                     runs.append((at, post))
                 at = next_run(post.starts_local, Repeat(post.repeat), self._org.tz, after=at, until=post.until_local)
         runs.sort(key=lambda r: (r[0], r[1].id or 0))
-        listed = [{"when": f"{at.astimezone(self._org.tz):%a %-d %b, %H:%M}", "channels": post.channels,
+        listed = [{"when": when.moment(at, self._org.tz, zone=False), "channels": post.channels,
                    "summary": escape_mrkdwn(_first_line(plain_text(post.message)))} for at, post in runs[:LISTED]]
         return listed, len(runs)
 

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import when
 from bot.clock import Clock
 from bot.content import Content
 from bot.csv_export import write_csv
@@ -277,8 +278,7 @@ class Pulses:
                 "closes": self.when(pulse.closes_at), "minimum": self.minimum}
 
     def when(self, moment: datetime) -> str:
-        local = moment.astimezone(self._org.tz)
-        return f"{local:%a %-d %b, %H:%M} {local.tzname()}"
+        return when.moment(moment, self._org.tz)
 
     async def record_posted(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
                             error: str | None) -> None:
