@@ -167,8 +167,7 @@ async def _one_scale(slack: LocalSlack, workspace: Workspace, database_url: str,
     assert week is not None
 
     async def channel_digest() -> dict[str, Any]:
-        async with db.transaction() as session:
-            params = await digests.gather(session=session, week=week)
+        params = await digests.gather(db=db, week=week)
         render({"template": "weekly_digest", "params": params})
         return params
 

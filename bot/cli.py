@@ -279,8 +279,7 @@ async def _digest(settings: Settings, organisation: Organisation, *, send: bool)
         await deps.people.refresh_all()  # the names of those celebrated
         if not send:
             week = deps.digests.next_week()
-            async with deps.db.transaction() as session:
-                params = await deps.digests.gather(session=session, week=week)
+            params = await deps.digests.gather(db=deps.db, week=week)
             _, blocks = render({"template": "weekly_digest", "params": params})
             where = ", ".join(organisation.channels.digest) or "no channel (channels.digest is empty)"
             print(f"The next digest goes to {where} {deps.digests.when(week.fired_at)}; as it stands now:")
@@ -291,8 +290,7 @@ async def _digest(settings: Settings, organisation: Organisation, *, send: bool)
                   file=sys.stderr)
             return 1
         started = deps.clock.now()
-        async with deps.db.transaction() as session:
-            sent = await deps.digests.send_now(session=session)
+        sent = await deps.digests.send_now(db=deps.db)
         await deps.dispatcher.run_once()
         async with deps.db.transaction() as session:
             rows = (await session.scalars(select(OutboxMessage).where(

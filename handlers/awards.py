@@ -29,10 +29,14 @@ from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.organisation import Role
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.modal_state import ModalState
 from handlers.parsing import bounded, one_of, read_json_object, read_metadata, record_id, short_text
-from handlers.replies import reply_usage
+from handlers.verbs import Said, Verbs
 
 OPEN = re.compile(r'^open\s+["“”]?(?P<name>.+?)["“”]?\s+closes\s+(?P<day>\d{4}-\d{2}-\d{2})$', re.IGNORECASE)
+# The first word names the verb and anything after it is ignored, except by `open`, which reads it with OPEN.
+VERBS = Verbs(Command.AWARDS, {verb: verb + "(?: .*)?" for verb in (
+    "open", "status", "close", "review", "decide", "announce", "export", "insight", "archive")})
 
 
 def _blocks(blocks: list[Block]) -> list[dict]:
@@ -74,68 +78,77 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     home_tab.add_section(home_section)
 
-    async def say(respond: AsyncRespond, text: str, blocks: list[Block] | None = None) -> None:
-        await respond(response_type="ephemeral", text=text, blocks=_blocks(blocks) if blocks else None)
+    async def open_(said: Said) -> None:
+        match = OPEN.match(said.text)
+        if not match:
+            raise InvalidInput('Say it like this: `/awards open "2027 Staff Awards" closes 2027-03-31`')
+        try:
+            closes_on = date.fromisoformat(match["day"])
+        except ValueError:
+            raise InvalidInput(f"{match['day']} is not a date; use YYYY-MM-DD.") from None
+        async with deps.db.transaction() as session:
+            opened = await rounds.open_round(session=session, user_id=said.user_id, name=match["name"],
+                                             closes_on=closes_on)
+        await said.reply(f":white_check_mark: {build_round_line(opened)} It closes {rounds.closes_text(opened)}; "
+                         "the recognition channel has been told.")
+
+    async def status(said: Said) -> None:
+        async with deps.db.transaction() as session:
+            report = await rounds.report(session=session, user_id=said.user_id)
+        await said.reply("Award round status", _blocks(build_status_blocks(report, content=content)))
+
+    async def close(said: Said) -> None:
+        async with deps.db.transaction() as session:
+            closed = await rounds.close(session=session, user_id=said.user_id)
+        await said.reply(f":lock: {build_round_line(closed)} Review it with `/awards review`.")
+
+    async def review_(said: Said) -> None:
+        await deps.authorisation.require(said.user_id, Role.PANEL, action="Reviewing nominations")
+        await said.client.views_open(trigger_id=said.command["trigger_id"],
+                                     view=await review_view(said.user_id, first_award, 0))
+
+    async def decide(said: Said) -> None:
+        async with deps.db.transaction() as session:
+            decided, winners = await review.decide_round(session=session, user_id=said.user_id)
+        await said.reply(f":white_check_mark: {build_round_line(decided)} {winners} winner(s); each has been asked "
+                         "whether they may be named. Announce with `/awards announce`.")
+
+    async def announce(said: Said) -> None:
+        async with deps.db.transaction() as session:
+            announced, naming = await review.announce_round(session=session, user_id=said.user_id)
+        await said.reply(f":trophy: {build_round_line(announced)} The winners are being posted, and every "
+                         "nominator is being told the outcome privately. " + build_winner_naming(naming))
+
+    async def export(said: Said) -> None:
+        async with deps.db.transaction() as session:
+            round_, filename, data, rows = await review.export_csv(session=session, user_id=said.user_id)
+        dm = (await said.client.conversations_open(users=said.user_id))["channel"]["id"]
+        await said.client.files_upload_v2(channel=dm, content=data, filename=filename,
+                                          title=f"{round_.name} export",
+                                          initial_comment=f"{rows} nominations from {round_.name}. Keep this file "
+                                                          "safe: it holds nominations and the panel's scores.")
+        await said.reply(f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct "
+                         "messages.")
+
+    async def insight(said: Said) -> None:
+        async with deps.db.transaction() as session:
+            found = await review.insight(session=session, user_id=said.user_id)
+        await said.reply("Award insight", _blocks(build_insight_blocks(found)))
+
+    async def archive(said: Said) -> None:
+        async with deps.db.transaction() as session:
+            archived = await rounds.archive(session=session, user_id=said.user_id)
+        await said.reply(f":file_cabinet: {build_round_line(archived)}")
+
+    route = VERBS.router(deps, {"open": open_, "status": status, "close": close, "review": review_,
+                                "decide": decide, "announce": announce, "export": export, "insight": insight,
+                                "archive": archive})
 
     @app.command(Command.AWARDS)
     @guard
     async def handle_awards(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
-        user_id, text = command["user_id"], command.get("text", "").strip()
-        verb = text.split(" ", 1)[0].lower()
-        async with deps.db.transaction() as session:
-            if verb == "open":
-                match = OPEN.match(text)
-                if not match:
-                    raise InvalidInput('Say it like this: `/awards open "2027 Staff Awards" closes 2027-03-31`')
-                try:
-                    closes_on = date.fromisoformat(match["day"])
-                except ValueError:
-                    raise InvalidInput(f"{match['day']} is not a date; use YYYY-MM-DD.") from None
-                opened = await rounds.open_round(session=session, user_id=user_id, name=match["name"],
-                                                 closes_on=closes_on)
-                message = (f":white_check_mark: {build_round_line(opened)} It closes {rounds.closes_text(opened)}; "
-                           "the recognition channel has been told.")
-            elif verb == "status":
-                report = await rounds.report(session=session, user_id=user_id)
-                await say(respond, "Award round status", build_status_blocks(report, content=content))
-                return
-            elif verb == "close":
-                closed = await rounds.close(session=session, user_id=user_id)
-                message = f":lock: {build_round_line(closed)} Review it with `/awards review`."
-            elif verb == "decide":
-                decided, winners = await review.decide_round(session=session, user_id=user_id)
-                message = (f":white_check_mark: {build_round_line(decided)} {winners} winner(s); each has been asked "
-                           "whether they may be named. Announce with `/awards announce`.")
-            elif verb == "announce":
-                announced, naming = await review.announce_round(session=session, user_id=user_id)
-                message = (f":trophy: {build_round_line(announced)} The winners are being posted, and every "
-                           "nominator is being told the outcome privately. " + build_winner_naming(naming))
-            elif verb == "archive":
-                archived = await rounds.archive(session=session, user_id=user_id)
-                message = f":file_cabinet: {build_round_line(archived)}"
-            elif verb == "insight":
-                insight = await review.insight(session=session, user_id=user_id)
-                await say(respond, "Award insight", build_insight_blocks(insight))
-                return
-            elif verb == "export":
-                round_, filename, data, rows = await review.export_csv(session=session, user_id=user_id)
-            elif verb == "review":
-                await deps.authorisation.require(user_id, Role.PANEL, action="Reviewing nominations")
-                message = ""
-            else:
-                await reply_usage(respond, deps, command=Command.AWARDS, text=text, user_id=user_id)
-                return
-        if verb == "review":
-            await client.views_open(trigger_id=command["trigger_id"], view=await review_view(user_id, first_award, 0))
-            return
-        if verb == "export":
-            dm = (await client.conversations_open(users=user_id))["channel"]["id"]
-            await client.files_upload_v2(channel=dm, content=data, filename=filename, title=f"{round_.name} export",
-                                         initial_comment=f"{rows} nominations from {round_.name}. Keep this file "
-                                                         "safe: it holds nominations and the panel's scores.")
-            message = f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct messages."
-        await say(respond, message)
+        await route(command, client, respond)
 
     @app.action(ActionId.AWARDS_ROUND_NEW)
     @guard
@@ -149,9 +162,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.AWARDS_OPEN)
     @guard
     async def handle_round_open(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, values = body["user"]["id"], view["state"]["values"]
-        name = values[BlockId.AWARDS_ROUND_NAME][BlockId.AWARDS_ROUND_NAME].get("value") or ""
-        day = values[BlockId.AWARDS_ROUND_CLOSES][BlockId.AWARDS_ROUND_CLOSES].get("selected_date")
+        user_id, state = body["user"]["id"], ModalState(view)
+        name, day = state.text(BlockId.AWARDS_ROUND_NAME), state.date(BlockId.AWARDS_ROUND_CLOSES)
         try:
             async with deps.db.transaction() as session:
                 await rounds.open_round(session=session, user_id=user_id, name=name,
@@ -217,16 +229,15 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.AWARDS_SCORE)
     @guard
     async def handle_score(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, meta, values = body["user"]["id"], read_metadata(view), view["state"]["values"]
+        user_id, meta, state = body["user"]["id"], read_metadata(view), ModalState(view)
         nomination_id, candidate_view_id = record_id(meta.get("nomination")), short_text(meta.get("candidate_view"))
-        chosen = values.get(BlockId.AWARDS_SCORE_VALUE, {}).get(BlockId.AWARDS_SCORE_VALUE, {}).get("selected_option")
-        level = (values.get(BlockId.AWARDS_SCORE_LEVEL, {}).get(BlockId.AWARDS_SCORE_LEVEL, {})
-                 .get("selected_option") or {}).get("value")
-        note = values.get(BlockId.AWARDS_SCORE_NOTE, {}).get(BlockId.AWARDS_SCORE_NOTE, {}).get("value") or ""
+        chosen = state.option(BlockId.AWARDS_SCORE_VALUE)
+        level = state.option(BlockId.AWARDS_SCORE_LEVEL)
+        note = state.text(BlockId.AWARDS_SCORE_NOTE)
         if not chosen:
             await ack(response_action="errors", errors={BlockId.AWARDS_SCORE_VALUE: "Choose a score from 1 to 5."})
             return
-        score = bounded(chosen.get("value"), 1, 5)
+        score = bounded(chosen, 1, 5)
         if level is not None:
             level = one_of(level, framework_levels)
         async with deps.db.transaction() as session:

@@ -29,6 +29,7 @@ from bot.services.engagements import VisitDraft, VisitProblems
 from bot.services.recurrence import exists_locally, to_utc
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.modal_state import ModalState
 from handlers.parsing import read_metadata, record_id
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
@@ -89,13 +90,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.VISIT)
     @guard
     async def handle_visit_submitted(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, values = body["user"]["id"], view["state"]["values"]
-
-        def pick(block: BlockId, key: str) -> object:
-            return values.get(block, {}).get(block, {}).get(key)
-
-        day = date.fromisoformat(str(pick(BlockId.VISIT_DAY, "selected_date")))
-        walls = [datetime.combine(day, time.fromisoformat(str(pick(b, "selected_time"))))
+        user_id, state = body["user"]["id"], ModalState(view)
+        day = date.fromisoformat(str(state.date(BlockId.VISIT_DAY)))
+        walls = [datetime.combine(day, time.fromisoformat(str(state.time(b))))
                  for b in (BlockId.VISIT_STARTS, BlockId.VISIT_ENDS)]
         skipped = {b: "That time does not exist that day: the clocks go forward. Choose another."
                    for b, wall in zip((BlockId.VISIT_STARTS, BlockId.VISIT_ENDS), walls, strict=True)
@@ -103,15 +100,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         if skipped:
             await ack(response_action="errors", errors=skipped)
             return
-        leader = str(pick(BlockId.VISIT_LEADER, "selected_user") or user_id)
+        leader = state.user(BlockId.VISIT_LEADER) or user_id
         people = await deps.people.colleagues([leader])
         draft = VisitDraft(
             leader_user_id=leader, leader_name=people[leader].name if leader in people else "A leader",
-            site=((pick(BlockId.VISIT_SITE, "selected_option") or {}) or {}).get("value"),  # type: ignore[union-attr]
-            other_place=str(pick(BlockId.VISIT_OTHER_PLACE, "value") or ""),
-            starts_at=to_utc(walls[0], tz), ends_at=to_utc(walls[1], tz),
-            purpose=str(pick(BlockId.VISIT_PURPOSE, "value") or ""),
-            open_to=((pick(BlockId.VISIT_OPEN_TO, "selected_option") or {}) or {}).get("value", ""))  # type: ignore[union-attr]
+            site=state.option(BlockId.VISIT_SITE), other_place=state.text(BlockId.VISIT_OTHER_PLACE),
+            starts_at=to_utc(walls[0], tz), ends_at=to_utc(walls[1], tz), purpose=state.text(BlockId.VISIT_PURPOSE),
+            open_to=state.option(BlockId.VISIT_OPEN_TO) or "")
         try:
             async with deps.db.transaction() as session:
                 engagement = await engagements.create_visit(session=session, user_id=user_id, draft=draft)
@@ -151,10 +146,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.CALENDAR_QUESTION)
     @guard
     async def handle_question(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, values = body["user"]["id"], view["state"]["values"]
-        question = values[BlockId.QUESTION_TEXT][BlockId.QUESTION_TEXT].get("value") or ""
-        hidden = {o["value"] for o in values.get(BlockId.QUESTION_ANONYMOUS, {}).get(
-            BlockId.QUESTION_ANONYMOUS, {}).get("selected_options") or []}
+        user_id, state = body["user"]["id"], ModalState(view)
+        question = state.text(BlockId.QUESTION_TEXT)
+        hidden = set(state.options(BlockId.QUESTION_ANONYMOUS))
         try:
             async with deps.db.transaction() as session:
                 engagement = await engagements.ask(session=session, user_id=user_id,
@@ -181,7 +175,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_follow_up(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id = body["user"]["id"]
-        text = view["state"]["values"][BlockId.FOLLOW_UP_TEXT][BlockId.FOLLOW_UP_TEXT].get("value") or ""
+        text = ModalState(view).text(BlockId.FOLLOW_UP_TEXT)
         async with deps.db.transaction() as session:
             engagement = await engagements.for_follow_up(
                 session=session, user_id=user_id, engagement_id=record_id(read_metadata(view).get("engagement")))

@@ -16,7 +16,9 @@ from bot.organisation import Role
 from handlers.errors import guarded
 from handlers.home import HomeTab
 from handlers.parsing import one_of
-from handlers.replies import reply_usage
+from handlers.verbs import Said, Verbs
+
+VERBS = Verbs(Command.DIGEST, {"preview": "preview", "on": "on", "off": "off"}, lowercase=True)
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
@@ -34,26 +36,30 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         async with deps.db.transaction() as session:
             await digests.set_personal(session=session, user_id=user_id, wanted=wanted)
 
+    async def preview(said: Said) -> None:
+        week, params = await digests.preview(db=deps.db, user_id=said.user_id)
+        _, blocks = render({"template": "weekly_digest", "params": params})
+        note = digest_preview_note(when=digests.when(week.fired_at), channels=deps.organisation.channels.digest)
+        await said.reply("A preview of the next weekly digest", [note.to_dict(), *blocks][:50])
+
+    async def on(said: Said) -> None:
+        await choose(said.user_id, True)
+        await said.reply(":white_check_mark: You will get your own digest by direct message each week, when there "
+                         "is something for you.")
+        await home_tab.publish(said.client, said.user_id)
+
+    async def off(said: Said) -> None:
+        await choose(said.user_id, False)
+        await said.reply("Your weekly digest is off.")
+        await home_tab.publish(said.client, said.user_id)
+
+    route = VERBS.router(deps, {"preview": preview, "on": on, "off": off})
+
     @app.command(Command.DIGEST)
     @guard
     async def handle_digest(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
-        user_id, text = command["user_id"], command.get("text", "").strip().lower()
-        if text == "preview":
-            async with deps.db.transaction() as session:
-                week, params = await digests.preview(session=session, user_id=user_id)
-            _, blocks = render({"template": "weekly_digest", "params": params})
-            note = digest_preview_note(when=digests.when(week.fired_at), channels=deps.organisation.channels.digest)
-            await respond(response_type="ephemeral", text="A preview of the next weekly digest",
-                          blocks=[note.to_dict(), *blocks][:50])
-        elif text in ("on", "off"):
-            await choose(user_id, text == "on")
-            await respond(response_type="ephemeral", text=(
-                ":white_check_mark: You will get your own digest by direct message each week, when there is "
-                "something for you." if text == "on" else "Your weekly digest is off."))
-            await home_tab.publish(client, user_id)
-        else:
-            await reply_usage(respond, deps, command=Command.DIGEST, text=text, user_id=user_id)
+        await route(command, client, respond)
 
     @app.action(ActionId.DIGEST_PERSONAL)
     @guard

@@ -30,6 +30,7 @@ from bot.organisation import Role
 from bot.services.nominations import NominationDraft, NominationProblems, NomineeInput
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.modal_state import ModalState
 from handlers.parsing import optional_id, read_metadata, record_id
 from handlers.replies import reply_usage
 
@@ -40,29 +41,26 @@ FIELD_BLOCKS = {"nominees": BlockId.NOMINATE_COLLEAGUES, "award": BlockId.NOMINA
                 "nominator_name": BlockId.NOMINATE_ON_BEHALF}
 
 
-def read_nomination(values: dict[str, dict[str, dict[str, Any]]]) -> NominationDraft:
+def read_nomination(state: ModalState) -> NominationDraft:
     """The modal's state as typed values."""
-    def field(block: BlockId, action: str | None = None) -> dict[str, Any]:
-        return values.get(block, {}).get(action or block, {}) or {}
-
     def chosen(block: BlockId) -> set[str]:
-        return {o["value"] for o in field(block).get("selected_options") or []}
+        return set(state.options(block))
 
-    people = [NomineeInput(user_id=u) for u in field(BlockId.NOMINATE_COLLEAGUES).get("selected_users") or []]
-    for line in (field(BlockId.NOMINATE_NOT_ON_SLACK).get("value") or "").splitlines():
+    people = [NomineeInput(user_id=u) for u in state.users(BlockId.NOMINATE_COLLEAGUES)]
+    for line in state.text(BlockId.NOMINATE_NOT_ON_SLACK).splitlines():
         parts = [p.strip() for p in line.split(",")]
         if parts and parts[0]:
             people.append(NomineeInput(name=parts[0][:120], role=(parts[1] if len(parts) > 1 else None) or None,
                                        site=", ".join(parts[2:])[:120] or None))
     options = chosen(BlockId.NOMINATE_OPTIONS)
-    award = (field(BlockId.NOMINATE_AWARD, ActionId.NOMINATE_AWARD).get("selected_option") or {}).get("value")
+    award = state.option(BlockId.NOMINATE_AWARD, ActionId.NOMINATE_AWARD)
     return NominationDraft(
         nominees=tuple(people), award=award, values=tuple(sorted(chosen(BlockId.NOMINATE_VALUES))),
         behaviours=tuple(sorted(chosen(BlockId.NOMINATE_BEHAVIOURS))),
-        story=field(BlockId.NOMINATE_STORY).get("value") or "", share_publicly=SHARE in options,
+        story=state.text(BlockId.NOMINATE_STORY), share_publicly=SHARE in options,
         hide_nominator=HIDE_NAME in options,
         no_patient_details=NO_PATIENT_DETAILS in chosen(BlockId.NOMINATE_NO_PATIENT_DETAILS),
-        nominator_name=(field(BlockId.NOMINATE_ON_BEHALF).get("value") or "").strip() or None)
+        nominator_name=state.text(BlockId.NOMINATE_ON_BEHALF).strip() or None)
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
@@ -119,7 +117,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.NOMINATE)
     @guard
     async def handle_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, draft = body["user"]["id"], read_nomination(view["state"]["values"])
+        user_id, draft = body["user"]["id"], read_nomination(ModalState(view))
         editing = optional_id(read_metadata(view).get("editing"))
         try:
             async with deps.db.transaction() as session:

@@ -33,56 +33,52 @@ from bot.services.pulses import RUNS_PULSES, Closing, PulseDraft, PulseProblems,
 from bot.services.recurrence import to_utc
 from handlers.errors import guarded
 from handlers.home import HomeTab
+from handlers.modal_state import ModalState
 from handlers.parsing import NOT_FOUND, bounded, parts, read_metadata, record_id
-from handlers.replies import reply_usage
+from handlers.verbs import Said, Verbs
 
-VERB = re.compile(r"^(close|export|results)\s+#?(\d+)$", re.IGNORECASE)
-
-
-def _value(values: dict, block: str, key: str = "value") -> Any:
-    return (values.get(block, {}).get(block, {}) or {}).get(key)
+VERBS = Verbs(Command.PULSE, {"": "", **{verb: verb + r"\s+#?(?P<id>\d+)" for verb in ("close", "results", "export")}})
 
 
-def read_pulse(values: dict[str, Any], slots: int, *, tz: Any) -> tuple[PulseDraft, dict[int, int]]:
+def read_pulse(state: ModalState, slots: int, *, tz: Any) -> tuple[PulseDraft, dict[int, int]]:
     """The builder's state as a draft, and which slot each question came from (for errors)."""
     questions, origin = [], {}
     for slot in range(1, slots + 1):
         kind, text, options = slot_blocks(slot)
         origin[len(questions) + 1] = slot
-        questions.append(QuestionDraft(type=(_value(values, kind, "selected_option") or {}).get("value", "single"),
-                                       text=_value(values, text) or "",
-                                       options=tuple(o.strip() for o in (_value(values, options) or "").splitlines()
+        questions.append(QuestionDraft(type=state.option(kind) or "single", text=state.text(text),
+                                       options=tuple(o.strip() for o in state.text(options).splitlines()
                                                      if o.strip())))
-    for option in _value(values, BlockId.PULSE_BANK, "selected_options") or []:
-        questions.append(QuestionDraft(type="bank", text="", bank_key=option["value"]))
-    settings = {o["value"] for o in _value(values, BlockId.PULSE_SETTINGS, "selected_options") or []}
+    for bank_key in state.options(BlockId.PULSE_BANK):
+        questions.append(QuestionDraft(type="bank", text="", bank_key=bank_key))
+    settings = set(state.options(BlockId.PULSE_SETTINGS))
 
     def moment(day_block: str, time_block: str, default: str) -> datetime | None:
-        day = _value(values, day_block, "selected_date")
+        day = state.date(day_block)
         if not day:
             return None
-        at = _value(values, time_block, "selected_time") or default
+        at = state.time(time_block) or default
         return to_utc(datetime.combine(date.fromisoformat(day), time.fromisoformat(at)), tz)
 
-    reminder = (_value(values, BlockId.PULSE_REMINDER, "selected_option") or {}).get("value", "none")
+    reminder = state.option(BlockId.PULSE_REMINDER) or "none"
     return PulseDraft(
-        title=_value(values, BlockId.PULSE_TITLE) or "", questions=tuple(questions),
-        channel=_value(values, BlockId.PULSE_CHANNEL, "selected_conversation") or "",
+        title=state.text(BlockId.PULSE_TITLE), questions=tuple(questions),
+        channel=state.conversation(BlockId.PULSE_CHANNEL) or "",
         anonymous=ANONYMOUS in settings, live_results=LIVE in settings,
         opens_at=moment(BlockId.PULSE_OPENS_DAY, BlockId.PULSE_OPENS_TIME, "09:00"),
         closes_at=moment(BlockId.PULSE_CLOSES_DAY, BlockId.PULSE_CLOSES_TIME, "17:00"),
         remind_hours_before=int(reminder) if reminder.isdigit() else None,
-        repeat=(_value(values, BlockId.PULSE_REPEAT, "selected_option") or {}).get("value", "none")), origin
+        repeat=state.option(BlockId.PULSE_REPEAT) or "none"), origin
 
 
-def read_answers(values: dict[str, Any], questions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def read_answers(state: ModalState, questions: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The answer form's state as {question key: answer}: options come back as their place (`o2`), read as text."""
     answers: dict[str, Any] = {}
-    for block, actions in values.items():
-        entry, key = actions.get(block, {}), block.removeprefix("answer_")
+    for block in state.blocks():
+        key = block.removeprefix("answer_")
         question = questions.get(key, {})
-        answers[key] = (entry.get("value") or chosen_option(question, (entry.get("selected_option") or {}).get("value"))
-                        or [chosen_option(question, o["value"]) for o in entry.get("selected_options") or []])
+        answers[key] = (state.text(block) or chosen_option(question, state.option(block))
+                        or [chosen_option(question, o) for o in state.options(block)])
     return answers
 
 
@@ -144,24 +140,27 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await client.files_upload_v2(channel=dm, content=data, filename=filename, title=f"{pulse.title} answers",
                                      initial_comment=f"The answers to “{pulse.title}”.")
 
+    async def build(said: Said) -> None:
+        await open_builder(said.client, said.command["trigger_id"], said.user_id)
+
+    async def close(said: Said) -> None:
+        closing = await answering.close(user_id=said.user_id, pulse_id=record_id(said.words["id"]))
+        await said.reply(closed_text(closing))
+
+    async def results(said: Said) -> None:
+        await comments(said.client, said.user_id, said.respond, record_id(said.words["id"]))
+
+    async def export_(said: Said) -> None:
+        await export(said.client, said.user_id, record_id(said.words["id"]))
+        await said.reply(":inbox_tray: The answers are in your direct messages.")
+
+    route = VERBS.router(deps, {"": build, "close": close, "results": results, "export": export_})
+
     @app.command(Command.PULSE)
     @guard
     async def handle_pulse(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
-        user_id, text = command["user_id"], command.get("text", "").strip()
-        verb = VERB.match(text)
-        if text == "":
-            await open_builder(client, command["trigger_id"], user_id)
-        elif verb and verb[1].lower() == "close":
-            closing = await answering.close(user_id=user_id, pulse_id=record_id(verb[2]))
-            await respond(response_type="ephemeral", text=closed_text(closing))
-        elif verb and verb[1].lower() == "export":
-            await export(client, user_id, record_id(verb[2]))
-            await respond(response_type="ephemeral", text=":inbox_tray: The answers are in your direct messages.")
-        elif verb:
-            await comments(client, user_id, respond, record_id(verb[2]))
-        else:
-            await reply_usage(respond, deps, command=Command.PULSE, text=text, user_id=user_id)
+        await route(command, client, respond)
 
     @app.action(ActionId.PULSE_NEW)
     @guard
@@ -183,7 +182,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_create(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id = body["user"]["id"]
-        draft, origin = read_pulse(view["state"]["values"], bounded(read_metadata(view).get("slots", 1), 0, 5),
+        draft, origin = read_pulse(ModalState(view), bounded(read_metadata(view).get("slots", 1), 0, 5),
                                    tz=tz)
         try:
             async with deps.db.transaction() as session:
@@ -251,7 +250,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.PULSE_ANSWER)
     @guard
     async def handle_answer(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        meta, values = read_metadata(view), view["state"]["values"]
+        meta, state = read_metadata(view), ModalState(view)
         pulse_id, token = record_id(meta.get("pulse")), meta.get("token")
         if token is not None and (not isinstance(token, str) or len(token) > 100):
             raise NotFound(NOT_FOUND)
@@ -259,9 +258,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             questions = {q["key"]: q for q in (await pulses.get(session=session, pulse_id=pulse_id)).questions}
         try:
             receipt = await answering.answer(user_id=body["user"]["id"], pulse_id=pulse_id,
-                                             answers=read_answers(values, questions), token=token)
+                                             answers=read_answers(state, questions), token=token)
         except InvalidInput as problem:
-            first = next(iter(values), BlockId.PULSE_TITLE)
+            first = next(iter(state.blocks()), BlockId.PULSE_TITLE)
             await ack(response_action="errors", errors={first: problem.user_message})
             return
         await ack(response_action="update", view={

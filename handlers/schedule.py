@@ -6,7 +6,6 @@ import logging
 import re
 import secrets
 from datetime import date, time
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -35,26 +34,25 @@ from bot.services.recurrence import Repeat
 from bot.services.scheduled_posts import DraftProblems, PostDraft
 from handlers.errors import explain, guarded
 from handlers.home import HomeTab
+from handlers.modal_state import ModalState
 from handlers.parsing import optional_id, read_metadata, record_id
-from handlers.replies import reply_usage
+from handlers.verbs import Said, Verbs
 
 log = logging.getLogger(__name__)
+VERBS = Verbs(Command.SCHEDULE, {"": "", "list": "list"})
 FIELD_BLOCKS = {"channels": BlockId.SCHEDULE_CHANNELS, "message": BlockId.SCHEDULE_MESSAGE,
                 "day": BlockId.SCHEDULE_DAY, "at": BlockId.SCHEDULE_TIME, "repeat": BlockId.SCHEDULE_REPEAT,
                 "until": BlockId.SCHEDULE_UNTIL, "audience": BlockId.SCHEDULE_AUDIENCE}
 
 
-def read_draft(values: dict[str, dict[str, dict[str, Any]]]) -> PostDraft:
+def read_draft(state: ModalState) -> PostDraft:
     """The compose modal's state as typed values."""
-    def field(block: BlockId) -> dict[str, Any]:
-        return values.get(block, {}).get(block, {})
-
-    message = sanitise_rich_text(field(BlockId.SCHEDULE_MESSAGE).get("rich_text_value"))
-    day, at = field(BlockId.SCHEDULE_DAY).get("selected_date"), field(BlockId.SCHEDULE_TIME).get("selected_time")
-    until = field(BlockId.SCHEDULE_UNTIL).get("selected_date")
-    repeat = (field(BlockId.SCHEDULE_REPEAT).get("selected_option") or {}).get("value", Repeat.NONE)
+    message = sanitise_rich_text(state.rich_text(BlockId.SCHEDULE_MESSAGE))
+    day, at = state.date(BlockId.SCHEDULE_DAY), state.time(BlockId.SCHEDULE_TIME)
+    until = state.date(BlockId.SCHEDULE_UNTIL)
+    repeat = state.option(BlockId.SCHEDULE_REPEAT) or Repeat.NONE
     return PostDraft(
-        channels=tuple(field(BlockId.SCHEDULE_CHANNELS).get("selected_conversations") or ()), message=message,
+        channels=tuple(state.conversations(BlockId.SCHEDULE_CHANNELS)), message=message,
         fallback_text=fallback_mrkdwn(message), plain_text=plain_text(message),
         day=date.fromisoformat(day) if day else None, at=time.fromisoformat(at) if at else None,
         repeat=Repeat(repeat), until=date.fromisoformat(until) if until else None)
@@ -87,18 +85,19 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     home_tab.add_section(home_section)
 
+    async def compose(said: Said) -> None:
+        await open_compose(said.client, said.command["trigger_id"], said.user_id, said.command.get("channel_id"))
+
+    async def listing(said: Said) -> None:
+        await said.reply("Scheduled posts", [b.to_dict() for b in await list_blocks(said.user_id)])
+
+    route = VERBS.router(deps, {"": compose, "list": listing})
+
     @app.command(Command.SCHEDULE)
     @guard
     async def handle_schedule(ack: AsyncAck, command: dict, client: AsyncWebClient, respond: AsyncRespond) -> None:
         await ack()
-        user_id, text = command["user_id"], command.get("text", "").strip()
-        if text == "":
-            await open_compose(client, command["trigger_id"], user_id, command.get("channel_id"))
-        elif text.lower() == "list":
-            await respond(response_type="ephemeral", text="Scheduled posts",
-                          blocks=[b.to_dict() for b in await list_blocks(user_id)])
-        else:
-            await reply_usage(respond, deps, command=Command.SCHEDULE, text=text, user_id=user_id)
+        await route(command, client, respond)
 
     @app.action(ActionId.SCHEDULE_NEW)
     @guard
@@ -109,7 +108,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.SCHEDULE_COMPOSE)
     @guard
     async def handle_compose(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        user_id, draft = body["user"]["id"], read_draft(view["state"]["values"])
+        user_id, draft = body["user"]["id"], read_draft(ModalState(view))
         try:
             edit_of = optional_id(read_metadata(view).get("edit_of"))
             async with deps.db.transaction() as session:
@@ -134,8 +133,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_preview(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id = body["user"]["id"]
-        ticked = view["state"]["values"].get(BlockId.SCHEDULE_AUDIENCE, {}).get(BlockId.SCHEDULE_AUDIENCE, {})
-        confirmed = {o["value"] for o in ticked.get("selected_options") or []}
+        confirmed = set(ModalState(view).options(BlockId.SCHEDULE_AUDIENCE))
         large: dict[str, int | None] = {}
         try:
             post_id = record_id(read_metadata(view).get("post_id"))

@@ -17,8 +17,7 @@ log = logging.getLogger(__name__)
 
 
 async def run(deps: Deps) -> None:
-    async with deps.db.transaction() as session:
-        sent = await deps.digests.run_due(session=session, worker=WORKER)
+    sent = await deps.digests.run_due(db=deps.db, worker=WORKER)
     if sent is not None:
         log.info("weekly digest queued", extra={"channels": sent.channels, "personal": sent.personal,
                                                 "quiet": sent.quiet})

@@ -31,7 +31,8 @@ async def run(deps: Deps) -> None:
         ("opening", lambda: in_transaction(pulses.open_due)),
         ("closing", answering.close_due),
         ("counts", lambda: in_transaction(pulses.counts_due)),
-        ("reminders", lambda: in_transaction(pulses.remind_due, worker=WORKER)),
+        # Reminders ask Slack who is in each channel, so they open their own transactions around that, not in it.
+        ("reminders", lambda: pulses.remind_due(db=deps.db, worker=WORKER)),
         ("series", lambda: in_transaction(pulses.run_series_due, worker=WORKER)),
     ]
     for name, step in steps:

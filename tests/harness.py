@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from aiohttp import web
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
@@ -195,3 +198,36 @@ async def settle() -> None:
             return
         await asyncio.wait(pending, timeout=5)
     raise AssertionError("Beacon's in-flight work did not settle")
+
+
+@contextmanager
+def connections_in_use(db: Database) -> Iterator[Callable[[], int]]:
+    """How many of the database's connections are checked out at any moment (on SQLite, a writer's connection
+    holds the write lock until it is checked back in)."""
+    out = 0
+
+    def checkout(*_: object) -> None:
+        nonlocal out
+        out += 1
+
+    def checkin(*_: object) -> None:
+        nonlocal out
+        out -= 1
+
+    pool = db.engine.sync_engine.pool
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    try:
+        yield lambda: out
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
+
+
+async def slack_answered(ws: Workspace, method: str, *, after: int = 0) -> None:
+    """Wait (a few seconds at most) until the local Slack has answered `method` more than `after` times."""
+    for _ in range(500):
+        if len(ws.calls_to(method)) > after:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"Slack was never asked {method}")

@@ -42,3 +42,21 @@ def test_only_settings_reads_the_environment() -> None:
             if path.name == "settings.py":
                 continue
             assert "os.environ" not in path.read_text(), f"{path.relative_to(ROOT)} reads os.environ"
+
+
+def test_one_reader_of_a_modals_state() -> None:
+    for path in (ROOT / "handlers").rglob("*.py"):
+        if path.name != "modal_state.py":
+            assert '["values"]' not in path.read_text(), \
+                f"{path.relative_to(ROOT)} reads a view's state itself: use handlers/modal_state.py: ModalState"
+
+
+def test_one_way_of_saying_when() -> None:
+    """Services and handlers never format a moment by hand (a weekday, a zone); bot/when.py says how Beacon says
+    when."""
+    by_hand = ("%a %-d %b", "%A %-d %B", "%Z")
+    for directory in ("bot/services", "handlers"):
+        for path in (ROOT / directory).rglob("*.py"):
+            text = path.read_text()
+            found = [f for f in by_hand if f in text]
+            assert not found, f"{path.relative_to(ROOT)} formats {found} itself: use bot/when.py"

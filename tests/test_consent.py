@@ -495,8 +495,7 @@ async def test_the_weekly_digest_names_only_those_who_agreed(beacon: Beacon) -> 
     await edit(beacon, BOB, colleagues=[ALICE, HEIDI], story=EDITED, values=["care", "teamwork"])
     await deliver(beacon)
     beacon.clock.set(datetime(2026, 11, 30, 8, 0, 20, tzinfo=UTC))  # the next Monday's digest
-    async with beacon.deps.db.transaction() as session:
-        assert await beacon.deps.digests.run_due(session=session, worker="replica-a") is not None
+    assert await beacon.deps.digests.run_due(db=beacon.deps.db, worker="replica-a") is not None
     await deliver(beacon)
     [digest] = beacon.ws.messages(DIGEST)
     shown = digest.text + json.dumps(digest.blocks)

@@ -3,11 +3,13 @@ within Slack's limits; personal digests by choice; previews in Slack and in the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.blocks.digests import personal_digest, weekly_digest
@@ -30,8 +32,10 @@ from tests.harness import (
     GRACE,
     HEIDI,
     Beacon,
+    connections_in_use,
     organisation_for,
     settle,
+    slack_answered,
 )
 from tests.nominating import deliver, nominate
 from tests.scheduling import schedule
@@ -117,8 +121,7 @@ async def _run_digest(beacon: Beacon, at: datetime, worker: str = "replica-a"): 
     beacon.clock.set(at)
     async with beacon.deps.db.transaction() as session:
         await beacon.deps.scheduled_posts.roll_forward(session=session)
-    async with beacon.deps.db.transaction() as session:
-        sent = await beacon.deps.digests.run_due(session=session, worker=worker)
+    sent = await beacon.deps.digests.run_due(db=beacon.deps.db, worker=worker)
     await deliver(beacon)
     return sent
 
@@ -148,6 +151,28 @@ async def test_the_weekly_digest_tells_the_week_once(beacon: Beacon) -> None:
     assert "slack://app?team=T0BEACON01&id=A0BEACON01&tab=home" in shown
     assert "<!channel>" not in shown and "<@U0HEIDI>" not in shown, "nobody is pinged"
     assert len(digest.blocks) <= 50
+
+
+async def test_slack_failing_or_slow_while_the_digest_is_made_loses_nothing_and_blocks_nobody(beacon: Beacon) -> None:
+    """The shout-out's names come from Slack. When Slack fails, nothing is claimed and the next minute's run
+    sends the digest; when Slack is slow, no database connection waits for it."""
+    await _a_busy_week(beacon)
+    asked = len(beacon.ws.calls_to("users.info"))
+    beacon.slack.faults.add("users.info", error="internal_error")
+    with pytest.raises(SlackApiError):
+        await _run_digest(beacon, DIGEST_TIME)
+    assert len(beacon.ws.calls_to("users.info")) > asked, "Slack was asked, and failed"
+    assert not beacon.ws.messages(DIGEST)
+    asked = len(beacon.ws.calls_to("users.info"))
+    beacon.slack.faults.add("users.info", delay_after=2.0)
+    with connections_in_use(beacon.deps.db) as in_use:
+        running = asyncio.create_task(_run_digest(beacon, DIGEST_TIME + timedelta(minutes=1)))
+        await slack_answered(beacon.ws, "users.info", after=asked)
+        assert in_use() == 0, "no connection is checked out while Slack is asked"
+        sent = await running
+    assert sent is not None and sent.channels == 1
+    [digest] = beacon.ws.messages(DIGEST)
+    assert "• *Heidi Hart* (Delivering Excellence through Values): Care, Teamwork" in _shown(digest.blocks)
 
 
 async def test_late_within_grace_and_not_after(beacon: Beacon) -> None:

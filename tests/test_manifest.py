@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from bot.content import load_content
 from bot.ids import Command
 from bot.local_slack.web_api import METHODS
+from handlers.verbs import Verbs
 from tests.harness import ALICE, GRACE, Beacon, manifest, manifest_scopes, settle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +32,42 @@ async def test_every_command_reaches_a_listener(command: str, beacon: Beacon) ->
         reply = await beacon.slack.person(user).command(command, "help")
         assert reply.status == 200, f"{command} is in the manifest but nothing in Beacon answers it"
     await settle()
+
+
+def _verb_tables() -> dict[str, Verbs]:
+    """Every command's table of verbs, wherever in handlers/ it is declared."""
+    import handlers
+
+    found: dict[str, Verbs] = {}
+    for module in pkgutil.iter_modules(handlers.__path__):
+        for value in vars(importlib.import_module(f"handlers.{module.name}")).values():
+            if isinstance(value, Verbs):
+                assert value.command not in found, f"{value.command} has two tables of verbs"
+                found[value.command] = value
+    return found
+
+
+def test_every_documented_verb_is_routed_and_every_routed_verb_is_documented() -> None:
+    tables, commands = _verb_tables(), load_content().commands
+    assert {"/awards", "/pulse", "/schedule", "/digest"} <= set(tables)
+    for command, table in tables.items():
+        examples = {action.usage: action.usage.removeprefix(command).strip() for action in commands[command].actions}
+        documented = {text.split(" ", 1)[0].lower() for text in examples.values()}
+        assert set(table.patterns) == documented, f"{command}: routed and documented verbs differ"
+        for usage, text in examples.items():
+            found = table.verb_of(text.lower() if table.lowercase else text)
+            assert found is not None and found[0] == text.split(" ", 1)[0].lower(), \
+                f"commands.yaml's `{usage}` does not reach its verb"
+
+
+def test_a_verb_without_a_coroutine_or_a_coroutine_without_a_verb_stops_the_app_being_built() -> None:
+    async def anything(_: object) -> None: ...
+
+    table = Verbs("/pulse", {"": "", "close": r"close\s+(?P<id>\d+)"})
+    with pytest.raises(ValueError, match="verbs"):
+        table.router(None, {"": anything})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="verbs"):
+        table.router(None, {"": anything, "close": anything, "open": anything})  # type: ignore[arg-type]
 
 
 def _web_api_methods_called() -> set[str]:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from bot.ids import ActionId, BlockId
 from bot.models import Consent, NominationStatus
-from tests.harness import ALICE, BOB, CAROL, DAVE, GRACE, HEIDI, RECOGNITION, Beacon, settle
+from tests.harness import (
+    ALICE,
+    BOB,
+    CAROL,
+    DAVE,
+    GRACE,
+    HEIDI,
+    RECOGNITION,
+    Beacon,
+    connections_in_use,
+    settle,
+    slack_answered,
+)
 from tests.nominating import STORY, choose_award, deliver, fill_and_send, nominate, nominations, open_modal
 
 
@@ -233,3 +246,19 @@ async def test_nobody_else_sees_a_nomination(beacon: Beacon) -> None:
     dm_channels = {c.id for c in beacon.ws.channels.values() if c.is_im and any(STORY[:40] in json.dumps(m.blocks)
                                                                                   for m in c.messages)}
     assert dm_channels == {"D0ALICE", "D0BOB"}, "only the nominee and the nominator were told"
+
+
+async def test_no_connection_is_held_while_slack_says_who_the_nominees_are(beacon: Beacon) -> None:
+    """Checking the colleagues chosen asks Slack (users.info); it happens before the nomination's transaction
+    touches the database, so a slow Slack keeps no connection (nor SQLite's write lock) from anyone else."""
+    bob = beacon.slack.person(BOB)
+    await open_modal(bob)
+    await choose_award(bob, "values")
+    asked = len(beacon.ws.calls_to("users.info"))
+    beacon.slack.faults.add("users.info", delay_after=1.5)
+    with connections_in_use(beacon.deps.db) as in_use:
+        sending = asyncio.create_task(fill_and_send(bob, colleagues=[HEIDI]))
+        await slack_answered(beacon.ws, "users.info", after=asked)
+        assert in_use() == 0, "no connection is checked out while Slack is asked"
+        await sending
+    assert len(await nominations(beacon)) == 1, "and the nomination went in"

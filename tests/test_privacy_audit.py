@@ -182,8 +182,8 @@ async def test_erasure_forgets_the_person_and_keeps_the_counts(beacon: Beacon) -
     week = beacon.deps.digests.week_of(datetime(2026, 11, 30, 8, tzinfo=UTC))
 
     async def counts() -> tuple:
+        digest = await beacon.deps.digests.gather(db=beacon.deps.db, week=week)
         async with beacon.deps.db.transaction() as session:
-            digest = await beacon.deps.digests.gather(session=session, week=week)
             pulse = await beacon.deps.pulses.get(session=session, pulse_id=1)
             results = await beacon.deps.pulses.results(session=session, pulse=pulse, for_moderators=True)
         r = digest["recognition"]

@@ -18,6 +18,7 @@ from bot.local_slack import payloads
 from bot.local_slack.workspace import Message
 from bot.models import Pulse, PulseAnswer, PulseParticipation
 from bot.organisation import Organisation
+from bot.services.job_runs import claim_period
 from bot.services.pulse_results import breakdown
 from tests.harness import (
     ALICE,
@@ -31,8 +32,10 @@ from tests.harness import (
     HEIDI,
     SECRET_KEY,
     Beacon,
+    connections_in_use,
     organisation_for,
     settle,
+    slack_answered,
 )
 
 STAFF = [ALICE, BOB, CAROL, DAVE, FRANK, GRACE, HEIDI]
@@ -255,13 +258,57 @@ async def test_reminders_go_to_those_who_have_not_answered(beacon: Beacon) -> No
     await _create(beacon, reminder="24")
     await _choose(beacon, ALICE, 0)
     beacon.clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))
-    async with beacon.deps.db.transaction() as session:
-        await beacon.deps.people.refresh_all()
-        await beacon.deps.pulses.remind_due(session=session, worker="w")
+    await beacon.deps.people.refresh_all()
+    await beacon.deps.pulses.remind_due(db=beacon.deps.db, worker="w")
     await _deliver(beacon)
     reminded = {u for u in [*STAFF, ERIN] if any("you have not answered yet" in m.text
                                                  for m in beacon.slack.person(u).dms())}
     assert reminded == set([*STAFF, ERIN]) - {ALICE}
+
+
+def _reminded(beacon: Beacon, title: str) -> list[str]:
+    return sorted(u for u in [*STAFF, ERIN] for m in beacon.slack.person(u).dms()
+                  if "you have not answered yet" in m.text and f"“{title}”" in m.text)
+
+
+async def test_no_connection_is_held_while_slack_says_who_to_remind(beacon: Beacon) -> None:
+    """Slack is slow to list the channel: meanwhile Beacon holds no database connection (on SQLite, no write
+    lock), so another writer commits at once rather than queueing behind Slack."""
+    await _create(beacon, reminder="24")
+    await beacon.deps.people.refresh_all()
+    beacon.clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))
+    db = beacon.deps.db
+    with connections_in_use(db) as in_use:
+        beacon.slack.faults.add("conversations.members", delay_after=3.0)  # Slack answers, three seconds late
+        reminding = asyncio.create_task(beacon.deps.pulses.remind_due(db=db, worker="w"))
+        await slack_answered(beacon.ws, "conversations.members")
+        assert in_use() == 0, "no connection is checked out while Slack is asked"
+        async with asyncio.timeout(1), db.transaction() as session:  # another writer is not kept waiting
+            assert await claim_period(session=session, job="another.writer", period="1", worker="other",
+                                      now=beacon.clock.now())
+        assert not reminding.done(), "Slack was still answering when the other writer committed"
+        assert await reminding == len(STAFF) + 1
+    await _deliver(beacon)
+    assert _reminded(beacon, "Winter pressures") == sorted([*STAFF, ERIN])
+
+
+async def test_a_channel_slack_cannot_list_does_not_stop_another_pulses_reminders(beacon: Beacon) -> None:
+    """One pulse's members cannot be read: the other pulse's reminders still go, and the first is not lost but
+    tried again on the next run (nothing was claimed for it); nobody is reminded twice."""
+    await _create(beacon, title="First pulse", reminder="24")
+    await _create(beacon, title="Second pulse", reminder="24")
+    await beacon.deps.people.refresh_all()
+    beacon.clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))
+    beacon.slack.faults.add("conversations.members", error="internal_error")  # the first pulse's call fails
+    everyone = sorted([*STAFF, ERIN])
+    assert await beacon.deps.pulses.remind_due(db=beacon.deps.db, worker="w") == len(everyone)
+    await _deliver(beacon)
+    first, second = _reminded(beacon, "First pulse"), _reminded(beacon, "Second pulse")
+    assert sorted([first, second]) == [[], everyone], "one pulse's reminders went despite the other's failure"
+    assert await beacon.deps.pulses.remind_due(db=beacon.deps.db, worker="w") == len(everyone), "retried"
+    assert await beacon.deps.pulses.remind_due(db=beacon.deps.db, worker="w") == 0, "and then done"
+    await _deliver(beacon)
+    assert _reminded(beacon, "First pulse") == _reminded(beacon, "Second pulse") == everyone, "once each"
 
 
 async def test_a_repeating_pulse_runs_again_and_shows_the_change(beacon: Beacon) -> None:

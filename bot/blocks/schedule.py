@@ -33,8 +33,9 @@ from bot.blocks.mrkdwn import listing, mention, quote, truncate
 from bot.blocks.rich_text import plain_text
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.models import OutboxStatus, PostStatus, ScheduledPost
-from bot.services.recurrence import Repeat, describe
+from bot.services.recurrence import Repeat
 from bot.services.scheduled_posts import ListedPost
+from bot.when import moment
 
 _STATUS = {PostStatus.SCHEDULED: "Scheduled", PostStatus.PENDING_APPROVAL: "Waiting for approval",
            PostStatus.PAUSED: "Paused", PostStatus.FAILED: "Failed", PostStatus.COMPLETED: "Ended",
@@ -97,12 +98,12 @@ def build_preview_modal(*, post: ScheduledPost, external_id: str, runs: list[dat
                         large: dict[str, int | None], approval: bool) -> dict[str, Any]:
     """Exactly what will be posted, where and when; confirms a large audience before it can be scheduled."""
     repeat = Repeat(post.repeat)
-    when = describe(runs[0], tz) if runs else "no future run"
+    when = moment(runs[0], tz, year=True) if runs else "no future run"
     schedule = f"*When:* {when}" + ("" if repeat is Repeat.NONE else f" · {repeat.label}")
     if post.until_local:
         schedule += f", until {post.until_local:%-d %b %Y}"
     if len(runs) > 1:
-        schedule += "\n*Then:* " + ", ".join(describe(r, tz) for r in runs[1:])
+        schedule += "\n*Then:* " + ", ".join(moment(r, tz, year=True) for r in runs[1:])
     sizes = post.audience or {}
     audience = " · ".join(f"<#{c}>: {sizes[c]:,} members" if sizes.get(c, -1) >= 0 else f"<#{c}>: size unknown"
                           for c in post.channels)
@@ -137,7 +138,7 @@ def _last_outcome(item: ListedPost, tz: ZoneInfo) -> str:
     if last is None:
         return "Not run yet"
     if last.status == OutboxStatus.SENT and last.sent_at:
-        return f"Last run: sent {describe(last.sent_at, tz)}"
+        return f"Last run: sent {moment(last.sent_at, tz, year=True)}"
     if last.status == OutboxStatus.FAILED:
         return f"Last run: failed (`{last.last_error}`)"
     return f"Last run: not sent ({last.last_error or 'missed'})"
@@ -167,7 +168,7 @@ def build_posts_list(items: list[ListedPost], *, tz: ZoneInfo, heading: bool = T
         blocks.append(_section("Nothing is scheduled. Use `/schedule` to write a post."))
     for item in items:
         post = item.post
-        next_run = f"Next: {describe(post.next_run_at, tz)}" if post.next_run_at else "No more runs"
+        next_run = f"Next: {moment(post.next_run_at, tz, year=True)}" if post.next_run_at else "No more runs"
         text = (f"*{_channels(post.channels)}* · {Repeat(post.repeat).label} · *{_STATUS[PostStatus(post.status)]}*"
                 f" · by {mention(post.author_id)}\n{quote(truncate(plain_text(post.message), 200))}\n"
                 f"{next_run} · {_last_outcome(item, tz)}")
@@ -186,7 +187,7 @@ def build_new_post_button() -> ActionsBlock:
 def build_scheduled_text(*, post: ScheduledPost, first_run: datetime | None, awaiting_approval: bool,
                          edited: bool, tz: ZoneInfo) -> str:
     verb = "updated" if edited else "scheduled"
-    when = describe(first_run, tz) if first_run else "no future run"
+    when = moment(first_run, tz, year=True) if first_run else "no future run"
     text = f":white_check_mark: Your post to {_channels(post.channels)} is {verb} for {when}"
     if Repeat(post.repeat) is not Repeat.NONE:
         text += f" ({Repeat(post.repeat).phrase})"

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import when
 from bot.clock import Clock
 from bot.content import Content
 from bot.errors import InvalidInput, NotFound
@@ -92,8 +93,7 @@ class AwardRounds:
                 "awards": [a.name for a in self._content.awards]}
 
     def closes_text(self, round_: AwardRound) -> str:
-        last_minute = round_.closes_at.astimezone(self.tz) - timedelta(minutes=1)
-        return f"{last_minute:%A %-d %B %Y} at 23:59"
+        return when.last_minute(round_.closes_at, self.tz)
 
     async def open_now(self, session: AsyncSession) -> AwardRound | None:
         return (await session.scalars(select(AwardRound).where(AwardRound.status == RoundStatus.OPEN))).first()

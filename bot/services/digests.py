@@ -4,6 +4,10 @@ A digest belongs to the moment its cron expression fires (`digest.cron`, trust t
 claims (digest, that moment) first, so it goes once across replicas and restarts, and late only within the
 grace period. Everything is read with a fixed number of set-based queries, whatever the size of the data.
 
+No Slack call is made inside a transaction: the digest is read in one, the names and links it needs are asked of
+Slack with none open, and the claim and the outbox rows are written together in another. A Slack call that
+fails leaves nothing claimed, so the next run (within the grace period) tries again.
+
 What reaches a channel is only what is already public: shout-outs people agreed to, counts, pulses and
 results posted in the trust's own channels (with small numbers suppressed), and posts scheduled for them.
 """
@@ -18,10 +22,12 @@ from typing import Any, Protocol
 from sqlalchemy import distinct, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import when
 from bot.blocks.rich_text import plain_text
 from bot.clock import Clock
 from bot.content import Content
 from bot.cron import latest_fire, next_fire, parse_cron
+from bot.db import Database
 from bot.escaping import escape_mrkdwn
 from bot.models import (
     AwardRound,
@@ -43,7 +49,7 @@ from bot.organisation import Organisation, Role
 from bot.services import outbox
 from bot.services.authorisation import Authorisation
 from bot.services.engagements import Engagements
-from bot.services.job_runs import claim_period
+from bot.services.job_runs import claim_period, claimed
 from bot.services.people import PeopleDirectory
 from bot.services.pulses import Pulses
 from bot.services.recurrence import Repeat, next_run, to_utc
@@ -108,7 +114,7 @@ class Digests:
         return self.week_of(fired or self._clock.now())
 
     def when(self, moment: datetime) -> str:
-        return f"on {moment.astimezone(self._org.tz):%a %-d %b at %H:%M %Z}"
+        return "on " + when.moment(moment, self._org.tz, joined=" at ")
 
     def public_channels(self) -> set[str]:
         """The trust's own channels: only what was posted in them may be retold in a digest."""
@@ -117,46 +123,75 @@ class Digests:
                 *(s.channel for s in self._org.sites if s.channel)}
 
     # -- sending -------------------------------------------------------------------------------------------------
-    async def run_due(self, *, session: AsyncSession, worker: str) -> Sent | None:
+    async def run_due(self, *, db: Database, worker: str) -> Sent | None:
         """Send the digest that is due, once per firing across replicas; None when nothing is due or it went."""
         week = self.due_week()
         if week is None:
             return None
-        if not await claim_period(session=session, job=JOB, period=week.period, worker=worker,
-                                  now=self._clock.now()):
-            return None
-        return await self._send(session, week, key=week.period)
+        async with db.transaction() as session:
+            if await claimed(session=session, job=JOB, period=week.period):
+                return None
+        return await self._send(db, week, key=week.period, worker=worker)
 
-    async def send_now(self, *, session: AsyncSession) -> Sent:
+    async def send_now(self, *, db: Database) -> Sent:
         """The current week's digest, now (`beacon digest --send`); the scheduled one still goes as usual."""
         week = self.week_of(self._clock.now())
-        return await self._send(session, week, key=f"now-{self._clock.now():%Y%m%dT%H%M%S}")
+        sent = await self._send(db, week, key=f"now-{self._clock.now():%Y%m%dT%H%M%S}", worker=None)
+        assert sent is not None  # nothing to claim, so nothing to lose to another replica
+        return sent
 
-    async def _send(self, session: AsyncSession, week: DigestWeek, *, key: str) -> Sent:
+    async def _send(self, db: Database, week: DigestWeek, *, key: str, worker: str | None) -> Sent | None:
+        links = await self._link_params()
+        async with db.transaction() as session:
+            draft = await self.read(session=session, week=week)
+            personal = await self.gather_personal(session=session, week=week, digest=links)
+        digest = await self._named(draft) | links
         now = self._clock.now()
-        digest = await self.gather(session=session, week=week)
         promises = []
         if not (digest["quiet"] and self._org.digest.skip_quiet_weeks):
             promises += [outbox.Promise(
                 dedupe_key=f"digest:{key}:{channel}", source=DIGEST_POST, channel=channel,
                 content={"template": "weekly_digest", "params": digest}, due_at=now,
                 expires_at=now + self._grace) for channel in self._org.channels.digest]
-        personal = await self.gather_personal(session=session, week=week, digest=digest)
         promises += [outbox.Promise(
             dedupe_key=f"digest-personal:{key}:{user}", source=PERSONAL_DIGEST, channel=user,
             content={"template": "personal_digest", "params": params}, due_at=now,
             expires_at=now + self._grace) for user, params in personal.items()]
-        await outbox.enqueue(session=session, now=now, promises=promises)
+        async with db.transaction() as session:  # the claim and what it promises, together or not at all
+            if worker is not None and not await claim_period(session=session, job=JOB, period=week.period,
+                                                             worker=worker, now=now):
+                return None
+            await outbox.enqueue(session=session, now=now, promises=promises)
         channels = len(promises) - len(personal)
         return Sent(channels=channels, personal=len(personal), quiet=bool(digest["quiet"]))
 
-    async def preview(self, *, session: AsyncSession, user_id: str) -> tuple[DigestWeek, dict[str, Any]]:
+    async def preview(self, *, db: Database, user_id: str) -> tuple[DigestWeek, dict[str, Any]]:
         await self._auth.require_any(user_id, (Role.COMMS, Role.ADMINS), action="Previewing the digest")
         week = self.next_week()
-        return week, await self.gather(session=session, week=week)
+        return week, await self.gather(db=db, week=week)
 
     # -- what a digest says ------------------------------------------------------------------------------------
-    async def gather(self, *, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
+    async def gather(self, *, db: Database, week: DigestWeek) -> dict[str, Any]:
+        """The digest's parameters: read in one transaction, then named and linked from Slack with none open."""
+        async with db.transaction() as session:
+            draft = await self.read(session=session, week=week)
+        return await self._named(draft) | await self._link_params()
+
+    async def _link_params(self) -> dict[str, str | None]:
+        return {"home_url": await self._links.app_home(), "workspace_url": await self._links.workspace_url()}
+
+    async def _named(self, draft: dict[str, Any]) -> dict[str, Any]:
+        """The draft with each shout-out's people named (Slack is asked; someone it does not know is "a
+        colleague")."""
+        shout_outs = draft["recognition"]["shout_outs"]
+        names = await self._people.colleagues({u for s in shout_outs for u in s["nominees"]})
+        named = [s | {"nominees": [names[u].name if u in names else "a colleague" for u in s["nominees"]]}
+                 for s in shout_outs]
+        return draft | {"recognition": draft["recognition"] | {"shout_outs": named}}
+
+    async def read(self, *, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
+        """Everything the digest says that the database knows, with a fixed number of queries; shout-outs carry
+        Slack IDs, named by `gather`, and there are no links yet."""
         leaders, leaders_total = await self._leaders(session, week)
         recognition = await self._recognition(session, week)
         forum = await self._forum(session, week)
@@ -165,8 +200,7 @@ class Digests:
                      or forum["open"] or forum["results"] or scheduled)
         return {"organisation": self._org.name, "week_of": week.label, "quiet": quiet,
                 "leaders": leaders, "leaders_total": leaders_total, "recognition": recognition, "forum": forum,
-                "scheduled": scheduled, "scheduled_total": scheduled_total,
-                "home_url": await self._links.app_home(), "workspace_url": await self._links.workspace_url()}
+                "scheduled": scheduled, "scheduled_total": scheduled_total}
 
     async def _engagements_in(self, session: AsyncSession, week: DigestWeek) -> list[Engagement]:
         return list((await session.scalars(select(Engagement).where(
@@ -192,15 +226,12 @@ class Digests:
             .where(Nomination.celebrated_at >= week.last_starts, Nomination.celebrated_at < week.starts,
                    Nomination.public_ts.is_not(None), Nomination.status == NominationStatus.ACTIVE)
             .order_by(Nomination.celebrated_at, Nomination.id))).all() if row.consented_snapshot]
-        nominees = {row.id: [p["user_id"] for p in row.consented_snapshot.get("nominees") or [] if p.get("user_id")]
-                    for row in celebrated[:LISTED]}
-        names = await self._people.colleagues({u for people in nominees.values() for u in people})
         shout_outs = []
         for row in celebrated[:LISTED]:
             agreed = row.consented_snapshot
             award = self._content.award(agreed["award"]) or self._content.thank_you
             shout_outs.append({
-                "nominees": [names[u].name if u in names else "a colleague" for u in nominees[row.id]],
+                "nominees": [p["user_id"] for p in agreed.get("nominees") or [] if p.get("user_id")],
                 "award": award.name if agreed["award"] != "thanks" else None,
                 "values": [v.name for key in agreed.get("values") or [] if (v := self._content.value(key))],
                 "channel": row.public_channel, "ts": row.public_ts})
@@ -212,8 +243,7 @@ class Digests:
             "shout_outs": shout_outs, "shout_outs_total": len(celebrated),
             "round": None if round_ is None else {
                 "name": round_.name, "status": round_.status,
-                "closes": f"{(round_.closes_at.astimezone(self._org.tz) - timedelta(minutes=1)):%A %-d %B} "
-                          "at 23:59"},
+                "closes": when.last_minute(round_.closes_at, self._org.tz, year=False)},
         }
 
     async def _forum(self, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
@@ -250,7 +280,7 @@ class Digests:
                     runs.append((at, post))
                 at = next_run(post.starts_local, Repeat(post.repeat), self._org.tz, after=at, until=post.until_local)
         runs.sort(key=lambda r: (r[0], r[1].id or 0))
-        listed = [{"when": f"{at.astimezone(self._org.tz):%a %-d %b, %H:%M}", "channels": post.channels,
+        listed = [{"when": when.moment(at, self._org.tz, zone=False), "channels": post.channels,
                    "summary": escape_mrkdwn(_first_line(plain_text(post.message)))} for at, post in runs[:LISTED]]
         return listed, len(runs)
 

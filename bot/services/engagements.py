@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import when
 from bot.clock import Clock
 from bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from bot.errors import InvalidInput, NotFound
@@ -215,7 +216,7 @@ class Engagements:
         stamp = f"{engagement.id}:{int(now.timestamp())}:{change}"
         params = self.describe(engagement) | {"change": change}
         if before is not None:
-            params["was"] = self._when(before[1], before[2], engagement.all_day)
+            params["was"] = when.span(before[1], before[2], self._org.tz, all_day=engagement.all_day)
         channel, ts = engagement.announced_channel or "", engagement.announced_ts or ""
         await outbox.enqueue(session=session, now=now, promises=[
             outbox.Promise(dedupe_key=f"engagement-note:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
@@ -297,24 +298,14 @@ class Engagements:
             content={"template": template, "params": params}, due_at=now, expires_at=now + timedelta(days=1))])
 
     # -- describing ---------------------------------------------------------------------------------------
-    def _when(self, starts: datetime, ends: datetime, all_day: bool) -> str:
-        tz = self._org.tz
-        start, end = starts.astimezone(tz), ends.astimezone(tz)
-        if all_day:
-            last = (end - timedelta(seconds=1)).date()
-            return f"{start:%a %-d %b}" + ("" if last == start.date() else f" to {last:%a %-d %b}") + " (all day)"
-        if start.date() == end.date():
-            first = f"{start:%H:%M}" + (f" {start.tzname()}" if start.tzname() != end.tzname() else "")
-            return f"{start:%a %-d %b}, {first}–{end:%H:%M} {end.tzname()}"
-        return f"{start:%a %-d %b %H:%M} to {end:%a %-d %b %H:%M} {end.tzname()}"
-
     def describe(self, engagement: Any) -> dict[str, Any]:
         """Template parameters for an engagement (a model or a row with the same columns)."""
         site = self._org.site_named(engagement.site)
         return {"engagement_id": engagement.id, "title": engagement.title, "leader": engagement.leader,
                 "leader_user_id": engagement.leader_user_id, "site": engagement.site,
                 "area": site.area if site else None, "place": engagement.site or engagement.location,
-                "when": self._when(engagement.starts_at, engagement.ends_at, engagement.all_day),
+                "when": when.span(engagement.starts_at, engagement.ends_at, self._org.tz,
+                                  all_day=engagement.all_day),
                 "day": engagement.starts_at.astimezone(self._org.tz).date().isoformat(),
                 "open_to": engagement.open_to, "cancelled": engagement.status == EngagementStatus.CANCELLED}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_ignoring_duplicates
@@ -14,3 +15,8 @@ async def claim_period(*, session: AsyncSession, job: str, period: str, worker: 
     """True for exactly one caller per (job, period), whichever replica asks first."""
     return await insert_ignoring_duplicates(session, JobRun, {"job": job, "period": period, "claimed_by": worker,
                                                               "started_at": now})
+
+
+async def claimed(*, session: AsyncSession, job: str, period: str) -> bool:
+    """Whether (job, period) was claimed already: a cheap look before work that `claim_period` then decides."""
+    return await session.scalar(select(JobRun.id).where(JobRun.job == job, JobRun.period == period)) is not None

@@ -17,6 +17,7 @@ When the pulse closes, both tables' rows for it are rewritten in key order.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import secrets
 from collections.abc import Sequence
@@ -27,10 +28,11 @@ from typing import Any, Protocol
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import when
 from bot.clock import Clock
 from bot.content import Content
 from bot.csv_export import write_csv
-from bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
+from bot.db import Database, insert_ignoring_duplicates, insert_many_ignoring_duplicates
 from bot.errors import InvalidInput, NotFound
 from bot.escaping import escape_mrkdwn
 from bot.models import (
@@ -49,15 +51,17 @@ from bot.organisation import Organisation, Role
 from bot.services import outbox
 from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
-from bot.services.job_runs import claim_period
+from bot.services.job_runs import claim_period, claimed
 from bot.services.pulse_results import PulseResults, breakdown, question_result, theme_scores
 from bot.services.recurrence import to_utc
 
 PULSE_MESSAGE = "pulse_message"
 PULSE_POST = "pulse_post"
+REMINDER_JOB = "pulse.reminder"
 TYPES = ("single", "multiple", "agreement", "frequency", "scale", "text")
 RUNS_PULSES = (Role.FORUM_MODERATORS, Role.COMMS)
 OPTION_LIMIT = 75  # Block Kit: a button's and an option's text hold 75 characters (the option's value is its text)
+log = logging.getLogger(__name__)
 REPEATS = {"none": "Once", "weekly_monday": "Every Monday", "first_monday_monthly": "The first Monday of each month"}
 
 
@@ -274,8 +278,7 @@ class Pulses:
                 "closes": self.when(pulse.closes_at), "minimum": self.minimum}
 
     def when(self, moment: datetime) -> str:
-        local = moment.astimezone(self._org.tz)
-        return f"{local:%a %-d %b, %H:%M} {local.tzname()}"
+        return when.moment(moment, self._org.tz)
 
     async def record_posted(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
                             error: str | None) -> None:
@@ -571,29 +574,42 @@ class Pulses:
         return list((await session.scalars(select(Pulse.id).where(Pulse.status == PulseStatus.OPEN,
                                                                   Pulse.closes_at <= self._clock.now()))).all())
 
-    async def remind_due(self, *, session: AsyncSession, worker: str) -> int:
-        """Before closing: a nudge in the thread, and a direct message to each channel member yet to answer."""
+    async def remind_due(self, *, db: Database, worker: str) -> int:
+        """Before closing: a nudge in the thread, and a direct message to each channel member yet to answer.
+
+        Slack is asked who is in each channel with no transaction open; the reminder is then claimed and written
+        in one transaction, so a pulse whose members could not be read is left unclaimed and tried again on the
+        next run (until it closes), and one pulse's failure never stops another's reminders."""
         now = self._clock.now()
-        pulses = (await session.scalars(select(Pulse).where(
-            Pulse.status == PulseStatus.OPEN, Pulse.remind_hours_before.is_not(None)))).all()
+        async with db.transaction() as session:
+            pulses = [p for p in (await session.scalars(select(Pulse).where(
+                Pulse.status == PulseStatus.OPEN, Pulse.remind_hours_before.is_not(None)))).all()
+                if now >= p.closes_at - timedelta(hours=p.remind_hours_before or 0)
+                and not await claimed(session=session, job=REMINDER_JOB, period=str(p.id))]
         sent = 0
         for pulse in pulses:
-            if now < pulse.closes_at - timedelta(hours=pulse.remind_hours_before or 0):
-                continue
-            if not await claim_period(session=session, job="pulse.reminder", period=str(pulse.id), worker=worker,
+            try:
+                sent += await self._remind(db, pulse, worker=worker, now=now)
+            except Exception:
+                log.exception("could not remind for a pulse; the next run tries again", extra={"pulse": pulse.id})
+        return sent
+
+    async def _remind(self, db: Database, pulse: Pulse, *, worker: str, now: datetime) -> int:
+        members = await self._members.members(pulse.channel)
+        async with db.transaction() as session:
+            if not await claim_period(session=session, job=REMINDER_JOB, period=str(pulse.id), worker=worker,
                                       now=now):
-                continue
+                return 0
             answered = set((await session.scalars(select(PulseParticipation.user_id).where(
                 PulseParticipation.pulse_id == pulse.id))).all()) | set((await session.scalars(select(
                     PulseHeld.user_id).where(PulseHeld.pulse_id == pulse.id))).all())
-            waiting = [u for u in await self._members.members(pulse.channel) if u not in answered]
+            waiting = [u for u in members if u not in answered]
             params = self.message_params(pulse)
             await outbox.enqueue(session=session, now=now, promises=[
                 outbox.notice(key=f"pulse-reminder:{pulse.id}:{user}", user_id=user, template="pulse_reminder",
                               params=params, now=now, source=PULSE_POST, source_id=pulse.id)
                 for user in waiting])
-            sent += len(waiting)
-        return sent
+        return len(waiting)
 
     async def counts_due(self, *, session: AsyncSession) -> int:
         """The response count on each open pulse's message, brought up to date (a batched chat.update)."""

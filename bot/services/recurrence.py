@@ -92,8 +92,3 @@ def next_run(start: datetime, repeat: Repeat, tz: ZoneInfo, *, after: datetime, 
             return moment
     return None
 
-
-def describe(moment: datetime, tz: ZoneInfo) -> str:
-    """`Mon 23 Nov 2026, 09:00 GMT`: how Beacon shows a time to people."""
-    local = moment.astimezone(tz)
-    return f"{local:%a %-d %b %Y, %H:%M} {local.tzname()}"

@@ -21,7 +21,8 @@ from bot.organisation import Role, ScheduleSettings
 from bot.services import outbox
 from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
-from bot.services.recurrence import Repeat, describe, exists_locally, next_run, to_utc
+from bot.services.recurrence import Repeat, exists_locally, next_run, to_utc
+from bot.when import moment
 
 SOURCE = "scheduled_post"
 APPROVAL_SOURCE = "approval_request"
@@ -382,4 +383,4 @@ class ScheduledPosts:
 
     def _params(self, post: ScheduledPost, run_at: datetime | None) -> dict[str, object]:
         return {"post_id": post.id, "channels": list(post.channels), "summary": plain_text(post.message)[:300],
-                "when": describe(run_at, self._tz) if run_at else "", "repeat": Repeat(post.repeat).phrase}
+                "when": moment(run_at, self._tz, year=True) if run_at else "", "repeat": Repeat(post.repeat).phrase}
