@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import SecretStr, ValidationError, field_validator
@@ -144,11 +143,6 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(
             [f"{'.'.join(str(p) for p in e['loc']).upper()}: {_clean(e['msg'])}" for e in error.errors()]
         ) from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()
 
 
 def _clean(message: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import insert_many_ignoring_duplicates
-from bot.models import OUTBOX_FINAL, OutboxMessage, OutboxStatus
+from bot.models import OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,3 @@ async def depth(*, session: AsyncSession, now: datetime) -> tuple[int, datetime 
         select(func.count(), func.min(OutboxMessage.due_at))
         .where(OutboxMessage.status.in_(due), OutboxMessage.due_at <= now))).one()
     return int(count), oldest
-
-
-def is_final(status: str) -> bool:
-    return status in OUTBOX_FINAL
