@@ -38,12 +38,7 @@ class SlackChannelMembers:
 
     async def members(self, channel: str) -> list[str]:
         found: list[str] = []
-        cursor = None
-        while True:
-            page = await self._client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+        async for page in await self._client.conversations_members(channel=channel, limit=1000):
             found += page.get("members", [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
         known = await self._people.colleagues(found)
         return [u for u in found if u in known and not known[u].is_bot and not known[u].deactivated]

@@ -49,12 +49,9 @@ class SlackUserDirectory:
 
     async def refresh_all(self) -> int:
         """Load everyone in the workspace (users.list, 200 a page) so that lookups need no call."""
-        now, cursor, count = self._clock.now(), None, 0
-        while True:
-            page = await self._client.users_list(limit=200, cursor=cursor)
+        now, count = self._clock.now(), 0
+        async for page in await self._client.users_list(limit=200):  # slack_sdk follows next_cursor
             for user in page.get("members", []):
                 self._known[user["id"]] = (_colleague(user), now)
                 count += 1
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return count
+        return count
