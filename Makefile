@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox run test lint constraints
+.PHONY: sandbox run test lint typecheck constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,9 @@ sandbox: $(VENV)/.installed-run
 run: $(VENV)/.installed-run
 	$(BIN)/beacon run
 
-## make test: install Beacon with its test tools, lint, and run the whole suite on SQLite,
+## make test: install Beacon with its test tools, lint, type-check, and run the whole suite on SQLite,
 ## then on PostgreSQL too when BEACON_TEST_DATABASE_URL names one
-test: $(VENV)/.installed-test lint
+test: $(VENV)/.installed-test lint typecheck
 	env -u BEACON_TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$BEACON_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
@@ -38,6 +38,10 @@ test: $(VENV)/.installed-test lint
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+
+## make typecheck: mypy over bot/, handlers/ and scheduler/ ([tool.mypy] in pyproject.toml)
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
 
 ## make constraints: re-pin constraints.txt from a fresh install of pyproject.toml's ranges
 constraints:

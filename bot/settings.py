@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -135,10 +136,10 @@ _HINTS = {
 }
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the environment; every invalid variable is reported at once as a ConfigError."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as error:
         raise ConfigError(
             [f"{'.'.join(str(p) for p in e['loc']).upper()}: {_clean(e['msg'])}" for e in error.errors()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -91,13 +92,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_visit_submitted(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
         user_id, values = body["user"]["id"], view["state"]["values"]
 
-        def pick(block: BlockId, key: str) -> object:
+        def pick(block: BlockId, key: str) -> Any:  # a value from Slack's view state
             return values.get(block, {}).get(block, {}).get(key)
 
         day = date.fromisoformat(str(pick(BlockId.VISIT_DAY, "selected_date")))
         walls = [datetime.combine(day, time.fromisoformat(str(pick(b, "selected_time"))))
                  for b in (BlockId.VISIT_STARTS, BlockId.VISIT_ENDS)]
-        skipped = {b: "That time does not exist that day: the clocks go forward. Choose another."
+        skipped: dict[str, str] = {b: "That time does not exist that day: the clocks go forward. Choose another."
                    for b, wall in zip((BlockId.VISIT_STARTS, BlockId.VISIT_ENDS), walls, strict=True)
                    if not exists_locally(wall, tz)}
         if skipped:
@@ -107,11 +108,11 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         people = await deps.people.colleagues([leader])
         draft = VisitDraft(
             leader_user_id=leader, leader_name=people[leader].name if leader in people else "A leader",
-            site=((pick(BlockId.VISIT_SITE, "selected_option") or {}) or {}).get("value"),  # type: ignore[union-attr]
+            site=(pick(BlockId.VISIT_SITE, "selected_option") or {}).get("value"),
             other_place=str(pick(BlockId.VISIT_OTHER_PLACE, "value") or ""),
             starts_at=to_utc(walls[0], tz), ends_at=to_utc(walls[1], tz),
             purpose=str(pick(BlockId.VISIT_PURPOSE, "value") or ""),
-            open_to=((pick(BlockId.VISIT_OPEN_TO, "selected_option") or {}) or {}).get("value", ""))  # type: ignore[union-attr]
+            open_to=(pick(BlockId.VISIT_OPEN_TO, "selected_option") or {}).get("value", ""))
         try:
             async with deps.db.transaction() as session:
                 engagement = await engagements.create_visit(session=session, user_id=user_id, draft=draft)

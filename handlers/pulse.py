@@ -45,7 +45,8 @@ def _value(values: dict, block: str, key: str = "value") -> Any:
 
 def read_pulse(values: dict[str, Any], slots: int, *, tz: Any) -> tuple[PulseDraft, dict[int, int]]:
     """The builder's state as a draft, and which slot each question came from (for errors)."""
-    questions, origin = [], {}
+    questions: list[QuestionDraft] = []
+    origin: dict[int, int] = {}
     for slot in range(1, slots + 1):
         kind, text, options = slot_blocks(slot)
         origin[len(questions) + 1] = slot

@@ -23,7 +23,8 @@ async def member_counts(client: AsyncWebClient, channels: list[str]) -> dict[str
             log.warning("could not count channel members", extra={"channel": channel,
                                                                    "slack_error": error.response.get("error")})
             return None
-        return info["channel"].get("num_members")
+        members: int | None = info["channel"].get("num_members")
+        return members
 
     sizes = await asyncio.gather(*(count(c) for c in channels))
     return dict(zip(channels, sizes, strict=True))

@@ -128,7 +128,8 @@ class SlackSender:
         if not message.thread_ts:
             return None
         replies = await self._client.conversations_replies(channel=message.channel, ts=message.thread_ts, limit=200)
-        for posted in replies.get("messages", []):
+        messages: list[dict[str, Any]] = replies.get("messages", [])
+        for posted in messages:
             for file in posted.get("files") or []:
                 if str(file.get("title", "")).endswith(f"(#{message.id})"):
                     return SendResult(SendOutcome.SENT, ts=str(file["id"]), channel=message.channel)

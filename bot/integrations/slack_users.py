@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,7 +17,7 @@ from bot.services.people import Colleague
 log = logging.getLogger(__name__)
 
 
-def _colleague(user: dict) -> Colleague:
+def _colleague(user: dict[str, Any]) -> Colleague:
     name = (user.get("profile") or {}).get("real_name") or user.get("real_name") or user.get("name", "")
     return Colleague(id=user["id"], name=name, is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
                      deactivated=bool(user.get("deleted")))
