@@ -37,14 +37,15 @@ RUN groupadd --system --gid 10001 beacon \
 
 # A non-editable install: content/*.yaml and bot/migrations/ are package data, so the installed
 # package carries them (nothing is read from the source tree at run time). README.md is needed
-# because pyproject.toml names it as the package's readme.
+# because pyproject.toml names it as the package's readme; constraints.txt pins every dependency to the
+# versions CI tested.
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduler ./scheduler
 COPY content ./content
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -c constraints.txt . \
  && rm -rf /src
 
 WORKDIR /data

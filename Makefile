@@ -4,18 +4,19 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox run test lint
+.PHONY: sandbox run test lint typecheck constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# constraints.txt pins every package to what CI tested; pyproject.toml holds the ranges.
+$(VENV)/.installed-run: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
 ## make sandbox: install Beacon and open it in a browser against a local demo workspace (no Slack, no tokens)
@@ -26,9 +27,9 @@ sandbox: $(VENV)/.installed-run
 run: $(VENV)/.installed-run
 	$(BIN)/beacon run
 
-## make test: install Beacon with its test tools, lint, and run the whole suite on SQLite,
+## make test: install Beacon with its test tools, lint, type-check, and run the whole suite on SQLite,
 ## then on PostgreSQL too when BEACON_TEST_DATABASE_URL names one
-test: $(VENV)/.installed-test lint
+test: $(VENV)/.installed-test lint typecheck
 	env -u BEACON_TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$BEACON_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
@@ -37,3 +38,17 @@ test: $(VENV)/.installed-test lint
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+
+## make typecheck: mypy over bot/, handlers/ and scheduler/ ([tool.mypy] in pyproject.toml)
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+## make constraints: re-pin constraints.txt from a fresh install of pyproject.toml's ranges
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
+	.venv-constraints/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '/^#/p' constraints.txt; .venv-constraints/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-constraints

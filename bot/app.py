@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
@@ -24,7 +26,7 @@ def create_app(settings: Settings, deps: Deps) -> AsyncApp:
     )
 
     @app.middleware
-    async def skip_repeated_events(body: dict, next: object) -> BoltResponse | None:
+    async def skip_repeated_events(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         """Slack retries an event it thinks was missed; the retry may reach another replica."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
@@ -33,7 +35,7 @@ def create_app(settings: Settings, deps: Deps) -> AsyncApp:
             if not first:
                 log.info("repeated event skipped", extra={"event_id": event_id})
                 return BoltResponse(status=200, body="")
-        await next()  # type: ignore[operator]
+        await next()
         return None
 
     register_all(app, deps)

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot import __version__
 from bot.blocks.notices import render
@@ -294,8 +295,8 @@ async def _digest(settings: Settings, organisation: Organisation, *, send: bool)
         await deps.dispatcher.run_once()
         async with deps.db.transaction() as session:
             rows = (await session.scalars(select(OutboxMessage).where(
-                OutboxMessage.source.in_((DIGEST_POST, PERSONAL_DIGEST)),
-                OutboxMessage.created_at >= started))).all()
+                col(OutboxMessage.source).in_((DIGEST_POST, PERSONAL_DIGEST)),
+                col(OutboxMessage.created_at) >= started))).all()
     finally:
         await deps.http.close()
         await deps.db.dispose()

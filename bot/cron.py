@@ -82,4 +82,5 @@ def latest_fire(trigger: CronTrigger, *, now: datetime, within: timedelta) -> da
 
 
 def next_fire(trigger: CronTrigger, *, after: datetime) -> datetime | None:
-    return trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+    fire: datetime | None = trigger.get_next_fire_time(None, after + timedelta(seconds=1))  # APScheduler is untyped
+    return fire

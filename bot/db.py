@@ -8,14 +8,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import CursorResult, DateTime, Executable, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +85,9 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
     # WAL lets readers proceed while one writer writes; busy_timeout makes writers queue, not fail.
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -107,23 +111,28 @@ async def upgrade(database_url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade_sync, database_url, revision)
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+async def rows_changed(session: AsyncSession, statement: Executable) -> int:
+    """Run an INSERT, UPDATE or DELETE; how many rows it matched."""
+    # Session.execute returns a CursorResult for these statements; its signature promises only a Result.
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return result.rowcount
 
 
-async def insert_ignoring_duplicates(session: AsyncSession, table: type, values: dict[str, object]) -> bool:
+def _insert(session: AsyncSession, table: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def insert_ignoring_duplicates(session: AsyncSession, table: type[SQLModel], values: dict[str, object]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either database; True when the row is new."""
-    result = await session.execute(_insert(session)(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(await rows_changed(session, _insert(session, table).values(**values).on_conflict_do_nothing()))
 
 
-async def insert_many_ignoring_duplicates(session: AsyncSession, table: type, rows: list[dict[str, object]]) -> None:
+async def insert_many_ignoring_duplicates(session: AsyncSession, table: type[SQLModel],
+                                          rows: list[dict[str, object]]) -> None:
     """The same for many rows, as one cached statement executed for them all (drivers do not all report how
     many were new, so nothing is returned)."""
     if rows:
         connection = await session.connection()
-        await connection.execute(_insert(session)(table.__table__).on_conflict_do_nothing(), rows)  # type: ignore[attr-defined]
+        await connection.execute(_insert(session, table).on_conflict_do_nothing(), rows)

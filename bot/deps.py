@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -137,7 +138,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                 organisation_name=organisation.name))
 
 
-def _render_outcome(outcome: Outcome) -> tuple[str, list[dict]]:
+def _render_outcome(outcome: Outcome) -> tuple[str, list[dict[str, Any]]]:
     receipt = outcome.receipt
     blocks = build_confirmation(pulse=receipt.pulse, answers=receipt.answers, token=receipt.token,
                                 changed=receipt.changed) if receipt else None

@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -117,7 +118,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
         if signature is None:
             log_refused(runtime.app, status=401, started=started)
             return web.json_response({"error": "invalid request"}, status=401)
-        headers = build_normalized_headers(request.headers)  # type: ignore[arg-type]
+        headers = build_normalized_headers(dict[str, str | Sequence[str]](request.headers.items()))
         try:
             text = raw_body.decode("utf-8")
         except UnicodeDecodeError:
@@ -137,7 +138,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
         if not first:
             log_refused(runtime.app, status=200, started=started, outcome="replay")
             return web.Response(status=200, body=b"")
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)  # type: ignore[arg-type]
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
         # The body as parsed above, not as Bolt re-parses it (see parse_signed_body); its context marks it verified.
         bolt_request.body = body
         bolt_request.context = build_async_context(AsyncBoltContext({VERIFIED: True}), body)

@@ -19,4 +19,5 @@ async def listen(app: web.Application, host: str, port: int, *, ssl_context: ssl
     except OSError:
         await runner.cleanup()
         raise
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    listening: int = runner.addresses[0][1]  # the port the OS chose when asked for 0
+    return runner, listening

@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.models import CalendarSource
 from bot.services import outbox
@@ -74,7 +75,7 @@ async def take_readings(*, session: AsyncSession, now: datetime, sources: Sequen
     """The outbox backlog and each configured calendar source's state, in two queries."""
     due, oldest_seconds = await outbox_backlog(session=session, now=now)
     states = {s.key: s for s in (await session.scalars(
-        select(CalendarSource).where(CalendarSource.key.in_([s.key for s in sources])))).all()}
+        select(CalendarSource).where(col(CalendarSource.key).in_([s.key for s in sources])))).all()}
     health = []
     for source in sources:
         state = states.get(source.key)  # none yet: never synced

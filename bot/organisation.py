@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from bot.addresses import literal_refused
 from bot.config_errors import ConfigError
@@ -61,7 +62,8 @@ class Role(StrEnum):
     ADMINS = "admins"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """The role's name as people read it ("Forum moderators"); not `title`, which would hide str.title()."""
         return _ROLE_TITLES[self]
 
 
@@ -190,7 +192,9 @@ class CalendarSettings(_Strict):
     def _feeds_at_public_addresses(self) -> CalendarSettings:
         allowed = {h.strip("[]").rstrip(".").lower() for h in self.allow_hosts}
         for source in self.sources:
-            host = (urlsplit(source.url).hostname or "") if isinstance(source, IcsSource) else ""
+            if not isinstance(source, IcsSource):
+                continue
+            host = urlsplit(source.url).hostname or ""
             if host and literal_refused(host) and host.rstrip(".").lower() not in allowed:
                 raise ValueError(f"the feed {source.url} is at {host}, which is not a public internet address "
                                  "(loopback, private, link-local or cloud metadata); list the host under "
@@ -276,7 +280,7 @@ def load_organisation(path: Path) -> Organisation:
     return parse_organisation(data, source=str(path))
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "missing":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -28,7 +29,7 @@ PULSE_ANSWER = "pulse answer"
 _PULSE_ACTIONS = (ActionId.PULSE_CHOOSE, ActionId.PULSE_ANSWER, ActionId.PULSE_CHANGE)
 
 
-def describe(body: dict) -> tuple[str, str | None]:
+def describe(body: dict[str, Any]) -> tuple[str, str | None]:
     """(request type, user id) in the words an operator searches logs with."""
     if "command" in body:
         return f"command {body['command']}", body.get("user_id")

@@ -123,7 +123,7 @@ IN_FLIGHT_WORK = {"run_ack_function_asynchronously", "run_coroutine_job"}
 def in_flight_tasks() -> set[asyncio.Task[object]]:
     current = asyncio.current_task()
     return {t for t in asyncio.all_tasks()
-            if t is not current and not t.done() and t.get_coro().__name__ in IN_FLIGHT_WORK}  # type: ignore[union-attr]
+            if t is not current and not t.done() and getattr(t.get_coro(), "__name__", None) in IN_FLIGHT_WORK}
 
 
 async def drain_tasks(grace_seconds: float) -> None:

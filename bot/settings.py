@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -136,19 +136,14 @@ _HINTS = {
 }
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the environment; every invalid variable is reported at once as a ConfigError."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as error:
         raise ConfigError(
             [f"{'.'.join(str(p) for p in e['loc']).upper()}: {_clean(e['msg'])}" for e in error.errors()]
         ) from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()
 
 
 def _clean(message: str) -> str:

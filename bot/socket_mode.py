@@ -12,7 +12,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
@@ -23,7 +23,7 @@ from bot.request_log import VERIFIED, dispatch_logged, log_refused
 class LoggedSocketModeHandler(AsyncSocketModeHandler):
     """Bolt's aiohttp Socket Mode adapter, with the same one-line request log as HTTP mode."""
 
-    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         started = time.time()
         if not routable(req.payload):
             log_refused(self.app, status=400, started=time.perf_counter(), mode="socket_mode")

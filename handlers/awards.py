@@ -165,6 +165,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         user_id, state = body["user"]["id"], ModalState(view)
         name, day = state.text(BlockId.AWARDS_ROUND_NAME), state.date(BlockId.AWARDS_ROUND_CLOSES)
         try:
+            if not day:
+                raise InvalidInput("Choose the day the round closes.")
             async with deps.db.transaction() as session:
                 await rounds.open_round(session=session, user_id=user_id, name=name,
                                         closes_on=date.fromisoformat(day))

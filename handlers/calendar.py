@@ -94,7 +94,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         day = date.fromisoformat(str(state.date(BlockId.VISIT_DAY)))
         walls = [datetime.combine(day, time.fromisoformat(str(state.time(b))))
                  for b in (BlockId.VISIT_STARTS, BlockId.VISIT_ENDS)]
-        skipped = {b: "That time does not exist that day: the clocks go forward. Choose another."
+        skipped: dict[str, str] = {b: "That time does not exist that day: the clocks go forward. Choose another."
                    for b, wall in zip((BlockId.VISIT_STARTS, BlockId.VISIT_ENDS), walls, strict=True)
                    if not exists_locally(wall, tz)}
         if skipped:

@@ -161,9 +161,10 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             nomination = await nominations.endorse(session=session, user_id=body["user"]["id"],
                                                    nomination_id=record_id(action.get("value")))
             params = await nominations.public_params(session, nomination.id or 0)
-        text, blocks = render({"template": "recognition_post", "params": params})
-        await client.chat_update(channel=nomination.public_channel, ts=nomination.public_ts, text=text,
-                                 blocks=blocks)
+        if nomination.public_channel and nomination.public_ts:  # endorsed from the public post, so always
+            text, blocks = render({"template": "recognition_post", "params": params})
+            await client.chat_update(channel=nomination.public_channel, ts=nomination.public_ts, text=text,
+                                     blocks=blocks)
         await respond(response_type="ephemeral", replace_original=False,
                       text=":raised_hands: Thank you for endorsing this recognition.")
 

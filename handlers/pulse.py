@@ -42,7 +42,8 @@ VERBS = Verbs(Command.PULSE, {"": "", **{verb: verb + r"\s+#?(?P<id>\d+)" for ve
 
 def read_pulse(state: ModalState, slots: int, *, tz: Any) -> tuple[PulseDraft, dict[int, int]]:
     """The builder's state as a draft, and which slot each question came from (for errors)."""
-    questions, origin = [], {}
+    questions: list[QuestionDraft] = []
+    origin: dict[int, int] = {}
     for slot in range(1, slots + 1):
         kind, text, options = slot_blocks(slot)
         origin[len(questions) + 1] = slot

@@ -137,7 +137,7 @@ class Access:
 
     @property
     def refusal_text(self) -> str:
-        return self.refusal or "needs the *" + "* or *".join(r.title for r in self.roles) + "* role"
+        return self.refusal or "needs the *" + "* or *".join(r.label for r in self.roles) + "* role"
 
 
 EVERYONE = Access(everyone=True)

@@ -416,8 +416,6 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "nominations.build_made_section": _call(noms.build_made_section, items=st.lists(recognitions, max_size=20),
                                                 content=st.just(CONTENT), tz=st.just(LONDON)),
         "nominations.build_nominate_button": st.just(lambda: noms.build_nominate_button()),
-        "nominations.build_nominate_context": _call(noms.build_nominate_context, text=st.sampled_from([
-            CONTENT.messages.home_footer, "Recognise a colleague with `/nominate`."])),
         "nominations.build_consent_answered": _call(noms.build_consent_answered, blocks=consent_blocks,
                                                     given=st.booleans()),
         "nominations.build_consent_out_of_date": _call(noms.build_consent_out_of_date, blocks=consent_blocks),

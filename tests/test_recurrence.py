@@ -1,12 +1,11 @@
 """Run times in Europe/London: the same wall-clock time every day, through both DST changes."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.services.recurrence import Repeat, local_start, next_run, to_utc
+from bot.services.recurrence import Repeat, next_run, to_utc
 from bot.when import moment
 
 LONDON = ZoneInfo("Europe/London")
@@ -36,11 +35,6 @@ def test_a_daily_post_keeps_its_wall_clock_time_across_the_march_change() -> Non
     assert [r.isoformat() for r in runs] == ["2027-03-27T09:00:00+00:00", "2027-03-28T08:00:00+00:00"]
 
 
-def test_a_time_skipped_by_the_march_change_is_refused_when_picked() -> None:
-    with pytest.raises(InvalidInput, match="01:30 does not exist on 28 March 2027"):
-        local_start(date(2027, 3, 28), time(1, 30), LONDON)
-
-
 def test_a_recurring_post_at_a_skipped_time_runs_after_the_gap_that_day() -> None:
     runs = _runs(datetime(2027, 3, 27, 1, 30), Repeat.DAILY, 3)
     assert [moment(r, LONDON, year=True) for r in runs] == [
@@ -63,3 +57,26 @@ def test_monthly_on_the_31st_uses_the_last_day_of_shorter_months() -> None:
 
 def test_a_one_off_runs_once() -> None:
     assert len(_runs(datetime(2027, 1, 5, 10, 0), Repeat.NONE, 5)) == 1
+
+
+@pytest.mark.parametrize(("zone", "wall", "expected"), [
+    # clocks go forward: a skipped time moves on by the size of the gap
+    ("Europe/London", datetime(2027, 3, 28, 1, 30), "2027-03-28T02:30:00+01:00"),
+    ("Australia/Lord_Howe", datetime(2027, 10, 3, 2, 10), "2027-10-03T02:40:00+11:00"),  # a 30-minute gap
+    ("America/St_Johns", datetime(2027, 3, 14, 2, 30), "2027-03-14T03:30:00-02:30"),
+    ("Asia/Kathmandu", datetime(1986, 1, 1, 0, 10), "1986-01-01T00:25:00+05:45"),  # +05:30 to +05:45
+    ("Antarctica/Troll", datetime(2027, 3, 28, 2, 0), "2027-03-28T04:00:00+02:00"),  # a 2-hour gap
+    # clocks go back: a repeated time means its first occurrence
+    ("Europe/London", datetime(2027, 10, 31, 1, 30), "2027-10-31T01:30:00+01:00"),
+    ("Australia/Lord_Howe", datetime(2027, 4, 4, 1, 45), "2027-04-04T01:45:00+11:00"),  # a 30-minute overlap
+    ("America/St_Johns", datetime(2027, 11, 7, 1, 30), "2027-11-07T01:30:00-02:30"),
+    ("Antarctica/Troll", datetime(2027, 10, 31, 1, 30), "2027-10-31T01:30:00+02:00"),  # a 2-hour overlap
+    # ordinary times are untouched
+    ("Australia/Lord_Howe", datetime(2027, 10, 3, 2, 40), "2027-10-03T02:40:00+11:00"),
+    ("Asia/Kathmandu", datetime(2027, 6, 1, 9, 0), "2027-06-01T09:00:00+05:45"),
+])
+def test_to_utc_follows_zoneinfo_in_every_zone(zone: str, wall: datetime, expected: str) -> None:
+    tz = ZoneInfo(zone)
+    moment = to_utc(wall, tz)
+    assert moment.tzinfo is UTC
+    assert moment.astimezone(tz).isoformat() == expected

@@ -23,7 +23,7 @@ def build_actions_list(actions: Iterable[CommandAction]) -> str:
 
 def build_about_blocks(*, user_id: str, roles: frozenset[Role], commands: Iterable[CommandSpec],
                        messages: Messages, organisation_name: str) -> list[Block]:
-    role_names = [f"*{role.title}*" for role in Role if role in roles]
+    role_names = [f"*{role.label}*" for role in Role if role in roles]
     roles_line = (messages.home_roles.format(roles=listing(role_names)) if role_names
                   else messages.home_no_roles)
     return [

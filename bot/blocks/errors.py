@@ -15,7 +15,7 @@ def build_not_permitted_text(error: RoleRequired, messages: Messages) -> str:
     names = [mention(u) for u in users] + [f"members of {escape_mrkdwn(handle)}" for handle in groups]
     who = (messages.not_permitted_holders.format(names=listing(names)) if names
            else messages.not_permitted_nobody.format(role_key=error.holders.role.value))
-    role = "* or *".join(h.role.title for h in every)
+    role = "* or *".join(h.role.label for h in every)
     return messages.not_permitted.format(action=escape_mrkdwn(error.action), role=role, holders=who)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
@@ -34,7 +36,7 @@ def _fit(sections: list[list[Block]]) -> list[list[Block]]:
     return sections
 
 
-def build_home(*, sections: list[list[Block]]) -> dict:
+def build_home(*, sections: list[list[Block]]) -> dict[str, Any]:
     """Compose the home tab from sections, each a list of blocks, with dividers between them."""
     blocks: list[Block] = []
     for section in _fit(sections):

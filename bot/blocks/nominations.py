@@ -12,7 +12,6 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ConfirmObject,
-    ContextBlock,
     HeaderBlock,
     InputBlock,
     Option,
@@ -191,10 +190,6 @@ def build_made_section(items: list[Recognition], *, content: Content, tz: ZoneIn
 def build_nominate_button() -> ActionsBlock:
     return ActionsBlock(elements=[ButtonElement(text="Recognise a colleague", action_id=ActionId.NOMINATE_NEW,
                                                 value="new", style="primary")])
-
-
-def build_nominate_context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
 def build_consent_answered(blocks: list[dict[str, Any]], *, given: bool) -> list[dict[str, Any]]:

@@ -69,15 +69,15 @@ def build_pulse_builder(*, bank: PulseBank, slots: int, forum: str, today: date,
                                                     max_selected_items=5, placeholder="Choose up to five")),
     ]
     for slot in range(1, slots + 1):
-        kind, text, options = slot_blocks(slot)
+        kind, text, options_id = slot_blocks(slot)
         blocks += [
             InputBlock(block_id=kind, label=f"Your question {slot}: kind",
                        element=_select(kind, TYPE_LABELS, "single")),
             InputBlock(block_id=text, label=f"Your question {slot}",
                        element=PlainTextInputElement(action_id=text, max_length=150)),
-            InputBlock(block_id=options, label=f"Options for question {slot}", optional=True,
+            InputBlock(block_id=options_id, label=f"Options for question {slot}", optional=True,
                        hint="For single and multiple choice: one option a line, 2 to 10.",
-                       element=PlainTextInputElement(action_id=options, multiline=True, max_length=1000)),
+                       element=PlainTextInputElement(action_id=options_id, multiline=True, max_length=1000)),
         ]
     buttons = []
     if slots < 5:
@@ -158,7 +158,8 @@ def _shown(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def build_confirmation(*, pulse: Pulse, answers: dict[str, Any], token: str | None, changed: bool) -> list[dict]:
+def build_confirmation(*, pulse: Pulse, answers: dict[str, Any], token: str | None,
+                       changed: bool) -> list[dict[str, Any]]:
     lines = "\n".join(f"• {escape_mrkdwn(q['text'])} *{escape_mrkdwn(truncate(_shown(answers[q['key']]), 300))}*"
                       for q in pulse.questions if q["key"] in answers)
     head = ":white_check_mark: " + ("Your answer is changed." if changed else "Thank you, your answer is in.")
@@ -173,7 +174,7 @@ def build_confirmation(*, pulse: Pulse, answers: dict[str, Any], token: str | No
     return [b.to_dict() for b in blocks]
 
 
-def build_held(*, pulse: Pulse, batch: int, closes: str, by_message: bool) -> tuple[str, list[dict]]:
+def build_held(*, pulse: Pulse, batch: int, closes: str, by_message: bool) -> tuple[str, list[dict[str, Any]]]:
     """What a person sees the moment they answer an anonymous pulse: thanks, and why the confirmation waits."""
     where = "in a direct message from Beacon" if by_message else "here"
     text = (f":hourglass_flowing_sand: Thank you. So that nobody can tell which answer is yours, Beacon stores "
@@ -184,8 +185,8 @@ def build_held(*, pulse: Pulse, batch: int, closes: str, by_message: bool) -> tu
         SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]
 
 
-def build_outcome(*, pulse_title: str, receipt_blocks: list[dict] | None, refusal: str | None) -> tuple[str,
-                                                                                                       list[dict]]:
+def build_outcome(*, pulse_title: str, receipt_blocks: list[dict[str, Any]] | None,
+                  refusal: str | None) -> tuple[str, list[dict[str, Any]]]:
     """The later message that tells a person what became of their held answer."""
     if receipt_blocks is not None:
         return f"Your answer to “{truncate(pulse_title, 150)}” is in.", receipt_blocks

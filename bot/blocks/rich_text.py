@@ -52,8 +52,8 @@ def _inline(element: dict[str, Any]) -> dict[str, Any] | None:
         if _SAFE_URL.match(url):
             return {"type": "link", "url": url, **({"text": str(label)} if label else {}), **_style(element)}
         return _text(str(label or url), element)
-    text = element.get("text") or element.get("fallback")
-    return _text(str(text), element) if text else None
+    shown = element.get("text") or element.get("fallback")
+    return _text(str(shown), element) if shown else None
 
 
 def _container(element: dict[str, Any]) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 RESPONSE_URL_LIFETIME = timedelta(minutes=25)  # Slack honours a response URL for 30 minutes (and 5 uses)
 DM_ATTEMPTS = 3
 
-Render = Callable[[Outcome], tuple[str, list[dict]]]
+Render = Callable[[Outcome], tuple[str, list[dict[str, Any]]]]
 
 
 class SlackAnswerReplies:
@@ -45,7 +46,7 @@ class SlackAnswerReplies:
         if failed:  # counted, not named: a name beside the moment would say whose group this was
             log.warning("could not tell some people what became of their pulse answers", extra={"people": failed})
 
-    async def _direct_message(self, user_id: str, text: str, blocks: list[dict]) -> None:
+    async def _direct_message(self, user_id: str, text: str, blocks: list[dict[str, Any]]) -> None:
         for attempt in range(DM_ATTEMPTS):  # the client itself already retries 429s, 5xx and dropped connections
             try:
                 await self._client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
@@ -55,7 +56,7 @@ class SlackAnswerReplies:
                     raise
             await asyncio.sleep(0.5 * (attempt + 1))
 
-    async def _where_they_clicked(self, outcome: Outcome, text: str, blocks: list[dict]) -> bool:
+    async def _where_they_clicked(self, outcome: Outcome, text: str, blocks: list[dict[str, Any]]) -> bool:
         url = outcome.reply.response_url
         if not url or self._clock.now() - outcome.reply.since > RESPONSE_URL_LIFETIME:
             return False

@@ -23,7 +23,8 @@ async def member_counts(client: AsyncWebClient, channels: list[str]) -> dict[str
             log.warning("could not count channel members", extra={"channel": channel,
                                                                    "slack_error": error.response.get("error")})
             return None
-        return info["channel"].get("num_members")
+        members: int | None = info["channel"].get("num_members")
+        return members
 
     sizes = await asyncio.gather(*(count(c) for c in channels))
     return dict(zip(channels, sizes, strict=True))
@@ -38,12 +39,7 @@ class SlackChannelMembers:
 
     async def members(self, channel: str) -> list[str]:
         found: list[str] = []
-        cursor = None
-        while True:
-            page = await self._client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+        async for page in await self._client.conversations_members(channel=channel, limit=1000):
             found += page.get("members", [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                break
         known = await self._people.colleagues(found)
         return [u for u in found if u in known and not known[u].is_bot and not known[u].deactivated]

@@ -97,25 +97,24 @@ class SlackSender:
             channel = message.channel
             if channel.startswith(("U", "W")):
                 channel = (await self._client.conversations_open(users=channel))["channel"]["id"]
-            cursor = None
             oldest = f"{message.created_at.timestamp() - 60:.6f}"
-            for _ in range(HISTORY_PAGES):
-                # A thread reply is never in the channel's history: it is only in the thread's replies.
-                if message.thread_ts:
-                    page = await self._client.conversations_replies(
-                        channel=channel, ts=message.thread_ts, oldest=oldest, limit=200, include_all_metadata=True,
-                        cursor=cursor)
-                else:
-                    page = await self._client.conversations_history(channel=channel, oldest=oldest, limit=200,
-                                                                    include_all_metadata=True, cursor=cursor)
+            # A thread reply is never in the channel's history: it is only in the thread's replies.
+            if message.thread_ts:
+                first = await self._client.conversations_replies(
+                    channel=channel, ts=message.thread_ts, oldest=oldest, limit=200, include_all_metadata=True)
+            else:
+                first = await self._client.conversations_history(channel=channel, oldest=oldest, limit=200,
+                                                                 include_all_metadata=True)
+            pages = 0
+            async for page in first:  # slack_sdk follows next_cursor, HISTORY_PAGES pages at most
                 for posted in page.get("messages", []):
                     metadata = posted.get("metadata") or {}
                     if (metadata.get("event_type") == METADATA_EVENT
                             and (metadata.get("event_payload") or {}).get("outbox_id") == message.id):
                         return SendResult(SendOutcome.SENT, ts=posted["ts"], channel=channel)
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    return None
+                pages += 1
+                if pages == HISTORY_PAGES:
+                    break
         except SlackApiError as error:
             if error.response.status_code == 429 or error.response.status_code >= 500:
                 raise  # cannot tell yet; the dispatcher retries later rather than risk a duplicate
@@ -129,7 +128,8 @@ class SlackSender:
         if not message.thread_ts:
             return None
         replies = await self._client.conversations_replies(channel=message.channel, ts=message.thread_ts, limit=200)
-        for posted in replies.get("messages", []):
+        messages: list[dict[str, Any]] = replies.get("messages", [])
+        for posted in messages:
             for file in posted.get("files") or []:
                 if str(file.get("title", "")).endswith(f"(#{message.id})"):
                     return SendResult(SendOutcome.SENT, ts=str(file["id"]), channel=message.channel)

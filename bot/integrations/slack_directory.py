@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 
@@ -11,7 +13,5 @@ class SlackGroupDirectory:
 
     async def members_by_handle(self) -> dict[str, frozenset[str]]:
         response = await self._client.usergroups_list(include_users=True, include_disabled=False)
-        return {
-            "@" + group["handle"]: frozenset(group.get("users") or ())
-            for group in response.get("usergroups", [])
-        }
+        groups: list[dict[str, Any]] = response.get("usergroups", [])
+        return {"@" + group["handle"]: frozenset(group.get("users") or ()) for group in groups}

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -16,7 +17,7 @@ from bot.services.people import Colleague
 log = logging.getLogger(__name__)
 
 
-def _colleague(user: dict) -> Colleague:
+def _colleague(user: dict[str, Any]) -> Colleague:
     name = (user.get("profile") or {}).get("real_name") or user.get("real_name") or user.get("name", "")
     return Colleague(id=user["id"], name=name, is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
                      deactivated=bool(user.get("deleted")))
@@ -49,12 +50,9 @@ class SlackUserDirectory:
 
     async def refresh_all(self) -> int:
         """Load everyone in the workspace (users.list, 200 a page) so that lookups need no call."""
-        now, cursor, count = self._clock.now(), None, 0
-        while True:
-            page = await self._client.users_list(limit=200, cursor=cursor)
+        now, count = self._clock.now(), 0
+        async for page in await self._client.users_list(limit=200):  # slack_sdk follows next_cursor
             for user in page.get("members", []):
                 self._known[user["id"]] = (_colleague(user), now)
                 count += 1
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return count
+        return count

@@ -52,7 +52,8 @@ def elements(blocks: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dic
 
 
 def label_of(block: dict[str, Any]) -> str:
-    return (block.get("label") or {}).get("text", "")
+    text: str = (block.get("label") or {}).get("text", "")
+    return text
 
 
 def initial_state(view: View) -> dict[str, dict[str, dict[str, Any]]]:

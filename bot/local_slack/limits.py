@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -27,8 +28,8 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
 
-    def add(self, method: str, **options: object) -> Fault:
-        fault = Fault(method=method, **options)  # type: ignore[arg-type]
+    def add(self, method: str, **options: Any) -> Fault:
+        fault = Fault(method=method, **options)
         self._faults.append(fault)
         return fault
 

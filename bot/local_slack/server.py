@@ -95,7 +95,7 @@ class LocalSlack:
         stamp = str(timestamp if timestamp is not None else int(time.time()))
         verifier = SignatureVerifier(secret or self.workspace.signing_secret)
         return {"X-Slack-Request-Timestamp": stamp, "Content-Type": content_type,
-                "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=body)}
+                "X-Slack-Signature": verifier.generate_signature(timestamp=stamp, body=body) or ""}
 
     async def post_to_app(self, body: str, headers: dict[str, str]) -> Reply:
         """Send raw bytes to the app's HTTP endpoint (tests of signatures use this directly)."""

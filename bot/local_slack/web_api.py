@@ -97,7 +97,7 @@ class WebApi:
                 request.transport.close()
             return web.Response(status=499)
         if retry_after or (fault is not None and fault.status == 429):
-            wait = retry_after or fault.retry_after  # type: ignore[union-attr]
+            wait = retry_after or (fault.retry_after if fault is not None else 0)
             status, body, headers = 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
         elif fault is not None and fault.status >= 500:
             self._record(name, args, fault.status, {"ok": False, "error": f"http_{fault.status}"})

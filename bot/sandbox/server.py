@@ -89,7 +89,7 @@ class Sandbox:
             self._database_url = f"sqlite+aiosqlite:///{self._tempdir.name}/sandbox.db"
         await upgrade(self._database_url)
         ws = self.slack.workspace
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             _env_file=None, slack_bot_token=ws.bot_token, slack_app_token=ws.app_token,
             slack_signing_secret=ws.signing_secret, slack_api_url=self.slack.api_url,
             database_url=self._database_url, beacon_secret_key=secrets.token_urlsafe(48))

@@ -66,8 +66,9 @@ class Timeline:
     def _after(self, job: Job, moment: datetime) -> datetime:
         """The job's next firing strictly after `moment` on sandbox time."""
         if isinstance(job.trigger, IntervalTrigger):
-            return moment + job.trigger.interval
-        fire = job.trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
+            interval: timedelta = job.trigger.interval
+            return moment + interval
+        fire: datetime | None = job.trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
         return fire.astimezone(UTC) if fire else datetime.max.replace(tzinfo=UTC)
 
     async def run_due(self) -> list[str]:

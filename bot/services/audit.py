@@ -18,10 +18,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.clock import Clock
 from bot.config_errors import ConfigError
-from bot.db import insert_ignoring_duplicates
+from bot.db import insert_ignoring_duplicates, rows_changed
 from bot.models import AuditEntry, AuditHead
 
 
@@ -57,11 +58,13 @@ class Audit:
     async def record(self, *, session: AsyncSession, actor: str, action: str, subject: str,
                      details: dict[str, Any] | None = None) -> AuditEntry:
         """Append an entry, in the caller's transaction."""
-        locked = await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-        if not locked.rowcount:  # type: ignore[attr-defined]  # the head row is made by the migration; restore it
+        locked = await rows_changed(session, update(AuditHead).where(col(AuditHead.id) == 1)
+                                    .values(seq=col(AuditHead.seq) + 1))
+        if not locked:  # the head row is made by the migration; restore it
             await insert_ignoring_duplicates(session, AuditHead, {"id": 1, "seq": 0, "last_hash": ""})
-            await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-        head = (await session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1))).one()
+            await session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(seq=col(AuditHead.seq) + 1))
+        head = (await session.execute(select(col(AuditHead.seq),
+                                             col(AuditHead.last_hash)).where(col(AuditHead.id) == 1))).one()
         at = self._clock.now().astimezone(UTC)
         content = json.loads(json.dumps(details or {}, default=str))
         digest = hmac.new(self._signing_key, _payload(seq=head.seq, at=at, actor=actor, action=action, subject=subject,
@@ -69,24 +72,25 @@ class Audit:
         entry = AuditEntry(seq=head.seq, at=at, actor=actor, action=action, subject=subject[:120], details=content,
                            key_id=key_id(self._signing_key), prev_hash=head.last_hash, hash=digest)
         session.add(entry)
-        await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
+        await session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(last_hash=digest))
         return entry
 
     async def entries(self, *, session: AsyncSession, since: datetime | None = None, until: datetime | None = None,
                       actor: str | None = None, limit: int = 10_000) -> list[AuditEntry]:
-        statement = select(AuditEntry).order_by(AuditEntry.seq)
+        statement = select(AuditEntry).order_by(col(AuditEntry.seq))
         if since is not None:
-            statement = statement.where(AuditEntry.at >= since)
+            statement = statement.where(col(AuditEntry.at) >= since)
         if until is not None:
-            statement = statement.where(AuditEntry.at < until)
+            statement = statement.where(col(AuditEntry.at) < until)
         if actor is not None:
-            statement = statement.where(AuditEntry.actor == actor)
+            statement = statement.where(col(AuditEntry.actor) == actor)
         return list((await session.scalars(statement.limit(limit))).all())
 
     async def verify(self, *, session: AsyncSession) -> Verification:
         """Walk the whole chain. The first entry may follow entries removed by retention (its prev_hash is then
         taken as given); every later link must hold, and the last entry must be the head's."""
-        head = (await session.execute(select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1))).first()
+        head = (await session.execute(select(col(AuditHead.seq),
+                                             col(AuditHead.last_hash)).where(col(AuditHead.id) == 1))).first()
         head_seq, head_hash = (head.seq, head.last_hash) if head else (0, "")
         previous: AuditEntry | None = None
         checked = 0
@@ -119,8 +123,8 @@ class Audit:
         """Every entry by seq, a batch at a time: memory stays flat however long the log grows."""
         after = -1
         while True:
-            entries = (await session.scalars(select(AuditEntry).where(AuditEntry.seq > after)
-                                             .order_by(AuditEntry.seq).limit(batch))).all()
+            entries = (await session.scalars(select(AuditEntry).where(col(AuditEntry.seq) > after)
+                                             .order_by(col(AuditEntry.seq)).limit(batch))).all()
             for entry in entries:
                 yield entry
             if len(entries) < batch:
@@ -131,8 +135,7 @@ class Audit:
 
     async def forget_before(self, *, session: AsyncSession, cutoff: datetime) -> int:
         """Retention: drop the oldest entries (never a gap in the middle, so the rest still verifies)."""
-        last = await session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.at < cutoff))
+        last = await session.scalar(select(func.max(col(AuditEntry.seq))).where(col(AuditEntry.at) < cutoff))
         if last is None:
             return 0
-        result = await session.execute(delete(AuditEntry).where(AuditEntry.seq <= last))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return await rows_changed(session, delete(AuditEntry).where(col(AuditEntry.seq) <= last))

@@ -32,7 +32,7 @@ class RoleRequired(NotPermitted):
     """Raised when someone lacks a role; carries what the refusal must tell them."""
 
     def __init__(self, *, action: str, holders: RoleHolders, also: tuple[RoleHolders, ...] = ()):
-        super().__init__(f"{action} needs the {holders.role.title} role")
+        super().__init__(f"{action} needs the {holders.role.label} role")
         self.action = action
         self.holders = holders
         self.also = also  # other roles that would do as well

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot import when
 from bot.clock import Clock
@@ -96,12 +97,12 @@ class AwardRounds:
         return when.last_minute(round_.closes_at, self.tz)
 
     async def open_now(self, session: AsyncSession) -> AwardRound | None:
-        return (await session.scalars(select(AwardRound).where(AwardRound.status == RoundStatus.OPEN))).first()
+        return (await session.scalars(select(AwardRound).where(col(AwardRound.status) == RoundStatus.OPEN))).first()
 
     async def latest(self, session: AsyncSession) -> AwardRound | None:
         """The round people are talking about: the open one, else the most recent one not archived."""
-        return (await session.scalars(select(AwardRound).where(AwardRound.status != RoundStatus.ARCHIVED)
-                                      .order_by(AwardRound.id.desc()))).first()
+        return (await session.scalars(select(AwardRound).where(col(AwardRound.status) != RoundStatus.ARCHIVED)
+                                      .order_by(col(AwardRound.id).desc()))).first()
 
     async def _latest_or_refuse(self, session: AsyncSession) -> AwardRound:
         round_ = await self.latest(session)
@@ -113,9 +114,9 @@ class AwardRounds:
         await self._auth.require_any(user_id, RUNS_ROUNDS, action="Seeing the award round's status")
         round_ = await self._latest_or_refuse(session)
         counts = dict((await session.execute(
-            select(Nomination.award, func.count()).where(Nomination.round_id == round_.id,
-                                                         Nomination.status == NominationStatus.ACTIVE)
-            .group_by(Nomination.award))).all())
+            select(col(Nomination.award), func.count()).where(col(Nomination.round_id) == round_.id,
+                                                         col(Nomination.status) == NominationStatus.ACTIVE)
+            .group_by(col(Nomination.award)))).all())
         return RoundReport(round=round_, nominations={a.key: counts.get(a.key, 0) for a in self._content.awards},
                            closes=self.closes_text(round_))
 
@@ -140,10 +141,10 @@ class AwardRounds:
     async def close_due(self, *, session: AsyncSession) -> int:
         """Close every open round whose closing time has come (the scheduler calls this)."""
         now = self._clock.now()
-        due = (await session.scalars(select(AwardRound.id).where(AwardRound.status == RoundStatus.OPEN,
-                                                                 AwardRound.closes_at <= now))).all()
+        due = (await session.scalars(select(col(AwardRound.id)).where(col(AwardRound.status) == RoundStatus.OPEN,
+                                                                 col(AwardRound.closes_at) <= now))).all()
         for round_id in due:
-            await session.execute(update(AwardRound).where(AwardRound.id == round_id, AwardRound.status ==
+            await session.execute(update(AwardRound).where(col(AwardRound.id) == round_id, col(AwardRound.status) ==
                                                            RoundStatus.OPEN).values(status=RoundStatus.CLOSED,
                                                                                     closed_at=now))
             await self._audit.record(session=session, actor="system", action="round.closed",

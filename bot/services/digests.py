@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import distinct, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot import when
 from bot.blocks.rich_text import plain_text
@@ -204,28 +205,30 @@ class Digests:
 
     async def _engagements_in(self, session: AsyncSession, week: DigestWeek) -> list[Engagement]:
         return list((await session.scalars(select(Engagement).where(
-            Engagement.status == EngagementStatus.SCHEDULED, Engagement.starts_at >= week.starts,
-            Engagement.starts_at < week.ends).order_by(Engagement.starts_at, Engagement.id))).all())
+            col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.starts_at) >= week.starts,
+            col(Engagement.starts_at) < week.ends).order_by(col(Engagement.starts_at), col(Engagement.id)))).all())
 
     async def _leaders(self, session: AsyncSession, week: DigestWeek) -> tuple[list[dict[str, Any]], int]:
         rows = await self._engagements_in(session, week)
         return [self._engagements.describe(e) for e in rows[:LISTED]], len(rows)
 
     async def _recognition(self, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
-        last_week = (Nomination.created_at >= week.last_starts, Nomination.created_at < week.starts,
-                     Nomination.status == NominationStatus.ACTIVE)
-        values = (await session.scalars(select(Nomination.values).where(*last_week))).all()
+        last_week = (col(Nomination.created_at) >= week.last_starts, col(Nomination.created_at) < week.starts,
+                     col(Nomination.status) == NominationStatus.ACTIVE)
+        values = (await session.scalars(select(col(Nomination.values)).where(*last_week))).all()
         by_value: Counter[str] = Counter(v for tags in values for v in tags)
-        colleagues = await session.scalar(select(func.count(distinct(func.coalesce(Nominee.user_id, Nominee.name))))
-                                          .join(Nomination, Nomination.id == Nominee.nomination_id)
+        colleagues = await session.scalar(select(func.count(distinct(func.coalesce(col(Nominee.user_id),
+                                                                                   col(Nominee.name)))))
+                                          .join(Nomination, col(Nomination.id) == col(Nominee.nomination_id))
                                           .where(*last_week))
         # A shout-out repeats a public post, so it says only what everyone named agreed to: the agreed snapshot,
         # never the nomination's current people or tags (an edit may have added a colleague not yet asked).
         celebrated = [row for row in (await session.execute(select(
-            Nomination.id, Nomination.consented_snapshot, Nomination.public_channel, Nomination.public_ts)
-            .where(Nomination.celebrated_at >= week.last_starts, Nomination.celebrated_at < week.starts,
-                   Nomination.public_ts.is_not(None), Nomination.status == NominationStatus.ACTIVE)
-            .order_by(Nomination.celebrated_at, Nomination.id))).all() if row.consented_snapshot]
+            col(Nomination.id), col(Nomination.consented_snapshot), col(Nomination.public_channel),
+            col(Nomination.public_ts))
+            .where(col(Nomination.celebrated_at) >= week.last_starts, col(Nomination.celebrated_at) < week.starts,
+                   col(Nomination.public_ts).is_not(None), col(Nomination.status) == NominationStatus.ACTIVE)
+            .order_by(col(Nomination.celebrated_at), col(Nomination.id)))).all() if row.consented_snapshot]
         shout_outs = []
         for row in celebrated[:LISTED]:
             agreed = row.consented_snapshot
@@ -235,8 +238,8 @@ class Digests:
                 "award": award.name if agreed["award"] != "thanks" else None,
                 "values": [v.name for key in agreed.get("values") or [] if (v := self._content.value(key))],
                 "channel": row.public_channel, "ts": row.public_ts})
-        round_ = (await session.scalars(select(AwardRound).where(AwardRound.status.in_(
-            (RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.DECIDED))).order_by(AwardRound.id.desc()))).first()
+        round_ = (await session.scalars(select(AwardRound).where(col(AwardRound.status).in_(
+            (RoundStatus.OPEN, RoundStatus.CLOSED, RoundStatus.DECIDED))).order_by(col(AwardRound.id).desc()))).first()
         return {
             "nominations": len(values), "colleagues": int(colleagues or 0),
             "by_value": [[v.name, v.emoji, by_value[v.key]] for v in self._content.values if by_value[v.key]],
@@ -249,10 +252,12 @@ class Digests:
     async def _forum(self, session: AsyncSession, week: DigestWeek) -> dict[str, Any]:
         public = self.public_channels()
         open_now = list((await session.scalars(select(Pulse).where(
-            Pulse.status == PulseStatus.OPEN, Pulse.channel.in_(public)).order_by(Pulse.closes_at))).all())
+            col(Pulse.status) == PulseStatus.OPEN,
+            col(Pulse.channel).in_(public)).order_by(col(Pulse.closes_at)))).all())
         closed = list((await session.scalars(select(Pulse).where(
-            Pulse.status == PulseStatus.CLOSED, Pulse.closed_at >= week.last_starts, Pulse.closed_at < week.starts,
-            Pulse.channel.in_(public)).order_by(Pulse.closed_at, Pulse.id).limit(LISTED))).all())
+            col(Pulse.status) == PulseStatus.CLOSED, col(Pulse.closed_at) >= week.last_starts,
+            col(Pulse.closed_at) < week.starts,
+            col(Pulse.channel).in_(public)).order_by(col(Pulse.closed_at), col(Pulse.id)).limit(LISTED))).all())
         results = await self._pulses.results_for(session=session, pulses=closed)
         soon = week.fired_at + timedelta(days=2)
         return {
@@ -268,8 +273,8 @@ class Digests:
     async def _scheduled(self, session: AsyncSession, week: DigestWeek) -> tuple[list[dict[str, Any]], int]:
         public = self.public_channels()
         posts = (await session.scalars(select(ScheduledPost).where(
-            ScheduledPost.status == PostStatus.SCHEDULED, ScheduledPost.next_run_at.is_not(None),
-            ScheduledPost.next_run_at < week.ends).order_by(ScheduledPost.next_run_at))).all()
+            col(ScheduledPost.status) == PostStatus.SCHEDULED, col(ScheduledPost.next_run_at).is_not(None),
+            col(ScheduledPost.next_run_at) < week.ends).order_by(col(ScheduledPost.next_run_at)))).all()
         runs: list[tuple[datetime, ScheduledPost]] = []
         for post in posts:
             if not set(post.channels) <= public:
@@ -300,7 +305,7 @@ class Digests:
         """For each person who asked for one: visits at their site this week, the recognition they received last
         week, and the pulses they have not answered. Nobody gets an empty one."""
         people = {p.user_id: p.site for p in (await session.scalars(select(UserPreference).where(
-            UserPreference.personal_digest.is_(True)))).all()}
+            col(UserPreference.personal_digest).is_(True)))).all()}
         if not people:
             return {}
         visits: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -308,23 +313,24 @@ class Digests:
             if engagement.site:
                 visits[engagement.site].append(self._engagements.describe(engagement))
         received: dict[str, list[list[str]]] = defaultdict(list)
-        for user_id, tags in (await session.execute(select(Nominee.user_id, Nomination.values)
-                                                    .join(Nomination, Nomination.id == Nominee.nomination_id)
-                                                    .where(Nominee.user_id.in_(people),
-                                                           Nomination.created_at >= week.last_starts,
-                                                           Nomination.created_at < week.starts,
-                                                           Nomination.status == NominationStatus.ACTIVE))).all():
-            received[user_id].append(list(tags))
+        for nominee_id, given in (await session.execute(select(col(Nominee.user_id), col(Nomination.values))
+                                                    .join(Nomination, col(Nomination.id) == col(Nominee.nomination_id))
+                                                    .where(col(Nominee.user_id).in_(people),
+                                                           col(Nomination.created_at) >= week.last_starts,
+                                                           col(Nomination.created_at) < week.starts,
+                                                           col(Nomination.status) == NominationStatus.ACTIVE))).all():
+            if nominee_id:  # always, by the where clause
+                received[nominee_id].append(list(given))
         open_pulses = (await session.scalars(select(Pulse).where(
-            Pulse.status == PulseStatus.OPEN, Pulse.channel.in_(self.public_channels())))).all()
+            col(Pulse.status) == PulseStatus.OPEN, col(Pulse.channel).in_(self.public_channels())))).all()
         answered: set[tuple[int, str]] = set()
         if open_pulses:
             ids = [p.id for p in open_pulses]
             answered = {(r.pulse_id, r.user_id) for r in (await session.execute(union_all(  # stored, or held
-                select(PulseParticipation.pulse_id, PulseParticipation.user_id).where(
-                    PulseParticipation.pulse_id.in_(ids), PulseParticipation.user_id.in_(people)),
-                select(PulseHeld.pulse_id, PulseHeld.user_id).where(
-                    PulseHeld.pulse_id.in_(ids), PulseHeld.user_id.in_(people))))).all()}
+                select(col(PulseParticipation.pulse_id), col(PulseParticipation.user_id)).where(
+                    col(PulseParticipation.pulse_id).in_(ids), col(PulseParticipation.user_id).in_(people)),
+                select(col(PulseHeld.pulse_id), col(PulseHeld.user_id)).where(
+                    col(PulseHeld.pulse_id).in_(ids), col(PulseHeld.user_id).in_(people))))).all()}
         found: dict[str, dict[str, Any]] = {}
         for user_id, site in people.items():
             tags = Counter(v for values in received[user_id] for v in values)

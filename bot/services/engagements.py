@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot import when
 from bot.clock import Clock
@@ -135,7 +136,7 @@ class Engagements:
         facts = {(f.external_id, f.occurrence): f for f in answer.facts or []
                  if f.ends_at > now and f.starts_at < horizon}
         known = {(e.external_id, e.occurrence): e for e in (await session.scalars(select(Engagement).where(
-            Engagement.source_key == source_key, Engagement.ends_at > now - timedelta(days=1)))).all()}
+            col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1)))).all()}
         existing = {k: e for k, e in known.items() if e.status == EngagementStatus.SCHEDULED and e.ends_at > now}
         if not facts and existing:
             state.empty_answers += 1
@@ -232,16 +233,18 @@ class Engagements:
         """Announce every scheduled engagement that is close enough and not yet announced (once each), or
         just `only` (a visit announced in Slack is announced at once, however far off)."""
         now = self._clock.now()
-        columns = (Engagement.id, Engagement.title, Engagement.leader, Engagement.leader_user_id, Engagement.site,
-                   Engagement.location, Engagement.starts_at, Engagement.ends_at, Engagement.all_day,
-                   Engagement.open_to, Engagement.status, Engagement.source_key)
+        columns = (col(Engagement.id), col(Engagement.title), col(Engagement.leader), col(Engagement.leader_user_id),
+                   col(Engagement.site),
+                   col(Engagement.location), col(Engagement.starts_at), col(Engagement.ends_at),
+                   col(Engagement.all_day),
+                   col(Engagement.open_to), col(Engagement.status), col(Engagement.source_key))
         if only is not None:
             due: list[Any] = list(only)
         else:
             due = list((await session.execute(select(*columns).where(
-                Engagement.status == EngagementStatus.SCHEDULED, Engagement.announcement_queued.is_(False),
-                Engagement.starts_at > now,
-                Engagement.starts_at < now + timedelta(days=self._org.calendar.announce_within_days)))).all())
+                col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.announcement_queued).is_(False),
+                col(Engagement.starts_at) > now,
+                col(Engagement.starts_at) < now + timedelta(days=self._org.calendar.announce_within_days)))).all())
         going = await self._attending(session, [e.id for e in due if e.id])
         promises = []
         for engagement in due:
@@ -259,7 +262,7 @@ class Engagements:
                     expires_at=min(engagement.starts_at, now + timedelta(days=1))))
         ids = [e.id for e in due]
         for start in range(0, len(ids), 500):
-            await session.execute(update(Engagement).where(Engagement.id.in_(ids[start:start + 500]))
+            await session.execute(update(Engagement).where(col(Engagement.id).in_(ids[start:start + 500]))
                                   .values(announcement_queued=True).execution_options(synchronize_session=False))
         for engagement in only or []:
             engagement.announcement_queued = True
@@ -268,8 +271,8 @@ class Engagements:
     async def _attending(self, session: AsyncSession, ids: list[int]) -> dict[int, int]:
         if not ids:
             return {}
-        return dict((await session.execute(select(EngagementAttendee.engagement_id, func.count()).where(
-            EngagementAttendee.engagement_id.in_(ids)).group_by(EngagementAttendee.engagement_id))).all())
+        return dict((await session.execute(select(col(EngagementAttendee.engagement_id), func.count()).where(
+            col(EngagementAttendee.engagement_id).in_(ids)).group_by(col(EngagementAttendee.engagement_id)))).all())
 
     async def record_announced(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
                                error: str | None) -> None:
@@ -282,8 +285,8 @@ class Engagements:
             engagement.announced_channel, engagement.announced_ts = sent.sent_channel, sent.sent_ts
 
     async def _report_unmatched(self, session: AsyncSession) -> None:
-        fresh = (await session.scalars(select(UnmatchedLocation).where(UnmatchedLocation.reported.is_(False))
-                                       .order_by(UnmatchedLocation.location).limit(50))).all()
+        fresh = (await session.scalars(select(UnmatchedLocation).where(col(UnmatchedLocation.reported).is_(False))
+                                       .order_by(col(UnmatchedLocation.location)).limit(50))).all()
         if not fresh:
             return
         for row in fresh:
@@ -368,7 +371,8 @@ class Engagements:
                                 engagement_id: int) -> tuple[Engagement, bool]:
         engagement = await self.coming(session=session, engagement_id=engagement_id)
         existing = (await session.scalars(select(EngagementAttendee).where(
-            EngagementAttendee.engagement_id == engagement_id, EngagementAttendee.user_id == user_id))).first()
+            col(EngagementAttendee.engagement_id) == engagement_id,
+            col(EngagementAttendee.user_id) == user_id))).first()
         if existing is not None:
             await session.delete(existing)
             return engagement, False
@@ -399,16 +403,16 @@ class Engagements:
                        first_site: str | None = None, limit: int = MAX_LISTED) -> tuple[list[Engagement], int]:
         """The next `days` of engagements (optionally for a site or area), a person's own site first."""
         now = self._clock.now()
-        statement = select(Engagement).where(Engagement.status == EngagementStatus.SCHEDULED,
-                                             Engagement.ends_at > now,
-                                             Engagement.starts_at < now + timedelta(days=days))
+        statement = select(Engagement).where(col(Engagement.status) == EngagementStatus.SCHEDULED,
+                                             col(Engagement.ends_at) > now,
+                                             col(Engagement.starts_at) < now + timedelta(days=days))
         if where:
             wanted = where.strip().lower()
             sites = [s.name for s in self._org.sites if wanted in s.name.lower() or wanted == s.area.lower()
                      or any(wanted in a.lower() for a in s.aliases)]
-            statement = statement.where(or_(Engagement.site.in_(sites),
-                                            func.lower(Engagement.location).contains(wanted)))
-        rows = list((await session.scalars(statement.order_by(Engagement.starts_at, Engagement.id))).all())
+            statement = statement.where(or_(col(Engagement.site).in_(sites),
+                                            func.lower(col(Engagement.location)).contains(wanted)))
+        rows = list((await session.scalars(statement.order_by(col(Engagement.starts_at), col(Engagement.id)))).all())
         if first_site:
             rows.sort(key=lambda e: e.site != first_site)
         return rows[:limit], max(0, len(rows) - limit)
@@ -440,8 +444,8 @@ class Engagements:
         monday = today - timedelta(days=today.weekday())
         start, end = self._local(monday, "00:00"), self._local(monday + timedelta(days=7), "00:00")
         rows = (await session.scalars(select(Engagement).where(
-            Engagement.status == EngagementStatus.SCHEDULED, Engagement.starts_at >= start,
-            Engagement.starts_at < end).order_by(Engagement.starts_at))).all()
+            col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.starts_at) >= start,
+            col(Engagement.starts_at) < end).order_by(col(Engagement.starts_at)))).all()
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
             dedupe_key=f"calendar-weekly:{week}", source=CALENDAR_POST, channel=self._org.channels.engagement,
             content={"template": "leaders_this_week", "params": {"week_of": f"{monday:%-d %B %Y}",
@@ -457,9 +461,9 @@ class Engagements:
                                   worker=worker, now=now):
             return 0
         rows = (await session.scalars(select(Engagement).where(
-            Engagement.status == EngagementStatus.SCHEDULED,
-            Engagement.starts_at >= self._local(tomorrow, "00:00"),
-            Engagement.starts_at < self._local(tomorrow + timedelta(days=1), "00:00")))).all()
+            col(Engagement.status) == EngagementStatus.SCHEDULED,
+            col(Engagement.starts_at) >= self._local(tomorrow, "00:00"),
+            col(Engagement.starts_at) < self._local(tomorrow + timedelta(days=1), "00:00")))).all()
         promises = []
         for engagement in rows:
             site = self._org.site_named(engagement.site)
@@ -470,10 +474,10 @@ class Engagements:
                     content={"template": "visit_reminder",
                              "params": await self.announcement_params(session, engagement)}))
             if engagement.leader_user_id:
-                attendees = (await session.scalars(select(EngagementAttendee.user_id).where(
-                    EngagementAttendee.engagement_id == engagement.id))).all()
+                attendees = (await session.scalars(select(col(EngagementAttendee.user_id)).where(
+                    col(EngagementAttendee.engagement_id) == engagement.id))).all()
                 questions = (await session.scalars(select(EngagementQuestion).where(
-                    EngagementQuestion.engagement_id == engagement.id).order_by(EngagementQuestion.id))).all()
+                    col(EngagementQuestion.engagement_id) == engagement.id).order_by(col(EngagementQuestion.id)))).all()
                 promises.append(outbox.notice(
                     key=f"leader-briefing:{engagement.id}", user_id=engagement.leader_user_id, now=now,
                     template="leader_briefing", source_id=engagement.id,
@@ -491,9 +495,9 @@ class Engagements:
                                   worker=worker, now=now):
             return 0
         rows = (await session.scalars(select(Engagement).where(
-            Engagement.status == EngagementStatus.SCHEDULED, Engagement.leader_user_id.is_not(None),
-            Engagement.announced_ts.is_not(None), Engagement.starts_at >= self._local(yesterday, "00:00"),
-            Engagement.starts_at < self._local(yesterday + timedelta(days=1), "00:00")))).all()
+            col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.leader_user_id).is_not(None),
+            col(Engagement.announced_ts).is_not(None), col(Engagement.starts_at) >= self._local(yesterday, "00:00"),
+            col(Engagement.starts_at) < self._local(yesterday + timedelta(days=1), "00:00")))).all()
         return await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
             key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template="leader_follow_up", now=now,
             source_id=e.id, params=self.describe(e)) for e in rows])

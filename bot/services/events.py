@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from bot.db import insert_ignoring_duplicates
+from bot.db import insert_ignoring_duplicates, rows_changed
 from bot.models import ProcessedEvent
 
 KEEP_FOR = timedelta(days=2)  # Slack retries for about an hour; two days is ample.
@@ -19,5 +20,4 @@ async def first_delivery(*, session: AsyncSession, event_id: str, now: datetime)
 
 
 async def forget_old_events(*, session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < now - KEEP_FOR))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return await rows_changed(session, delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < now - KEEP_FOR))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.db import insert_ignoring_duplicates
 from bot.models import JobRun
@@ -19,4 +20,5 @@ async def claim_period(*, session: AsyncSession, job: str, period: str, worker: 
 
 async def claimed(*, session: AsyncSession, job: str, period: str) -> bool:
     """Whether (job, period) was claimed already: a cheap look before work that `claim_period` then decides."""
-    return await session.scalar(select(JobRun.id).where(JobRun.job == job, JobRun.period == period)) is not None
+    return await session.scalar(select(col(JobRun.id)).where(col(JobRun.job) == job,
+                                                             col(JobRun.period) == period)) is not None

@@ -6,7 +6,7 @@ nominator wished it and every nominee (all on Slack) has said yes. Nothing here 
 
 Consent is to exact words. What a public post would show is a versioned snapshot (`content_snapshot`); each
 nominee says yes to one version (the version is in the button they click), and every public post, and every
-later rebuild of it, is made only from `Nomination.consented_snapshot`: the version every person it names said
+later rebuild of it, is made only from `col(Nomination.consented_snapshot)`: the version every person it names said
 yes to. An edit makes a new version and asks again; until everyone says yes to it, a post already made keeps
 the words they agreed to, and a post not yet made does not go. Silence is never a yes, nor a no.
 """
@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.clock import Clock
 from bot.content import Content
@@ -227,20 +228,21 @@ class Nominations:
         open_round = None
         if draft.award not in (None, Award.THANKS):
             open_round = (await session.scalars(select(AwardRound).where(
-                AwardRound.status == RoundStatus.OPEN))).first()
+                col(AwardRound.status) == RoundStatus.OPEN))).first()
         key = self._duplicate_key(draft, nominator, open_round.id if open_round else None)
         earlier = None
         if editing is not None:
             earlier = await self._own_editable(session, nominator, editing, celebrated_ok=True)
         elif key is not None:
             earlier = (await session.scalars(select(Nomination).where(
-                Nomination.duplicate_key == key, Nomination.status == NominationStatus.ACTIVE)
+                col(Nomination.duplicate_key) == key, col(Nomination.status) == NominationStatus.ACTIVE)
                 .with_for_update())).first()
         before: dict[str, Nominee] = {}
         if earlier is not None:
             before = {self._person(n): n for n in (await session.scalars(select(Nominee).where(
-                Nominee.nomination_id == earlier.id))).all()}
-        nomination = earlier or Nomination(created_at=now, values=[], behaviours=[], story="", award=Award.THANKS)
+                col(Nominee.nomination_id) == earlier.id))).all()}
+        nomination = earlier or Nomination(created_at=now, updated_at=now, values=[], behaviours=[], story="",
+                                           award=Award.THANKS)
         nomination.nominator_id = None if draft.nominator_name else nominator
         nomination.nominator_name = draft.nominator_name
         nomination.entered_by = nominator if draft.nominator_name else None
@@ -256,7 +258,7 @@ class Nominations:
         session.add(nomination)
         await session.flush()
         if earlier is not None:
-            await session.execute(delete(Nominee).where(Nominee.nomination_id == nomination.id))
+            await session.execute(delete(Nominee).where(col(Nominee.nomination_id) == nomination.id))
         nominees = [Nominee(nomination_id=nomination.id or 0, user_id=n.user_id, name=n.name, role=n.role,
                             site=n.site) for n in draft.nominees]
         changed = self._new_version(nomination, nominees, first_time=earlier is None)
@@ -364,7 +366,7 @@ class Nominations:
         anything public; a yes to words that have since changed counts for nothing, and the new words are sent."""
         nomination = await session.get(Nomination, nomination_id, with_for_update=True)
         nominee = (await session.scalars(select(Nominee).where(
-            Nominee.nomination_id == nomination_id, Nominee.user_id == user_id))).first()
+            col(Nominee.nomination_id) == nomination_id, col(Nominee.user_id) == user_id))).first()
         named = nomination is not None and user_id in self._named_publicly(nomination)
         if nomination is None or (nominee is None and not named):
             raise NotFound("That recognition is not addressed to you.")
@@ -382,7 +384,7 @@ class Nominations:
             await session.flush()
             return ConsentAnswer(nomination=nomination, take_down=await self._take_down(session, nomination))
         nominees = list((await session.scalars(select(Nominee).where(
-            Nominee.nomination_id == nomination_id).order_by(Nominee.id))).all())
+            col(Nominee.nomination_id) == nomination_id).order_by(col(Nominee.id)))).all())
         if not can_be_public(nomination, nominees):
             raise InvalidInput("A colleague named in this recognition is not on Slack and cannot be asked, so "
                                "Beacon does not share it publicly. It stays in your Home tab.")
@@ -484,7 +486,7 @@ class Nominations:
         snapshot = dict(nomination.consented_snapshot)
         snapshot["hide_nominator"] = bool(snapshot.get("hide_nominator")) or nomination.hide_nominator
         endorsements = await session.scalar(select(func.count()).select_from(Endorsement).where(
-            Endorsement.nomination_id == nomination_id))
+            col(Endorsement.nomination_id) == nomination_id))
         return self.describe_content(snapshot, nomination_id=nomination_id, to_nominator=False) | {
             "endorsements": int(endorsements or 0)}
 
@@ -494,7 +496,7 @@ class Nominations:
                 or not nomination.consented_snapshot):
             raise NotFound("That recognition is no longer shared publicly.")
         nominees = {n.user_id for n in (await session.scalars(select(Nominee).where(
-            Nominee.nomination_id == nomination_id))).all()} | self._named_publicly(nomination)
+            col(Nominee.nomination_id) == nomination_id))).all()} | self._named_publicly(nomination)
         if user_id in nominees:
             raise InvalidInput("This recognition is about you, so it is not yours to endorse. Enjoy it!")
         if user_id == nomination.nominator_id:
@@ -526,8 +528,8 @@ class Nominations:
     async def for_edit(self, *, session: AsyncSession, user_id: str,
                        nomination_id: int) -> tuple[Nomination, list[Nominee]]:
         nomination = await self._own_editable(session, user_id, nomination_id, celebrated_ok=True)
-        nominees = list((await session.scalars(select(Nominee).where(Nominee.nomination_id == nomination_id)
-                                                .order_by(Nominee.id))).all())
+        nominees = list((await session.scalars(select(Nominee).where(col(Nominee.nomination_id) == nomination_id)
+                                                .order_by(col(Nominee.id)))).all())
         return nomination, nominees
 
     async def withdraw(self, *, session: AsyncSession, user_id: str, nomination_id: int) -> Nomination:
@@ -541,16 +543,17 @@ class Nominations:
     # -- what each person sees -----------------------------------------------------------------------------
     async def made_by(self, *, session: AsyncSession, user_id: str, limit: int = 20) -> list[Recognition]:
         rows = list((await session.scalars(
-            select(Nomination).where((Nomination.nominator_id == user_id) | (Nomination.entered_by == user_id),
-                                     Nomination.status == NominationStatus.ACTIVE)
-            .order_by(Nomination.created_at.desc(), Nomination.id.desc()).limit(limit))).all())
+            select(Nomination).where(
+                (col(Nomination.nominator_id) == user_id) | (col(Nomination.entered_by) == user_id),
+                col(Nomination.status) == NominationStatus.ACTIVE)
+            .order_by(col(Nomination.created_at).desc(), col(Nomination.id).desc()).limit(limit))).all())
         return await self._recognitions(session, rows, viewer=user_id)
 
     async def received_by(self, *, session: AsyncSession, user_id: str, limit: int = 20) -> list[Recognition]:
         rows = list((await session.scalars(
-            select(Nomination).join(Nominee, Nominee.nomination_id == Nomination.id)
-            .where(Nominee.user_id == user_id, Nomination.status == NominationStatus.ACTIVE)
-            .order_by(Nomination.created_at.desc(), Nomination.id.desc()).limit(limit))).all())
+            select(Nomination).join(Nominee, col(Nominee.nomination_id) == col(Nomination.id))
+            .where(col(Nominee.user_id) == user_id, col(Nomination.status) == NominationStatus.ACTIVE)
+            .order_by(col(Nomination.created_at).desc(), col(Nomination.id).desc()).limit(limit))).all())
         return await self._recognitions(session, rows, viewer=user_id)
 
     async def _recognitions(self, session: AsyncSession, rows: list[Nomination], *,
@@ -559,10 +562,10 @@ class Nominations:
         nominees: dict[int, list[Nominee]] = {i or 0: [] for i in ids}
         counts: dict[int, int] = {}
         if ids:
-            for nominee in (await session.scalars(select(Nominee).where(Nominee.nomination_id.in_(ids)))).all():
+            for nominee in (await session.scalars(select(Nominee).where(col(Nominee.nomination_id).in_(ids)))).all():
                 nominees[nominee.nomination_id].append(nominee)
-            counts = dict((await session.execute(select(Endorsement.nomination_id, func.count()).where(
-                Endorsement.nomination_id.in_(ids)).group_by(Endorsement.nomination_id))).all())
+            counts = dict((await session.execute(select(col(Endorsement.nomination_id), func.count()).where(
+                col(Endorsement.nomination_id).in_(ids)).group_by(col(Endorsement.nomination_id)))).all())
         return [Recognition(nomination=r, nominees=nominees[r.id or 0], nominator=self._visible_nominator(r, viewer),
                             endorsements=counts.get(r.id or 0, 0)) for r in rows]
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from bot.db import insert_many_ignoring_duplicates
-from bot.models import OUTBOX_FINAL, OutboxMessage, OutboxStatus
+from bot.db import insert_many_ignoring_duplicates, rows_changed
+from bot.models import OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,16 @@ async def claim(*, session: AsyncSession, worker: str, now: datetime, lease: tim
                 limit: int) -> list[OutboxMessage]:
     """Claim up to `limit` due rows for `worker`: pending ones, and sending ones whose lease ran out."""
     claimable = or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.available_at <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now),
+        and_(col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.available_at) <= now),
+        and_(col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.lease_until) < now),
     )
-    ids = (select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.available_at, OutboxMessage.id)
+    ids = (select(col(OutboxMessage.id)).where(claimable).order_by(col(OutboxMessage.available_at),
+                                                                   col(OutboxMessage.id))
            .limit(limit).with_for_update(skip_locked=True).scalar_subquery())
     statement = (
-        update(OutboxMessage).where(OutboxMessage.id.in_(ids), claimable)
+        update(OutboxMessage).where(col(OutboxMessage.id).in_(ids), claimable)
         .values(status=OutboxStatus.SENDING, claimed_by=worker, lease_until=now + lease,
-                attempts=OutboxMessage.attempts + 1)
+                attempts=col(OutboxMessage.attempts) + 1)
         .returning(OutboxMessage).execution_options(synchronize_session=False)
     )
     return list((await session.scalars(statement)).all())
@@ -75,21 +77,20 @@ async def claim(*, session: AsyncSession, worker: str, now: datetime, lease: tim
 
 async def fence(*, session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta) -> bool:
     """Renew the lease only if the row is still this worker's; False means someone else has it now."""
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker,
-               OutboxMessage.status == OutboxStatus.SENDING)
-        .values(lease_until=now + lease).execution_options(synchronize_session=False))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    renewed = await rows_changed(session, update(OutboxMessage)
+                                 .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == worker,
+                                        col(OutboxMessage.status) == OutboxStatus.SENDING)
+                                 .values(lease_until=now + lease).execution_options(synchronize_session=False))
+    return renewed == 1
 
 
 async def _finish(session: AsyncSession, message_id: int, worker: str, **values: Any) -> bool:
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker,
-               OutboxMessage.status == OutboxStatus.SENDING)
-        .values(claimed_by=None, lease_until=None, **values).execution_options(synchronize_session=False))
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    finished = await rows_changed(session, update(OutboxMessage)
+                                  .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.claimed_by) == worker,
+                                         col(OutboxMessage.status) == OutboxStatus.SENDING)
+                                  .values(claimed_by=None, lease_until=None, **values)
+                                  .execution_options(synchronize_session=False))
+    return finished == 1
 
 
 async def mark_sent(*, session: AsyncSession, message_id: int, worker: str, now: datetime, ts: str,
@@ -110,7 +111,7 @@ async def mark_retry(*, session: AsyncSession, message_id: int, worker: str, err
                      available_at: datetime, certainly_unsent: bool) -> bool:
     """Back to pending. Only a failure known not to have posted counts in `failures`; any other (a
     timeout, a 5xx) leaves the row looking interrupted, so the next claim checks Slack first."""
-    failures = OutboxMessage.failures + (1 if certainly_unsent else 0)
+    failures = col(OutboxMessage.failures) + (1 if certainly_unsent else 0)
     return await _finish(session, message_id, worker, status=OutboxStatus.PENDING, available_at=available_at,
                          failures=failures, last_error=error[:200])
 
@@ -119,29 +120,25 @@ async def expire_held(*, session: AsyncSession, now: datetime) -> list[OutboxMes
     """Held rows whose time has come are not sent: they become missed (e.g. never approved)."""
     statement = (
         update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.HELD, OutboxMessage.due_at <= now)
+        .where(col(OutboxMessage.status) == OutboxStatus.HELD, col(OutboxMessage.due_at) <= now)
         .values(status=OutboxStatus.MISSED, last_error="not approved in time")
         .returning(OutboxMessage).execution_options(synchronize_session=False))
     return list((await session.scalars(statement)).all())
 
 
 async def release_held(*, session: AsyncSession, source: str, source_id: int) -> int:
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.source == source, OutboxMessage.source_id == source_id,
-               OutboxMessage.status == OutboxStatus.HELD)
-        .values(status=OutboxStatus.PENDING).execution_options(synchronize_session=False))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return await rows_changed(session, update(OutboxMessage)
+                              .where(col(OutboxMessage.source) == source, col(OutboxMessage.source_id) == source_id,
+                                     col(OutboxMessage.status) == OutboxStatus.HELD)
+                              .values(status=OutboxStatus.PENDING).execution_options(synchronize_session=False))
 
 
 async def cancel_unsent(*, session: AsyncSession, source: str, source_id: int) -> int:
     """Cancel what has not started sending; a row already being sent goes out (it is too late to stop)."""
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.source == source, OutboxMessage.source_id == source_id,
-               OutboxMessage.status.in_([OutboxStatus.HELD, OutboxStatus.PENDING]))
-        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return await rows_changed(session, update(OutboxMessage)
+                              .where(col(OutboxMessage.source) == source, col(OutboxMessage.source_id) == source_id,
+                                     col(OutboxMessage.status).in_([OutboxStatus.HELD, OutboxStatus.PENDING]))
+                              .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False))
 
 
 async def last_outcomes(*, session: AsyncSession, source: str,
@@ -150,11 +147,11 @@ async def last_outcomes(*, session: AsyncSession, source: str,
     if not source_ids:
         return {}
     finished = [OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.MISSED]
-    latest = (select(OutboxMessage.source_id, func.max(OutboxMessage.id).label("id"))
-              .where(OutboxMessage.source == source, OutboxMessage.source_id.in_(source_ids),
-                     OutboxMessage.status.in_(finished))
-              .group_by(OutboxMessage.source_id).subquery())
-    rows = await session.scalars(select(OutboxMessage).join(latest, OutboxMessage.id == latest.c.id))
+    latest = (select(col(OutboxMessage.source_id), func.max(col(OutboxMessage.id)).label("id"))
+              .where(col(OutboxMessage.source) == source, col(OutboxMessage.source_id).in_(source_ids),
+                     col(OutboxMessage.status).in_(finished))
+              .group_by(col(OutboxMessage.source_id)).subquery())
+    rows = await session.scalars(select(OutboxMessage).join(latest, col(OutboxMessage.id) == latest.c.id))
     return {row.source_id: row for row in rows if row.source_id is not None}
 
 
@@ -162,10 +159,6 @@ async def depth(*, session: AsyncSession, now: datetime) -> tuple[int, datetime 
     """How many rows are due and unsent, and when the oldest of them fell due."""
     due = [OutboxStatus.PENDING, OutboxStatus.SENDING]
     count, oldest = (await session.execute(
-        select(func.count(), func.min(OutboxMessage.due_at))
-        .where(OutboxMessage.status.in_(due), OutboxMessage.due_at <= now))).one()
+        select(func.count(), func.min(col(OutboxMessage.due_at)))
+        .where(col(OutboxMessage.status).in_(due), col(OutboxMessage.due_at) <= now))).one()
     return int(count), oldest
-
-
-def is_final(status: str) -> bool:
-    return status in OUTBOX_FINAL

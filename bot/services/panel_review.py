@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.clock import Clock
 from bot.content import Content
@@ -46,7 +47,7 @@ from bot.services.suppression import hidden_groups
 
 SUPPRESS_BELOW = 5
 # The export's consent column in words: a nominee who has not answered has not said no.
-CONSENT_WORDS = {Consent.GIVEN: "agreed to be shared", Consent.DECLINED: "asked to keep it private",
+CONSENT_WORDS: dict[str, str] = {Consent.GIVEN: "agreed to be shared", Consent.DECLINED: "asked to keep it private",
                  Consent.PENDING: "not yet answered", Consent.NOT_ASKED: "not asked (private)"}
 NOT_ON_SLACK = "not on Slack: never shared publicly"
 
@@ -180,8 +181,9 @@ class PanelReview:
     # -- loading ------------------------------------------------------------------------------------------
     async def _round(self, session: AsyncSession, round_id: int | None = None) -> AwardRound:
         statement = select(AwardRound)
-        statement = (statement.where(AwardRound.id == round_id) if round_id else
-                     statement.where(AwardRound.status != RoundStatus.ARCHIVED).order_by(AwardRound.id.desc()))
+        statement = (statement.where(col(AwardRound.id) == round_id) if round_id else
+                     statement.where(col(AwardRound.status) != RoundStatus.ARCHIVED).order_by(col(AwardRound.id)
+                                                                                              .desc()))
         round_ = (await session.scalars(statement)).first()
         if round_ is None:
             raise NotFound("There is no award round to review yet.")
@@ -190,29 +192,31 @@ class PanelReview:
     async def _candidates(self, session: AsyncSession, round_: AwardRound, viewer: str | None,
                           award: str | None = None) -> dict[tuple[str, str], CandidateSummary]:
         """Every candidate of the round (one award, or all), built from a handful of queries."""
-        where = [Nomination.round_id == round_.id, Nomination.status == NominationStatus.ACTIVE]
+        where = [col(Nomination.round_id) == round_.id, col(Nomination.status) == NominationStatus.ACTIVE]
         if award:
-            where.append(Nomination.award == award)
+            where.append(col(Nomination.award) == award)
         rows = (await session.execute(select(
-            Nomination.id, Nomination.award, Nomination.nominator_id, Nomination.entered_by, Nomination.values,
-            Nomination.behaviours).where(*where))).all()
+            col(Nomination.id), col(Nomination.award), col(Nomination.nominator_id), col(Nomination.entered_by),
+            col(Nomination.values),
+            col(Nomination.behaviours)).where(*where))).all()
         ids = [r.id for r in rows]
         people: dict[int, list[Any]] = defaultdict(list)
         endorsed: dict[int, int] = {}
         mine: set[int] = set()
         if ids:
             for n in (await session.execute(
-                    select(Nominee.nomination_id, Nominee.user_id, Nominee.name, Nominee.role, Nominee.site)
-                    .join(Nomination, Nomination.id == Nominee.nomination_id).where(*where))).all():
+                    select(col(Nominee.nomination_id), col(Nominee.user_id), col(Nominee.name), col(Nominee.role),
+                           col(Nominee.site))
+                    .join(Nomination, col(Nomination.id) == col(Nominee.nomination_id)).where(*where))).all():
                 people[n.nomination_id].append(n)
             endorsed = dict((await session.execute(
-                select(Endorsement.nomination_id, func.count())
-                .join(Nomination, Nomination.id == Endorsement.nomination_id)
-                .where(*where).group_by(Endorsement.nomination_id))).all())
+                select(col(Endorsement.nomination_id), func.count())
+                .join(Nomination, col(Nomination.id) == col(Endorsement.nomination_id))
+                .where(*where).group_by(col(Endorsement.nomination_id)))).all())
             if viewer:
                 mine = set((await session.scalars(
-                    select(Score.nomination_id).join(Nomination, Nomination.id == Score.nomination_id)
-                    .where(*where, Score.panel_member == viewer))).all())
+                    select(col(Score.nomination_id)).join(Nomination, col(Nomination.id) == col(Score.nomination_id))
+                    .where(*where, col(Score.panel_member) == viewer))).all())
         panel = await self._auth.members(Role.PANEL)
         candidates: dict[tuple[str, str], CandidateSummary] = {}
         for row in rows:
@@ -234,13 +238,13 @@ class PanelReview:
                 elif member in (row.nominator_id, row.entered_by):
                     candidate.conflicts.setdefault(member, "nominator")
         decisions = (await session.scalars(select(CandidateDecision).where(
-            CandidateDecision.round_id == round_.id))).all()
+            col(CandidateDecision.round_id) == round_.id))).all()
         for decision in decisions:
             if (decision.award, decision.candidate) in candidates:
                 candidates[(decision.award, decision.candidate)].shortlisted = decision.shortlisted
                 candidates[(decision.award, decision.candidate)].winner = decision.winner
         for conflict in (await session.scalars(select(ConflictDeclaration).where(
-                ConflictDeclaration.round_id == round_.id))).all():
+                col(ConflictDeclaration.round_id) == round_.id))).all():
             if (conflict.award, conflict.candidate) in candidates:
                 candidates[(conflict.award, conflict.candidate)].conflicts.setdefault(conflict.panel_member,
                                                                                      "declared")
@@ -275,16 +279,16 @@ class PanelReview:
         if conflict:
             return CandidateDetail(round=round_, summary=summary, nominations=[], my_conflict=conflict)
         shown = sorted(summary.nomination_ids)[:limit]
-        nominations = (await session.scalars(select(Nomination).where(Nomination.id.in_(shown))
-                                             .order_by(Nomination.created_at))).all()
-        scores = (await session.scalars(select(Score).where(Score.nomination_id.in_(shown)))).all()
-        endorsed = dict((await session.execute(select(Endorsement.nomination_id, func.count()).where(
-            Endorsement.nomination_id.in_(shown)).group_by(Endorsement.nomination_id))).all())
+        nominations = (await session.scalars(select(Nomination).where(col(Nomination.id).in_(shown))
+                                             .order_by(col(Nomination.created_at)))).all()
+        scores = (await session.scalars(select(Score).where(col(Score.nomination_id).in_(shown)))).all()
+        endorsed = dict((await session.execute(select(col(Endorsement.nomination_id), func.count()).where(
+            col(Endorsement.nomination_id).in_(shown)).group_by(col(Endorsement.nomination_id)))).all())
         detail = []
         for n in nominations:
             mine = next((s for s in scores if s.nomination_id == n.id and s.panel_member == user_id), None)
             others = [s for s in scores if s.nomination_id == n.id and s.panel_member != user_id] if mine else []
-            detail.append(PanelNomination(nomination=n, endorsements=endorsed.get(n.id, 0), my_score=mine,
+            detail.append(PanelNomination(nomination=n, endorsements=endorsed.get(n.id or 0, 0), my_score=mine,
                                           others=others))
         return CandidateDetail(round=round_, summary=summary, nominations=detail, my_conflict=None)
 
@@ -292,7 +296,7 @@ class PanelReview:
         round_ = await self._round(session, nomination.round_id)
         if round_.status != RoundStatus.CLOSED:
             raise InvalidInput("Scores and decisions are made once the round has closed and until it is decided.")
-        nominees = (await session.scalars(select(Nominee).where(Nominee.nomination_id == nomination.id))).all()
+        nominees = (await session.scalars(select(Nominee).where(col(Nominee.nomination_id) == nomination.id))).all()
         key = candidate_key(person_key(n.user_id, n.name) for n in nominees)
         summary = (await self._candidates(session, round_, user_id, nomination.award)).get((nomination.award, key))
         if summary and user_id in summary.conflicts:
@@ -308,12 +312,12 @@ class PanelReview:
         if nomination is None or nomination.round_id is None or nomination.status != NominationStatus.ACTIVE:
             raise NotFound("That nomination is not in a round.")
         await self._unconflicted(session, user_id, nomination)
-        mine = (await session.scalars(select(Score).where(Score.nomination_id == nomination_id,
-                                                          Score.panel_member == user_id))).first()
+        mine = (await session.scalars(select(Score).where(col(Score.nomination_id) == nomination_id,
+                                                          col(Score.panel_member) == user_id))).first()
         return nomination, mine
 
     async def candidate_of(self, *, session: AsyncSession, user_id: str, nomination: Nomination) -> CandidateDetail:
-        nominees = (await session.scalars(select(Nominee).where(Nominee.nomination_id == nomination.id))).all()
+        nominees = (await session.scalars(select(Nominee).where(col(Nominee.nomination_id) == nomination.id))).all()
         key = candidate_key(person_key(n.user_id, n.name) for n in nominees)
         return await self.candidate(session=session, user_id=user_id, award=nomination.award, key=key)
 
@@ -327,8 +331,8 @@ class PanelReview:
         if not 1 <= score <= 5:
             raise InvalidInput("Score from 1 to 5.")
         now = self._clock.now()
-        existing = (await session.scalars(select(Score).where(Score.nomination_id == nomination_id,
-                                                              Score.panel_member == user_id))).first()
+        existing = (await session.scalars(select(Score).where(col(Score.nomination_id) == nomination_id,
+                                                              col(Score.panel_member) == user_id))).first()
         row = existing or Score(nomination_id=nomination_id, panel_member=user_id, score=score, created_at=now,
                                 updated_at=now)
         row.score, row.level, row.note, row.updated_at = score, level, note.strip()[:3000], now
@@ -349,8 +353,8 @@ class PanelReview:
         if round_.status != RoundStatus.CLOSED:
             raise InvalidInput("Shortlists and winners are chosen once the round has closed, until it is decided.")
         decision = (await session.scalars(select(CandidateDecision).where(
-            CandidateDecision.round_id == round_.id, CandidateDecision.award == award,
-            CandidateDecision.candidate == key))).first()
+            col(CandidateDecision.round_id) == round_.id, col(CandidateDecision.award) == award,
+            col(CandidateDecision.candidate) == key))).first()
         now = self._clock.now()
         if decision is None:
             decision = CandidateDecision(round_id=round_.id or 0, award=award, candidate=key, updated_by=user_id,
@@ -382,7 +386,7 @@ class PanelReview:
                                                                                      CandidateSummary]]:
         candidates = await self._candidates(session, round_, None)
         decisions = (await session.scalars(select(CandidateDecision).where(
-            CandidateDecision.round_id == round_.id, CandidateDecision.winner.is_(True)))).all()
+            col(CandidateDecision.round_id) == round_.id, col(CandidateDecision.winner).is_(True)))).all()
         return [(d, candidates[(d.award, d.candidate)]) for d in decisions if (d.award, d.candidate) in candidates]
 
     async def decide_round(self, *, session: AsyncSession, user_id: str) -> tuple[AwardRound, int]:
@@ -464,14 +468,14 @@ class PanelReview:
                                                                     "unnamed": unnamed}},
             due_at=now, expires_at=now + timedelta(days=1))]
         decisions = {(d.award, d.candidate): d for d in (await session.scalars(select(CandidateDecision).where(
-            CandidateDecision.round_id == round_.id))).all()}
+            col(CandidateDecision.round_id) == round_.id))).all()}
         for (award, key), summary in (await self._candidates(session, round_, None)).items():
-            decision = decisions.get((award, key))
-            outcome = "won" if decision and decision.winner else (
-                "shortlisted" if decision and decision.shortlisted else "not_selected")
-            nominators = (await session.scalars(select(Nomination.nominator_id).where(
-                Nomination.id.in_(summary.nomination_ids), Nomination.nominator_id.is_not(None)))).all()
-            for nominator in set(nominators):
+            decided = decisions.get((award, key))
+            outcome = "won" if decided and decided.winner else (
+                "shortlisted" if decided and decided.shortlisted else "not_selected")
+            nominators = (await session.scalars(select(col(Nomination.nominator_id)).where(
+                col(Nomination.id).in_(summary.nomination_ids), col(Nomination.nominator_id).is_not(None)))).all()
+            for nominator in {n for n in nominators if n}:
                 promises.append(outbox.notice(
                     key=f"outcome:{round_.id}:{award}:{key}:{nominator}"[:190], user_id=nominator,
                     template="nomination_outcome", now=now, source_id=round_.id,
@@ -492,14 +496,15 @@ class PanelReview:
         round_ = await self._round(session)
         candidates = await self._candidates(session, round_, user_id)
         by_nomination = {nid: c for c in candidates.values() for nid in c.nomination_ids}
-        nominations = (await session.scalars(select(Nomination).where(Nomination.id.in_(list(by_nomination)))
-                                             .order_by(Nomination.id))).all()
+        nominations = (await session.scalars(select(Nomination).where(col(Nomination.id).in_(list(by_nomination)))
+                                             .order_by(col(Nomination.id)))).all()
         scores: dict[int, list[Score]] = defaultdict(list)
-        for s in (await session.scalars(select(Score).where(Score.nomination_id.in_(list(by_nomination))))).all():
+        for s in (await session.scalars(select(Score).where(col(Score.nomination_id).in_(list(by_nomination))))).all():
             scores[s.nomination_id].append(s)
         nominees: dict[int, list[Nominee]] = defaultdict(list)
-        for n in (await session.scalars(select(Nominee).where(Nominee.nomination_id.in_(list(by_nomination))))).all():
-            nominees[n.nomination_id].append(n)
+        for p in (await session.scalars(select(Nominee).where(col(Nominee.nomination_id)
+                                                              .in_(list(by_nomination))))).all():
+            nominees[p.nomination_id].append(p)
         header = ["nomination", "award", "submitted", "nominator", "entered_by", "nominees", "values",
                   "behaviours", "story", "share_publicly", "consent", "endorsements", "scores", "mean_score",
                   "notes", "shortlisted", "winner", "conflicts"]
@@ -534,21 +539,23 @@ class PanelReview:
         """Who gets noticed, in counts where no cell describes fewer than five people."""
         await self._auth.require_any(user_id, (Role.PANEL, Role.COMMS), action="Seeing award insight")
         round_ = await self._round(session)
-        rows = (await session.execute(select(Nomination.id, Nomination.values, Nomination.behaviours).where(
-            Nomination.round_id == round_.id, Nomination.status == NominationStatus.ACTIVE))).all()
+        rows = (await session.execute(select(col(Nomination.id), col(Nomination.values),
+                                             col(Nomination.behaviours)).where(
+            col(Nomination.round_id) == round_.id, col(Nomination.status) == NominationStatus.ACTIVE))).all()
         people: dict[int, list[str]] = defaultdict(list)
         sites: dict[str, str] = {}
         matched: dict[str | None, str | None] = {}
-        for nomination_id, user_id, name, site_text in (await session.execute(
-                select(Nominee.nomination_id, Nominee.user_id, Nominee.name, Nominee.site)
-                .join(Nomination, Nomination.id == Nominee.nomination_id)
-                .where(Nomination.round_id == round_.id, Nomination.status == NominationStatus.ACTIVE))).all():
-            key = person_key(user_id, name)
+        for nomination_id, nominee_id, name, site_text in (await session.execute(
+                select(col(Nominee.nomination_id), col(Nominee.user_id), col(Nominee.name), col(Nominee.site))
+                .join(Nomination, col(Nomination.id) == col(Nominee.nomination_id))
+                .where(col(Nomination.round_id) == round_.id,
+                       col(Nomination.status) == NominationStatus.ACTIVE))).all():
+            key = person_key(nominee_id, name)
             people[nomination_id].append(key)
             if site_text not in matched:
                 matched[site_text] = self._match_site(site_text)
-            if matched[site_text]:
-                sites[key] = matched[site_text]  # type: ignore[assignment]
+            if site := matched[site_text]:
+                sites[key] = site
         per_person: Counter[str] = Counter(k for keys in people.values() for k in keys)
         by_value: dict[str, Cell] = defaultdict(Cell)
         by_behaviour: dict[str, Cell] = defaultdict(Cell)

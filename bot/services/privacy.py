@@ -18,9 +18,11 @@ from typing import Any
 
 from sqlalchemy import Select, Text, case, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.blocks.rich_text import plain_text
 from bot.clock import Clock
+from bot.db import rows_changed
 from bot.models import (
     AuditEntry,
     AwardRound,
@@ -86,13 +88,15 @@ class Privacy:
     async def export(self, *, session: AsyncSession, user_id: str, actor: str) -> dict[str, Any]:
         """Everything Beacon holds about `user_id`, as one JSON-ready document. The export is audited."""
         made = (await session.scalars(select(Nomination).where(
-            or_(Nomination.nominator_id == user_id, Nomination.entered_by == user_id)).order_by(Nomination.id))).all()
-        received_ids = (await session.scalars(select(Nominee.nomination_id).where(Nominee.user_id == user_id))).all()
-        received = (await session.scalars(select(Nomination).where(Nomination.id.in_(received_ids))
-                                          .order_by(Nomination.id))).all()
+            or_(col(Nomination.nominator_id) == user_id,
+                col(Nomination.entered_by) == user_id)).order_by(col(Nomination.id)))).all()
+        received_ids = (await session.scalars(select(col(Nominee.nomination_id))
+                                              .where(col(Nominee.user_id) == user_id))).all()
+        received = (await session.scalars(select(Nomination).where(col(Nomination.id).in_(received_ids))
+                                          .order_by(col(Nomination.id)))).all()
         ids = {n.id for n in made} | set(received_ids)
         nominees: dict[int, list[Nominee]] = {}
-        for nominee in (await session.scalars(select(Nominee).where(Nominee.nomination_id.in_(ids)))).all():
+        for nominee in (await session.scalars(select(Nominee).where(col(Nominee.nomination_id).in_(ids)))).all():
             nominees.setdefault(nominee.nomination_id, []).append(nominee)
 
         def nomination(n: Nomination, *, as_nominee: bool) -> dict[str, Any]:
@@ -121,16 +125,17 @@ class Privacy:
             return list((await session.scalars(select(model).where(*conditions))).all())
 
         preference = await session.get(UserPreference, user_id)
-        decisions = await rows(CandidateDecision, or_(CandidateDecision.updated_by == user_id,
-                                                      CandidateDecision.candidate.contains(user_id)))
-        pulses_taken = (await session.execute(select(Pulse.id, Pulse.title, Pulse.anonymous).join(
-            PulseParticipation, PulseParticipation.pulse_id == Pulse.id).where(
-            PulseParticipation.user_id == user_id))).all() + (await session.execute(select(
-                Pulse.id, Pulse.title, Pulse.anonymous).join(PulseHeld, PulseHeld.pulse_id == Pulse.id).where(
-                PulseHeld.user_id == user_id))).all()
-        posts = await rows(ScheduledPost, or_(ScheduledPost.author_id == user_id, ScheduledPost.approved_by == user_id,
-                                              ScheduledPost.decided_by == user_id))
-        audit = await rows(AuditEntry, or_(AuditEntry.actor == user_id, AuditEntry.subject.contains(user_id)))
+        decisions = await rows(CandidateDecision, or_(col(CandidateDecision.updated_by) == user_id,
+                                                      col(CandidateDecision.candidate).contains(user_id)))
+        taken = select(col(Pulse.id), col(Pulse.title), col(Pulse.anonymous))
+        pulses_taken = [*(await session.execute(taken.join(
+            PulseParticipation, col(PulseParticipation.pulse_id) == col(Pulse.id)).where(
+            col(PulseParticipation.user_id) == user_id))).all(), *(await session.execute(taken.join(
+                PulseHeld, col(PulseHeld.pulse_id) == col(Pulse.id)).where(col(PulseHeld.user_id) == user_id))).all()]
+        posts = await rows(ScheduledPost, or_(col(ScheduledPost.author_id) == user_id,
+                                              col(ScheduledPost.approved_by) == user_id,
+                                              col(ScheduledPost.decided_by) == user_id))
+        audit = await rows(AuditEntry, or_(col(AuditEntry.actor) == user_id, col(AuditEntry.subject).contains(user_id)))
         document: dict[str, Any] = {
             "about": {"user_id": user_id, "organisation": self._org_name, "exported_at": _iso(self._clock.now()),
                       "by": actor},
@@ -141,17 +146,17 @@ class Privacy:
             "nominations_made": [nomination(n, as_nominee=False) for n in made],
             "recognition_received": [nomination(n, as_nominee=True) for n in received],
             "endorsements": [{"nomination_id": e.nomination_id, "at": _iso(e.created_at)}
-                             for e in await rows(Endorsement, Endorsement.user_id == user_id)],
+                             for e in await rows(Endorsement, col(Endorsement.user_id) == user_id)],
             "award_panel": {
                 "scores": [{"nomination_id": s.nomination_id, "score": s.score, "level": s.level, "note": s.note,
-                            "at": _iso(s.updated_at)} for s in await rows(Score, Score.panel_member == user_id)],
+                            "at": _iso(s.updated_at)} for s in await rows(Score, col(Score.panel_member) == user_id)],
                 "conflicts_declared": [{"round_id": c.round_id, "award": c.award, "candidate": c.candidate}
                                        for c in await rows(ConflictDeclaration,
-                                                           ConflictDeclaration.panel_member == user_id)],
+                                                           col(ConflictDeclaration.panel_member) == user_id)],
                 "exports": [{"round_id": r.round_id, "rows": r.rows, "at": _iso(r.exported_at)}
-                            for r in await rows(RoundExport, RoundExport.user_id == user_id)],
+                            for r in await rows(RoundExport, col(RoundExport.user_id) == user_id)],
                 "rounds_opened": [{"id": r.id, "name": r.name}
-                                  for r in await rows(AwardRound, AwardRound.created_by == user_id)],
+                                  for r in await rows(AwardRound, col(AwardRound.created_by) == user_id)],
             },
             "award_decisions": [{"round_id": d.round_id, "award": d.award, "shortlisted": d.shortlisted,
                                  "winner": d.winner, "your_consent": d.winner_consents.get(user_id),
@@ -160,26 +165,28 @@ class Privacy:
                 "visits": [{"id": e.id, "title": e.title, "place": e.site or e.location,
                             "starts_at": _iso(e.starts_at), "as": "leader" if e.leader_user_id == user_id
                             else "announced by you"} for e in await rows(
-                    Engagement, or_(Engagement.leader_user_id == user_id, Engagement.created_by == user_id))],
+                    Engagement, or_(col(Engagement.leader_user_id) == user_id, col(Engagement.created_by) == user_id))],
                 "said_you_would_attend": [a.engagement_id for a in await rows(
-                    EngagementAttendee, EngagementAttendee.user_id == user_id)],
+                    EngagementAttendee, col(EngagementAttendee.user_id) == user_id)],
                 "questions_asked": [{"engagement_id": q.engagement_id, "question": q.question,
                                      "name_hidden_from_leader": q.hide_name, "at": _iso(q.created_at)}
-                                    for q in await rows(EngagementQuestion, EngagementQuestion.asker_id == user_id)],
+                                    for q in await rows(EngagementQuestion,
+                                                        col(EngagementQuestion.asker_id) == user_id)],
             },
             "pulses": {
-                "created": [{"id": p.id, "title": p.title} for p in await rows(Pulse, Pulse.created_by == user_id)],
+                "created": [{"id": p.id, "title": p.title} for p in await rows(Pulse,
+                                                                               col(Pulse.created_by) == user_id)],
                 "took_part_in": [{"id": p.id, "title": p.title, "anonymous": p.anonymous} for p in pulses_taken],
                 "named_answers": [{"pulse_id": a.pulse_id, "answers": a.answers, "site": a.site,
                                    "at": _iso(a.answered_at)}
-                                  for a in await rows(PulseNamedAnswer, PulseNamedAnswer.user_id == user_id)],
+                                  for a in await rows(PulseNamedAnswer, col(PulseNamedAnswer.user_id) == user_id)],
             },
             "scheduled_posts": [{"id": p.id, "status": p.status, "channels": p.channels,
                                  "text": plain_text(p.message), "you_are": "author" if p.author_id == user_id
                                  else "approver"} for p in posts],
             "messages_beacon_sent_you": [{"what": m.content.get("template") or "message", "status": m.status,
                                           "at": _iso(m.sent_at or m.created_at)}
-                                         for m in await rows(OutboxMessage, OutboxMessage.channel == user_id)],
+                                         for m in await rows(OutboxMessage, col(OutboxMessage.channel) == user_id)],
             "audit_entries": [{"seq": a.seq, "at": _iso(a.at), "actor": a.actor, "action": a.action,
                                "subject": a.subject} for a in audit],
         }
@@ -194,81 +201,85 @@ class Privacy:
         report = ErasureReport(user_id=user_id, pseudonym=pseudonym)
 
         async def change(name: str, statement: Any) -> None:
-            result = await session.execute(statement.execution_options(synchronize_session=False))
-            report.changed[name] = report.changed.get(name, 0) + int(result.rowcount or 0)  # type: ignore[attr-defined]
+            result = await rows_changed(session, statement.execution_options(synchronize_session=False))
+            report.changed[name] = report.changed.get(name, 0) + result
 
         # Recognition the person received: their celebrations are named for the trust's IT team to take down.
-        received = (await session.execute(select(Nomination.id, Nomination.public_channel, Nomination.public_ts).join(
-            Nominee, Nominee.nomination_id == Nomination.id).where(Nominee.user_id == user_id))).all()
+        received = (await session.execute(select(col(Nomination.id), col(Nomination.public_channel),
+                                                 col(Nomination.public_ts)).join(
+            Nominee, col(Nominee.nomination_id) == col(Nomination.id)).where(col(Nominee.user_id) == user_id))).all()
         report.slack_posts = [(r.public_channel, r.public_ts) for r in received if r.public_channel and r.public_ts]
-        theirs = select(Nominee.nomination_id).where(Nominee.user_id == user_id)
-        alone = (await session.scalars(select(Nominee.nomination_id).where(Nominee.nomination_id.in_(theirs))
-                                       .group_by(Nominee.nomination_id).having(func.count() == 1))).all()
+        theirs = select(col(Nominee.nomination_id)).where(col(Nominee.user_id) == user_id)
+        alone = (await session.scalars(select(col(Nominee.nomination_id)).where(col(Nominee.nomination_id).in_(theirs))
+                                       .group_by(col(Nominee.nomination_id)).having(func.count() == 1))).all()
         await change("stories about them removed", update(Nomination).where(
-            Nomination.id.in_(alone), Nomination.story != REMOVED).values(story=REMOVED))
-        await change("nominations received", update(Nominee).where(Nominee.user_id == user_id).values(
+            col(Nomination.id).in_(alone), col(Nomination.story) != REMOVED).values(story=REMOVED))
+        await change("nominations received", update(Nominee).where(col(Nominee.user_id) == user_id).values(
             user_id=pseudonym))
-        await change("nominations made", update(Nomination).where(Nomination.nominator_id == user_id).values(
+        await change("nominations made", update(Nomination).where(col(Nomination.nominator_id) == user_id).values(
             nominator_id=pseudonym))
         await change("nominations entered for others", update(Nomination).where(
-            Nomination.entered_by == user_id).values(entered_by=pseudonym))
+            col(Nomination.entered_by) == user_id).values(entered_by=pseudonym))
         # The agreed public snapshot holds the nominees' and nominator's IDs and the story, as the rows above did.
         for agreed in (await session.scalars(select(Nomination).where(
-                cast(Nomination.consented_snapshot, Text).contains(user_id)))).all():
+                cast(col(Nomination.consented_snapshot), Text).contains(user_id)))).all():
             agreed.consented_snapshot = _erase_snapshot(agreed.consented_snapshot or {}, user_id, pseudonym,
                                                         story=agreed.story)
             report.changed["agreed public versions"] = report.changed.get("agreed public versions", 0) + 1
-        await change("endorsements", update(Endorsement).where(Endorsement.user_id == user_id).values(
+        await change("endorsements", update(Endorsement).where(col(Endorsement.user_id) == user_id).values(
             user_id=pseudonym))
-        await change("scores", update(Score).where(Score.panel_member == user_id).values(panel_member=pseudonym))
+        await change("scores", update(Score).where(col(Score.panel_member) == user_id).values(panel_member=pseudonym))
         await change("conflicts declared", update(ConflictDeclaration).where(
-            ConflictDeclaration.panel_member == user_id).values(panel_member=pseudonym))
-        await change("round exports", update(RoundExport).where(RoundExport.user_id == user_id).values(
+            col(ConflictDeclaration.panel_member) == user_id).values(panel_member=pseudonym))
+        await change("round exports", update(RoundExport).where(col(RoundExport.user_id) == user_id).values(
             user_id=pseudonym))
-        await change("rounds opened", update(AwardRound).where(AwardRound.created_by == user_id).values(
+        await change("rounds opened", update(AwardRound).where(col(AwardRound.created_by) == user_id).values(
             created_by=pseudonym))
         for decision in (await session.scalars(select(CandidateDecision).where(or_(
-                CandidateDecision.updated_by == user_id, CandidateDecision.candidate.contains(user_id))))).all():
+                col(CandidateDecision.updated_by) == user_id,
+                col(CandidateDecision.candidate).contains(user_id))))).all():
             decision.candidate = candidate_key(pseudonym if part == user_id else part
                                                for part in decision.candidate.split("+"))
             consents = decision.winner_consents.items()
             decision.winner_consents = {pseudonym if k == user_id else k: v for k, v in consents}
             decision.updated_by = pseudonym if decision.updated_by == user_id else decision.updated_by
             report.changed["award decisions"] = report.changed.get("award decisions", 0) + 1
-        await change("visits led", update(Engagement).where(Engagement.leader_user_id == user_id).values(
+        await change("visits led", update(Engagement).where(col(Engagement.leader_user_id) == user_id).values(
             leader_user_id=None, leader=ERASED_LEADER))
-        await change("visits announced", update(Engagement).where(Engagement.created_by == user_id).values(
+        await change("visits announced", update(Engagement).where(col(Engagement.created_by) == user_id).values(
             created_by=pseudonym))
-        await change("attendance", update(EngagementAttendee).where(EngagementAttendee.user_id == user_id).values(
+        await change("attendance", update(EngagementAttendee).where(col(EngagementAttendee.user_id) == user_id).values(
             user_id=pseudonym))
-        await change("questions asked", update(EngagementQuestion).where(EngagementQuestion.asker_id == user_id)
+        await change("questions asked", update(EngagementQuestion).where(col(EngagementQuestion.asker_id) == user_id)
                      .values(asker_id=pseudonym, question=REMOVED, hide_name=True))
-        await change("pulses created", update(Pulse).where(Pulse.created_by == user_id).values(created_by=pseudonym))
-        await change("pulse series created", update(PulseSeries).where(PulseSeries.created_by == user_id).values(
+        await change("pulses created",
+                     update(Pulse).where(col(Pulse.created_by) == user_id).values(created_by=pseudonym))
+        await change("pulse series created", update(PulseSeries).where(col(PulseSeries.created_by) == user_id).values(
             created_by=pseudonym))
         await change("pulses taken part in", update(PulseParticipation).where(
-            PulseParticipation.user_id == user_id).values(user_id=pseudonym))
+            col(PulseParticipation.user_id) == user_id).values(user_id=pseudonym))
         # An answer waiting to be stored is dropped, not renamed: the process holding it has the real ID in memory,
         # and would otherwise store it under that ID after the erasure.
         await change("pulse answers waiting to be stored (dropped)", delete(PulseHeld).where(
-            PulseHeld.user_id == user_id))
-        await change("named pulse answers", update(PulseNamedAnswer).where(PulseNamedAnswer.user_id == user_id)
+            col(PulseHeld.user_id) == user_id))
+        await change("named pulse answers", update(PulseNamedAnswer).where(col(PulseNamedAnswer.user_id) == user_id)
                      .values(user_id=pseudonym))
-        for column in (ScheduledPost.author_id, ScheduledPost.approved_by, ScheduledPost.decided_by):
-            await change("scheduled posts", update(ScheduledPost).where(column == user_id).values(
-                {column.key: pseudonym}))
-        await change("nomination keys", update(Nomination).where(Nomination.duplicate_key.contains(user_id)).values(
-            duplicate_key=func.replace(Nomination.duplicate_key, user_id, pseudonym)))
+        for name in ("author_id", "approved_by", "decided_by"):
+            await change("scheduled posts", update(ScheduledPost).where(col(getattr(ScheduledPost, name)) == user_id)
+                         .values({name: pseudonym}))
+        await change("nomination keys",
+                     update(Nomination).where(col(Nomination.duplicate_key).contains(user_id)).values(
+            duplicate_key=func.replace(col(Nomination.duplicate_key), user_id, pseudonym)))
         # Beacon's record of its messages: those to them or about them lose their content; unsent ones are not sent.
-        mentions = or_(OutboxMessage.channel == user_id, OutboxMessage.dedupe_key.contains(user_id),
-                       cast(OutboxMessage.content, Text).contains(user_id))
+        mentions = or_(col(OutboxMessage.channel) == user_id, col(OutboxMessage.dedupe_key).contains(user_id),
+                       cast(col(OutboxMessage.content), Text).contains(user_id))
         await change("messages to or about them not yet sent, cancelled", update(OutboxMessage).where(
-            mentions, OutboxMessage.status.in_((OutboxStatus.HELD, OutboxStatus.PENDING)))
+            mentions, col(OutboxMessage.status).in_((OutboxStatus.HELD, OutboxStatus.PENDING)))
             .values(status=OutboxStatus.CANCELLED))
         await change("messages to or about them, emptied", update(OutboxMessage).where(mentions).values(
-            channel=case((OutboxMessage.channel == user_id, pseudonym), else_=OutboxMessage.channel),
-            dedupe_key=func.replace(OutboxMessage.dedupe_key, user_id, pseudonym), content={"text": REMOVED}))
-        await change("preferences", delete(UserPreference).where(UserPreference.user_id == user_id))
+            channel=case((col(OutboxMessage.channel) == user_id, pseudonym), else_=col(OutboxMessage.channel)),
+            dedupe_key=func.replace(col(OutboxMessage.dedupe_key), user_id, pseudonym), content={"text": REMOVED}))
+        await change("preferences", delete(UserPreference).where(col(UserPreference.user_id) == user_id))
         report.changed = {k: v for k, v in report.changed.items() if v}
         await self._audit.record(session=session, actor=actor, action="privacy.erased", subject=f"user:{pseudonym}",
                                  details={"changed": report.changed})
@@ -284,42 +295,46 @@ class Privacy:
                 "audit": now - timedelta(days=365.25 * r.audit_years)}
 
     @staticmethod
-    def _expired_nominations(cutoff: datetime) -> Select[tuple[int]]:
+    def _expired_nominations(cutoff: datetime) -> Select[int | None]:
         """Nominations whose round ended (closed) before the cut-off, or outside any round and made before it."""
-        ended = select(AwardRound.id).where(AwardRound.status != RoundStatus.OPEN, AwardRound.closed_at < cutoff)
-        return select(Nomination.id).where(or_(
-            Nomination.round_id.in_(ended), (Nomination.round_id.is_(None)) & (Nomination.created_at < cutoff)))
+        ended = select(col(AwardRound.id)).where(col(AwardRound.status) != RoundStatus.OPEN,
+                                                 col(AwardRound.closed_at) < cutoff)
+        return select(col(Nomination.id)).where(or_(
+            col(Nomination.round_id).in_(ended),
+            col(Nomination.round_id).is_(None) & (col(Nomination.created_at) < cutoff)))
 
     async def retention(self, *, session: AsyncSession, dry_run: bool, actor: str = "system") -> RetentionPlan:
         # Sub-queries, not lists of ids: a year of a large trust holds more ids than PostgreSQL's driver takes
         # as parameters of one statement (32,767).
         cut = self.cutoffs()
         nominations = self._expired_nominations(cut["nominations"])
-        old_pulses = select(Pulse.id).where(Pulse.closed_at < cut["pulse_answers"])
-        old_engagements = select(Engagement.id).where(Engagement.ends_at < cut["engagements"])
+        old_pulses = select(col(Pulse.id)).where(col(Pulse.closed_at) < cut["pulse_answers"])
+        old_engagements = select(col(Engagement.id)).where(col(Engagement.ends_at) < cut["engagements"])
 
         async def count(model: Any, *conditions: Any) -> int:
             return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 
         targets: list[tuple[str, Any, tuple[Any, ...]]] = [
-            ("endorsements", Endorsement, (Endorsement.nomination_id.in_(nominations),)),
-            ("scores", Score, (Score.nomination_id.in_(nominations),)),
-            ("nominees", Nominee, (Nominee.nomination_id.in_(nominations),)),
-            ("nominations", Nomination, (Nomination.id.in_(nominations),)),
-            ("anonymous pulse answers", PulseAnswer, (PulseAnswer.pulse_id.in_(old_pulses),)),
-            ("named pulse answers", PulseNamedAnswer, (PulseNamedAnswer.pulse_id.in_(old_pulses),)),
-            ("pulse participation", PulseParticipation, (PulseParticipation.pulse_id.in_(old_pulses),)),
-            ("pulse answers waiting to be stored", PulseHeld, (PulseHeld.pulse_id.in_(old_pulses),)),
-            ("engagement attendance", EngagementAttendee, (EngagementAttendee.engagement_id.in_(old_engagements),)),
-            ("engagement questions", EngagementQuestion, (EngagementQuestion.engagement_id.in_(old_engagements),)),
-            ("engagements", Engagement, (Engagement.id.in_(old_engagements),)),
-            ("sent messages", OutboxMessage, (OutboxMessage.status.in_(
+            ("endorsements", Endorsement, (col(Endorsement.nomination_id).in_(nominations),)),
+            ("scores", Score, (col(Score.nomination_id).in_(nominations),)),
+            ("nominees", Nominee, (col(Nominee.nomination_id).in_(nominations),)),
+            ("nominations", Nomination, (col(Nomination.id).in_(nominations),)),
+            ("anonymous pulse answers", PulseAnswer, (col(PulseAnswer.pulse_id).in_(old_pulses),)),
+            ("named pulse answers", PulseNamedAnswer, (col(PulseNamedAnswer.pulse_id).in_(old_pulses),)),
+            ("pulse participation", PulseParticipation, (col(PulseParticipation.pulse_id).in_(old_pulses),)),
+            ("pulse answers waiting to be stored", PulseHeld, (col(PulseHeld.pulse_id).in_(old_pulses),)),
+            ("engagement attendance", EngagementAttendee,
+             (col(EngagementAttendee.engagement_id).in_(old_engagements),)),
+            ("engagement questions", EngagementQuestion, (col(EngagementQuestion.engagement_id).in_(old_engagements),)),
+            ("engagements", Engagement, (col(Engagement.id).in_(old_engagements),)),
+            ("sent messages", OutboxMessage, (col(OutboxMessage.status).in_(
                 (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.MISSED, OutboxStatus.CANCELLED)),
-                OutboxMessage.created_at < cut["outbox"])),
+                col(OutboxMessage.created_at) < cut["outbox"])),
         ]
         counts = {name: await count(model, *conditions) for name, model, conditions in targets}
-        last_audit = await session.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.at < cut["audit"]))
-        counts["audit entries"] = await count(AuditEntry, AuditEntry.seq <= last_audit) if last_audit else 0
+        last_audit = await session.scalar(select(func.max(col(AuditEntry.seq)))
+                                          .where(col(AuditEntry.at) < cut["audit"]))
+        counts["audit entries"] = await count(AuditEntry, col(AuditEntry.seq) <= last_audit) if last_audit else 0
         if not dry_run:
             for _name, model, conditions in targets:
                 await session.execute(delete(model).where(*conditions).execution_options(synchronize_session=False))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.db import Database
@@ -93,7 +93,7 @@ class PulseAnswering:
         self.worker = worker
         self.held = HeldAnswers()
 
-    async def answer(self, *, user_id: str, pulse_id: int, answers: dict, token: str | None = None,
+    async def answer(self, *, user_id: str, pulse_id: int, answers: dict[str, Any], token: str | None = None,
                      response_url: str | None = None) -> Receipt:
         """Take an answer; the receipt says whether it is stored yet (`held` is None) or held for a group."""
         reply = ReplyTo(user_id=user_id, response_url=response_url, since=self._clock.now())

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot import when
 from bot.clock import Clock
@@ -329,8 +330,8 @@ class Pulses:
             return await self._answer_named(session, pulse, user_id, clean)
         reply = reply or ReplyTo(user_id=user_id, response_url=None, since=self._clock.now())
         if token is not None:
-            row = (await session.scalars(select(PulseAnswer.id).where(PulseAnswer.change_hash == _hash(token),
-                                                                      PulseAnswer.pulse_id == pulse_id))).first()
+            row = (await session.scalars(select(col(PulseAnswer.id)).where(col(PulseAnswer.change_hash) == _hash(token),
+                                                                      col(PulseAnswer.pulse_id) == pulse_id))).first()
             if row is None:
                 raise NotFound("That change button has expired; your answer stands as it was.")
             held = HeldAnswer(pulse_id=pulse_id, user_id=user_id, answers=clean, token=token, reply=reply)
@@ -364,8 +365,9 @@ class Pulses:
         still_held: set[str] = set()
         if people:
             still_held = set((await session.scalars(delete(PulseHeld).where(
-                PulseHeld.pulse_id == pulse_id, PulseHeld.user_id.in_(people), PulseHeld.holder == holder)
-                .returning(PulseHeld.user_id))).all())
+                col(PulseHeld.pulse_id) == pulse_id, col(PulseHeld.user_id).in_(people),
+                col(PulseHeld.holder) == holder)
+                .returning(col(PulseHeld.user_id)))).all())
         held = [h for h in held if h.token is not None or h.user_id in still_held]
         if pulse is None or (pulse.status != PulseStatus.OPEN and not closing):
             return [Outcome(reply=h.reply, pulse_title=title, refusal=(
@@ -395,12 +397,12 @@ class Pulses:
                 pulse=pulse, answers=h.answers, token=token, changed=False)))
         if rows:
             connection = await session.connection()
-            await connection.execute(PulseAnswer.__table__.insert(), rows)  # type: ignore[attr-defined]
+            await connection.execute(insert(PulseAnswer), rows)
         changes = [h for h in held if h.token is not None]
         _shuffle(changes)
         for h in changes:
-            row = (await session.scalars(select(PulseAnswer).where(PulseAnswer.change_hash == _hash(h.token or ""),
-                                                                   PulseAnswer.pulse_id == pulse_id))).first()
+            row = (await session.scalars(select(PulseAnswer).where(col(PulseAnswer.change_hash) == _hash(h.token or ""),
+                                                                   col(PulseAnswer.pulse_id) == pulse_id))).first()
             if row is None:
                 outcomes.append(Outcome(reply=h.reply, pulse_title=title,
                                         refusal="That change button has expired; your answer stands as it was."))
@@ -409,8 +411,8 @@ class Pulses:
             outcomes.append(Outcome(reply=h.reply, pulse_title=title, receipt=Receipt(
                 pulse=pulse, answers=dict(row.answers), token=h.token, changed=True)))
         if accepted:
-            await session.execute(update(Pulse).where(Pulse.id == pulse_id)
-                                  .values(responses=Pulse.responses + len(accepted))
+            await session.execute(update(Pulse).where(col(Pulse.id) == pulse_id)
+                                  .values(responses=col(Pulse.responses) + len(accepted))
                                   .execution_options(synchronize_session=False))
             await session.refresh(pulse, ["responses"])
         return outcomes
@@ -422,8 +424,9 @@ class Pulses:
         for h in held:
             if h.token is None:
                 gone = await session.scalars(delete(PulseHeld).where(
-                    PulseHeld.pulse_id == h.pulse_id, PulseHeld.user_id == h.user_id, PulseHeld.holder == holder)
-                    .returning(PulseHeld.user_id))
+                    col(PulseHeld.pulse_id) == h.pulse_id, col(PulseHeld.user_id) == h.user_id,
+                    col(PulseHeld.holder) == holder)
+                    .returning(col(PulseHeld.user_id)))
                 if not gone.all():
                     continue  # already given up (and its person told) or erased
             pulse = await session.get(Pulse, h.pulse_id)
@@ -440,19 +443,19 @@ class Pulses:
         return "closing" if pulse.closes_at <= self._clock.now() else "open"
 
     async def renew_holds(self, *, session: AsyncSession, holder: str) -> None:
-        await session.execute(update(PulseHeld).where(PulseHeld.holder == holder)
+        await session.execute(update(PulseHeld).where(col(PulseHeld.holder) == holder)
                               .values(held_until=self._clock.now() + HOLD_LEASE))
 
     async def release_lost(self, *, session: AsyncSession) -> int:
         """Held answers whose process stopped without storing them (a crash): tell each person to answer again."""
         now = self._clock.now()
         # One statement takes them, so two replicas never both tell the same person.
-        taken = (await session.execute(delete(PulseHeld).where(PulseHeld.held_until < now).returning(
-            PulseHeld.pulse_id, PulseHeld.user_id, PulseHeld.held_until))).all()
+        taken = (await session.execute(delete(PulseHeld).where(col(PulseHeld.held_until) < now).returning(
+            col(PulseHeld.pulse_id), col(PulseHeld.user_id), col(PulseHeld.held_until)))).all()
         if not taken:
             return 0
         pulses = {p.id: p for p in (await session.scalars(select(Pulse).where(
-            Pulse.id.in_({t.pulse_id for t in taken})))).all()}
+            col(Pulse.id).in_({t.pulse_id for t in taken})))).all()}
         lost = [(t.pulse_id, t.user_id, t.held_until, pulses[t.pulse_id].title, pulses[t.pulse_id].closes_at)
                 for t in taken]
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
@@ -476,11 +479,12 @@ class Pulses:
             session.add(PulseNamedAnswer(pulse_id=pulse.id or 0, user_id=user_id, answers=clean,
                                          site=site.name if site else None, area=site.area if site else None,
                                          answered_at=now))
-            await session.execute(update(Pulse).where(Pulse.id == pulse.id).values(responses=Pulse.responses + 1)
+            await session.execute(update(Pulse).where(col(Pulse.id) == pulse.id)
+                                  .values(responses=col(Pulse.responses) + 1)
                                   .execution_options(synchronize_session=False))
             return Receipt(pulse=pulse, answers=clean, token=None, changed=False)
         row = (await session.scalars(select(PulseNamedAnswer).where(
-            PulseNamedAnswer.pulse_id == pulse.id, PulseNamedAnswer.user_id == user_id))).one()
+            col(PulseNamedAnswer.pulse_id) == pulse.id, col(PulseNamedAnswer.user_id) == user_id))).one()
         row.answers, row.answered_at = {**row.answers, **clean}, now
         return Receipt(pulse=pulse, answers=row.answers, token=None, changed=True)
 
@@ -488,12 +492,12 @@ class Pulses:
                          token: str | None) -> dict[str, Any]:
         """What this person answered: by name for a named pulse, by their change token for an anonymous one."""
         if token is not None:
-            row = (await session.scalars(select(PulseAnswer).where(PulseAnswer.change_hash == _hash(token),
-                                                                   PulseAnswer.pulse_id == pulse_id))).first()
+            row = (await session.scalars(select(PulseAnswer).where(col(PulseAnswer.change_hash) == _hash(token),
+                                                                   col(PulseAnswer.pulse_id) == pulse_id))).first()
             return dict(row.answers) if row else {}
-        row = (await session.scalars(select(PulseNamedAnswer).where(
-            PulseNamedAnswer.pulse_id == pulse_id, PulseNamedAnswer.user_id == user_id))).first()
-        return dict(row.answers) if row else {}
+        named = (await session.scalars(select(PulseNamedAnswer).where(
+            col(PulseNamedAnswer.pulse_id) == pulse_id, col(PulseNamedAnswer.user_id) == user_id))).first()
+        return dict(named.answers) if named else {}
 
     async def get(self, *, session: AsyncSession, pulse_id: int) -> Pulse:
         pulse = await session.get(Pulse, pulse_id)
@@ -503,8 +507,8 @@ class Pulses:
 
     # -- the timetable -------------------------------------------------------------------------------------
     async def open_due(self, *, session: AsyncSession) -> int:
-        due = (await session.scalars(select(Pulse).where(Pulse.status == PulseStatus.SCHEDULED,
-                                                         Pulse.opens_at <= self._clock.now()))).all()
+        due = (await session.scalars(select(Pulse).where(col(Pulse.status) == PulseStatus.SCHEDULED,
+                                                         col(Pulse.opens_at) <= self._clock.now()))).all()
         for pulse in due:
             await self._open(session, pulse)
         return len(due)
@@ -527,7 +531,7 @@ class Pulses:
         outcomes = await self.store(session=session, pulse_id=pulse_id, held=held, holder=holder,
                                     closing=True) if held else []
         elsewhere = await session.scalar(select(func.count()).select_from(PulseHeld).where(
-            PulseHeld.pulse_id == pulse_id, PulseHeld.held_until >= now))
+            col(PulseHeld.pulse_id) == pulse_id, col(PulseHeld.held_until) >= now))
         if elsewhere:
             return Closing(pulse=pulse, outcomes=outcomes, finished=False)
         pulse.status, pulse.closed_at = PulseStatus.CLOSED, now
@@ -556,13 +560,14 @@ class Pulses:
     async def _reorder(self, session: AsyncSession, pulse_id: int) -> None:
         """Rewrite the pulse's participation and answers in key order (random for answers), so that where a
         row sits on disk does not tell when it was written."""
-        answers = (await session.execute(select(PulseAnswer.id, PulseAnswer.answers, PulseAnswer.answered_on,
-                                                PulseAnswer.change_hash).where(PulseAnswer.pulse_id == pulse_id)
-                                         .order_by(PulseAnswer.id))).all()
-        people = sorted((await session.scalars(select(PulseParticipation.user_id).where(
-            PulseParticipation.pulse_id == pulse_id))).all())
-        await session.execute(delete(PulseAnswer).where(PulseAnswer.pulse_id == pulse_id))
-        await session.execute(delete(PulseParticipation).where(PulseParticipation.pulse_id == pulse_id))
+        answers = (await session.execute(
+            select(col(PulseAnswer.id), col(PulseAnswer.answers), col(PulseAnswer.answered_on),
+                   col(PulseAnswer.change_hash))
+            .where(col(PulseAnswer.pulse_id) == pulse_id).order_by(col(PulseAnswer.id)))).all()
+        people = sorted((await session.scalars(select(col(PulseParticipation.user_id)).where(
+            col(PulseParticipation.pulse_id) == pulse_id))).all())
+        await session.execute(delete(PulseAnswer).where(col(PulseAnswer.pulse_id) == pulse_id))
+        await session.execute(delete(PulseParticipation).where(col(PulseParticipation.pulse_id) == pulse_id))
         await insert_many_ignoring_duplicates(session, PulseAnswer, [
             {"id": a.id, "pulse_id": pulse_id, "answers": a.answers, "answered_on": a.answered_on,
              "change_hash": a.change_hash} for a in answers])
@@ -571,8 +576,9 @@ class Pulses:
 
     async def due_to_close(self, *, session: AsyncSession) -> list[int]:
         """Open pulses whose closing time has come (or was brought forward by a moderator)."""
-        return list((await session.scalars(select(Pulse.id).where(Pulse.status == PulseStatus.OPEN,
-                                                                  Pulse.closes_at <= self._clock.now()))).all())
+        due = await session.scalars(select(col(Pulse.id)).where(col(Pulse.status) == PulseStatus.OPEN,
+                                                                col(Pulse.closes_at) <= self._clock.now()))
+        return [pulse_id for pulse_id in due if pulse_id is not None]
 
     async def remind_due(self, *, db: Database, worker: str) -> int:
         """Before closing: a nudge in the thread, and a direct message to each channel member yet to answer.
@@ -583,7 +589,7 @@ class Pulses:
         now = self._clock.now()
         async with db.transaction() as session:
             pulses = [p for p in (await session.scalars(select(Pulse).where(
-                Pulse.status == PulseStatus.OPEN, Pulse.remind_hours_before.is_not(None)))).all()
+                col(Pulse.status) == PulseStatus.OPEN, col(Pulse.remind_hours_before).is_not(None)))).all()
                 if now >= p.closes_at - timedelta(hours=p.remind_hours_before or 0)
                 and not await claimed(session=session, job=REMINDER_JOB, period=str(p.id))]
         sent = 0
@@ -600,9 +606,9 @@ class Pulses:
             if not await claim_period(session=session, job=REMINDER_JOB, period=str(pulse.id), worker=worker,
                                       now=now):
                 return 0
-            answered = set((await session.scalars(select(PulseParticipation.user_id).where(
-                PulseParticipation.pulse_id == pulse.id))).all()) | set((await session.scalars(select(
-                    PulseHeld.user_id).where(PulseHeld.pulse_id == pulse.id))).all())
+            answered = set((await session.scalars(select(col(PulseParticipation.user_id)).where(
+                col(PulseParticipation.pulse_id) == pulse.id))).all()) | set((await session.scalars(select(
+                    col(PulseHeld.user_id)).where(col(PulseHeld.pulse_id) == pulse.id))).all())
             waiting = [u for u in members if u not in answered]
             params = self.message_params(pulse)
             await outbox.enqueue(session=session, now=now, promises=[
@@ -615,8 +621,8 @@ class Pulses:
         """The response count on each open pulse's message, brought up to date (a batched chat.update)."""
         now = self._clock.now()
         pulses = (await session.scalars(select(Pulse).where(
-            Pulse.status == PulseStatus.OPEN, Pulse.message_ts.is_not(None),
-            Pulse.responses != Pulse.responses_shown))).all()
+            col(Pulse.status) == PulseStatus.OPEN, col(Pulse.message_ts).is_not(None),
+            col(Pulse.responses) != col(Pulse.responses_shown)))).all()
         promises = []
         for pulse in pulses:
             params = self.message_params(pulse)
@@ -636,7 +642,7 @@ class Pulses:
         now = self._clock.now()
         today = now.astimezone(self._org.tz).date()
         made = 0
-        for series in (await session.scalars(select(PulseSeries).where(PulseSeries.active.is_(True)))).all():
+        for series in (await session.scalars(select(PulseSeries).where(col(PulseSeries.active).is_(True)))).all():
             if not _runs_on(series.rule, today):
                 continue
             opens = to_utc(datetime.combine(today, time.fromisoformat(series.at)), self._org.tz)
@@ -661,10 +667,12 @@ class Pulses:
     # -- results ---------------------------------------------------------------------------------------------
     async def _answers(self, session: AsyncSession, pulse: Pulse) -> list[tuple[str | None, dict[str, Any]]]:
         if pulse.anonymous:
-            rows = (await session.scalars(select(PulseAnswer.answers).where(PulseAnswer.pulse_id == pulse.id))).all()
+            rows = (await session.scalars(select(col(PulseAnswer.answers))
+                                          .where(col(PulseAnswer.pulse_id) == pulse.id))).all()
             return [(None, dict(a)) for a in rows]
         return [(r.area, dict(r.answers)) for r in (await session.execute(select(
-            PulseNamedAnswer.area, PulseNamedAnswer.answers).where(PulseNamedAnswer.pulse_id == pulse.id))).all()]
+            col(PulseNamedAnswer.area),
+            col(PulseNamedAnswer.answers)).where(col(PulseNamedAnswer.pulse_id) == pulse.id))).all()]
 
     async def results(self, *, session: AsyncSession, pulse: Pulse, for_moderators: bool) -> PulseResults:
         answered = await self._answers(session, pulse)
@@ -689,11 +697,12 @@ class Pulses:
         if not ids:
             return {}
         answers: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-        for pulse_id, given in (await session.execute(select(PulseAnswer.pulse_id, PulseAnswer.answers).where(
-                PulseAnswer.pulse_id.in_(ids)))).all():
+        for pulse_id, given in (await session.execute(select(col(PulseAnswer.pulse_id), col(PulseAnswer.answers)).where(
+                col(PulseAnswer.pulse_id).in_(ids)))).all():
             answers[pulse_id].append(dict(given))
-        for pulse_id, given in (await session.execute(select(PulseNamedAnswer.pulse_id, PulseNamedAnswer.answers)
-                                                      .where(PulseNamedAnswer.pulse_id.in_(ids)))).all():
+        for pulse_id, given in (await session.execute(select(col(PulseNamedAnswer.pulse_id),
+                                                             col(PulseNamedAnswer.answers))
+                                                      .where(col(PulseNamedAnswer.pulse_id).in_(ids)))).all():
             answers[pulse_id].append(dict(given))
         found = {}
         for pulse in pulses:
@@ -707,8 +716,9 @@ class Pulses:
 
     async def _compare_with_previous(self, session: AsyncSession, pulse: Pulse, result: PulseResults) -> None:
         previous = (await session.scalars(select(Pulse).where(
-            Pulse.series_id == pulse.series_id, Pulse.id < (pulse.id or 0), Pulse.status == PulseStatus.CLOSED)
-            .order_by(Pulse.id.desc()))).first()
+            col(Pulse.series_id) == pulse.series_id, col(Pulse.id) < (pulse.id or 0),
+            col(Pulse.status) == PulseStatus.CLOSED)
+            .order_by(col(Pulse.id).desc()))).first()
         if previous is None:
             return
         before = await self.results(session=session, pulse=previous, for_moderators=False)
@@ -725,7 +735,7 @@ class Pulses:
     # -- moderators --------------------------------------------------------------------------------------------
     async def listing(self, *, session: AsyncSession, user_id: str, limit: int = 15) -> list[Pulse]:
         await self._auth.require_any(user_id, RUNS_PULSES, action="Seeing all pulses")
-        return list((await session.scalars(select(Pulse).order_by(Pulse.id.desc()).limit(limit))).all())
+        return list((await session.scalars(select(Pulse).order_by(col(Pulse.id).desc()).limit(limit))).all())
 
     async def moderator_results(self, *, session: AsyncSession, user_id: str, pulse_id: int) -> tuple[Pulse,
                                                                                                    PulseResults]:
@@ -748,8 +758,8 @@ class Pulses:
                                "(`pulse.reporting_minimum`), as with its results.")
         answered = await self._answers(session, pulse)
         named = [] if pulse.anonymous else (await session.execute(select(
-            PulseNamedAnswer.user_id, PulseNamedAnswer.area, PulseNamedAnswer.answers).where(
-            PulseNamedAnswer.pulse_id == pulse.id).order_by(PulseNamedAnswer.user_id))).all()
+            col(PulseNamedAnswer.user_id), col(PulseNamedAnswer.area), col(PulseNamedAnswer.answers)).where(
+            col(PulseNamedAnswer.pulse_id) == pulse.id).order_by(col(PulseNamedAnswer.user_id)))).all()
         heading = [q["text"] for q in pulse.questions]
         if pulse.anonymous:
             rows = [a for _, a in answered]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
-
-from bot.errors import InvalidInput
 
 
 class Repeat(StrEnum):
@@ -39,20 +37,14 @@ def exists_locally(wall: datetime, tz: ZoneInfo) -> bool:
 
 
 def to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
-    """A wall-clock time in `tz` as UTC. A skipped time moves forward by the gap (01:30 becomes 02:30 BST);
-    a repeated time (the October change) means its first occurrence."""
-    if not exists_locally(wall, tz):
-        wall += timedelta(hours=1)
+    """A naive wall-clock time in `tz` as UTC, by zoneinfo's PEP 495 rules alone (fold=0).
+
+    A time skipped when the clocks go forward is read with the offset in force before the change, which is the
+    time the clock would have shown had it not jumped: it moves forward by the size of the gap, whatever that
+    is (London 01:30 becomes 02:30 BST; Lord Howe's 02:10 becomes 02:40 across its 30-minute gap; Troll's 02:00
+    becomes 04:00 across its 2-hour gap). A time that happens twice when the clocks go back means its first
+    occurrence."""
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
-
-
-def local_start(day: date, at: time, tz: ZoneInfo) -> datetime:
-    """The wall-clock start a person picked, refused when that time does not exist that day."""
-    wall = datetime.combine(day, at)
-    if not exists_locally(wall, tz):
-        raise InvalidInput(f"{at:%H:%M} does not exist on {day:%-d %B %Y}: the clocks go forward that night. "
-                           "Pick a time after 02:00.")
-    return wall
 
 
 def _add_months(wall: datetime, months: int, day_of_month: int) -> datetime:

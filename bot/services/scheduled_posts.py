@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.blocks.rich_text import plain_text
 from bot.clock import Clock
+from bot.db import rows_changed
 from bot.errors import InvalidInput, NotFound
 from bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
 from bot.organisation import Role, ScheduleSettings
@@ -44,7 +47,7 @@ class DraftProblems(InvalidInput):
 @dataclass(frozen=True)
 class PostDraft:
     channels: tuple[str, ...]
-    message: dict            # a rich_text block, already made safe
+    message: dict[str, Any]            # a rich_text block, already made safe
     fallback_text: str
     plain_text: str          # what a person reads, for length checks and summaries
     day: date | None
@@ -123,10 +126,11 @@ class ScheduledPosts:
             raise DraftProblems(problems)
         if edit_of is not None:
             await self._editable(session, edit_of)
+        assert draft.day is not None and draft.at is not None  # check_draft refuses a draft without them
         now = self._clock.now()
         post = ScheduledPost(
             author_id=user_id, channels=list(draft.channels), message=draft.message,
-            fallback_text=draft.fallback_text, starts_local=datetime.combine(draft.day, draft.at),  # type: ignore[arg-type]
+            fallback_text=draft.fallback_text, starts_local=datetime.combine(draft.day, draft.at),
             timezone=self._tz.key, repeat=draft.repeat.value, until_local=draft.until, status=PostStatus.DRAFT,
             edit_of=edit_of, created_at=now, updated_at=now)
         session.add(post)
@@ -205,9 +209,10 @@ class ScheduledPosts:
         recent = self._clock.now() - timedelta(days=7)
         posts = list((await session.scalars(
             select(ScheduledPost)
-            .where(ScheduledPost.status.in_(LISTED),
-                   or_(ScheduledPost.status.in_(EDITABLE), ScheduledPost.updated_at >= recent))
-            .order_by(ScheduledPost.next_run_at.is_(None), ScheduledPost.next_run_at, ScheduledPost.id.desc())
+            .where(col(ScheduledPost.status).in_(LISTED),
+                   or_(col(ScheduledPost.status).in_(EDITABLE), col(ScheduledPost.updated_at) >= recent))
+            .order_by(col(ScheduledPost.next_run_at).is_(None), col(ScheduledPost.next_run_at),
+                      col(ScheduledPost.id).desc())
             .limit(limit))).all())
         last = await outbox.last_outcomes(session=session, source=SOURCE, source_ids=[p.id or 0 for p in posts])
         return [ListedPost(post=p, last=last.get(p.id or 0)) for p in posts]
@@ -276,8 +281,8 @@ class ScheduledPosts:
     async def approval_messages(self, *, session: AsyncSession, post_id: int) -> list[SentMessage]:
         """The approval requests already delivered for a post, so they can say it has been decided."""
         rows = await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.source == APPROVAL_SOURCE, OutboxMessage.source_id == post_id,
-            OutboxMessage.status == OutboxStatus.SENT))
+            col(OutboxMessage.source) == APPROVAL_SOURCE, col(OutboxMessage.source_id) == post_id,
+            col(OutboxMessage.status) == OutboxStatus.SENT))
         return [SentMessage(channel=r.sent_channel or "", ts=r.sent_ts or "") for r in rows]
 
     # -- running ------------------------------------------------------------------------------------------
@@ -285,7 +290,7 @@ class ScheduledPosts:
         """Write the next run of every post whose current run has fallen due; returns how many moved on."""
         now = self._clock.now()
         due = (await session.scalars(select(ScheduledPost).where(
-            ScheduledPost.status.in_(ACTIVE), ScheduledPost.next_run_at <= now))).all()
+            col(ScheduledPost.status).in_(ACTIVE), col(ScheduledPost.next_run_at) <= now))).all()
         moved = 0
         for post in due:
             current = post.next_run_at
@@ -297,10 +302,11 @@ class ScheduledPosts:
             values: dict[str, object] = {"next_run_at": following, "updated_at": now}
             if following is None:
                 values["status"] = PostStatus.COMPLETED
-            changed = await session.execute(
-                update(ScheduledPost).where(ScheduledPost.id == post.id, ScheduledPost.next_run_at == current)
-                .values(**values).execution_options(synchronize_session=False))
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
+            changed = await rows_changed(session, update(ScheduledPost)
+                                         .where(col(ScheduledPost.id) == post.id,
+                                                col(ScheduledPost.next_run_at) == current)
+                                         .values(**values).execution_options(synchronize_session=False))
+            if changed != 1:
                 continue  # another replica moved it on first
             moved += 1
             if following is not None:
@@ -332,9 +338,8 @@ class ScheduledPosts:
 
     async def forget_abandoned_drafts(self, *, session: AsyncSession) -> int:
         cutoff = self._clock.now() - timedelta(days=1)
-        result = await session.execute(delete(ScheduledPost).where(
-            ScheduledPost.status == PostStatus.DRAFT, ScheduledPost.created_at < cutoff))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return await rows_changed(session, delete(ScheduledPost).where(
+            col(ScheduledPost.status) == PostStatus.DRAFT, col(ScheduledPost.created_at) < cutoff))
 
     def upcoming(self, post: ScheduledPost, count: int = 3) -> list[datetime]:
         """The next few run times, for a preview."""

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from bot.db import insert_ignoring_duplicates
+from bot.db import insert_ignoring_duplicates, rows_changed
 from bot.models import SlackRequestSeen
 
 # Slack's window is five minutes either side of the request's timestamp; a row older than ten minutes can no
@@ -29,5 +30,4 @@ async def first_sight(*, session: AsyncSession, signature: str, now: datetime) -
 
 
 async def forget_old_requests(*, session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(SlackRequestSeen).where(SlackRequestSeen.seen_at < now - KEEP_FOR))
-    return result.rowcount  # type: ignore[attr-defined,no-any-return]
+    return await rows_changed(session, delete(SlackRequestSeen).where(col(SlackRequestSeen.seen_at) < now - KEEP_FOR))
