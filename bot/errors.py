@@ -15,6 +15,10 @@ class NotPermitted(BeaconError):
     """The person lacks the role an action needs."""
 
 
+class Unavailable(BeaconError):
+    """Beacon could not do it now (its database did not answer), and did nothing."""
+
+
 class NotFound(BeaconError):
     """What the person referred to does not exist (or is not theirs to see)."""
 

@@ -29,8 +29,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.errors import Unavailable
 from bot.metrics import CONTENT_TYPE
-from bot.request_log import VERIFIED, dispatch_logged, log_refused
+from bot.request_log import FIRST_SIGHT, VERIFIED, dispatch_logged, log_refused
 from bot.services.signed_requests import first_sight
 
 if TYPE_CHECKING:  # the runtime starts the operations server below, so this import only serves the types
@@ -40,7 +41,10 @@ EVENTS_PATH = "/slack/events"
 log = logging.getLogger("beacon.requests")
 
 WINDOW_SECONDS = 5 * 60  # Slack's: a timestamp further than this from now is refused
-RECORD_SECONDS = 2.0     # recording the signature must leave time to ack within Slack's 3 seconds
+# How long a listener waits for the database to say whether its request is new (the ack does not wait: it has
+# gone already). Past it the request does nothing and the person is told; the insert itself is never cancelled
+# half-way (a cancelled database call can leave its connection unusable), it finishes on its own.
+RECORD_SECONDS = 10.0
 _TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)  # whole seconds since 1970, nothing else (no sign, space, digits
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}", re.ASCII)  # of other scripts, or 5,000 of them)
 
@@ -109,6 +113,20 @@ def build_web_app(runtime: Runtime) -> web.Application:
         async with runtime.deps.db.transaction() as session:
             return await first_sight(session=session, signature=signature, now=datetime.now(UTC))
 
+    async def _verdict(signature: str, started: float) -> bool:
+        """True the first time this signed request is seen; False for a replay. Raises `Unavailable` when the
+        database cannot say within RECORD_SECONDS: unsure whether it was seen, Beacon does nothing and says so."""
+        try:
+            first = await asyncio.wait_for(asyncio.shield(_first_sight(signature)), RECORD_SECONDS)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.exception("could not record a signed request as seen; it does nothing")
+            log_refused(runtime.app, status=503, started=started, outcome="unavailable")
+            raise Unavailable("Beacon could not check this request just now, so it did nothing. Please try again "
+                              "in a minute.") from None
+        if not first:
+            log_refused(runtime.app, status=200, started=started, outcome="replay")
+        return first
+
     async def slack_events(request: web.Request) -> web.Response:
         started = time.perf_counter()
         raw_body = await request.read()
@@ -127,21 +145,14 @@ def build_web_app(runtime: Runtime) -> web.Application:
         if body is None:
             log_refused(runtime.app, status=400, started=started)
             return web.json_response({"error": "malformed request"}, status=400)
-        try:
-            first = await asyncio.wait_for(_first_sight(signature), RECORD_SECONDS)
-        except (SQLAlchemyError, OSError, TimeoutError):
-            # Unsure whether it was seen, so it does nothing (Slack retries an event, with a new signature): the
-            # store decides, and when it cannot, Beacon refuses rather than risk acting twice.
-            log.exception("could not record a signed request as seen; refused")
-            log_refused(runtime.app, status=503, started=started, outcome="unavailable")
-            return web.json_response({"error": "unavailable"}, status=503)
-        if not first:
-            log_refused(runtime.app, status=200, started=started, outcome="replay")
-            return web.Response(status=200, body=b"")
+        # Recording the signature runs beside the dispatch rather than before it, so the ack never waits for the
+        # database; every listener waits for its verdict before it acts (handlers/errors.py: guarded). The one task
+        # Beacon starts itself: it belongs to this request and ends within RECORD_SECONDS.
+        first_sight = asyncio.ensure_future(_verdict(signature, started))
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
         # The body as parsed above, not as Bolt re-parses it (see parse_signed_body); its context marks it verified.
         bolt_request.body = body
-        bolt_request.context = build_async_context(AsyncBoltContext({VERIFIED: True}), body)
+        bolt_request.context = build_async_context(AsyncBoltContext({VERIFIED: True, FIRST_SIGHT: first_sight}), body)
         return await to_aiohttp_response(await dispatch_logged(runtime.app, bolt_request))
 
     web_app = web.Application(client_max_size=1024 * 1024)

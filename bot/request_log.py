@@ -20,6 +20,10 @@ _OUTCOMES = {200: "ok", 400: "malformed", 401: "unauthorised", 404: "unhandled",
 # Set in a request's Bolt context by the entry points once Slack is known to have sent it (HTTP mode: its signature
 # checked in bot/http_server.py; Socket Mode: the app-level token's connection). The error path acts on nothing else.
 VERIFIED = "beacon_verified"
+# Set beside VERIFIED in HTTP mode: an awaitable that says whether this signed request is seen for the first time
+# (the database decides, across replicas). Listeners act only once it says yes (handlers/errors.py: guarded);
+# it is awaited after the ack, so checking it never slows the ack down.
+FIRST_SIGHT = "beacon_first_sight"
 
 
 # Answering a pulse, whichever button, option or form: one kind of request, logged without the person. The

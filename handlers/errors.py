@@ -19,7 +19,7 @@ from bot.blocks.errors import build_not_permitted_text, build_slack_refused_text
 from bot.deps import Deps
 from bot.errors import BeaconError
 from bot.escaping import escape_mrkdwn
-from bot.request_log import VERIFIED
+from bot.request_log import FIRST_SIGHT, VERIFIED
 from bot.services.authorisation import RoleRequired
 
 log = logging.getLogger("beacon.errors")
@@ -73,6 +73,19 @@ async def tell(error: Exception, deps: Deps, *, body: dict, client: AsyncWebClie
 Listener = Callable[..., Awaitable[None]]
 
 
+class Replayed(Exception):
+    """Raised at a listener's ack when its request is a replay, so that nothing after the ack happens."""
+
+
+def _then_first_sight(ack: Callable[..., Awaitable[object]],
+                      first_sight: Awaitable[bool]) -> Callable[..., Awaitable[None]]:
+    async def ack_then_check(*args: Any, **kwargs: Any) -> None:
+        await ack(*args, **kwargs)
+        if not await first_sight:
+            raise Replayed
+    return ack_then_check
+
+
 def guarded(deps: Deps) -> Callable[[Listener], Listener]:
     """Wrap a listener so that any error it raises is acked (if it was not yet) and told to the person.
 
@@ -83,8 +96,22 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
         names = inspect.getfullargspec(listener).args
 
         async def run(args: AsyncArgs) -> None:
+            given = {name: getattr(args, name) for name in names}
+            first_sight: Awaitable[bool] | None = args.context.get(FIRST_SIGHT)
             try:
-                await listener(**{name: getattr(args, name) for name in names})
+                if first_sight is not None:
+                    if "ack" not in names or args.body.get("type") in ("view_submission", "view_closed"):
+                        # A form's listener answers in its ack (errors, the next view) after acting, and an
+                        # event's is acked by Bolt: wait first.
+                        if not await first_sight:
+                            if args.ack.response is None:
+                                await args.ack()
+                            return
+                    else:  # everything else acks first: the ack goes at once, the action only if it is new
+                        given["ack"] = _then_first_sight(args.ack, first_sight)
+                await listener(**given)
+            except Replayed:
+                return  # the same signed request again: acked, nothing done (logged where it was found)
             except Exception as error:
                 if args.ack.response is None:
                     await args.ack()
