@@ -106,6 +106,13 @@ def routable(body: object) -> bool:
     return isinstance(actions, list) and all(isinstance(action, dict) for action in actions)
 
 
+def _retrieved(verdict: asyncio.Future[bool]) -> None:
+    """Read a finished verdict's outcome, so that one nobody awaited (a request no listener took, or a replayed
+    event) is not reported as an exception never retrieved; failures are already logged by `_verdict`."""
+    if not verdict.cancelled():
+        verdict.exception()
+
+
 def build_web_app(runtime: Runtime) -> web.Application:
     secret = runtime.deps.settings.secret("slack_signing_secret") if runtime.deps.settings.slack_signing_secret else ""
 
@@ -149,6 +156,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
         # database; every listener waits for its verdict before it acts (handlers/errors.py: guarded). The one task
         # Beacon starts itself: it belongs to this request and ends within RECORD_SECONDS.
         first_sight = asyncio.ensure_future(_verdict(signature, started))
+        first_sight.add_done_callback(_retrieved)  # a request no listener took still has its verdict read
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
         # The body as parsed above, not as Bolt re-parses it (see parse_signed_body); its context marks it verified.
         bolt_request.body = body
