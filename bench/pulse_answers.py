@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import platform
@@ -44,7 +45,7 @@ from bot.ids import ActionId, BlockId
 from bot.local_slack import LocalSlack
 from bot.local_slack.server import Reply
 from bot.local_slack.workspace import Message
-from bot.models import Pulse, PulseAnswer, PulseParticipation
+from bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
 from tests.harness import ERIN, FORUM, SECRET_KEY, organisation_for, seed_workspace
 
 RESULTS = Path(__file__).parent / "results" / "pulse_answers.json"
@@ -144,7 +145,7 @@ def _acks(replies: list[Reply]) -> dict[str, Any]:
 
 
 async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], people: int, database_url: str,
-                      workdir: Path) -> dict[str, Any]:
+                      workdir: Path) -> tuple[Message, dict[str, Any]]:
     ws = slack.workspace
     organisation = organisation_for(ws)
     config = workdir / "beacon.yaml"
@@ -174,6 +175,7 @@ async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], 
             return any(m.blocks and m.blocks[0]["type"] == "header" for m in ws.messages(FORUM))
         assert await _until(posted, 30), "the pulse was never posted"
         message = next(m for m in ws.messages(FORUM) if m.blocks and m.blocks[0]["type"] == "header")
+        as_posted = copy.deepcopy(message)  # the bare app gets the same buttons, before closing edits the message
 
         started = time.perf_counter()
         replies = await _press_all(slack, message, presses)
@@ -184,14 +186,23 @@ async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], 
         async def stored() -> int:
             async with db.transaction() as session:
                 return int(await session.scalar(select(func.count()).select_from(PulseParticipation)) or 0)
+        async def taken() -> int:  # stored, or held in Beacon's memory waiting for a group
+            async with db.transaction() as session:
+                return int(await session.scalar(select(func.count()).select_from(PulseParticipation)) or 0) + int(
+                    await session.scalar(select(func.count()).select_from(PulseHeld)) or 0)
         settled = time.perf_counter()
-        # Anonymous answers are stored in groups and the newest few wait for the pulse to close: close it.
+        # Every press acked has been taken before the moderator closes (a press handled after the close is refused,
+        # and its person told); anonymous answers are stored in groups and the newest few wait for the close.
+        await _until(lambda: _equal(taken(), people), 60)
         await erin.command("/pulse", "close 1", channel=FORUM)
         await _until(lambda: _equal(stored(), people), 60)
         settled = time.perf_counter() - settled
-        confirmed = sum(1 for i in range(people) if any(
-            "thank you, your answer is in." in json.dumps(e.blocks).lower()
-            for e in slack.person(f"U{i:08d}").ephemerals()))
+        def confirmed_count() -> int:
+            return sum(1 for i in range(people) if any(
+                "thank you, your answer is in." in json.dumps(e.blocks).lower()
+                for e in slack.person(f"U{i:08d}").ephemerals()))
+        await _until(lambda: confirmed_count() == people, 30)  # the last group's people are told just after it commits
+        confirmed = confirmed_count()
         async with db.transaction() as session:
             answers = (await session.scalars(select(PulseAnswer))).all()
             pulse = (await session.scalars(select(Pulse))).one()
@@ -199,7 +210,7 @@ async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], 
         await db.dispose()
         expected = Counter(SCALE[choice] for _, _, choice in dict.fromkeys(presses))
         got = Counter(a.answers["q1"] for a in answers)
-        return {**_acks(replies), "pressing_seconds": round(pressing, 1),
+        return as_posted, {**_acks(replies), "pressing_seconds": round(pressing, 1),
                 "all_stored_within_seconds_after_last_press_and_close": round(settled, 2),
                 "people": people, "double_presses": len(presses) - people,
                 "participation_rows": participation, "answer_rows": len(answers),
@@ -212,7 +223,8 @@ async def _equal(value: Awaitable[int], expected: int) -> bool:
     return await value == expected
 
 
-async def _bare_run(slack: LocalSlack, presses: list[tuple[float, str, int]], workdir: Path) -> dict[str, Any]:
+async def _bare_run(slack: LocalSlack, message: Message, presses: list[tuple[float, str, int]],
+                    workdir: Path) -> dict[str, Any]:
     ws = slack.workspace
     port = _free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": ws.bot_token, "SLACK_SIGNING_SECRET": ws.signing_secret,
@@ -221,7 +233,6 @@ async def _bare_run(slack: LocalSlack, presses: list[tuple[float, str, int]], wo
                        cwd=ROOT):
         await _healthy(port, "/")
         slack.app_url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
-        message = next(m for m in ws.messages(FORUM) if m.blocks and m.blocks[0]["type"] == "header")
         replies = await _press_all(slack, message, presses)
     return _acks(replies)
 
@@ -235,8 +246,8 @@ async def run(people: int, window: float, database_url: str) -> dict[str, Any]:
     await slack.start()
     presses = _schedule(people, window, seed=11)
     with tempfile.TemporaryDirectory(prefix="beacon-bench-") as workdir:
-        beacon = await _beacon_run(slack, presses, people, database_url, Path(workdir))
-        bare = await _bare_run(slack, presses, Path(workdir))
+        message, beacon = await _beacon_run(slack, presses, people, database_url, Path(workdir))
+        bare = await _bare_run(slack, message, presses, Path(workdir))
     await slack.stop()
     result: dict[str, Any] = {
         "people": people, "window_seconds": window, "database": database_url.split(":")[0],
