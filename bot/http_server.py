@@ -155,12 +155,16 @@ def build_web_app(runtime: Runtime) -> web.Application:
         # Recording the signature runs beside the dispatch rather than before it, so the ack never waits for the
         # database; every listener waits for its verdict before it acts (handlers/errors.py: guarded). The one task
         # Beacon starts itself: it belongs to this request and ends within RECORD_SECONDS.
-        first_sight = asyncio.ensure_future(_verdict(signature, started))
-        first_sight.add_done_callback(_retrieved)  # a request no listener took still has its verdict read
+        context: dict[str, object] = {VERIFIED: True}
+        if body.get("type") != "event_callback":  # events are once-only by event_id already (bot/app.py): a second
+            # check racing it could let a replay claim the signature and the original the event id, so neither acted
+            first_sight = asyncio.ensure_future(_verdict(signature, started))
+            first_sight.add_done_callback(_retrieved)  # a request no listener took still has its verdict read
+            context[FIRST_SIGHT] = first_sight
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
         # The body as parsed above, not as Bolt re-parses it (see parse_signed_body); its context marks it verified.
         bolt_request.body = body
-        bolt_request.context = build_async_context(AsyncBoltContext({VERIFIED: True, FIRST_SIGHT: first_sight}), body)
+        bolt_request.context = build_async_context(AsyncBoltContext(context), body)
         return await to_aiohttp_response(await dispatch_logged(runtime.app, bolt_request))
 
     web_app = web.Application(client_max_size=1024 * 1024)
