@@ -39,6 +39,7 @@ from bot.services.digests import DIGEST_POST, PERSONAL_DIGEST
 from bot.services.recurrence import to_utc
 from bot.settings import Mode, Settings, load_settings
 from bot.socket_mode import LoggedSocketModeHandler
+from bot.templates import Template
 
 EXIT_CONFIG = 2
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -281,7 +282,7 @@ async def _digest(settings: Settings, organisation: Organisation, *, send: bool)
         if not send:
             week = deps.digests.next_week()
             params = await deps.digests.gather(db=deps.db, week=week)
-            _, blocks = render({"template": "weekly_digest", "params": params})
+            _, blocks = render({"template": Template.WEEKLY_DIGEST, "params": params})
             where = ", ".join(organisation.channels.digest) or "no channel (channels.digest is empty)"
             print(f"The next digest goes to {where} {deps.digests.when(week.fired_at)}; as it stands now:")
             print(render_text(blocks), end="")

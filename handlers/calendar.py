@@ -27,6 +27,7 @@ from bot.models import Engagement
 from bot.organisation import Role
 from bot.services.engagements import VisitDraft, VisitProblems
 from bot.services.recurrence import exists_locally, to_utc
+from bot.templates import Template
 from handlers.errors import guarded
 from handlers.home import HomeTab
 from handlers.modal_state import ModalState
@@ -60,7 +61,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def refresh_announcement(client: AsyncWebClient, engagement: Engagement, clicked: dict | None) -> None:
         async with deps.db.transaction() as session:
             params = await engagements.announcement_params(session, engagement)
-        text, blocks = render({"template": "engagement_announcement", "params": params})
+        text, blocks = render({"template": Template.ENGAGEMENT_ANNOUNCEMENT, "params": params})
         places = {(engagement.announced_channel, engagement.announced_ts)}
         if clicked:
             places.add((clicked["channel"], clicked["ts"]))

@@ -13,6 +13,7 @@ from bot.blocks.notices import render
 from bot.deps import Deps
 from bot.ids import ActionId, Command
 from bot.organisation import Role
+from bot.templates import Template
 from handlers.errors import guarded
 from handlers.home import HomeTab
 from handlers.parsing import one_of
@@ -38,7 +39,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     async def preview(said: Said) -> None:
         week, params = await digests.preview(db=deps.db, user_id=said.user_id)
-        _, blocks = render({"template": "weekly_digest", "params": params})
+        _, blocks = render({"template": Template.WEEKLY_DIGEST, "params": params})
         note = digest_preview_note(when=digests.when(week.fired_at), channels=deps.organisation.channels.digest)
         await said.reply("A preview of the next weekly digest", [note.to_dict(), *blocks][:50])
 

@@ -28,6 +28,7 @@ from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.models import Nomination, Nominee
 from bot.organisation import Role
 from bot.services.nominations import NominationDraft, NominationProblems, NomineeInput
+from bot.templates import Template
 from handlers.errors import guarded
 from handlers.home import HomeTab
 from handlers.modal_state import ModalState
@@ -162,7 +163,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
                                                    nomination_id=record_id(action.get("value")))
             params = await nominations.public_params(session, nomination.id or 0)
         if nomination.public_channel and nomination.public_ts:  # endorsed from the public post, so always
-            text, blocks = render({"template": "recognition_post", "params": params})
+            text, blocks = render({"template": Template.RECOGNITION_POST, "params": params})
             await client.chat_update(channel=nomination.public_channel, ts=nomination.public_ts, text=text,
                                      blocks=blocks)
         await respond(response_type="ephemeral", replace_original=False,

@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.rich_text import fallback_mrkdwn, plain_text, sanitise_rich_text
 from bot.blocks.schedule import (
     build_compose_modal,
     build_decision_blocks,
@@ -30,6 +29,7 @@ from bot.errors import BeaconError
 from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.integrations.slack_channels import member_counts
 from bot.organisation import Role
+from bot.rich_text import fallback_mrkdwn, plain_text, sanitise_rich_text
 from bot.services.recurrence import Repeat
 from bot.services.scheduled_posts import DraftProblems, PostDraft
 from handlers.errors import explain, guarded

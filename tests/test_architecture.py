@@ -23,6 +23,18 @@ def test_services_do_not_import_slack() -> None:
         assert not slack, f"{path.relative_to(ROOT)} imports {slack}: services must not know Slack"
 
 
+def test_the_arrow_between_services_and_builders_runs_one_way() -> None:
+    """Builders may take services' data types; services never reach for a builder. What both need (the rich-text
+    sanitiser, escaping, template names) lives in neutral modules that import neither."""
+    for path in (ROOT / "bot" / "services").rglob("*.py"):
+        builders = {name for name in _imports(path) if name.startswith("bot.blocks")}
+        assert not builders, f"{path.relative_to(ROOT)} imports {builders}: services say what, builders say how"
+    for neutral in ("rich_text.py", "escaping.py", "templates.py", "when.py"):
+        layered = {name for name in _imports(ROOT / "bot" / neutral)
+                   if name.startswith(("bot.blocks", "bot.services", "handlers", "scheduler"))}
+        assert not layered, f"bot/{neutral} imports {layered}: a neutral module both layers use imports neither"
+
+
 def test_handlers_hold_no_sql() -> None:
     for path in (ROOT / "handlers").rglob("*.py"):
         sql = {name for name in _imports(path) if name.startswith(("sqlalchemy", "sqlmodel", "bot.db"))}

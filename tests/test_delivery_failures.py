@@ -67,6 +67,21 @@ async def test_a_message_that_cannot_be_built_fails_once_and_the_admins_are_told
     assert beacon.ws.messages(GENERAL) == []
 
 
+async def test_a_row_naming_a_message_this_release_does_not_know_fails_once_and_is_told(beacon: Beacon) -> None:
+    """A row written by a newer release (or a fault) names a template this one cannot build: stopped, not retried
+    until it expires, and the admins are told which row."""
+    _admins_hear(beacon)
+    await _enqueue(beacon, channel=GENERAL, source="calendar_post",
+                   content={"template": "leaders_next_month", "params": {}})
+    await _run_for_a_day(beacon)
+    [unknown] = [r for r in await outbox_rows(beacon) if r.source == "calendar_post"]
+    assert unknown.status == OutboxStatus.FAILED and unknown.attempts == 1
+    assert unknown.last_error == "could_not_build: UnknownTemplate"
+    [told] = [m for m in beacon.ws.messages(ADMIN) if "could not deliver" in m.text]
+    assert f"outbox #{unknown.id}" in told.text
+    assert beacon.ws.messages(GENERAL) == []
+
+
 async def test_a_message_slack_refuses_tells_its_author_in_plain_words(beacon: Beacon) -> None:
     await _enqueue(beacon, channel=ALICE, content={"template": "nominee_recognised", "params": {
         "nomination_id": 5, "award": "thanks", "nominator": BOB, "story": "Thank you", "values": []}})

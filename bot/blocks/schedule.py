@@ -30,9 +30,9 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bot.blocks.mrkdwn import listing, mention, quote, truncate
-from bot.blocks.rich_text import plain_text
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.models import OutboxStatus, PostStatus, ScheduledPost
+from bot.rich_text import plain_text
 from bot.services.recurrence import Repeat
 from bot.services.scheduled_posts import ListedPost
 from bot.when import moment

@@ -25,6 +25,7 @@ from bot.services import outbox
 from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.recurrence import to_utc
+from bot.templates import Template
 
 ROUND_POST = "round_post"
 REMINDER_HOUR = time(9, 0)
@@ -78,11 +79,11 @@ class AwardRounds:
         now = self._clock.now()
         closing_day = (round_.closes_at.astimezone(self.tz) - timedelta(seconds=1)).date()
         posts: list[tuple[str, str, datetime, dict[str, object]]] = [
-            ("opened", "round_opened", now, {}), ("closed", "round_closed", round_.closes_at, {})]
+            ("opened", Template.ROUND_OPENED, now, {}), ("closed", Template.ROUND_CLOSED, round_.closes_at, {})]
         for days in (7, 1):
             due = to_utc(datetime.combine(closing_day - timedelta(days=days), REMINDER_HOUR), self.tz)
             if due > now:
-                posts.append((f"{days}-days", "round_reminder", due, {"days": days}))
+                posts.append((f"{days}-days", Template.ROUND_REMINDER, due, {"days": days}))
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
             dedupe_key=f"round:{round_.id}:{kind}", source=ROUND_POST, source_id=round_.id,
             channel=self._organisation.channels.recognition,
@@ -132,7 +133,7 @@ class AwardRounds:
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
             dedupe_key=f"round:{round_.id}:closed-early", source=ROUND_POST, source_id=round_.id,
             channel=self._organisation.channels.recognition,
-            content={"template": "round_closed", "params": self._params(round_)}, due_at=now,
+            content={"template": Template.ROUND_CLOSED, "params": self._params(round_)}, due_at=now,
             expires_at=now + timedelta(hours=6))])
         await self._audit.record(session=session, actor=user_id, action="round.closed", subject=f"round:{round_.id}",
                                  details={"early": True})

@@ -31,11 +31,12 @@ from bot.clock import Clock
 from bot.db import Database
 from bot.models import OutboxMessage, OutboxStatus
 from bot.services import outbox
+from bot.templates import Template
 
 log = logging.getLogger(__name__)
 
 FAILURE_SOURCE = "delivery_failure"
-FAILURE_TEMPLATE = "delivery_failed"
+FAILURE_TEMPLATE = Template.DELIVERY_FAILED
 # Sources whose own outcome hook tells the author (a failed scheduled post: `post_failed`, `post_missed`).
 TOLD_BY_THEIR_HOOK = frozenset({"scheduled_post"})
 # Where a row's template parameters name the person whose message it is.

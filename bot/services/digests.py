@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot import when
-from bot.blocks.rich_text import plain_text
 from bot.clock import Clock
 from bot.content import Content
 from bot.cron import latest_fire, next_fire, parse_cron
@@ -47,6 +46,7 @@ from bot.models import (
     UserPreference,
 )
 from bot.organisation import Organisation, Role
+from bot.rich_text import plain_text
 from bot.services import outbox
 from bot.services.authorisation import Authorisation
 from bot.services.engagements import Engagements
@@ -54,6 +54,7 @@ from bot.services.job_runs import claim_period, claimed
 from bot.services.people import PeopleDirectory
 from bot.services.pulses import Pulses
 from bot.services.recurrence import Repeat, next_run, to_utc
+from bot.templates import Template
 
 DIGEST_POST = "digest"
 PERSONAL_DIGEST = "digest_personal"
@@ -152,11 +153,11 @@ class Digests:
         if not (digest["quiet"] and self._org.digest.skip_quiet_weeks):
             promises += [outbox.Promise(
                 dedupe_key=f"digest:{key}:{channel}", source=DIGEST_POST, channel=channel,
-                content={"template": "weekly_digest", "params": digest}, due_at=now,
+                content={"template": Template.WEEKLY_DIGEST, "params": digest}, due_at=now,
                 expires_at=now + self._grace) for channel in self._org.channels.digest]
         promises += [outbox.Promise(
             dedupe_key=f"digest-personal:{key}:{user}", source=PERSONAL_DIGEST, channel=user,
-            content={"template": "personal_digest", "params": params}, due_at=now,
+            content={"template": Template.PERSONAL_DIGEST, "params": params}, due_at=now,
             expires_at=now + self._grace) for user, params in personal.items()]
         async with db.transaction() as session:  # the claim and what it promises, together or not at all
             if worker is not None and not await claim_period(session=session, job=JOB, period=week.period,

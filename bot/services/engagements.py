@@ -37,6 +37,7 @@ from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.job_runs import claim_period
 from bot.services.recurrence import to_utc
+from bot.templates import Template, templated
 
 ANNOUNCEMENT = "engagement_announcement"
 CALENDAR_POST = "calendar_post"
@@ -123,13 +124,13 @@ class Engagements:
             if state.consecutive_failures >= FAILURES_BEFORE_ALERT and not state.failure_reported:
                 state.failure_reported = True
                 await self._tell_admins(session, f"source-failing:{source_key}:{now:%Y%m%d%H%M}",
-                                        "calendar_source_failing", {"source": source_name, "error": answer.error,
+                                        Template.CALENDAR_SOURCE_FAILING, {"source": source_name, "error": answer.error,
                                                                     "failures": state.consecutive_failures})
             report.kept = True
             return report
         if state.failure_reported:
             await self._tell_admins(session, f"source-recovered:{source_key}:{now:%Y%m%d%H%M}",
-                                    "calendar_source_recovered", {"source": source_name})
+                                    Template.CALENDAR_SOURCE_RECOVERED, {"source": source_name})
         state.consecutive_failures, state.failure_reported, state.last_error = 0, False, None
         state.last_success_at = now
         horizon = now + timedelta(days=self._org.calendar.window_days)
@@ -222,11 +223,11 @@ class Engagements:
         await outbox.enqueue(session=session, now=now, promises=[
             outbox.Promise(dedupe_key=f"engagement-note:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
                            channel=channel, thread_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
-                           content={"template": "engagement_changed", "params": params}),
+                           content={"template": Template.ENGAGEMENT_CHANGED, "params": params}),
             outbox.Promise(dedupe_key=f"engagement-edit:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
                            channel=channel, update_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
-                           content={"template": "engagement_announcement", "params": await self.announcement_params(
-                               session, engagement)}),
+                           content=templated(Template.ENGAGEMENT_ANNOUNCEMENT,
+                                             await self.announcement_params(session, engagement))),
         ])
 
     async def announce_due(self, *, session: AsyncSession, only: list[Engagement] | None = None) -> int:
@@ -258,7 +259,7 @@ class Engagements:
                 promises.append(outbox.Promise(
                     dedupe_key=f"engagement:{engagement.id}:announce:{channel}",
                     source=ANNOUNCEMENT if main else CALENDAR_POST, source_id=engagement.id, channel=channel,
-                    content={"template": "engagement_announcement", "params": params}, due_at=now,
+                    content={"template": Template.ENGAGEMENT_ANNOUNCEMENT, "params": params}, due_at=now,
                     expires_at=min(engagement.starts_at, now + timedelta(days=1))))
         ids = [e.id for e in due]
         for start in range(0, len(ids), 500):
@@ -291,10 +292,10 @@ class Engagements:
             return
         for row in fresh:
             row.reported = True
-        await self._tell_admins(session, f"unmatched:{fresh[0].location}:{len(fresh)}", "calendar_unmatched",
+        await self._tell_admins(session, f"unmatched:{fresh[0].location}:{len(fresh)}", Template.CALENDAR_UNMATCHED,
                                 {"locations": [r.location for r in fresh]})
 
-    async def _tell_admins(self, session: AsyncSession, key: str, template: str, params: dict[str, Any]) -> None:
+    async def _tell_admins(self, session: AsyncSession, key: str, template: Template, params: dict[str, Any]) -> None:
         now = self._clock.now()
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
             dedupe_key=f"admin:{key}"[:200], source=CALENDAR_POST, channel=self._org.channels.admin,
@@ -448,7 +449,7 @@ class Engagements:
             col(Engagement.starts_at) < end).order_by(col(Engagement.starts_at)))).all()
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
             dedupe_key=f"calendar-weekly:{week}", source=CALENDAR_POST, channel=self._org.channels.engagement,
-            content={"template": "leaders_this_week", "params": {"week_of": f"{monday:%-d %B %Y}",
+            content={"template": Template.LEADERS_THIS_WEEK, "params": {"week_of": f"{monday:%-d %B %Y}",
                                                                   "engagements": [self.describe(e) for e in rows]}},
             due_at=now, expires_at=now + timedelta(hours=6))])
         return True
@@ -471,7 +472,7 @@ class Engagements:
                 promises.append(outbox.Promise(
                     dedupe_key=f"visit-reminder:{engagement.id}", source=CALENDAR_POST, source_id=engagement.id,
                     channel=site.channel, due_at=now, expires_at=engagement.starts_at,
-                    content={"template": "visit_reminder",
+                    content={"template": Template.VISIT_REMINDER,
                              "params": await self.announcement_params(session, engagement)}))
             if engagement.leader_user_id:
                 attendees = (await session.scalars(select(col(EngagementAttendee.user_id)).where(
@@ -480,7 +481,7 @@ class Engagements:
                     col(EngagementQuestion.engagement_id) == engagement.id).order_by(col(EngagementQuestion.id)))).all()
                 promises.append(outbox.notice(
                     key=f"leader-briefing:{engagement.id}", user_id=engagement.leader_user_id, now=now,
-                    template="leader_briefing", source_id=engagement.id,
+                    template=Template.LEADER_BRIEFING, source_id=engagement.id,
                     params=self.describe(engagement) | {
                         "attendees": list(attendees),
                         "questions": [{"question": q.question, "asker": None if q.hide_name else q.asker_id}
@@ -499,7 +500,7 @@ class Engagements:
             col(Engagement.announced_ts).is_not(None), col(Engagement.starts_at) >= self._local(yesterday, "00:00"),
             col(Engagement.starts_at) < self._local(yesterday + timedelta(days=1), "00:00")))).all()
         return await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
-            key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template="leader_follow_up", now=now,
+            key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template=Template.LEADER_FOLLOW_UP, now=now,
             source_id=e.id, params=self.describe(e)) for e in rows])
 
 

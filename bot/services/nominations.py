@@ -47,6 +47,7 @@ from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.patient_details import find_patient_details
 from bot.services.people import PeopleDirectory
+from bot.templates import Template, templated
 
 RECOGNITION_POST = "recognition_post"
 RECOGNITION_UPDATE = "recognition_update"  # chat.update of a celebration already posted, to newly agreed words
@@ -339,7 +340,7 @@ class Nominations:
         promises = []
         if nomination.nominator_id:
             promises.append(outbox.notice(key=f"nomination-receipt:{stamp}", user_id=nomination.nominator_id,
-                                          template="nomination_receipt", now=now, source_id=nomination.id,
+                                          template=Template.NOMINATION_RECEIPT, now=now, source_id=nomination.id,
                                           params=self.describe(nomination, nominees, to_nominator=True)
                                           | {"replaced": replaced, "asked_again": changed and bool(asked),
                                              "cannot_share": nomination.share_publicly
@@ -354,7 +355,7 @@ class Nominations:
                 "ask_consent": nominee in asked, "changed": changed and self._person(nominee) not in new_people,
                 "consent_value": consent_value(nomination.id, nomination.content_version)}
             promises.append(outbox.notice(key=f"nominee:{stamp}:{nominee.user_id}", user_id=nominee.user_id or "",
-                                          template="nominee_recognised", now=now, source_id=nomination.id,
+                                          template=Template.NOMINEE_RECOGNISED, now=now, source_id=nomination.id,
                                           params=params))
         await outbox.enqueue(session=session, promises=promises, now=now)
 
@@ -408,7 +409,7 @@ class Nominations:
             "consent_value": consent_value(nomination.id, nomination.content_version)}
         await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
             key=f"nominee:{nomination.id}:{nominee.user_id}:v{nomination.content_version}:again",
-            user_id=nominee.user_id or "", template="nominee_recognised", now=now, source_id=nomination.id,
+            user_id=nominee.user_id or "", template=Template.NOMINEE_RECOGNISED, now=now, source_id=nomination.id,
             params=params)])
 
     async def _celebrate(self, session: AsyncSession, nomination: Nomination, nominees: list[Nominee]) -> None:
@@ -427,13 +428,13 @@ class Nominations:
             promise = outbox.Promise(
                 dedupe_key=f"recognition-update:{stamp}", source=RECOGNITION_UPDATE, source_id=nomination.id,
                 channel=nomination.public_channel, update_ts=nomination.public_ts,
-                content={"template": "recognition_post", "params": params}, due_at=now,
+                content={"template": Template.RECOGNITION_POST, "params": params}, due_at=now,
                 expires_at=now + timedelta(days=1))
         else:
             promise = outbox.Promise(
                 dedupe_key=f"recognition:{stamp}", source=RECOGNITION_POST, source_id=nomination.id,
                 channel=self._organisation.channels.recognition,
-                content={"template": "recognition_post", "params": params}, due_at=now,
+                content={"template": Template.RECOGNITION_POST, "params": params}, due_at=now,
                 expires_at=now + timedelta(days=1))
         await outbox.enqueue(session=session, now=now, promises=[promise])
 
@@ -443,7 +444,7 @@ class Nominations:
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
             dedupe_key=f"recognition-update:{nomination.id}:refresh:{secrets.token_hex(4)}", source=RECOGNITION_UPDATE,
             source_id=nomination.id, channel=nomination.public_channel or "", update_ts=nomination.public_ts,
-            content={"template": "recognition_post", "params": await self.public_params(session, nomination.id or 0)},
+            content=templated(Template.RECOGNITION_POST, await self.public_params(session, nomination.id or 0)),
             due_at=now, expires_at=now + timedelta(days=1))])
 
     @staticmethod
@@ -471,7 +472,7 @@ class Nominations:
             await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
                 dedupe_key=f"recognition-removed:{sent.id}", source=RECOGNITION_REMOVAL, source_id=nomination.id,
                 channel=sent.sent_channel, update_ts=sent.sent_ts,
-                content={"template": "recognition_removed", "params": {}}, due_at=now,
+                content={"template": Template.RECOGNITION_REMOVED, "params": {}}, due_at=now,
                 expires_at=now + timedelta(days=7))])
             return
         nomination.public_channel, nomination.public_ts = sent.sent_channel, sent.sent_ts

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from bot.db import insert_many_ignoring_duplicates, rows_changed
 from bot.models import OutboxMessage, OutboxStatus
+from bot.templates import Template
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ async def enqueue(*, session: AsyncSession, promises: Sequence[Promise], now: da
     return len(promises)
 
 
-def notice(*, key: str, user_id: str, template: str, params: dict[str, Any], now: datetime,
+def notice(*, key: str, user_id: str, template: Template, params: dict[str, Any], now: datetime,
            source: str = "notice", source_id: int | None = None) -> Promise:
     """A direct message to one person, rendered from a template when it is sent."""
     return Promise(dedupe_key=f"notice:{key}", source=source, source_id=source_id, channel=user_id,

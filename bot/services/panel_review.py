@@ -44,6 +44,7 @@ from bot.services import outbox
 from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.suppression import hidden_groups
+from bot.templates import Template
 
 SUPPRESS_BELOW = 5
 # The export's consent column in words: a nominee who has not answered has not said no.
@@ -425,7 +426,7 @@ class PanelReview:
                 if person["user_id"]:
                     promises.append(outbox.notice(
                         key=f"winner:{round_.id}:{decision.id}:{person['user_id']}", user_id=person["user_id"],
-                        template="winner_consent_request", now=now, source_id=decision.id,
+                        template=Template.WINNER_CONSENT_REQUEST, now=now, source_id=decision.id,
                         params={"round": round_.name, "award_name": self._award_name(decision.award),
                                 "decision_id": decision.id,
                                 "cannot_be_named": not all(p["user_id"] for p in summary.people)}))
@@ -464,7 +465,7 @@ class PanelReview:
         promises = [outbox.Promise(
             dedupe_key=f"announcement:{round_.id}", source=ANNOUNCEMENT, source_id=round_.id,
             channel=self._organisation.channels.recognition,
-            content={"template": "awards_announcement", "params": {"round": round_.name, "winners": named,
+            content={"template": Template.AWARDS_ANNOUNCEMENT, "params": {"round": round_.name, "winners": named,
                                                                     "unnamed": unnamed}},
             due_at=now, expires_at=now + timedelta(days=1))]
         decisions = {(d.award, d.candidate): d for d in (await session.scalars(select(CandidateDecision).where(
@@ -478,7 +479,7 @@ class PanelReview:
             for nominator in {n for n in nominators if n}:
                 promises.append(outbox.notice(
                     key=f"outcome:{round_.id}:{award}:{key}:{nominator}"[:190], user_id=nominator,
-                    template="nomination_outcome", now=now, source_id=round_.id,
+                    template=Template.NOMINATION_OUTCOME, now=now, source_id=round_.id,
                     params={"round": round_.name, "award_name": self._award_name(award), "outcome": outcome,
                             "nominees": summary.people}))
         await outbox.enqueue(session=session, promises=promises, now=now)

@@ -20,7 +20,6 @@ from sqlalchemy import Select, Text, case, cast, delete, func, or_, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.blocks.rich_text import plain_text
 from bot.clock import Clock
 from bot.db import rows_changed
 from bot.models import (
@@ -49,6 +48,7 @@ from bot.models import (
     UserPreference,
 )
 from bot.organisation import RetentionSettings
+from bot.rich_text import plain_text
 from bot.services.audit import Audit
 from bot.services.panel_review import candidate_key
 

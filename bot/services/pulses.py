@@ -55,6 +55,7 @@ from bot.services.authorisation import Authorisation
 from bot.services.job_runs import claim_period, claimed
 from bot.services.pulse_results import PulseResults, breakdown, question_result, theme_scores
 from bot.services.recurrence import to_utc
+from bot.templates import Template, templated
 
 PULSE_MESSAGE = "pulse_message"
 PULSE_POST = "pulse_post"
@@ -270,7 +271,7 @@ class Pulses:
         pulse.status = PulseStatus.OPEN
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
             dedupe_key=f"pulse:{pulse.id}:message", source=PULSE_MESSAGE, source_id=pulse.id, channel=pulse.channel,
-            content={"template": "pulse_message", "params": self.message_params(pulse)}, due_at=now,
+            content={"template": Template.PULSE_MESSAGE, "params": self.message_params(pulse)}, due_at=now,
             expires_at=pulse.closes_at)])
 
     def message_params(self, pulse: Pulse) -> dict[str, Any]:
@@ -541,17 +542,17 @@ class Pulses:
         params = self.message_params(pulse) | {"results": results_params(results)}
         promises = [outbox.Promise(
             dedupe_key=f"pulse:{pulse_id}:results", source=PULSE_POST, source_id=pulse_id, channel=pulse.channel,
-            thread_ts=pulse.message_ts, content={"template": "pulse_results", "params": params, "broadcast": True},
+            thread_ts=pulse.message_ts, content=templated(Template.PULSE_RESULTS, params, broadcast=True),
             due_at=now, expires_at=now + timedelta(days=1)),
             outbox.Promise(
             dedupe_key=f"pulse:{pulse_id}:chart", source=PULSE_POST, source_id=pulse_id, channel=pulse.channel,
             thread_ts=pulse.message_ts, due_at=now, expires_at=now + timedelta(days=1),
-            content={"template": "pulse_chart", "params": params["results"] | {"title": pulse.title}})]
+            content={"template": Template.PULSE_CHART, "params": params["results"] | {"title": pulse.title}})]
         if pulse.message_ts:
             promises.append(outbox.Promise(
                 dedupe_key=f"pulse:{pulse_id}:closed-message", source=PULSE_POST, source_id=pulse_id,
                 channel=pulse.message_channel or pulse.channel, update_ts=pulse.message_ts, due_at=now,
-                expires_at=now + timedelta(days=1), content={"template": "pulse_message", "params": params}))
+                expires_at=now + timedelta(days=1), content={"template": Template.PULSE_MESSAGE, "params": params}))
         await outbox.enqueue(session=session, promises=promises, now=now)
         await self._audit.record(session=session, actor=user_id or "system", action="pulse.closed",
                                  subject=f"pulse:{pulse_id}", details={"responses": pulse.responses})
@@ -612,7 +613,7 @@ class Pulses:
             waiting = [u for u in members if u not in answered]
             params = self.message_params(pulse)
             await outbox.enqueue(session=session, now=now, promises=[
-                outbox.notice(key=f"pulse-reminder:{pulse.id}:{user}", user_id=user, template="pulse_reminder",
+                outbox.notice(key=f"pulse-reminder:{pulse.id}:{user}", user_id=user, template=Template.PULSE_REMINDER,
                               params=params, now=now, source=PULSE_POST, source_id=pulse.id)
                 for user in waiting])
         return len(waiting)
@@ -632,7 +633,7 @@ class Pulses:
             promises.append(outbox.Promise(
                 dedupe_key=f"pulse:{pulse.id}:count:{pulse.responses}", source=PULSE_POST, source_id=pulse.id,
                 channel=pulse.message_channel or pulse.channel, update_ts=pulse.message_ts, due_at=now,
-                expires_at=pulse.closes_at, content={"template": "pulse_message", "params": params}))
+                expires_at=pulse.closes_at, content={"template": Template.PULSE_MESSAGE, "params": params}))
             pulse.responses_shown = pulse.responses
         await outbox.enqueue(session=session, now=now, promises=promises)
         return len(promises)

@@ -15,16 +15,17 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.blocks.rich_text import plain_text
 from bot.clock import Clock
 from bot.db import rows_changed
 from bot.errors import InvalidInput, NotFound
 from bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
 from bot.organisation import Role, ScheduleSettings
+from bot.rich_text import plain_text
 from bot.services import outbox
 from bot.services.audit import Audit
 from bot.services.authorisation import Authorisation
 from bot.services.recurrence import Repeat, exists_locally, next_run, to_utc
+from bot.templates import Template
 from bot.when import moment
 
 SOURCE = "scheduled_post"
@@ -191,7 +192,8 @@ class ScheduledPosts:
         if post.status == PostStatus.PENDING_APPROVAL:
             await outbox.enqueue(session=session, now=now, promises=[
                 outbox.notice(key=f"approval:{post.id}:r{post.revision}:{approver}", user_id=approver,
-                              template="post_approval_request", source=APPROVAL_SOURCE, source_id=post.id, now=now,
+                              template=Template.POST_APPROVAL_REQUEST, source=APPROVAL_SOURCE, source_id=post.id,
+                              now=now,
                               params=self._params(post, first) | {"author": post.author_id})
                 for approver in sorted(approvers)])
         await self._audit.record(session=session, actor=user_id, action="post.edited" if edited else "post.scheduled",
@@ -272,7 +274,7 @@ class ScheduledPosts:
             await outbox.cancel_unsent(session=session, source=SOURCE, source_id=post_id)
         await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
             key=f"decision:{post.id}:r{post.revision}", user_id=post.author_id, now=now, source_id=post.id,
-            template="post_approved" if approve else "post_rejected",
+            template=Template.POST_APPROVED if approve else Template.POST_REJECTED,
             params=self._params(post, post.next_run_at) | {"decided_by": user_id})])
         await self._audit.record(session=session, actor=user_id, action="post.approved" if approve else "post.rejected",
                                  subject=f"post:{post_id}")
@@ -314,7 +316,7 @@ class ScheduledPosts:
             if skipped:
                 await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
                     key=f"skipped:{post.id}:{current:%Y%m%dT%H%M}", user_id=post.author_id, now=now,
-                    source_id=post.id, template="post_runs_skipped",
+                    source_id=post.id, template=Template.POST_RUNS_SKIPPED,
                     params=self._params(post, following) | {"skipped": skipped,
                                                             "grace_hours": self._settings.grace_hours})])
         return moved
@@ -328,7 +330,7 @@ class ScheduledPosts:
         now = self._clock.now()
         params = self._params(post, message.due_at) | {"channel": message.channel, "error": error or "",
                                                         "grace_hours": self._settings.grace_hours}
-        template = "post_failed" if status == OutboxStatus.FAILED else "post_missed"
+        template = Template.POST_FAILED if status == OutboxStatus.FAILED else Template.POST_MISSED
         if status == OutboxStatus.FAILED and post.status not in (PostStatus.CANCELLED, PostStatus.REJECTED):
             post.status, post.next_run_at, post.updated_at = PostStatus.FAILED, None, now
             await outbox.cancel_unsent(session=session, source=SOURCE, source_id=post.id or 0)

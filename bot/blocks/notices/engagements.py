@@ -1,0 +1,138 @@
+"""The leader engagement calendar: announcements, reminders, briefings, calendar source alerts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+)
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from bot.blocks.mrkdwn import listing, mention, quote, truncate
+from bot.blocks.notices.common import context, section
+from bot.escaping import escape_mrkdwn
+from bot.ids import ActionId
+
+
+def _leader(params: dict[str, Any]) -> str:
+    return mention(params["leader_user_id"]) if params.get("leader_user_id") else f"*{escape_mrkdwn(params['leader'])}*"
+
+
+def _place(params: dict[str, Any]) -> str:
+    place = params.get("place")
+    if not place:
+        return "a place to be confirmed"
+    area = f" ({escape_mrkdwn(params['area'])})" if params.get("area") else ""
+    return f"*{escape_mrkdwn(place)}*{area}"
+
+
+def engagement_announcement(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    engagement = str(params["engagement_id"])
+    if params.get("cancelled"):
+        text = f":no_entry_sign: Cancelled: {_leader(params)} at {_place(params)}, {params['when']}"
+        return text, [section(text + f"\n~{escape_mrkdwn(params['title'])}~")]
+    text = f":round_pushpin: {_leader(params)} will be at {_place(params)}, {params['when']}"
+    blocks: list[Block] = [section(f"{text}\n{escape_mrkdwn(params['title'])}")]
+    if params.get("open_to"):
+        blocks.append(context(f"Open to: {escape_mrkdwn(params['open_to'])}"))
+    going = int(params.get("attending") or 0)
+    blocks += [
+        ActionsBlock(block_id="engagement", elements=[
+            ButtonElement(text="I'll be there", action_id=ActionId.CALENDAR_ATTEND, value=engagement, style="primary"),
+            ButtonElement(text="Ask a question in advance", action_id=ActionId.CALENDAR_ASK, value=engagement)]),
+        ContextBlock(elements=[MarkdownTextObject(
+            text="Be the first to say you'll be there." if going == 0 else
+            f"{going} colleague{'s are' if going != 1 else ' is'} going.")]),
+    ]
+    return text, blocks
+
+
+def engagement_changed(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    if params.get("change") == "cancelled":
+        text = f":no_entry_sign: This has been cancelled: {_leader(params)} will not be at {_place(params)}."
+    else:
+        was = f" (it was {params['was']})" if params.get("was") else ""
+        text = (f":arrows_counterclockwise: Change: {_leader(params)} will now be at {_place(params)}, "
+                f"{params['when']}{was}.")
+    return text, [section(text)]
+
+
+def visit_reminder(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text, blocks = engagement_announcement(params)
+    text = f":wave: Tomorrow: {text.split(' ', 1)[1]}"
+    return text, [section(f"{text}\n{escape_mrkdwn(params['title'])}"), *blocks[1:]]
+
+
+def leaders_this_week(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = f":calendar: Leaders out and about, week of {params['week_of']}"
+    items = params.get("engagements") or []
+    if not items:
+        return text, [section(text + "\nNo leader visits are in the calendar this week.")]
+    by_day: dict[str, dict[str, list[str]]] = {}
+    for e in items:
+        line = f"• {e['when'].split(', ', 1)[-1]} · {_leader(e)} at {_place(e)}: {escape_mrkdwn(e['title'])}"
+        by_day.setdefault(e["day"], {}).setdefault(e.get("area") or "Other places", []).append(line)
+    blocks: list[Block] = [HeaderBlock(text=text[len(":calendar: "):])]
+    for day, areas in sorted(by_day.items()):
+        lines: list[str] = [f"*{date.fromisoformat(day):%A %-d %B}*"]
+        for area, entries in sorted(areas.items()):
+            lines.append(f"_{escape_mrkdwn(area)}_")
+            lines.extend(entries)
+        body, more = "\n".join(lines), 0
+        while len(body) > 2900:
+            lines.pop()
+            more += 1
+            body = "\n".join(lines) + f"\n…and {more} more"
+        blocks.append(section(body))
+    blocks = blocks[:49]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text="See any day with `/calendar`.")]))
+    return text, blocks
+
+
+def leader_briefing(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = f":spiral_calendar_pad: Tomorrow: {escape_mrkdwn(params['title'])} at {_place(params)}, {params['when']}."
+    attendees = params.get("attendees") or []
+    going = (f"{len(attendees)} said they'll be there: " + listing([mention(u) for u in attendees[:40]])
+             if attendees else "Nobody has said they'll be there yet.")
+    blocks: list[Block] = [section(text), section(going)]
+    questions = params.get("questions") or []
+    if questions:
+        asked = "\n".join(f"{quote(q['question'])}\n_from {mention(q['asker']) if q.get('asker') else 'a colleague'}_"
+                          for q in questions[:20])
+        blocks.append(section(truncate(f"*Questions asked in advance*\n{asked}", 3000)))
+    return text, blocks
+
+
+def leader_follow_up(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = (f"How did {escape_mrkdwn(params['title'])} at {_place(params)} go? Staff value hearing back: post a "
+            "short “you said, we did” in the announcement's thread.")
+    return text, [section(text), ActionsBlock(elements=[ButtonElement(
+        text="Write the follow-up", action_id=ActionId.CALENDAR_FOLLOW_UP, value=str(params["engagement_id"]),
+        style="primary")])]
+
+
+def calendar_source_failing(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = (f":warning: The calendar source *{escape_mrkdwn(params['source'])}* has failed {params['failures']} "
+            f"times in a row (`{escape_mrkdwn(str(params['error'])[:200])}`). Beacon keeps showing its last good "
+            "data, and will say when it works again.")
+    return text, [section(text)]
+
+
+def calendar_source_recovered(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = f":white_check_mark: The calendar source *{escape_mrkdwn(params['source'])}* is working again."
+    return text, [section(text)]
+
+
+def calendar_unmatched(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    places = "\n".join(f"• {escape_mrkdwn(p)}" for p in params.get("locations") or [])
+    text = ("These calendar locations match no site in beacon.yaml, so their engagements are listed under "
+            "“other places”. Add them as a site, or as an alias of one:")
+    return text, [section(truncate(f"{text}\n{places}", 3000))]
+
+
