@@ -39,8 +39,12 @@ test: $(VENV)/.installed-test lint typecheck
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-## make typecheck: mypy over bot/, handlers/ and scheduler/ ([tool.mypy] in pyproject.toml)
+## make typecheck: mypy over bot/, handlers/ and scheduler/ ([tool.mypy] in pyproject.toml). The code imports
+## itself as installed (beacon.bot, ...); mypy cannot follow an editable install's import hook, so it reads the
+## folders through links named as installed, in build/typecheck/beacon/ (its messages name files by that path).
 typecheck: $(VENV)/.installed-test
+	@mkdir -p build/typecheck/beacon
+	@for name in bot handlers scheduler content; do ln -sfn ../../../$$name build/typecheck/beacon/$$name; done
 	$(BIN)/mypy
 
 ## make constraints: re-pin constraints.txt from a fresh install of pyproject.toml's ranges

@@ -11,11 +11,10 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from beacon.bot.deps import Deps
+from beacon.handlers.replies import reply_usage
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.deps import Deps
-from handlers.replies import reply_usage
 
 
 @dataclass(frozen=True)

@@ -27,24 +27,25 @@ def test_the_arrow_between_services_and_builders_runs_one_way() -> None:
     """Builders may take services' data types; services never reach for a builder. What both need (the rich-text
     sanitiser, escaping, template names) lives in neutral modules that import neither."""
     for path in (ROOT / "bot" / "services").rglob("*.py"):
-        builders = {name for name in _imports(path) if name.startswith("bot.blocks")}
+        builders = {name for name in _imports(path) if name.startswith("beacon.bot.blocks")}
         assert not builders, f"{path.relative_to(ROOT)} imports {builders}: services say what, builders say how"
     for neutral in ("rich_text.py", "escaping.py", "templates.py", "when.py"):
         layered = {name for name in _imports(ROOT / "bot" / neutral)
-                   if name.startswith(("bot.blocks", "bot.services", "handlers", "scheduler"))}
+                   if name.startswith(("beacon.bot.blocks", "beacon.bot.services", "beacon.handlers",
+                                       "beacon.scheduler"))}
         assert not layered, f"bot/{neutral} imports {layered}: a neutral module both layers use imports neither"
 
 
 def test_handlers_hold_no_sql() -> None:
     for path in (ROOT / "handlers").rglob("*.py"):
-        sql = {name for name in _imports(path) if name.startswith(("sqlalchemy", "sqlmodel", "bot.db"))}
+        sql = {name for name in _imports(path) if name.startswith(("sqlalchemy", "sqlmodel", "beacon.bot.db"))}
         assert not sql, f"{path.relative_to(ROOT)} imports {sql}: handlers call services instead"
 
 
 def test_blocks_are_pure() -> None:
     for path in (ROOT / "bot" / "blocks").rglob("*.py"):
         io = {name for name in _imports(path)
-              if name.startswith(("aiohttp", "sqlalchemy", "sqlmodel", "slack_sdk.web", "slack_bolt", "bot.db"))}
+              if name.startswith(("aiohttp", "sqlalchemy", "sqlmodel", "slack_sdk.web", "slack_bolt", "beacon.bot.db"))}
         assert not io, f"{path.relative_to(ROOT)} imports {io}: builders take data and return Block Kit"
 
 

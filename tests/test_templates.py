@@ -6,9 +6,8 @@ import ast
 from pathlib import Path
 
 import pytest
-
-from bot.blocks.notices import TEMPLATES, UnknownTemplate, outgoing, render
-from bot.templates import Template
+from beacon.bot.blocks.notices import TEMPLATES, UnknownTemplate, outgoing, render
+from beacon.bot.templates import Template
 
 ROOT = Path(__file__).resolve().parents[1]
 

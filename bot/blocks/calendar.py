@@ -7,6 +7,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from beacon.bot.blocks.limits import SECTION_TEXT
+from beacon.bot.blocks.mrkdwn import mention, sections, shorten, truncate
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import Engagement
+from beacon.bot.organisation import Site
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -24,13 +30,6 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
-
-from bot.blocks.limits import SECTION_TEXT
-from bot.blocks.mrkdwn import mention, sections, shorten, truncate
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.models import Engagement
-from bot.organisation import Site
 
 LINE = 1000  # one engagement in the list
 FOLLOW_UP_SECTIONS = 5

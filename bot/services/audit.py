@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from beacon.bot.clock import Clock
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.db import insert_ignoring_duplicates, rows_changed
+from beacon.bot.models import AuditEntry, AuditHead
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
-
-from bot.clock import Clock
-from bot.config_errors import ConfigError
-from bot.db import insert_ignoring_duplicates, rows_changed
-from bot.models import AuditEntry, AuditHead
 
 
 def key_id(key: bytes) -> str:

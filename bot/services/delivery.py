@@ -25,13 +25,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from beacon.bot.clock import Clock
+from beacon.bot.db import Database
+from beacon.bot.models import OutboxMessage, OutboxStatus
+from beacon.bot.services import outbox
+from beacon.bot.templates import Template
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.clock import Clock
-from bot.db import Database
-from bot.models import OutboxMessage, OutboxStatus
-from bot.services import outbox
-from bot.templates import Template
 
 log = logging.getLogger(__name__)
 

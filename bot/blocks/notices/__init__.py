@@ -8,11 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import Block
-
-from bot.blocks.digests import personal_digest, weekly_digest
-from bot.blocks.notices.delivery import delivery_failed
-from bot.blocks.notices.engagements import (
+from beacon.bot.blocks.digests import personal_digest, weekly_digest
+from beacon.bot.blocks.notices.delivery import delivery_failed
+from beacon.bot.blocks.notices.engagements import (
     calendar_source_failing,
     calendar_source_recovered,
     calendar_unmatched,
@@ -23,7 +21,7 @@ from bot.blocks.notices.engagements import (
     leaders_this_week,
     visit_reminder,
 )
-from bot.blocks.notices.posts import (
+from beacon.bot.blocks.notices.posts import (
     post_approval_request,
     post_approved,
     post_failed,
@@ -31,8 +29,8 @@ from bot.blocks.notices.posts import (
     post_rejected,
     post_runs_skipped,
 )
-from bot.blocks.notices.pulses import pulse_message, pulse_reminder, pulse_results
-from bot.blocks.notices.recognition import (
+from beacon.bot.blocks.notices.pulses import pulse_message, pulse_reminder, pulse_results
+from beacon.bot.blocks.notices.recognition import (
     awards_announcement,
     nomination_outcome,
     nomination_receipt,
@@ -44,8 +42,9 @@ from bot.blocks.notices.recognition import (
     round_reminder,
     winner_consent_request,
 )
-from bot.blocks.pulse_chart import render_chart
-from bot.templates import Template
+from beacon.bot.blocks.pulse_chart import render_chart
+from beacon.bot.templates import Template
+from slack_sdk.models.blocks import Block
 
 Rendered = tuple[str, list[dict[str, Any]]]
 

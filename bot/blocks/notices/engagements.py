@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
+from beacon.bot.blocks.notices.common import context, section
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -13,11 +17,6 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
-
-from bot.blocks.mrkdwn import listing, mention, quote, truncate
-from bot.blocks.notices.common import context, section
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId
 
 
 def _leader(params: dict[str, Any]) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from beacon.bot.blocks.mrkdwn import mention
+from beacon.bot.blocks.notices.common import channels, section, summary
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -12,11 +16,6 @@ from slack_sdk.models.blocks import (
     ContextBlock,
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
-
-from bot.blocks.mrkdwn import mention
-from bot.blocks.notices.common import channels, section, summary
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId
 
 # Why Slack refused a post, and what the author can do about it.
 _REFUSALS = {
