@@ -54,7 +54,8 @@ async def run(calendars: int, events: int, database_url: str) -> dict[str, objec
     organisation = parse_organisation({
         "channels": {"recognition": "C01", "engagement": "C02", "forum": "C03", "admin": "C04"},
         "sites": [{"name": f"Station {i}", "area": f"Area {i % 6}"} for i in range(100)],
-        "calendar": {"sources": [{"type": "ics", "name": f"Leader {i}", "url": server.url(f"leader{i}")}
+        "calendar": {"allow_hosts": ["127.0.0.1"],
+                     "sources": [{"type": "ics", "name": f"Leader {i}", "url": server.url(f"leader{i}")}
                                  for i in range(calendars)]}}, source="bench")
     deps = build_deps(settings, organisation, clock=ManualClock(START), db=db)
     await deps.http.open()

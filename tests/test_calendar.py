@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.integrations.ics_calendar import IcsFeed
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import CalendarSource, Engagement, EngagementStatus
 from beacon.bot.organisation import Organisation
@@ -112,6 +113,57 @@ async def test_etags_spare_the_feed_and_a_change_is_noted_in_the_announcement_th
     assert "This has been cancelled" in [m for m in beacon.ws.messages(ENGAGEMENT)
                                          if m.thread_ts == announcement.ts][-1].text
     assert announcement.text.startswith(":no_entry_sign: Cancelled")
+
+
+def _feed(beacon: Beacon, feeds: FeedServer, name: str) -> IcsFeed:
+    return next(r for r in beacon.deps.calendar_sync.readers
+                if isinstance(r, IcsFeed) and r.source.url == feeds.url(name))
+
+
+def _two_visits(now: datetime, *, later_title: str = "Night shift visit") -> str:
+    """One visit tomorrow, and one 30 days on: beyond the 28-day window until the clock moves on."""
+    tomorrow, later = now + timedelta(days=1), now + timedelta(days=30)
+    events = [("soon@trust.example", "Station visit", tomorrow), ("later@trust.example", later_title, later)]
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
+    for uid, title, at in events:
+        lines += ["BEGIN:VEVENT", f"UID:{uid}", f"SUMMARY:{title}", f"DTSTART:{at:%Y%m%dT%H%M%SZ}",
+                  f"DTEND:{at + timedelta(hours=1):%Y%m%dT%H%M%SZ}", "LOCATION:Chelmsford", "END:VEVENT"]
+    return "\r\n".join([*lines, "END:VCALENDAR", ""])
+
+
+async def test_an_unchanged_feed_is_parsed_once_a_day_and_what_the_window_reaches_still_arrives(
+        beacon: Beacon, feeds: FeedServer) -> None:
+    """Parsing is what a large feed costs; an unchanged one (304) is not parsed again the same day, yet a visit the
+    moving window reaches days later still arrives from the copy Beacon holds."""
+    feeds.feeds["ceo"] = _two_visits(beacon.clock.now())
+    ceo = _feed(beacon, feeds, "ceo")
+    await _sync(beacon)
+    beacon.clock.advance(timedelta(hours=3))
+    await _sync(beacon)
+    assert ceo.parses == 1 and feeds.requests[-2][1] is not None, "304 the second time, and no second parse"
+    titles = {e.title for e in await _engagements(beacon) if e.source_key.endswith("ceo.ics")}
+    assert titles == {"Station visit"}
+    beacon.clock.advance(timedelta(days=3))
+    await _sync(beacon)
+    titles = {e.title for e in await _engagements(beacon) if e.source_key.endswith("ceo.ics")}
+    assert titles == {"Station visit", "Night shift visit"}, "the window moved on: the later visit is in it now"
+    assert ceo.parses == 2
+
+
+async def test_a_server_that_ignores_etags_costs_a_download_but_a_parse_only_when_the_words_change(
+        beacon: Beacon, feeds: FeedServer) -> None:
+    feeds.without_etags.add("ceo")
+    now = beacon.clock.now()
+    feeds.feeds["ceo"] = _two_visits(now)
+    ceo = _feed(beacon, feeds, "ceo")
+    await _sync(beacon)
+    await _sync(beacon)
+    assert ceo.parses == 1 and sum(1 for name, _ in feeds.requests if name == "ceo") == 2
+    feeds.feeds["ceo"] = _two_visits(now).replace("Station visit", "Station visit and listening session")
+    await _sync(beacon)
+    assert ceo.parses == 2
+    titles = {e.title for e in await _engagements(beacon) if e.source_key.endswith("ceo.ics")}
+    assert titles == {"Station visit and listening session"}
 
 
 async def test_a_failing_feed_keeps_its_last_good_data_and_tells_the_admins_once(beacon: Beacon,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,9 +59,36 @@ def parse_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, e
     return facts
 
 
+def _day_window(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The window widened to whole local days (and a day more at the end), so that syncs later the same day find
+    their window inside one already expanded."""
+    first = datetime.combine(start.astimezone(tz).date(), time(0, 0), tzinfo=tz)
+    last = datetime.combine(end.astimezone(tz).date() + timedelta(days=2), time(0, 0), tzinfo=tz)
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class _Expanded:
+    """A feed's occurrences over a window, for one version of its text (told apart by a SHA-256 of it)."""
+
+    digest: bytes
+    start: datetime
+    end: datetime
+    facts: list[EngagementFact]
+
+    def answers(self, digest: bytes, start: datetime, end: datetime) -> bool:
+        return digest == self.digest and self.start <= start and end <= self.end
+
+    def between(self, start: datetime, end: datetime) -> list[EngagementFact]:
+        """What `recurring_ical_events.between(start, end)` gives: occurrences overlapping the window (one of no
+        length counts when it starts inside it)."""
+        return [f for f in self.facts if f.starts_at < end and (f.ends_at > start or f.starts_at >= start)]
+
+
 class IcsFeed:
-    """One feed. The last good copy is kept in memory, so an unchanged feed (304) is not downloaded again
-    but is still expanded for the current window (which moves on every day)."""
+    """One feed. The last good copy is kept in memory, so an unchanged feed (304) is not downloaded again, and
+    its occurrences are expanded once per day and version (a SHA-256 of the text, so a server that ignores ETags
+    costs a download but not a parse): parsing is what a large feed costs (seconds for thousands of events)."""
 
     def __init__(self, source: IcsSource, *, tz: ZoneInfo, http: SharedHttp, allow_hosts: Iterable[str] = ()):
         self.source = source
@@ -68,6 +97,8 @@ class IcsFeed:
         self._http = http
         self._policy = AddressPolicy(allow_hosts)
         self._copy: tuple[str, str | None, str | None] | None = None  # text, ETag, Last-Modified
+        self._expanded: _Expanded | None = None
+        self.parses = 0  # how many times the text was parsed and expanded (tests and benchmarks read it)
 
     async def read(self, *, start: datetime, end: datetime) -> SourceAnswer:
         # What a failure says is a fixed phrase (and a status code): never the feed's own words, which whoever
@@ -94,13 +125,19 @@ class IcsFeed:
             text = response.text
         else:
             return self._failed(f"HTTP {response.status} from the feed")
-        try:
-            facts = await asyncio.to_thread(parse_feed, text, source=self.source, tz=self._tz, start=start, end=end)
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-            return self._failed("the feed is not a valid calendar")
+        digest = hashlib.sha256(text.encode()).digest()
+        if self._expanded is None or not self._expanded.answers(digest, start, end):
+            first, last = _day_window(start, end, self._tz)
+            try:
+                facts = await asyncio.to_thread(parse_feed, text, source=self.source, tz=self._tz, start=first,
+                                                end=last)
+            except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+                return self._failed("the feed is not a valid calendar")
+            self.parses += 1
+            self._expanded = _Expanded(digest, first, last, facts)
         if response.status == 200:
             self._copy = (text, response.etag, response.last_modified)
-        return SourceAnswer(facts=facts)
+        return SourceAnswer(facts=self._expanded.between(start, end))
 
     def _failed(self, reason: str) -> SourceAnswer:
         log.warning("calendar feed could not be read; keeping its last good data",
