@@ -44,6 +44,9 @@ SLACK_VISITS = "slack:visits"
 FAILURES_BEFORE_ALERT = 3
 MAX_LISTED = 40
 
+# The columns a calendar source decides (Engagements._fields gives their values for a fact).
+SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
+
 
 @dataclass(frozen=True)
 class EngagementFact:
@@ -135,9 +138,14 @@ class Engagements:
         horizon = now + timedelta(days=self._org.calendar.window_days)
         facts = {(f.external_id, f.occurrence): f for f in answer.facts or []
                  if f.ends_at > now and f.starts_at < horizon}
-        known = {(e.external_id, e.occurrence): e for e in (await session.scalars(select(Engagement).where(
-            col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1)))).all()}
-        existing = {k: e for k, e in known.items() if e.status == EngagementStatus.SCHEDULED and e.ends_at > now}
+        # What is stored is compared as plain rows; only engagements that changed become ORM objects (loading
+        # every engagement of a large calendar as objects cost more than the rest of an unchanged sync).
+        rows = (await session.execute(select(
+            col(Engagement.id), col(Engagement.external_id), col(Engagement.occurrence), col(Engagement.status),
+            *(col(getattr(Engagement, name)) for name in SOURCE_COLUMNS)).where(
+            col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1)))).all()
+        known = {(r.external_id, r.occurrence): r for r in rows}
+        existing = {k: r for k, r in known.items() if r.status == EngagementStatus.SCHEDULED and r.ends_at > now}
         if not facts and existing:
             state.empty_answers += 1
             if state.empty_answers < 2:
@@ -145,38 +153,45 @@ class Engagements:
                 return report
         else:
             state.empty_answers = 0
-        moved: list[tuple[Engagement, tuple[Any, ...]]] = []
         unmatched: set[str] = set()
         new_rows: list[dict[str, Any]] = []
+        back: list[tuple[int, EngagementFact, Site | None]] = []
+        changed: list[tuple[int, EngagementFact, Site | None]] = []
+        sites: dict[str | None, Site | None] = {}  # thousands of events name a few dozen places
         for key, fact in facts.items():
-            site = self.match_site(fact.location)
+            if fact.location not in sites:
+                sites[fact.location] = self.match_site(fact.location)
+            site = sites[fact.location]
             if fact.location and site is None:
                 unmatched.add(fact.location[:300])
             current = existing.get(key)
             if current is None and key in known:  # back after being cancelled
-                known[key].status = EngagementStatus.SCHEDULED
-                self._copy(known[key], fact, site, now)
+                back.append((known[key].id, fact, site))
                 report.added += 1
-                continue
-            if current is None:  # new: written in bulk below, which a large first sync needs
+            elif current is None:  # new: written in bulk below, which a large first sync needs
                 new_rows.append({
                     "source_key": source_key, "external_id": fact.external_id[:400], "occurrence": fact.occurrence,
-                    "title": fact.title[:300], "leader": fact.leader[:200], "leader_user_id": fact.leader_user_id,
-                    "site": site.name if site else None, "location": (fact.location or None) and fact.location[:300],
-                    "starts_at": fact.starts_at, "ends_at": fact.ends_at, "all_day": fact.all_day, "open_to": None,
-                    "status": EngagementStatus.SCHEDULED, "announcement_queued": False, "first_seen_at": now,
-                    "updated_at": now})
+                    **self._fields(fact, site), "open_to": None, "status": EngagementStatus.SCHEDULED,
+                    "announcement_queued": False, "first_seen_at": now, "updated_at": now})
                 report.added += 1
-                continue
-            before = self._apply(current, fact, site, now)
+            elif any(getattr(current, name) != value for name, value in self._fields(fact, site).items()):
+                changed.append((current.id, fact, site))
+        gone = [row.id for key, row in existing.items() if key not in facts and row.starts_at < horizon]
+        loaded = await self._load(session, [i for i, _, _ in back] + [i for i, _, _ in changed] + gone)
+        for engagement_id, fact, site in back:
+            loaded[engagement_id].status = EngagementStatus.SCHEDULED
+            self._copy(loaded[engagement_id], fact, site, now)
+        moved: list[tuple[Engagement, tuple[Any, ...]]] = []
+        for engagement_id, fact, site in changed:
+            current_row = loaded[engagement_id]
+            before = self._apply(current_row, fact, site, now)
             if before is not None:
                 report.changed += 1
-                if current.announced_ts:
-                    moved.append((current, before))
-        for key, gone in existing.items():
-            if key not in facts and gone.starts_at < horizon:
-                await self._cancel(session, gone, now)
-                report.cancelled += 1
+                if current_row.announced_ts:
+                    moved.append((current_row, before))
+        for engagement_id in gone:
+            await self._cancel(session, loaded[engagement_id], now)
+            report.cancelled += 1
         await session.flush()
         await insert_many_ignoring_duplicates(session, Engagement, new_rows)
         if unmatched:
@@ -188,17 +203,34 @@ class Engagements:
         await self._report_unmatched(session)
         return report
 
+    @staticmethod
+    async def _load(session: AsyncSession, ids: list[int]) -> dict[int, Engagement]:
+        loaded: dict[int, Engagement] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            loaded |= {e.id or 0: e for e in (await session.scalars(
+                select(Engagement).where(col(Engagement.id).in_(chunk)))).all()}
+        return loaded
+
+    @staticmethod
+    def _fields(fact: EngagementFact, site: Site | None) -> dict[str, Any]:
+        """The columns a source decides, as stored."""
+        return {"title": fact.title[:300], "leader": fact.leader[:200], "leader_user_id": fact.leader_user_id,
+                "starts_at": fact.starts_at, "ends_at": fact.ends_at, "all_day": fact.all_day,
+                "location": (fact.location or None) and fact.location[:300], "site": site.name if site else None}
+
     def _copy(self, engagement: Engagement, fact: EngagementFact, site: Site | None, now: datetime) -> None:
-        engagement.title, engagement.leader = fact.title[:300], fact.leader[:200]
-        engagement.leader_user_id = fact.leader_user_id
-        engagement.starts_at, engagement.ends_at, engagement.all_day = fact.starts_at, fact.ends_at, fact.all_day
-        engagement.location = (fact.location or None) and fact.location[:300]
-        engagement.site = site.name if site else None
+        for name, value in self._fields(fact, site).items():
+            setattr(engagement, name, value)
         engagement.updated_at = now
 
     def _apply(self, engagement: Engagement, fact: EngagementFact, site: Site | None,
                now: datetime) -> tuple[Any, ...] | None:
-        """Bring an engagement up to date; what it was, when something staff can see changed."""
+        """Bring an engagement up to date; what it was, when something staff can see changed. An engagement the
+        source still describes the same way is not touched, so an unchanged feed writes nothing."""
+        fields = self._fields(fact, site)
+        if all(getattr(engagement, name) == value for name, value in fields.items()):
+            return None
         before = (engagement.title, engagement.starts_at, engagement.ends_at, engagement.site, engagement.location)
         self._copy(engagement, fact, site, now)
         after = (engagement.title, engagement.starts_at, engagement.ends_at, engagement.site, engagement.location)
