@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,21 @@ class Fault:
     delay: float = 0.0          # wait this long before doing the call (a slow Slack)
     delay_after: float = 0.0    # do the call, then wait this long before answering
 
+
+
+@dataclass
+class Latency:
+    """How long every Web API call takes to answer, as over the internet to Slack: `seconds`, give or take up to
+    `jitter` (uniformly). Benchmarks set it; tests leave it at nothing."""
+
+    seconds: float = 0.0
+    jitter: float = 0.0
+    _random: random.Random = field(default_factory=lambda: random.Random(7), repr=False)
+
+    def draw(self) -> float:
+        if not self.seconds and not self.jitter:
+            return 0.0
+        return max(0.0, self.seconds + self._random.uniform(-self.jitter, self.jitter))
 
 class FaultPlan:
     def __init__(self) -> None:

@@ -12,7 +12,7 @@ import aiohttp
 from aiohttp import web
 from beacon.bot.listening import listen
 from beacon.bot.local_slack import payloads
-from beacon.bot.local_slack.limits import FaultPlan, RateLimits
+from beacon.bot.local_slack.limits import FaultPlan, Latency, RateLimits
 from beacon.bot.local_slack.socket_mode import SocketModeHub
 from beacon.bot.local_slack.web_api import SlackError, WebApi, _validate_message
 from beacon.bot.local_slack.workspace import Ephemeral, Workspace
@@ -80,6 +80,14 @@ class LocalSlack:
     @limits.setter
     def limits(self, value: RateLimits) -> None:
         self.api.limits = value
+
+    @property
+    def latency(self) -> Latency:
+        return self.api.latency
+
+    @latency.setter
+    def latency(self, value: Latency) -> None:
+        self.api.latency = value
 
     def _socket_url(self) -> str:
         return f"ws://{self.host}:{self.port}/link/?ticket={self.hub.new_ticket()}"

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 from beacon.bot.blocks.limits import Problem, message_problems, text_too_long, view_problems
-from beacon.bot.local_slack.limits import FaultPlan, RateLimits
+from beacon.bot.local_slack.limits import FaultPlan, Latency, RateLimits
 from beacon.bot.local_slack.workspace import (
     MAX_MODAL_STACK,
     TRIGGER_LIFETIME_SECONDS,
@@ -66,6 +66,7 @@ class WebApi:
         self.workspace = workspace
         self.faults = FaultPlan()
         self.limits = RateLimits()
+        self.latency = Latency()
         self.socket_url = socket_url
         self.base_url = base_url
 
@@ -108,6 +109,8 @@ class WebApi:
         else:
             body = await self._call(name, args, request)
         self._record(name, args, status, body)
+        if lag := self.latency.draw():  # the answer's way back (the limits counted the call on arrival)
+            await asyncio.sleep(lag)
         if fault is not None and fault.delay_after:
             await asyncio.sleep(fault.delay_after)
         if fault is not None and fault.disconnect_after:
