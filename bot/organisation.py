@@ -123,7 +123,7 @@ class DeliverySettings(_Strict):
     posts_per_minute: float = Field(default=300, gt=0, le=60000)  # workspace-wide pace for chat.postMessage
     per_channel_seconds: float = Field(default=1.0, ge=0, le=60)   # Slack: about one message a second a channel
     lease_seconds: float = Field(default=60, gt=0, le=3600)        # a claim lapses this long after its last renewal
-    concurrency: int = Field(default=8, ge=1, le=64)              # sends in flight at once
+    concurrency: int = Field(default=32, ge=1, le=64)             # sends in flight at once (the pace still rules)
     unhealthy_after_minutes: float = Field(default=15, gt=0, le=1440)  # /healthz: oldest due message this late
 
 

@@ -165,3 +165,38 @@ async def test_a_periodic_job_runs_once_per_period_across_replicas(beacon: Beaco
         assert await claim_period(session=session, job="digest", period="2026-W49", worker="a",
                                   now=beacon.clock.now())
     await other_db.dispose()
+
+
+async def test_one_slow_answer_from_slack_holds_no_other_message_back(beacon: Beacon) -> None:
+    """The dispatcher is a pipeline: while Slack takes its time over one post, the next batch is claimed and sent.
+    (Batches that waited for their slowest send ran 27% over the limits' minimum at 150 ms a call, 120% at 300.)"""
+    await _enqueue(beacon, 1, channel=GENERAL, prefix="slow")
+    await _enqueue(beacon, 120)  # more than two batches of direct messages
+    for i in range(120):
+        beacon.ws.add_user(f"U9{i:05d}", f"user{i}", f"User {i}")
+    answer = asyncio.Event()
+    beacon.slack.faults.add("chat.postMessage", channel=GENERAL, hold=answer)
+
+    async def answer_once_the_rest_are_in() -> None:
+        for _ in range(400):  # at most 20 s: batches that wait for the slow one never get there
+            if len(beacon.ws.calls_to("chat.postMessage")) >= 120:
+                break
+            await asyncio.sleep(0.05)
+        answer.set()
+
+    report, _ = await asyncio.gather(beacon.deps.dispatcher.run_once(), answer_once_the_rest_are_in())
+    assert report.sent == 121
+    answered = [call.args["channel"] for call in beacon.ws.calls_to("chat.postMessage")]  # in the order answered
+    assert answered.index(GENERAL) == 120, "every other message went while the slow one was on its way"
+    assert len(set(_outbox_ids_posted(beacon))) == 121
+
+
+async def test_a_channels_messages_go_in_the_order_written_while_other_channels_run_alongside(beacon: Beacon) -> None:
+    await _enqueue(beacon, 8, channel=GENERAL, prefix="general")
+    await _enqueue(beacon, 30)
+    for i in range(30):
+        beacon.ws.add_user(f"U9{i:05d}", f"user{i}", f"User {i}")
+    beacon.slack.faults.add("chat.postMessage", channel=GENERAL, delay=0.2, times=3)  # early ones answer slowly
+    await beacon.deps.dispatcher.run_once()
+    texts = [m.text for m in beacon.ws.messages(GENERAL)]
+    assert texts == [f"message {i}" for i in range(8)]

@@ -5,6 +5,7 @@ would collide with any other package of that name."""
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -39,8 +40,11 @@ def test_code_imports_beacon_by_its_installed_name_only() -> None:
 
 
 def test_the_built_wheel_holds_no_generic_top_level_name(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building writes build/ and *.egg-info beside the sources
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "test-output", "*.db*"))
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-             "--wheel-dir", str(tmp_path), str(ROOT)]
+             "--wheel-dir", str(tmp_path), str(source)]
     subprocess.run(build, check=True, capture_output=True, timeout=300)  # noqa: S603 (our interpreter, our tree)
     [wheel] = tmp_path.glob("beacon-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import time
@@ -23,6 +24,7 @@ class Fault:
     disconnect_after: bool = False  # do the call, then drop the connection: the caller cannot know it worked
     delay: float = 0.0          # wait this long before doing the call (a slow Slack)
     delay_after: float = 0.0    # do the call, then wait this long before answering
+    hold: asyncio.Event | None = None  # wait until this is set before doing the call (a test decides when)
 
 
 

@@ -91,6 +91,8 @@ class WebApi:
         retry_after = self.limits.check(name, channel) if fault is None else 0
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault is not None and fault.hold is not None:
+            await fault.hold.wait()
         if fault is not None and fault.disconnect:
             self._record(name, args, 0, {"ok": False, "error": "connection_dropped"})
             if request.transport is not None:
