@@ -17,6 +17,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert, text
+
 from beacon.bot.blocks.awards import build_candidate_modal, build_insight_blocks, build_review_modal
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
@@ -25,8 +27,6 @@ from beacon.bot.local_slack import Workspace
 from beacon.bot.models import AwardRound, Nomination, Nominee, RoundStatus, Score
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.settings import Settings
-from sqlalchemy import insert, text
-
 from bench.reporting import finish
 
 RESULTS = Path(__file__).parent / "results" / "awards.json"
