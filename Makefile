@@ -4,7 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox run test lint typecheck constraints
+.PHONY: sandbox run check test lint typecheck constraints
+
+# make sandbox HOST=0.0.0.0 PORT=8080: only values given on make's command line count (zsh sets HOST to the
+# machine's name, which must not move the sandbox off 127.0.0.1).
+SANDBOX_HOST := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
+SANDBOX_PORT := $(if $(filter command line,$(origin PORT)),$(PORT),8000)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +24,18 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
-## make sandbox: install Beacon and open it in a browser against a local demo workspace (no Slack, no tokens)
+## make sandbox: install Beacon and open it in a browser against a local demo workspace (no Slack, no tokens);
+## HOST= and PORT= for a headless server (see README.md, "Try it first")
 sandbox: $(VENV)/.installed-run
-	$(BIN)/beacon sandbox
+	$(BIN)/beacon sandbox --host $(SANDBOX_HOST) --port $(SANDBOX_PORT)
 
 ## make run: install Beacon and start it over Socket Mode (SQLite unless DATABASE_URL says otherwise)
 run: $(VENV)/.installed-run
 	$(BIN)/beacon run
+
+## make check: install Beacon and run `beacon check` (configuration, token, channels and roles)
+check: $(VENV)/.installed-run
+	$(BIN)/beacon check
 
 ## make test: install Beacon with its test tools, lint, type-check, and run the whole suite on SQLite,
 ## then on PostgreSQL too when BEACON_TEST_DATABASE_URL names one
