@@ -1,5 +1,6 @@
 # The two commands of README.md: `make sandbox` and `make test`; `make run` is the production start once the
-# Slack app exists. Each makes its own virtual environment.
+# Slack app exists, `make check` its check. Each makes its own virtual environment (.venv; `. .venv/bin/activate`
+# puts `beacon` on PATH).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
