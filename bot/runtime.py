@@ -10,13 +10,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from slack_bolt.async_app import AsyncApp
 
-from bot import __version__
-from bot.app import create_app
-from bot.deps import Deps
-from bot.http_server import build_operations_app
-from bot.listening import listen
-from bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
-from scheduler import build_scheduler
+from beacon.bot import __version__
+from beacon.bot.app import create_app
+from beacon.bot.deps import Deps
+from beacon.bot.http_server import build_operations_app
+from beacon.bot.listening import listen
+from beacon.bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
+from beacon.scheduler import build_scheduler
 
 log = logging.getLogger("beacon.runtime")
 

@@ -16,8 +16,8 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.http_server import routable
-from bot.request_log import VERIFIED, dispatch_logged, log_refused
+from beacon.bot.http_server import routable
+from beacon.bot.request_log import VERIFIED, dispatch_logged, log_refused
 
 
 class LoggedSocketModeHandler(AsyncSocketModeHandler):

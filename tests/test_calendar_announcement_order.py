@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.local_slack import LocalSlack
-from bot.models import Engagement
-from bot.organisation import Organisation
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.models import Engagement
+from beacon.bot.organisation import Organisation
 from tests.fakes.feeds import FeedServer
 from tests.harness import ENGAGEMENT, Beacon, organisation_for, settle
 

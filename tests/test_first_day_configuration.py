@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_slack import LocalSlack
-from bot.local_slack.workspace import Workspace
-from bot.organisation import Role, load_organisation
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.local_slack.workspace import Workspace
+from beacon.bot.organisation import Role, load_organisation
 from tests.harness import SECRET_KEY, manifest_scopes
 from tests.processes import clean_env, run_beacon, slack_env
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot import __version__
+from beacon.bot import __version__
 from tests.harness import BeaconServer
 
 README = (Path(__file__).parents[1] / "README.md").read_text()

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bot.sandbox.demo_trust import ALICE, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
-from bot.sandbox.server import Sandbox
+from beacon.bot.sandbox.demo_trust import ALICE, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
+from beacon.bot.sandbox.server import Sandbox
 from tests.chromium import CHROMIUM, missing_reason
 
 OUTPUT = Path(os.environ.get("BEACON_TEST_OUTPUT", "test-output")) / "sandbox"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import aiohttp
 
-from bot.sandbox.demo_trust import ALICE, ERIN
-from bot.sandbox.server import Sandbox
+from beacon.bot.sandbox.demo_trust import ALICE, ERIN
+from beacon.bot.sandbox.server import Sandbox
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel column types)
 from alembic import op
 
-import bot.db  # noqa: F401  (UTCDateTime)
+import beacon.bot.db  # noqa: F401  (UTCDateTime)
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

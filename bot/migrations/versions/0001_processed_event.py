@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "processed_event",
         sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("received_at", bot.db.UTCDateTime(), nullable=False),
+        sa.Column("received_at", beacon.bot.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("event_id"),
     )
     op.create_index("ix_processed_event_received_at", "processed_event", ["received_at"])

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -23,7 +23,7 @@ def upgrade() -> None:
     sa.Column('job', sa.String(length=60), nullable=False),
     sa.Column('period', sa.String(length=60), nullable=False),
     sa.Column('claimed_by', sa.String(length=64), nullable=False),
-    sa.Column('started_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('started_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('job', 'period', name='uq_job_run_job_period')
     )
@@ -36,18 +36,18 @@ def upgrade() -> None:
     sa.Column('content', sa.JSON(), nullable=False),
     sa.Column('thread_ts', sa.String(length=32), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('due_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('available_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('due_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('available_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('lease_until', bot.db.UTCDateTime(), nullable=True),
-    sa.Column('sent_at', bot.db.UTCDateTime(), nullable=True),
+    sa.Column('lease_until', beacon.bot.db.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', beacon.bot.db.UTCDateTime(), nullable=True),
     sa.Column('sent_ts', sa.String(length=32), nullable=True),
     sa.Column('sent_channel', sa.String(length=32), nullable=True),
     sa.Column('last_error', sa.String(length=200), nullable=True),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("status IN ('held', 'pending', 'sending', 'sent', 'failed', 'missed', 'cancelled')", name='ck_outbox_message_status'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('dedupe_key')
@@ -68,14 +68,14 @@ def upgrade() -> None:
     sa.Column('until_local', sa.Date(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('next_run_at', bot.db.UTCDateTime(), nullable=True),
+    sa.Column('next_run_at', beacon.bot.db.UTCDateTime(), nullable=True),
     sa.Column('audience', sa.JSON(), nullable=True),
     sa.Column('audience_confirmed', sa.Boolean(), nullable=False),
     sa.Column('approved_by', sa.String(length=32), nullable=True),
     sa.Column('decided_by', sa.String(length=32), nullable=True),
     sa.Column('edit_of', sa.Integer(), nullable=True),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("repeat IN ('none', 'daily', 'weekdays', 'weekly', 'monthly')", name='ck_scheduled_post_repeat'),
     sa.CheckConstraint("status IN ('draft', 'pending_approval', 'scheduled', 'paused', 'cancelled', 'rejected', 'completed', 'failed')", name='ck_scheduled_post_status'),
     sa.CheckConstraint('approved_by IS NULL OR approved_by != author_id', name='ck_scheduled_post_second_person'),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -35,8 +35,8 @@ def upgrade() -> None:
     sa.Column('duplicate_key', sa.String(length=400), nullable=True),
     sa.Column('public_channel', sa.String(length=32), nullable=True),
     sa.Column('public_ts', sa.String(length=32), nullable=True),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("award IN ('values', 'leadership', 'thanks')", name='ck_nomination_award'),
     sa.CheckConstraint("status IN ('active', 'withdrawn')", name='ck_nomination_status'),
     sa.CheckConstraint('nominator_id IS NOT NULL OR nominator_name IS NOT NULL', name='ck_nomination_nominator'),
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('nomination_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['nomination_id'], ['nomination.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('nomination_id', 'user_id', name='uq_endorsement_once')
@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=120), nullable=True),
     sa.Column('site', sa.String(length=120), nullable=True),
     sa.Column('consent', sa.String(length=12), nullable=False),
-    sa.Column('consent_at', bot.db.UTCDateTime(), nullable=True),
+    sa.Column('consent_at', beacon.bot.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("consent IN ('pending', 'given', 'declined', 'not_asked')", name='ck_nominee_consent'),
     sa.CheckConstraint('user_id IS NOT NULL OR name IS NOT NULL', name='ck_nominee_identified'),
     sa.ForeignKeyConstraint(['nomination_id'], ['nomination.id'], ),

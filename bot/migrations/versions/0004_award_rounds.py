@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0004'
 down_revision: str | None = '0003'
@@ -22,12 +22,12 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('closes_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('closes_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
-    sa.Column('opened_at', bot.db.UTCDateTime(), nullable=True),
-    sa.Column('closed_at', bot.db.UTCDateTime(), nullable=True),
-    sa.Column('decided_at', bot.db.UTCDateTime(), nullable=True),
-    sa.Column('announced_at', bot.db.UTCDateTime(), nullable=True),
+    sa.Column('opened_at', beacon.bot.db.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', beacon.bot.db.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', beacon.bot.db.UTCDateTime(), nullable=True),
+    sa.Column('announced_at', beacon.bot.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('draft', 'open', 'closed', 'decided', 'announced', 'archived')", name='ck_award_round_status'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('winner', sa.Boolean(), nullable=False),
     sa.Column('winner_consents', sa.JSON(), nullable=False),
     sa.Column('updated_by', sa.String(length=32), nullable=False),
-    sa.Column('updated_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['award_round.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('round_id', 'award', 'candidate', name='uq_candidate_decision')
@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('award', sa.String(length=20), nullable=False),
     sa.Column('candidate', sa.String(length=400), nullable=False),
     sa.Column('panel_member', sa.String(length=32), nullable=False),
-    sa.Column('declared_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('declared_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['award_round.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('round_id', 'award', 'candidate', 'panel_member', name='uq_conflict_once')
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('round_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
     sa.Column('rows', sa.Integer(), nullable=False),
-    sa.Column('exported_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('exported_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['round_id'], ['award_round.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -84,8 +84,8 @@ def upgrade() -> None:
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('level', sa.String(length=40), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('score BETWEEN 1 AND 5', name='ck_score_range'),
     sa.ForeignKeyConstraint(['nomination_id'], ['nomination.id'], ),
     sa.PrimaryKeyConstraint('id'),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0005'
 down_revision: str | None = '0004'
@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table('calendar_source',
     sa.Column('key', sa.String(length=400), nullable=False),
-    sa.Column('last_success_at', bot.db.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', beacon.bot.db.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.String(length=300), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
     sa.Column('failure_reported', sa.Boolean(), nullable=False),
@@ -37,8 +37,8 @@ def upgrade() -> None:
     sa.Column('leader_user_id', sa.String(length=32), nullable=True),
     sa.Column('site', sa.String(length=120), nullable=True),
     sa.Column('location', sa.String(length=300), nullable=True),
-    sa.Column('starts_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('ends_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('starts_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('ends_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.Column('all_day', sa.Boolean(), nullable=False),
     sa.Column('open_to', sa.String(length=200), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
@@ -46,8 +46,8 @@ def upgrade() -> None:
     sa.Column('announced_channel', sa.String(length=32), nullable=True),
     sa.Column('announced_ts', sa.String(length=32), nullable=True),
     sa.Column('created_by', sa.String(length=32), nullable=True),
-    sa.Column('first_seen_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('first_seen_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("status IN ('scheduled', 'cancelled')", name='ck_engagement_status'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source_key', 'external_id', 'occurrence', name='uq_engagement_occurrence')
@@ -57,21 +57,21 @@ def upgrade() -> None:
 
     op.create_table('unmatched_location',
     sa.Column('location', sa.String(length=300), nullable=False),
-    sa.Column('first_seen_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('first_seen_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.Column('reported', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('location')
     )
     op.create_table('user_preference',
     sa.Column('user_id', sa.String(length=32), nullable=False),
     sa.Column('site', sa.String(length=120), nullable=True),
-    sa.Column('updated_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('user_id')
     )
     op.create_table('engagement_attendee',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('engagement_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.String(length=32), nullable=False),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['engagement_id'], ['engagement.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('engagement_id', 'user_id', name='uq_engagement_attendee')
@@ -85,7 +85,7 @@ def upgrade() -> None:
     sa.Column('asker_id', sa.String(length=32), nullable=False),
     sa.Column('hide_name', sa.Boolean(), nullable=False),
     sa.Column('question', sa.Text(), nullable=False),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['engagement_id'], ['engagement.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0006'
 down_revision: str | None = '0005'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('at', sa.String(length=5), nullable=False),
     sa.Column('created_by', sa.String(length=32), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('pulse',
@@ -39,15 +39,15 @@ def upgrade() -> None:
     sa.Column('live_results', sa.Boolean(), nullable=False),
     sa.Column('remind_hours_before', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('opens_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('closes_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('opens_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('closes_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.Column('series_id', sa.Integer(), nullable=True),
     sa.Column('message_channel', sa.String(length=32), nullable=True),
     sa.Column('message_ts', sa.String(length=32), nullable=True),
     sa.Column('responses', sa.Integer(), nullable=False),
     sa.Column('responses_shown', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.db.UTCDateTime(), nullable=False),
-    sa.Column('closed_at', bot.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', beacon.bot.db.UTCDateTime(), nullable=False),
+    sa.Column('closed_at', beacon.bot.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('scheduled', 'open', 'closed')", name='ck_pulse_status'),
     sa.ForeignKeyConstraint(['series_id'], ['pulse_series.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -77,7 +77,7 @@ def upgrade() -> None:
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('site', sa.String(length=120), nullable=True),
     sa.Column('area', sa.String(length=120), nullable=True),
-    sa.Column('answered_at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('answered_at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['pulse_id'], ['pulse.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('pulse_id', 'user_id', name='uq_pulse_named_answer')

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0007'
 down_revision: str | None = '0006'
@@ -21,7 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table('user_preference') as batch:
         batch.add_column(sa.Column('personal_digest', sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table('nomination') as batch:
-        batch.add_column(sa.Column('celebrated_at', bot.db.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column('celebrated_at', beacon.bot.db.UTCDateTime(), nullable=True))
         batch.create_index('ix_nomination_created', ['created_at'], unique=False)
         batch.create_index('ix_nomination_celebrated', ['celebrated_at'], unique=False)
     with op.batch_alter_table('pulse') as batch:

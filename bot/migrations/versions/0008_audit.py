@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0008'
 down_revision: str | None = '0007'
@@ -31,7 +31,7 @@ POSTGRES_GUARD = [
 def upgrade() -> None:
     op.create_table('audit_entry',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('at', bot.db.UTCDateTime(), nullable=False),
+    sa.Column('at', beacon.bot.db.UTCDateTime(), nullable=False),
     sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('subject', sa.String(length=120), nullable=False),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import bot.db
+import beacon.bot.db
 
 revision: str = '0011'
 down_revision: str | None = '0010'
@@ -21,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "slack_request_seen",
         sa.Column("signature_sha256", sa.String(length=64), nullable=False),
-        sa.Column("seen_at", bot.db.UTCDateTime(), nullable=False),
+        sa.Column("seen_at", beacon.bot.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("signature_sha256"),
     )
     op.create_index("ix_slack_request_seen_seen_at", "slack_request_seen", ["seen_at"])
