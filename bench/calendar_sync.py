@@ -19,7 +19,6 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.reporting import finish
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
 from beacon.bot.deps import build_deps
@@ -27,6 +26,7 @@ from beacon.bot.local_slack import Workspace
 from beacon.bot.models import Engagement, OutboxMessage
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.settings import Settings
+from bench.reporting import finish
 from tests.fakes.feeds import FeedServer
 
 RESULTS = Path(__file__).parent / "results" / "calendar_sync.json"

@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import event, insert, text
 
-from bench.reporting import finish, fresh_database
 from beacon.bot.blocks.notices import render
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
@@ -44,6 +43,7 @@ from beacon.bot.models import (
 )
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.settings import Settings
+from bench.reporting import finish, fresh_database
 
 RESULTS = Path(__file__).parent / "results" / "digest.json"
 GOAL = "goal: the channel digest under 300 ms at the largest scale; SQL statements the same at every scale"

@@ -24,7 +24,6 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
-from bench.reporting import finish
 from beacon.bot.db import upgrade
 from beacon.bot.deps import build_deps
 from beacon.bot.local_slack import LocalSlack, Workspace
@@ -33,6 +32,7 @@ from beacon.bot.models import OutboxMessage, OutboxStatus
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.services import outbox
 from beacon.bot.settings import Settings
+from bench.reporting import finish
 
 RESULTS = Path(__file__).parent / "results" / "fanout.json"
 GOAL = "goal: within 10% of the minimum the limits allow, nothing lost or repeated"

@@ -37,7 +37,6 @@ import aiohttp
 import yaml
 from sqlalchemy import func, select
 
-from bench.reporting import finish
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.db import Database, upgrade
 from beacon.bot.http_server import EVENTS_PATH
@@ -46,6 +45,7 @@ from beacon.bot.local_slack import LocalSlack
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.local_slack.workspace import Message
 from beacon.bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
+from bench.reporting import finish
 from tests.harness import ERIN, FORUM, SECRET_KEY, organisation_for, seed_workspace
 
 RESULTS = Path(__file__).parent / "results" / "pulse_answers.json"

@@ -33,7 +33,14 @@ from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.models import AwardRound, Nomination, RoundStatus, Score
 from beacon.bot.services.award_rounds import RoundReport
-from beacon.bot.services.panel_review import CandidateDetail, CandidateSummary, Insight, InsightCell, ReviewPage, WinnerNaming
+from beacon.bot.services.panel_review import (
+    CandidateDetail,
+    CandidateSummary,
+    Insight,
+    InsightCell,
+    ReviewPage,
+    WinnerNaming,
+)
 
 _STATUS = {RoundStatus.DRAFT: "being prepared", RoundStatus.OPEN: "open for nominations",
            RoundStatus.CLOSED: "closed: the panel is reviewing", RoundStatus.DECIDED: "decided, not yet announced",
