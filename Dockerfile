@@ -9,47 +9,65 @@
 #
 # HTTP mode (the default command): one replica of several behind a reverse proxy, on PostgreSQL:
 #   docker run -d --name beacon-3000 --restart unless-stopped --stop-timeout 45 --env-file beacon.env \
-#     -p 127.0.0.1:3000:3000 -v /srv/beacon/config:/config:ro beacon
+#     --read-only --tmpfs /tmp -p 127.0.0.1:3000:3000 -v /srv/beacon/config:/config:ro beacon
 #
 # Socket Mode on one host, SQLite in a volume (nothing to publish; BEACON_METRICS_PORT in the env file
 # gives it a /healthz for the health check below):
 #   docker run -d --name beacon --restart unless-stopped --stop-timeout 45 --env-file beacon.env \
-#     -v beacon-data:/data -v /srv/beacon/config:/config:ro beacon beacon run
+#     --read-only --tmpfs /tmp -v beacon-data:/data -v /srv/beacon/config:/config:ro beacon beacon run
 #
 # /data is the working directory (and where the SQLite database goes). On SIGTERM Beacon drains in-flight
 # work for up to 20 s (after closing its Socket Mode connection, which can take 10 s), so give it
 # --stop-timeout 45 (Compose: stop_grace_period: 45s); Docker's default of 10 s would cut the drain short.
 # SIGHUP (docker kill --signal HUP beacon) reloads beacon.yaml's roles, channels and sites without a restart.
 # Admin commands run in the container: docker exec beacon beacon check
+#
+# The image runs with a read-only root file system: add --read-only --tmpfs /tmp to `docker run` (Compose:
+# read_only: true, tmpfs: [/tmp]); /data is a volume (SQLite) or, with PostgreSQL, may be --tmpfs /data too.
+# Try it without Slack: docker run --rm --read-only --tmpfs /tmp -p 127.0.0.1:8000:8000 beacon \
+#   beacon sandbox --host 0.0.0.0
 
 # Pin a digest (python:3.11-slim@sha256:...) in production so rebuilds are reproducible.
-FROM python:3.11-slim
+ARG PYTHON_IMAGE=python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+# Build stage: Beacon and its dependencies into a virtual environment at the path it will have in the image. Every
+# dependency ships wheels for this platform, so no compiler is needed; pip's cache is never kept.
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
-
-RUN groupadd --system --gid 10001 beacon \
- && useradd --system --uid 10001 --gid beacon --home-dir /data --no-create-home \
-        --shell /usr/sbin/nologin beacon \
- && install -d -o beacon -g beacon -m 0750 /data
-
-# A non-editable install: content/*.yaml and bot/migrations/ are package data, so the installed
-# package carries them (nothing is read from the source tree at run time). README.md is needed
-# because pyproject.toml names it as the package's readme; constraints.txt pins every dependency to the
-# versions CI tested.
+# A non-editable install: content/*.yaml and bot/migrations/ are package data, so the installed package carries
+# them (nothing is read from the source tree at run time). README.md is needed because pyproject.toml names it as
+# the package's readme; constraints.txt pins every dependency to the versions CI tested.
 WORKDIR /src
 COPY pyproject.toml README.md constraints.txt ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduler ./scheduler
 COPY content ./content
-RUN pip install --no-cache-dir -c constraints.txt . \
- && rm -rf /src
+RUN python -m venv /opt/beacon \
+ && /opt/beacon/bin/pip install --no-cache-dir -c constraints.txt . \
+ && /opt/beacon/bin/pip uninstall --yes pip setuptools \
+ && find /opt/beacon -name '__pycache__' -type d -prune -exec rm -rf {} +
+
+# The image: the slim base, the environment built above, and nothing else (no source tree, no pip cache).
+FROM ${PYTHON_IMAGE}
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/beacon/bin:$PATH \
+    HOME=/data
+
+RUN groupadd --system --gid 10001 beacon \
+ && useradd --system --uid 10001 --gid beacon --home-dir /data --no-create-home \
+        --shell /usr/sbin/nologin beacon \
+ && install -d -o beacon -g beacon -m 0750 /data
+
+COPY --from=build /opt/beacon /opt/beacon
 
 WORKDIR /data
-USER beacon
+USER 10001:10001
+# The only places Beacon writes: /data (the SQLite database, when used) and /tmp (the sandbox's database).
+VOLUME ["/data"]
 
 EXPOSE 3000
 STOPSIGNAL SIGTERM

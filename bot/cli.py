@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         if command == "db":
+            settings.require(Mode.DATABASE)  # no secret needed, but an invalid value is still reported
             upgrade_sync(settings.database_url)
             print("Database schema is up to date.")
             return 0

@@ -21,7 +21,14 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _GROUP_HANDLE = re.compile(r"^@[a-z0-9][a-z0-9._-]*$")
 
 
+_COMMENTED_OUT = ("needs a channel ID such as C0123ABCD, not a channel's name such as #recognition: `#` starts a "
+                  "comment in YAML, so everything from it on was ignored")
+
+
 def _channel_id(value: str) -> str:
+    if value.startswith("#"):
+        raise ValueError(f"should be a Slack channel ID such as C0123ABCDEF, not the channel's name {value!r} "
+                         "(in Slack: open the channel, click its name, the ID is at the bottom of the About tab)")
     if not _CHANNEL_ID.match(value):
         raise ValueError(
             f"should be a Slack channel ID such as C0123ABCDEF, not {value!r} "
@@ -112,6 +119,15 @@ class Site(_Strict):
     area: str = Field(min_length=1, max_length=120)
     channel: ChannelId | None = None
     aliases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_written_out(cls, data: Any) -> Any:
+        # `channel: #chelmsford` reads as `channel:` (the rest is a YAML comment): refuse it rather than quietly
+        # give the site no channel. A site without a channel leaves the key out.
+        if isinstance(data, dict) and "channel" in data and data["channel"] is None:
+            raise ValueError(f"channel is empty: it {_COMMENTED_OUT} (leave channel out for a site without one)")
+        return data
 
 
 class ScheduleSettings(_Strict):
@@ -276,7 +292,13 @@ def load_organisation(path: Path) -> Organisation:
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise ConfigError([f"{path}: is not valid YAML{at}: {getattr(error, 'problem', error)}"]) from None
+        hint = ""
+        lines = (where.buffer or "").splitlines()[: where.line + 1] if where is not None else []
+        commented = [n for n, line in enumerate(lines, 1) if re.search(r"[\[{,]\s*#", line)]
+        if commented:  # `digest: [C01, #digest]`: the comment swallows the closing bracket
+            hint = (f" (line {commented[0]}: `#` starts a comment in YAML, so a channel written as #name cuts the line "
+                    "off there; give channels by ID, such as C0123ABCD)")
+        raise ConfigError([f"{path}: is not valid YAML{at}: {getattr(error, 'problem', error)}{hint}"]) from None
     return parse_organisation(data, source=str(path))
 
 
@@ -285,7 +307,13 @@ def _describe(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return f"{key} is missing"
+    if error.get("input", "") is None and _names_a_channel(error["loc"]):
+        return f"{key} is empty: it {_COMMENTED_OUT}"
     if kind == "extra_forbidden":
         return f"{key} is not a setting Beacon knows (check the spelling against beacon.example.yaml)"
     message = error["msg"].removeprefix("Value error, ")
     return f"{key}: {message[:1].lower()}{message[1:]}"
+
+
+def _names_a_channel(loc: tuple[int | str, ...]) -> bool:
+    return bool(loc) and loc[0] == "channels"

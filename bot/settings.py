@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from beacon.bot.config_errors import ConfigError
 
 UNSAFE_SECRET_KEYS = {"changeme", "change-me", "secret", "password", "beacon", "test", "example"}
 MIN_SECRET_KEY_LENGTH = 32
+# What the text after xoxb-/xapp- looks like in a file nobody has filled in yet (deploy/beacon.env.example has
+# xoxb-replace-me): refused here, before Slack is asked, with what belongs there.
+_PLACEHOLDER_WORDS = ("replace", "change", "example", "your", "placeholder", "token", "...", "<", "todo")
+# A real token goes on with digits and a dash (xoxb-1234-..., xapp-1-A0...): words are only looked for elsewhere,
+# so that no random tail of a real token is ever mistaken for a placeholder.
+_ISSUED_BY_SLACK = re.compile(r"^\d+-[A-Za-z0-9-]+$")
 
 
 class Mode(StrEnum):
@@ -47,19 +54,23 @@ class Settings(BaseSettings):
     graph_authority_url: str = "https://login.microsoftonline.com"
     graph_api_url: str = "https://graph.microsoft.com/v1.0"
     graph_ca_bundle: Path | None = None  # extra CA certificates, e.g. for a TLS-inspecting proxy
+    # Values that could not be used, each as a problem to report; their fields hold the defaults meanwhile, so that
+    # `require` can list them together with everything else that is wrong (load_settings fills it).
+    _invalid: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError("should be the Bot User OAuth Token, which starts with xoxb-")
+        if value is not None:
+            _token_shape(value.get_secret_value(), "xoxb-", "SLACK_BOT_TOKEN", "the Bot User OAuth Token")
         return value
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError("should be an app-level token with connections:write, which starts with xapp-")
+        if value is not None:
+            _token_shape(value.get_secret_value(), "xapp-", "SLACK_APP_TOKEN",
+                         "an app-level token with connections:write")
         return value
 
     @field_validator("beacon_secret_key")
@@ -75,20 +86,31 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("beacon_metrics_port")
+    @field_validator("beacon_metrics_port", mode="before")
     @classmethod
-    def _port_number(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 65535:
-            raise ValueError("should be a port number from 1 to 65535 (0: any free port; unset: none)")
-        return value
+    def _port_number(cls, value: object) -> object:
+        if value is None or value == "":
+            return None
+        try:
+            port = int(str(value).strip())
+        except ValueError:
+            port = -1
+        if not 0 <= port <= 65535:
+            raise ValueError(f"should be a port number from 1 to 65535 (0: any free port; unset: none), not {value!r}")
+        return port
 
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
         level = value.upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("should be one of DEBUG, INFO, WARNING, ERROR")
+            raise ValueError(f"should be one of DEBUG, INFO, WARNING, ERROR, not {value!r}")
         return level
+
+    @property
+    def invalid(self) -> list[str]:
+        """The variables that are set to something unusable, each with what it should be."""
+        return list(self._invalid)
 
     def missing_for(self, mode: Mode) -> list[str]:
         """Environment variables that `mode` needs and that are not set."""
@@ -109,10 +131,16 @@ class Settings(BaseSettings):
         return [f"{n.upper()} is not set ({why}; a graph source is configured in beacon.yaml)"
                 for n, why in names.items() if getattr(self, n) is None]
 
+    def problems_for(self, mode: Mode) -> list[str]:
+        """Every variable `mode` cannot use: the invalid ones (whatever the mode), then the missing ones."""
+        invalid_names = {problem.split(":", 1)[0] for problem in self._invalid}
+        return self.invalid + [f"{name} is not set ({_HINTS[name]})" for name in self.missing_for(mode)
+                               if name not in invalid_names]
+
     def require(self, mode: Mode) -> None:
-        missing = self.missing_for(mode)
-        if missing:
-            raise ConfigError([f"{name} is not set ({_HINTS[name]})" for name in missing])
+        problems = self.problems_for(mode)
+        if problems:
+            raise ConfigError(problems)
 
     def audit_keys(self) -> tuple[bytes | None, list[bytes]]:
         """The key that signs new audit entries (None when not configured) and earlier keys that verify old ones."""
@@ -137,13 +165,30 @@ _HINTS = {
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the environment; every invalid variable is reported at once as a ConfigError."""
+    """Read the environment. An invalid variable does not stop the reading: it is noted (`invalid`) and left at its
+    default, so that `require` reports it in one list with the missing ones and the organisation file's faults."""
     try:
         return Settings(**overrides)
     except ValidationError as error:
-        raise ConfigError(
-            [f"{'.'.join(str(p) for p in e['loc']).upper()}: {_clean(e['msg'])}" for e in error.errors()]
-        ) from None
+        problems = [f"{'.'.join(str(p) for p in e['loc']).upper()}: {_clean(e['msg'])}" for e in error.errors()]
+        fields = Settings.model_fields
+        bad = {str(e["loc"][0]) for e in error.errors() if e["loc"] and str(e["loc"][0]) in fields}
+        defaults = {name: fields[name].get_default(call_default_factory=True) for name in bad}
+        try:
+            settings = Settings(**{**overrides, **defaults})
+        except ValidationError:
+            raise ConfigError(problems) from None
+        settings._invalid = problems
+        return settings
+
+
+def _token_shape(token: str, prefix: str, variable: str, what: str) -> None:
+    if not token.startswith(prefix):
+        raise ValueError(f"should be {what}, which starts with {prefix}")
+    rest = token.removeprefix(prefix)
+    if not rest.strip("xX.-*") or (not _ISSUED_BY_SLACK.match(rest)
+                                   and any(word in rest.lower() for word in _PLACEHOLDER_WORDS)):
+        raise ValueError(f"{token[:40]!r} is a placeholder: replace it with the real token from {_HINTS[variable]}")
 
 
 def _clean(message: str) -> str:

@@ -10,6 +10,7 @@ from beacon.bot.clock import ManualClock
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.organisation import Organisation
 from beacon.bot.settings import Settings
+from tests import chromium
 from tests.harness import (
     Beacon,
     BeaconServer,
@@ -29,6 +30,39 @@ settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True
 settings.register_profile("dev", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+_skipped_browser_tests: list[int] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{chromium.MARKER}: drives the sandbox page in Chromium (tests/chromium.py)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium the browser tests are skipped, each saying how many went with it; the rest all run.
+
+    Any CI variable leaves this alone (a trust's own CI sets CI=true and may have no browser); only
+    BEACON_REQUIRE_BROWSER, which `.ci/run` sets, lets them run and fail.
+    """
+    if chromium.available() or chromium.REQUIRED:
+        return
+    browser_tests = [item for item in items if item.get_closest_marker(chromium.MARKER)]
+    if not browser_tests:
+        return
+    count = len(browser_tests)
+    skip = pytest.mark.skip(reason=f"{count} browser test{'s' if count != 1 else ''} skipped: "
+                                   f"{chromium.missing_reason()}")
+    for item in browser_tests:
+        item.add_marker(skip)
+    _skipped_browser_tests.append(count)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped_browser_tests:
+        count = sum(_skipped_browser_tests)
+        terminalreporter.write_line(
+            f"{count} browser test{'s' if count != 1 else ''} skipped: {chromium.missing_reason()}; "
+            "every other test ran (BEACON_REQUIRE_BROWSER=1 makes a missing browser a failure)", yellow=True)
 
 
 @pytest.fixture(scope="session")

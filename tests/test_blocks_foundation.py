@@ -42,8 +42,16 @@ def test_refusal_names_the_role_and_who_holds_it() -> None:
     error = RoleRequired(action="Scheduling a post",
                          holders=RoleHolders(Role.COMMS, user_ids=("U0GRACE",), group_handles=("@comms-team",)))
     text = build_not_permitted_text(error, CONTENT.messages)
-    assert text.startswith("Sorry, Scheduling a post needs the *communications team* role.")
+    assert text.startswith("Sorry, scheduling a post needs the *communications team* role.")
     assert "<@U0GRACE> and members of @comms-team" in text
+
+
+def test_a_refusal_reads_as_a_sentence_wherever_the_text_puts_the_action() -> None:
+    error = RoleRequired(action="Creating a pulse", holders=RoleHolders(Role.FORUM_MODERATORS, ("U0ERIN",), ()))
+    assert build_not_permitted_text(error, CONTENT.messages).startswith(
+        "Sorry, creating a pulse needs the *staff forum moderator* role.")
+    reworded = CONTENT.messages.model_copy(update={"not_permitted": "{action} needs the *{role}* role. {holders}"})
+    assert build_not_permitted_text(error, reworded).startswith("Creating a pulse needs the *staff forum")
 
 
 def test_refusal_when_nobody_holds_the_role_says_how_to_grant_it() -> None:

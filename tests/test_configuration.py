@@ -30,13 +30,28 @@ def test_http_mode_needs_the_signing_secret_not_the_app_token() -> None:
 
 
 def test_tokens_of_the_wrong_kind_and_unsafe_secret_keys_are_refused() -> None:
+    settings = load_settings(_env_file=None, slack_bot_token="xoxp-user-token", slack_app_token="xoxb-not-app",
+                             beacon_secret_key="changeme")
     with pytest.raises(ConfigError) as caught:
-        load_settings(_env_file=None, slack_bot_token="xoxp-user-token", slack_app_token="xoxb-not-app",
-                      beacon_secret_key="changeme")
+        settings.require(Mode.DATABASE)  # an invalid value is reported whatever the command
     problems = "\n".join(caught.value.problems)
     assert "SLACK_BOT_TOKEN: should be the Bot User OAuth Token, which starts with xoxb-" in problems
     assert "SLACK_APP_TOKEN: should be an app-level token" in problems
     assert "BEACON_SECRET_KEY: should be a random value of at least 32 characters" in problems
+
+
+def test_an_invalid_value_is_noted_and_reported_with_the_missing_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "BEACON_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOG_LEVEL", "verbose")
+    monkeypatch.setenv("BEACON_METRICS_PORT", "x")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-replace-me")
+    settings = load_settings(_env_file=None)
+    assert settings.log_level == "INFO" and settings.beacon_metrics_port is None  # defaults meanwhile
+    problems = settings.problems_for(Mode.SOCKET)
+    assert [p.split(":")[0].split(" ")[0] for p in problems] == [
+        "SLACK_BOT_TOKEN", "BEACON_METRICS_PORT", "LOG_LEVEL", "SLACK_APP_TOKEN", "BEACON_SECRET_KEY"]
+    assert "SLACK_BOT_TOKEN is not set" not in "\n".join(problems)  # refused, so not reported as missing too
 
 
 def test_every_fault_in_the_organisation_file_is_named_with_its_key() -> None:
@@ -60,6 +75,27 @@ def test_every_fault_in_the_organisation_file_is_named_with_its_key() -> None:
     assert len(problems) == 7
 
 
+def test_a_channel_written_as_a_name_says_channel_ids_are_needed_and_why(tmp_path: Path) -> None:
+    config = tmp_path / "beacon.yaml"
+    config.write_text("channels:\n  recognition: #recognition\n  engagement: '#leaders'\n  forum: C03\n  admin: G04\n"
+                      "  digest:\n    - #digest\n"
+                      "sites:\n  - name: Chelmsford\n    area: Essex\n    channel: #chelmsford\n")
+    with pytest.raises(ConfigError) as caught:
+        load_organisation(config)
+    text = "\n".join(caught.value.problems)
+    comment = "needs a channel ID such as C0123ABCD, not a channel's name such as #recognition: `#` starts a comment"
+    assert f"channels.recognition is empty: it {comment}" in text
+    assert "channels.engagement: should be a Slack channel ID such as C0123ABCDEF, not the channel's name '#leaders'" \
+        in text
+    assert f"channels.digest.0 is empty: it {comment}" in text
+    assert f"sites.0: channel is empty: it {comment}" in text
+    assert len(caught.value.problems) == 4
+    config.write_text("channels:\n  recognition: C01\n  engagement: C02\n  forum: C03\n  admin: G04\n"
+                      "  digest: [C05, #digest]\n")
+    with pytest.raises(ConfigError, match=r"line 6: `#` starts a comment in YAML.*give channels by ID, such as C0123"):
+        load_organisation(config)
+
+
 def test_a_missing_or_broken_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"copy beacon\.example\.yaml"):
         load_organisation(tmp_path / "beacon.yaml")
@@ -73,6 +109,7 @@ def test_the_example_file_is_valid() -> None:
     organisation = load_organisation(Path(__file__).parents[1] / "beacon.example.yaml")
     assert organisation.timezone == "Europe/London"
     assert organisation.sites, "the example shows how to list sites"
+    assert organisation.calendar.sources == [], "as copied, it needs no Graph credentials and fetches no feed"
 
 
 def test_a_good_minimal_file_has_safe_defaults() -> None:

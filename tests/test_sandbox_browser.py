@@ -2,8 +2,9 @@
 trust's staff would try first. A screenshot of each step goes to test-output/sandbox/ (BEACON_TEST_OUTPUT to
 change it).
 
-Without /usr/bin/chromium these tests are skipped, except in CI (CI=1), where `.ci/run` installs it and a missing
-browser is a failure.
+Without /usr/bin/chromium (BEACON_CHROMIUM to look elsewhere) these tests are skipped and the run says how many,
+whatever CI variable is set; only BEACON_REQUIRE_BROWSER=1, which `.ci/run` sets after installing Chromium, makes a
+missing browser a failure (tests/conftest.py and tests/chromium.py).
 """
 
 from __future__ import annotations
@@ -15,21 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from beacon.bot.sandbox.demo_trust import ALICE, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
 from beacon.bot.sandbox.server import Sandbox
+from tests.chromium import CHROMIUM, missing_reason
 
-CHROMIUM = Path(os.environ.get("BEACON_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = Path(os.environ.get("BEACON_TEST_OUTPUT", "test-output")) / "sandbox"
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
 JUMP_MS = 30_000  # a jump of days walks through every hour on the way: about a second a day on this machine
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
-
-from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+pytestmark = pytest.mark.browser
 
 STORY = ("Ivan talked a frightened caller through CPR for eleven minutes until the crew arrived, calm and clear "
          "the whole time, then checked in on the new starter who had been listening in.")
@@ -46,6 +43,8 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():  # only reached when BEACON_REQUIRE_BROWSER insists on it (tests/conftest.py)
+        pytest.fail(f"{missing_reason()}; BEACON_REQUIRE_BROWSER is set, so the browser tests must run")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"])

@@ -16,7 +16,17 @@ def build_not_permitted_text(error: RoleRequired, messages: Messages) -> str:
     who = (messages.not_permitted_holders.format(names=listing(names)) if names
            else messages.not_permitted_nobody.format(role_key=error.holders.role.value))
     role = "* or *".join(h.role.label for h in every)
-    return messages.not_permitted.format(action=escape_mrkdwn(error.action), role=role, holders=who)
+    action = _as_placed(messages.not_permitted, "action", escape_mrkdwn(error.action))
+    return messages.not_permitted.format(action=action, role=role, holders=who)
+
+
+def _as_placed(template: str, name: str, phrase: str) -> str:
+    """`phrase` ("Creating a pulse") as it reads where the template puts it: capitalised at the start of a
+    sentence, in lower case inside one ("Sorry, creating a pulse needs ..."), whichever way a trust rewords it."""
+    before = template.partition("{" + name + "}")[0].rstrip()
+    if not before or before.endswith((".", "!", "?")):
+        return phrase
+    return phrase[:1].lower() + phrase[1:]
 
 
 def build_went_wrong_text(*, what: str, reference: str, messages: Messages) -> str:

@@ -169,10 +169,17 @@ class UploadedFile:
     content: bytes | None = None
     channels: list[str] = field(default_factory=list)
 
+    @property
+    def mimetype(self) -> str:
+        """What Slack would say the file is; only the kinds Beacon uploads are named, anything else is bytes."""
+        return _MIMETYPES.get(self.filename.rpartition(".")[2].lower(), "application/octet-stream")
+
     def to_api(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.filename, "title": self.title or self.filename, "size": self.length,
-                "mimetype": "text/csv" if self.filename.endswith(".csv") else "application/octet-stream",
-                "channels": self.channels}
+                "mimetype": self.mimetype, "channels": self.channels}
+
+
+_MIMETYPES = {"csv": "text/csv", "png": "image/png", "json": "application/json"}
 
 
 @dataclass

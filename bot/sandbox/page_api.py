@@ -302,6 +302,8 @@ class PageApi:
         uploaded = self.ws.files.get(request.match_info["file_id"])
         if uploaded is None or uploaded.content is None:
             raise web.HTTPNotFound(text="That file is not in this workspace.")
-        return web.Response(body=uploaded.content, content_type="text/csv" if uploaded.filename.endswith(".csv")
-                            else "application/octet-stream",
-                            headers={"Content-Disposition": f'attachment; filename="{uploaded.filename}"'})
+        # An image (the pulse chart) opens in the browser; an export downloads. nosniff: the type is what it says.
+        disposition = "inline" if uploaded.mimetype.startswith("image/") else "attachment"
+        return web.Response(body=uploaded.content, content_type=uploaded.mimetype,
+                            headers={"Content-Disposition": f'{disposition}; filename="{uploaded.filename}"',
+                                     "X-Content-Type-Options": "nosniff"})

@@ -135,11 +135,13 @@ class Dispatcher:
         more = True
         try:
             while True:
-                if more and len(waiting) < self.policy.batch:
+                # Claim again while rows may remain (the last claim was full), and once everything in hand is done:
+                # sending may have queued more (an author told that their message failed) that is due now too.
+                if (more and len(waiting) < self.policy.batch) or not waiting:
                     async with self.db.transaction() as session:
                         claimed = await outbox.claim(session=session, worker=self.worker, now=self.clock.now(),
                                                      lease=self.policy.lease, limit=self.policy.batch)
-                    more = len(claimed) == self.policy.batch  # a short claim: everything due is in hand
+                    more = len(claimed) == self.policy.batch
                     for row in sorted(claimed, key=lambda r: (r.available_at, r.id or 0)):
                         lane = lanes.setdefault(row.channel, asyncio.Lock())
                         waiting.add(asyncio.ensure_future(self._deliver_in_lane(lane, gate, row)))

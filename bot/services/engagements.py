@@ -1,9 +1,10 @@
 """The leader engagement calendar: what leaders are doing where, from every source, kept in step.
 
-Sources report what they hold; `record_sync` folds it in: new engagements are stored (and announced when they
-are close), moved or cancelled ones that were announced get a note in the announcement's thread and an edited
-announcement. A source that fails keeps its last good data, and an empty answer has to repeat before it
-empties the calendar. Only who, what, where, when and who it is open to are ever kept.
+Sources report what they hold; `record_sync` folds it in: new engagements are stored (and, once every source is
+in, `announce_due` announces those that are close, in date order), moved or cancelled ones that were announced
+get a note in the announcement's thread and an edited announcement. A source that fails keeps its last good
+data, and an empty answer has to repeat before it empties the calendar. Only who, what, where, when and who it
+is open to are ever kept.
 """
 
 from __future__ import annotations
@@ -200,7 +201,8 @@ class Engagements:
                 {"location": place, "first_seen_at": now, "reported": False} for place in sorted(unmatched)])
         for engagement, before in moved:
             await self._note_change(session, engagement, "moved", before)
-        await self.announce_due(session=session)
+        # Not announced here: CalendarSync announces once every source is in, so that announcements from several
+        # sources go out in one date order rather than source by source.
         await self._report_unmatched(session)
         return report
 
@@ -277,7 +279,9 @@ class Engagements:
             due = list((await session.execute(select(*columns).where(
                 col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.announcement_queued).is_(False),
                 col(Engagement.starts_at) > now,
-                col(Engagement.starts_at) < now + timedelta(days=self._org.calendar.announce_within_days)))).all())
+                col(Engagement.starts_at) < now + timedelta(days=self._org.calendar.announce_within_days))
+                # Announced in date order: the outbox sends a channel's rows in the order they were written.
+                .order_by(col(Engagement.starts_at), col(Engagement.id)))).all())
         going = await self._attending(session, [e.id for e in due if e.id])
         promises = []
         for engagement in due:

@@ -1,0 +1,55 @@
+"""`make sandbox HOST=... PORT=...` on a headless server: the page is served where it was asked to be, and a HOST
+that only the environment sets (zsh sets it to the machine's name) leaves the sandbox on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.processes import free_port
+
+ROOT = Path(__file__).parents[1]
+BIN = str(Path(sys.executable).parent)
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def _dry_run(*args: str, **env: str) -> str:
+    # -o: the install step counts as done, so nothing is installed; BIN: this test run's own environment.
+    return subprocess.run(["make", "-n", "-o", ".venv/.installed-run", "sandbox", f"BIN={BIN}", *args],  # noqa: S603, S607
+                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+
+
+def test_host_and_port_come_from_makes_command_line_only() -> None:
+    assert _dry_run("HOST=0.0.0.0", "PORT=8123").strip() == f"{BIN}/beacon sandbox --host 0.0.0.0 --port 8123"
+    assert _dry_run(HOST="build-box-7", PORT="9999").strip() == f"{BIN}/beacon sandbox --host 127.0.0.1 --port 8000"
+
+
+async def test_make_sandbox_serves_the_page_on_the_port_asked_for(tmp_path: Path) -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        "make", "-o", ".venv/.installed-run", "sandbox", f"BIN={BIN}", "HOST=127.0.0.1", f"PORT={port}",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(150):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/") as page:
+                        if page.status == 200:
+                            assert "<html" in (await page.text()).lower()
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
+            else:
+                raise AssertionError("the sandbox never answered")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        out, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert f"open http://127.0.0.1:{port}" in out.decode()
