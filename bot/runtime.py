@@ -46,7 +46,7 @@ async def running(settings: Settings, organisation: Organisation, *, serve: bool
     # Metrics of its own, not the process-wide registry: tests run several Beacons in one process.
     metrics = Metrics()
     # One pooled HTTP session for every outbound call (Slack, Graph, ICS) instead of a new one per call.
-    http = SharedHttp()
+    http = SharedHttp(timeout=settings.beacon_connect_timeout)
     await http.open()
     try:
         deps = build_deps(settings, organisation, clock=clock, db=db, directory=directory, http=http,

@@ -56,12 +56,20 @@ class BeaconSocketModeClient(SocketModeClient):
         self.refused: asyncio.Future[ConfigError] = asyncio.get_running_loop().create_future()
 
     async def issue_new_wss_url(self) -> str:
+        # slack_sdk's own, except that a refusal is recorded (and not logged as an error before Beacon explains it).
         try:
-            return await super().issue_new_wss_url()
+            response = await self.web_client.apps_connections_open(app_token=self.app_token)
+            return str(response["url"])
         except SlackApiError as error:
-            if is_refusal(error) and not self.refused.done():
-                self.refused.set_result(refused_token("SLACK_APP_TOKEN", error, APP_REFUSAL_ADVICE))
+            if is_refusal(error):
+                if not self.refused.done():
+                    self.refused.set_result(refused_token("SLACK_APP_TOKEN", error, APP_REFUSAL_ADVICE))
                 self.closed = True  # stops slack_sdk's reconnection loop; the caller ends Beacon
+                raise
+            if error.response.get("error") == "ratelimited":
+                await asyncio.sleep(int(error.response.headers.get("Retry-After", "30")))
+                return await self.issue_new_wss_url()
+            self.logger.error(f"Slack gave no Socket Mode address: {error.response.get('error')}")
             raise
 
 
