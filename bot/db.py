@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -118,6 +119,11 @@ class Database:
 
     async def connect_once(self) -> None:
         """Open one connection and close it: raises what the driver raised when the database cannot be used."""
+        database = make_url(self.url).database
+        if self.is_sqlite and database and database != ":memory:":
+            # sqlite3 itself first: aiosqlite's worker thread outlives a failed connect and, if the process then
+            # exits, prints a traceback of its own ("Event loop is closed").
+            await asyncio.to_thread(lambda: sqlite3.connect(database).close())
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
