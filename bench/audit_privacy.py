@@ -50,15 +50,12 @@ from typing import Any
 
 from sqlalchemy import JSON, String, Text, TypeDecorator, cast, delete, event, func, or_, select, text, update
 
-from bench.digest import CHANNELS, DIGEST_AT, SITES, STAFF, YEAR_START, _bulk
-from bench.digest import _seed as seed_digest_year
-from bench.reporting import finish, fresh_database
-from bot.clock import ManualClock
-from bot.db import Database, upgrade
-from bot.deps import build_deps
-from bot.local_slack import Workspace
-from bot.metrics import Metrics, take_readings
-from bot.models import (
+from beacon.bot.clock import ManualClock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.deps import build_deps
+from beacon.bot.local_slack import Workspace
+from beacon.bot.metrics import Metrics, take_readings
+from beacon.bot.models import (
     AuditEntry,
     AuditHead,
     AwardRound,
@@ -82,9 +79,12 @@ from bot.models import (
     Score,
     SQLModel,
 )
-from bot.organisation import parse_organisation
-from bot.services.audit import _payload, key_id
-from bot.settings import Settings
+from beacon.bot.organisation import parse_organisation
+from beacon.bot.services.audit import _payload, key_id
+from beacon.bot.settings import Settings
+from bench.digest import CHANNELS, DIGEST_AT, SITES, STAFF, YEAR_START, _bulk
+from bench.digest import _seed as seed_digest_year
+from bench.reporting import finish, fresh_database
 
 RESULTS = Path(__file__).parent / "results" / "audit_privacy.json"
 GOAL = ("goals: append p99 < 25 ms and no fork; verify 100,000 < 10 s; export and erase < 2 s, ID gone, "

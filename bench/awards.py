@@ -19,15 +19,15 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from beacon.bot.blocks.awards import build_candidate_modal, build_insight_blocks, build_review_modal
+from beacon.bot.clock import ManualClock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.deps import build_deps
+from beacon.bot.local_slack import Workspace
+from beacon.bot.models import AwardRound, Nomination, Nominee, RoundStatus, Score
+from beacon.bot.organisation import parse_organisation
+from beacon.bot.settings import Settings
 from bench.reporting import finish
-from bot.blocks.awards import build_candidate_modal, build_insight_blocks, build_review_modal
-from bot.clock import ManualClock
-from bot.db import Database, upgrade
-from bot.deps import build_deps
-from bot.local_slack import Workspace
-from bot.models import AwardRound, Nomination, Nominee, RoundStatus, Score
-from bot.organisation import parse_organisation
-from bot.settings import Settings
 
 RESULTS = Path(__file__).parent / "results" / "awards.json"
 PANEL = ["U0PANEL1", "U0PANEL2", "U0PANEL3"]

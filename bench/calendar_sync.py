@@ -19,14 +19,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from beacon.bot.clock import ManualClock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.deps import build_deps
+from beacon.bot.local_slack import Workspace
+from beacon.bot.models import Engagement, OutboxMessage
+from beacon.bot.organisation import parse_organisation
+from beacon.bot.settings import Settings
 from bench.reporting import finish
-from bot.clock import ManualClock
-from bot.db import Database, upgrade
-from bot.deps import build_deps
-from bot.local_slack import Workspace
-from bot.models import Engagement, OutboxMessage
-from bot.organisation import parse_organisation
-from bot.settings import Settings
 from tests.fakes.feeds import FeedServer
 
 RESULTS = Path(__file__).parent / "results" / "calendar_sync.json"

@@ -26,13 +26,12 @@ from typing import Any
 
 from sqlalchemy import event, insert, text
 
-from bench.reporting import finish, fresh_database
-from bot.blocks.notices import render
-from bot.clock import ManualClock
-from bot.db import Database, upgrade
-from bot.deps import build_deps
-from bot.local_slack import LocalSlack, Workspace
-from bot.models import (
+from beacon.bot.blocks.notices import render
+from beacon.bot.clock import ManualClock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.deps import build_deps
+from beacon.bot.local_slack import LocalSlack, Workspace
+from beacon.bot.models import (
     Engagement,
     Nomination,
     Nominee,
@@ -42,8 +41,9 @@ from bot.models import (
     ScheduledPost,
     UserPreference,
 )
-from bot.organisation import parse_organisation
-from bot.settings import Settings
+from beacon.bot.organisation import parse_organisation
+from beacon.bot.settings import Settings
+from bench.reporting import finish, fresh_database
 
 RESULTS = Path(__file__).parent / "results" / "digest.json"
 GOAL = "goal: the channel digest under 300 ms at the largest scale; SQL statements the same at every scale"

@@ -24,15 +24,15 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import func, select
 
+from beacon.bot.db import upgrade
+from beacon.bot.deps import build_deps
+from beacon.bot.local_slack import LocalSlack, Workspace
+from beacon.bot.local_slack.limits import RateLimits
+from beacon.bot.models import OutboxMessage, OutboxStatus
+from beacon.bot.organisation import parse_organisation
+from beacon.bot.services import outbox
+from beacon.bot.settings import Settings
 from bench.reporting import finish
-from bot.db import upgrade
-from bot.deps import build_deps
-from bot.local_slack import LocalSlack, Workspace
-from bot.local_slack.limits import RateLimits
-from bot.models import OutboxMessage, OutboxStatus
-from bot.organisation import parse_organisation
-from bot.services import outbox
-from bot.settings import Settings
 
 RESULTS = Path(__file__).parent / "results" / "fanout.json"
 GOAL = "goal: within 10% of the minimum the limits allow, nothing lost or repeated"

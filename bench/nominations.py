@@ -23,13 +23,13 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from beacon.bot.blocks.nominations import NO_PATIENT_DETAILS
+from beacon.bot.clock import SystemClock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.models import Nomination, Nominee
 from bench.reporting import finish
-from bot.blocks.nominations import NO_PATIENT_DETAILS
-from bot.clock import SystemClock
-from bot.db import Database, upgrade
-from bot.ids import ActionId, BlockId
-from bot.local_slack import LocalSlack
-from bot.models import Nomination, Nominee
 from tests.harness import BeaconServer, organisation_for, seed_workspace, settings_for, settle
 
 RESULTS = Path(__file__).parent / "results" / "nominations.json"

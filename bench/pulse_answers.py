@@ -37,15 +37,15 @@ import aiohttp
 import yaml
 from sqlalchemy import func, select
 
+from beacon.bot.blocks.pulses import slot_blocks
+from beacon.bot.db import Database, upgrade
+from beacon.bot.http_server import EVENTS_PATH
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.local_slack.server import Reply
+from beacon.bot.local_slack.workspace import Message
+from beacon.bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
 from bench.reporting import finish
-from bot.blocks.pulses import slot_blocks
-from bot.db import Database, upgrade
-from bot.http_server import EVENTS_PATH
-from bot.ids import ActionId, BlockId
-from bot.local_slack import LocalSlack
-from bot.local_slack.server import Reply
-from bot.local_slack.workspace import Message
-from bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
 from tests.harness import ERIN, FORUM, SECRET_KEY, organisation_for, seed_workspace
 
 RESULTS = Path(__file__).parent / "results" / "pulse_answers.json"

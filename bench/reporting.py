@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.db import Database
+from beacon.bot.db import Database
 
 
 async def fresh_database(database_url: str, name: str) -> str:

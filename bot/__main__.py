@@ -1,3 +1,3 @@
-from bot.cli import main
+from beacon.bot.cli import main
 
 raise SystemExit(main())

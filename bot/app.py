@@ -10,10 +10,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 
-from bot.deps import Deps
-from bot.services.events import first_delivery
-from bot.settings import Settings
-from handlers import register_all
+from beacon.bot.deps import Deps
+from beacon.bot.services.events import first_delivery
+from beacon.bot.settings import Settings
+from beacon.handlers import register_all
 
 log = logging.getLogger("beacon.app")
 

@@ -22,25 +22,25 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot import __version__
-from bot.blocks.notices import render
-from bot.blocks.terminal import render_text
-from bot.check import format_table, run_checks
-from bot.config_errors import ConfigError
-from bot.content import check_organisation, load_content
-from bot.db import Database
-from bot.deps import build_slack_client
-from bot.http_server import build_web_app
-from bot.logs import configure_logging
-from bot.models import CalendarSource, OutboxMessage, OutboxStatus
-from bot.organisation import Organisation, load_organisation
-from bot.reachability import Unreachable, explain_slack, is_refusal, refused_token
-from bot.reload import reload_organisation
-from bot.runtime import Runtime, prepare_database, running
-from bot.services.digests import DIGEST_POST, PERSONAL_DIGEST
-from bot.services.recurrence import to_utc
-from bot.settings import Mode, Settings, load_settings
-from bot.socket_mode import LoggedSocketModeHandler
+from beacon.bot import __version__
+from beacon.bot.blocks.notices import render
+from beacon.bot.blocks.terminal import render_text
+from beacon.bot.check import format_table, run_checks
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.content import check_organisation, load_content
+from beacon.bot.db import Database
+from beacon.bot.deps import build_slack_client
+from beacon.bot.http_server import build_web_app
+from beacon.bot.logs import configure_logging
+from beacon.bot.models import CalendarSource, OutboxMessage, OutboxStatus
+from beacon.bot.organisation import Organisation, load_organisation
+from beacon.bot.reachability import Unreachable, explain_slack, is_refusal, refused_token
+from beacon.bot.reload import reload_organisation
+from beacon.bot.runtime import Runtime, prepare_database, running
+from beacon.bot.services.digests import DIGEST_POST, PERSONAL_DIGEST
+from beacon.bot.services.recurrence import to_utc
+from beacon.bot.settings import Mode, Settings, load_settings
+from beacon.bot.socket_mode import LoggedSocketModeHandler
 
 # Exit codes (README "Exit codes"): 1 when a later try may succeed (Slack or the database briefly unreachable, a
 # check that failed), so systemd restarts Beacon; 2 when only a person can fix it (configuration, a refused token,
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
     if command == "sandbox":  # needs no configuration: it makes its own workspace, database and trust
-        from bot.sandbox.server import serve as serve_sandbox
+        from beacon.bot.sandbox.server import serve as serve_sandbox
 
         configure_logging(args.log_level)
         return asyncio.run(_with_signals(lambda life: serve_sandbox(host=args.host, port=args.port, stop=life.stop)))

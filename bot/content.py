@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.config_errors import ConfigError
-from bot.organisation import Organisation, Role
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.organisation import Organisation, Role
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -157,7 +157,7 @@ class Content:
         return next((b for b in found.behaviours if b.key == key), None) if found else None
 
 
-PACKAGED = Path(str(resources.files("content")))
+PACKAGED = Path(str(resources.files("beacon.content")))
 FILES = ("commands.yaml", "messages.yaml", "values.yaml", "leadership.yaml", "awards.yaml", "pulse_questions.yaml",
          "privacy.yaml")
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
-from bot.config_errors import ConfigError
+from beacon.bot.config_errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -15,39 +15,39 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.notices import outgoing
-from bot.blocks.pulses import build_confirmation, build_outcome
-from bot.clock import Clock, SystemClock
-from bot.config_errors import ConfigError
-from bot.content import Content, load_content
-from bot.db import Database
-from bot.integrations.graph_calendar import GraphClient, GraphMailbox
-from bot.integrations.http import SharedHttp
-from bot.integrations.ics_calendar import IcsFeed
-from bot.integrations.pulse_replies import SlackAnswerReplies
-from bot.integrations.slack_channels import SlackChannelMembers
-from bot.integrations.slack_delivery import SlackSender
-from bot.integrations.slack_directory import SlackGroupDirectory
-from bot.integrations.slack_identity import SlackWorkspaceLinks
-from bot.integrations.slack_pacing import Pacer
-from bot.integrations.slack_users import SlackUserDirectory
-from bot.organisation import IcsSource, Organisation
-from bot.services.audit import Audit
-from bot.services.authorisation import Authorisation, GroupDirectory
-from bot.services.award_rounds import AwardRounds
-from bot.services.calendar_sync import CalendarSync, SourceReader
-from bot.services.delivery import DeliveryPolicy, Dispatcher, OutcomeObserver, worker_name
-from bot.services.digests import Digests
-from bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
-from bot.services.engagements import Engagements
-from bot.services.nominations import RECOGNITION_POST, Nominations
-from bot.services.panel_review import PanelReview
-from bot.services.privacy import Privacy
-from bot.services.pulse_batches import PulseAnswering
-from bot.services.pulses import PULSE_MESSAGE, Outcome, Pulses
-from bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
-from bot.services.scheduled_posts import ScheduledPosts
-from bot.settings import Settings
+from beacon.bot.blocks.notices import outgoing
+from beacon.bot.blocks.pulses import build_confirmation, build_outcome
+from beacon.bot.clock import Clock, SystemClock
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.content import Content, load_content
+from beacon.bot.db import Database
+from beacon.bot.integrations.graph_calendar import GraphClient, GraphMailbox
+from beacon.bot.integrations.http import SharedHttp
+from beacon.bot.integrations.ics_calendar import IcsFeed
+from beacon.bot.integrations.pulse_replies import SlackAnswerReplies
+from beacon.bot.integrations.slack_channels import SlackChannelMembers
+from beacon.bot.integrations.slack_delivery import SlackSender
+from beacon.bot.integrations.slack_directory import SlackGroupDirectory
+from beacon.bot.integrations.slack_identity import SlackWorkspaceLinks
+from beacon.bot.integrations.slack_pacing import Pacer
+from beacon.bot.integrations.slack_users import SlackUserDirectory
+from beacon.bot.organisation import IcsSource, Organisation
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.authorisation import Authorisation, GroupDirectory
+from beacon.bot.services.award_rounds import AwardRounds
+from beacon.bot.services.calendar_sync import CalendarSync, SourceReader
+from beacon.bot.services.delivery import DeliveryPolicy, Dispatcher, OutcomeObserver, worker_name
+from beacon.bot.services.digests import Digests
+from beacon.bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
+from beacon.bot.services.engagements import Engagements
+from beacon.bot.services.nominations import RECOGNITION_POST, Nominations
+from beacon.bot.services.panel_review import PanelReview
+from beacon.bot.services.privacy import Privacy
+from beacon.bot.services.pulse_batches import PulseAnswering
+from beacon.bot.services.pulses import PULSE_MESSAGE, Outcome, Pulses
+from beacon.bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
+from beacon.bot.services.scheduled_posts import ScheduledPosts
+from beacon.bot.settings import Settings
 
 
 @dataclass

@@ -29,13 +29,13 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.errors import Unavailable
-from bot.metrics import CONTENT_TYPE
-from bot.request_log import FIRST_SIGHT, VERIFIED, dispatch_logged, log_refused
-from bot.services.signed_requests import first_sight
+from beacon.bot.errors import Unavailable
+from beacon.bot.metrics import CONTENT_TYPE
+from beacon.bot.request_log import FIRST_SIGHT, VERIFIED, dispatch_logged, log_refused
+from beacon.bot.services.signed_requests import first_sight
 
 if TYPE_CHECKING:  # the runtime starts the operations server below, so this import only serves the types
-    from bot.runtime import Runtime
+    from beacon.bot.runtime import Runtime
 
 EVENTS_PATH = "/slack/events"
 log = logging.getLogger("beacon.requests")

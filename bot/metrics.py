@@ -24,8 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.models import CalendarSource
-from bot.services import outbox
+from beacon.bot.models import CalendarSource
+from beacon.bot.services import outbox
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

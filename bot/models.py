@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
-from bot.db import UTCDateTime
+from beacon.bot.db import UTCDateTime
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -13,8 +13,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
-from bot.addresses import literal_refused
-from bot.config_errors import ConfigError
+from beacon.bot.addresses import literal_refused
+from beacon.bot.config_errors import ConfigError
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -210,7 +210,7 @@ class PulseSettings(_Strict):
 
 
 def _cron(value: str) -> str:
-    from bot.cron import parse_cron  # apscheduler is only needed once there is something to check
+    from beacon.bot.cron import parse_cron  # apscheduler is only needed once there is something to check
     parse_cron(value, ZoneInfo("UTC"))
     return value
 

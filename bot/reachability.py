@@ -21,7 +21,7 @@ from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config_errors import ConfigError
+from beacon.bot.config_errors import ConfigError
 
 EXIT_UNREACHABLE = 1
 

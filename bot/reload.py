@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.config_errors import ConfigError
-from bot.content import check_organisation
-from bot.deps import Deps
-from bot.organisation import Organisation, load_organisation
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.content import check_organisation
+from beacon.bot.deps import Deps
+from beacon.bot.organisation import Organisation, load_organisation
 
 log = logging.getLogger("beacon.reload")
 LIVE = ("roles", "channels", "sites")

@@ -10,8 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.ids import ActionId, CallbackId
-from bot.metrics import attached
+from beacon.bot.ids import ActionId, CallbackId
+from beacon.bot.metrics import attached
 
 log = logging.getLogger("beacon.requests")
 

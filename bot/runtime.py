@@ -17,20 +17,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from slack_bolt.async_app import AsyncApp
 
-from bot import __version__
-from bot.app import create_app
-from bot.clock import Clock
-from bot.db import Database, upgrade
-from bot.deps import Deps, build_deps
-from bot.http_server import build_operations_app
-from bot.integrations.http import SharedHttp
-from bot.listening import listen
-from bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
-from bot.organisation import Organisation
-from bot.reachability import explain_database
-from bot.services.authorisation import GroupDirectory
-from bot.settings import Settings
-from scheduler import build_scheduler
+from beacon.bot import __version__
+from beacon.bot.app import create_app
+from beacon.bot.clock import Clock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.deps import Deps, build_deps
+from beacon.bot.http_server import build_operations_app
+from beacon.bot.integrations.http import SharedHttp
+from beacon.bot.listening import listen
+from beacon.bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
+from beacon.bot.organisation import Organisation
+from beacon.bot.reachability import explain_database
+from beacon.bot.services.authorisation import GroupDirectory
+from beacon.bot.settings import Settings
+from beacon.scheduler import build_scheduler
 
 log = logging.getLogger("beacon.runtime")
 

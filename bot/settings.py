@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.config_errors import ConfigError
+from beacon.bot.config_errors import ConfigError
 
 UNSAFE_SECRET_KEYS = {"changeme", "change-me", "secret", "password", "beacon", "test", "example"}
 MIN_SECRET_KEY_LENGTH = 32

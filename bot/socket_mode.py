@@ -27,10 +27,10 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.config_errors import ConfigError
-from bot.http_server import routable
-from bot.reachability import Unreachable, explain_slack, is_refusal, refused_token
-from bot.request_log import VERIFIED, dispatch_logged, log_refused
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.http_server import routable
+from beacon.bot.reachability import Unreachable, explain_slack, is_refusal, refused_token
+from beacon.bot.request_log import VERIFIED, dispatch_logged, log_refused
 
 APP_REFUSAL_ADVICE = ("copy the app-level token again (Slack app > Basic Information > App-Level Tokens; it needs the "
                  "connections:write scope)")

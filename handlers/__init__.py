@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.deps import Deps
-from handlers import about, awards, calendar, digest, errors, home, nominations, privacy, pulse, schedule
+from beacon.bot.deps import Deps
+from beacon.handlers import about, awards, calendar, digest, errors, home, nominations, privacy, pulse, schedule
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:

@@ -12,7 +12,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.awards import (
+from beacon.bot.blocks.awards import (
     build_candidate_modal,
     build_insight_blocks,
     build_open_round_modal,
@@ -23,15 +23,15 @@ from bot.blocks.awards import (
     build_status_blocks,
     build_winner_naming,
 )
-from bot.deps import Deps
-from bot.errors import InvalidInput, NotFound
-from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.organisation import Role
-from handlers.errors import guarded
-from handlers.home import HomeTab
-from handlers.modal_state import ModalState
-from handlers.parsing import bounded, one_of, read_json_object, read_metadata, record_id, short_text
-from handlers.verbs import Said, Verbs
+from beacon.bot.deps import Deps
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.organisation import Role
+from beacon.handlers.errors import guarded
+from beacon.handlers.home import HomeTab
+from beacon.handlers.modal_state import ModalState
+from beacon.handlers.parsing import bounded, one_of, read_json_object, read_metadata, record_id, short_text
+from beacon.handlers.verbs import Said, Verbs
 
 OPEN = re.compile(r'^open\s+["“”]?(?P<name>.+?)["“”]?\s+closes\s+(?P<day>\d{4}-\d{2}-\d{2})$', re.IGNORECASE)
 # The first word names the verb and anything after it is ignored, except by `open`, which reads it with OPEN.

@@ -10,7 +10,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.calendar import (
+from beacon.bot.blocks.calendar import (
     ANONYMOUS,
     build_calendar_blocks,
     build_follow_up_modal,
@@ -19,18 +19,18 @@ from bot.blocks.calendar import (
     build_question_modal,
     build_visit_modal,
 )
-from bot.blocks.notices import render
-from bot.deps import Deps
-from bot.errors import InvalidInput
-from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.models import Engagement
-from bot.organisation import Role
-from bot.services.engagements import VisitDraft, VisitProblems
-from bot.services.recurrence import exists_locally, to_utc
-from handlers.errors import guarded
-from handlers.home import HomeTab
-from handlers.modal_state import ModalState
-from handlers.parsing import read_metadata, record_id
+from beacon.bot.blocks.notices import render
+from beacon.bot.deps import Deps
+from beacon.bot.errors import InvalidInput
+from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.models import Engagement
+from beacon.bot.organisation import Role
+from beacon.bot.services.engagements import VisitDraft, VisitProblems
+from beacon.bot.services.recurrence import exists_locally, to_utc
+from beacon.handlers.errors import guarded
+from beacon.handlers.home import HomeTab
+from beacon.handlers.modal_state import ModalState
+from beacon.handlers.parsing import read_metadata, record_id
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
                 "purpose": BlockId.VISIT_PURPOSE}

@@ -8,15 +8,15 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.digest_home import build_digest_choice, digest_preview_note
-from bot.blocks.notices import render
-from bot.deps import Deps
-from bot.ids import ActionId, Command
-from bot.organisation import Role
-from handlers.errors import guarded
-from handlers.home import HomeTab
-from handlers.parsing import one_of
-from handlers.verbs import Said, Verbs
+from beacon.bot.blocks.digest_home import build_digest_choice, digest_preview_note
+from beacon.bot.blocks.notices import render
+from beacon.bot.deps import Deps
+from beacon.bot.ids import ActionId, Command
+from beacon.bot.organisation import Role
+from beacon.handlers.errors import guarded
+from beacon.handlers.home import HomeTab
+from beacon.handlers.parsing import one_of
+from beacon.handlers.verbs import Said, Verbs
 
 VERBS = Verbs(Command.DIGEST, {"preview": "preview", "on": "on", "off": "off"}, lowercase=True)
 

@@ -15,12 +15,12 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.errors import build_not_permitted_text, build_slack_refused_text, build_went_wrong_text
-from bot.deps import Deps
-from bot.errors import BeaconError
-from bot.escaping import escape_mrkdwn
-from bot.request_log import FIRST_SIGHT, VERIFIED
-from bot.services.authorisation import RoleRequired
+from beacon.bot.blocks.errors import build_not_permitted_text, build_slack_refused_text, build_went_wrong_text
+from beacon.bot.deps import Deps
+from beacon.bot.errors import BeaconError
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.request_log import FIRST_SIGHT, VERIFIED
+from beacon.bot.services.authorisation import RoleRequired
 
 log = logging.getLogger("beacon.errors")
 

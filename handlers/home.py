@@ -8,11 +8,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.about import build_about_blocks
-from bot.blocks.home import build_home
-from bot.deps import Deps
-from bot.organisation import Role
-from handlers.errors import guarded
+from beacon.bot.blocks.about import build_about_blocks
+from beacon.bot.blocks.home import build_home
+from beacon.bot.deps import Deps
+from beacon.bot.organisation import Role
+from beacon.handlers.errors import guarded
 
 HomeSection = Callable[[str, frozenset[Role]], Awaitable[list[Block]]]
 

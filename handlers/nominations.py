@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.nominations import (
+from beacon.bot.blocks.nominations import (
     HIDE_NAME,
     NO_PATIENT_DETAILS,
     SHARE,
@@ -22,17 +22,17 @@ from bot.blocks.nominations import (
     build_nominate_modal,
     build_received_section,
 )
-from bot.blocks.notices import render
-from bot.deps import Deps
-from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.models import Nomination, Nominee
-from bot.organisation import Role
-from bot.services.nominations import NominationDraft, NominationProblems, NomineeInput
-from handlers.errors import guarded
-from handlers.home import HomeTab
-from handlers.modal_state import ModalState
-from handlers.parsing import optional_id, read_metadata, record_id
-from handlers.replies import reply_usage
+from beacon.bot.blocks.notices import render
+from beacon.bot.deps import Deps
+from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.models import Nomination, Nominee
+from beacon.bot.organisation import Role
+from beacon.bot.services.nominations import NominationDraft, NominationProblems, NomineeInput
+from beacon.handlers.errors import guarded
+from beacon.handlers.home import HomeTab
+from beacon.handlers.modal_state import ModalState
+from beacon.handlers.parsing import optional_id, read_metadata, record_id
+from beacon.handlers.replies import reply_usage
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 FIELD_BLOCKS = {"nominees": BlockId.NOMINATE_COLLEAGUES, "award": BlockId.NOMINATE_AWARD,

@@ -12,7 +12,7 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from bot.errors import InvalidInput, NotFound
+from beacon.bot.errors import InvalidInput, NotFound
 
 MAX_METADATA = 3000  # Slack's own limit for private_metadata
 MAX_VALUE = 2000     # Slack's limit for a button's value

@@ -12,7 +12,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.pulses import (
+from beacon.bot.blocks.pulses import (
     ANONYMOUS,
     LIVE,
     build_answer_modal,
@@ -24,18 +24,18 @@ from bot.blocks.pulses import (
     chosen_option,
     slot_blocks,
 )
-from bot.deps import Deps
-from bot.errors import InvalidInput, NotFound
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.organisation import Role
-from bot.services.pulses import RUNS_PULSES, Closing, PulseDraft, PulseProblems, QuestionDraft, Receipt
-from bot.services.recurrence import to_utc
-from handlers.errors import guarded
-from handlers.home import HomeTab
-from handlers.modal_state import ModalState
-from handlers.parsing import NOT_FOUND, bounded, parts, read_metadata, record_id
-from handlers.verbs import Said, Verbs
+from beacon.bot.deps import Deps
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.organisation import Role
+from beacon.bot.services.pulses import RUNS_PULSES, Closing, PulseDraft, PulseProblems, QuestionDraft, Receipt
+from beacon.bot.services.recurrence import to_utc
+from beacon.handlers.errors import guarded
+from beacon.handlers.home import HomeTab
+from beacon.handlers.modal_state import ModalState
+from beacon.handlers.parsing import NOT_FOUND, bounded, parts, read_metadata, record_id
+from beacon.handlers.verbs import Said, Verbs
 
 VERBS = Verbs(Command.PULSE, {"": "", **{verb: verb + r"\s+#?(?P<id>\d+)" for verb in ("close", "results", "export")}})
 

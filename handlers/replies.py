@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.blocks.about import build_usage_blocks
-from bot.deps import Deps
+from beacon.bot.blocks.about import build_usage_blocks
+from beacon.bot.deps import Deps
 
 
 async def reply_usage(respond: AsyncRespond, deps: Deps, *, command: str, text: str, user_id: str) -> None:

@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.rich_text import fallback_mrkdwn, plain_text, sanitise_rich_text
-from bot.blocks.schedule import (
+from beacon.bot.blocks.rich_text import fallback_mrkdwn, plain_text, sanitise_rich_text
+from beacon.bot.blocks.schedule import (
     build_compose_modal,
     build_decision_blocks,
     build_new_post_button,
@@ -25,18 +25,18 @@ from bot.blocks.schedule import (
     build_problem_modal,
     build_scheduled_text,
 )
-from bot.deps import Deps
-from bot.errors import BeaconError
-from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.integrations.slack_channels import member_counts
-from bot.organisation import Role
-from bot.services.recurrence import Repeat
-from bot.services.scheduled_posts import DraftProblems, PostDraft
-from handlers.errors import explain, guarded
-from handlers.home import HomeTab
-from handlers.modal_state import ModalState
-from handlers.parsing import optional_id, read_metadata, record_id
-from handlers.verbs import Said, Verbs
+from beacon.bot.deps import Deps
+from beacon.bot.errors import BeaconError
+from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.integrations.slack_channels import member_counts
+from beacon.bot.organisation import Role
+from beacon.bot.services.recurrence import Repeat
+from beacon.bot.services.scheduled_posts import DraftProblems, PostDraft
+from beacon.handlers.errors import explain, guarded
+from beacon.handlers.home import HomeTab
+from beacon.handlers.modal_state import ModalState
+from beacon.handlers.parsing import optional_id, read_metadata, record_id
+from beacon.handlers.verbs import Said, Verbs
 
 log = logging.getLogger(__name__)
 VERBS = Verbs(Command.SCHEDULE, {"": "", "list": "list"})

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
-from handlers.replies import reply_usage
+from beacon.bot.deps import Deps
+from beacon.handlers.replies import reply_usage
 
 
 @dataclass(frozen=True)

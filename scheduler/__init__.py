@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.deps import Deps
-from scheduler import (
+from beacon.bot.deps import Deps
+from beacon.scheduler import (
     award_rounds,
     calendar,
     delivery,

@@ -9,8 +9,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.deps import Deps
-from bot.services.delivery import worker_name
+from beacon.bot.deps import Deps
+from beacon.bot.services.delivery import worker_name
 
 SYNC, WEEKLY, DAY_BEFORE, DAY_AFTER = ("calendar.sync", "calendar.weekly", "calendar.day_before",
                                        "calendar.day_after")

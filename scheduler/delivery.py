@@ -7,7 +7,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.deps import Deps
+from beacon.bot.deps import Deps
 
 JOB_ID = "delivery.dispatch"
 log = logging.getLogger(__name__)

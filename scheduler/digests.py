@@ -8,8 +8,8 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.deps import Deps
-from bot.services.delivery import worker_name
+from beacon.bot.deps import Deps
+from beacon.bot.services.delivery import worker_name
 
 JOB_ID = "digest.weekly"
 WORKER = worker_name()

@@ -8,9 +8,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.deps import Deps
-from bot.services.events import forget_old_events
-from bot.services.signed_requests import forget_old_requests
+from beacon.bot.deps import Deps
+from beacon.bot.services.events import forget_old_events
+from beacon.bot.services.signed_requests import forget_old_requests
 
 JOB_ID = "housekeeping.daily"
 REPLAY_JOB_ID = "housekeeping.requests_seen"  # the replay table only matters for ten minutes: keep it small

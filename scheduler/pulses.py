@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.deps import Deps
-from bot.services.delivery import worker_name
+from beacon.bot.deps import Deps
+from beacon.bot.services.delivery import worker_name
 
 JOB_ID = "pulses.timetable"
 WORKER = worker_name()

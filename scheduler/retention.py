@@ -8,7 +8,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.deps import Deps
+from beacon.bot.deps import Deps
 
 JOB_ID = "privacy.retention"
 log = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from bot.clock import ManualClock
-from bot.local_slack import LocalSlack
-from bot.organisation import Organisation
-from bot.settings import Settings
+from beacon.bot.clock import ManualClock
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.organisation import Organisation
+from beacon.bot.settings import Settings
 from tests.harness import (
     Beacon,
     BeaconServer,

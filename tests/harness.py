@@ -18,16 +18,16 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from bot.clock import ManualClock
-from bot.db import Database, upgrade
-from bot.deps import Deps
-from bot.http_server import EVENTS_PATH, build_web_app
-from bot.listening import listen
-from bot.local_slack import LocalSlack, Workspace
-from bot.organisation import Organisation, parse_organisation
-from bot.runtime import Runtime, running
-from bot.settings import Settings
-from bot.socket_mode import LoggedSocketModeHandler
+from beacon.bot.clock import ManualClock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.deps import Deps
+from beacon.bot.http_server import EVENTS_PATH, build_web_app
+from beacon.bot.listening import listen
+from beacon.bot.local_slack import LocalSlack, Workspace
+from beacon.bot.organisation import Organisation, parse_organisation
+from beacon.bot.runtime import Runtime, running
+from beacon.bot.settings import Settings
+from beacon.bot.socket_mode import LoggedSocketModeHandler
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("BEACON_TEST_DATABASE_URL", "")
@@ -190,7 +190,7 @@ async def settle() -> None:
     """Wait until every Bolt listener (after its ack) and scheduler job in this process has finished."""
     import asyncio
 
-    from bot.runtime import in_flight_tasks
+    from beacon.bot.runtime import in_flight_tasks
 
     for _ in range(100):
         pending = in_flight_tasks()

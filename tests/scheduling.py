@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.ids import BlockId, CallbackId
-from bot.local_slack import Person
-from bot.local_slack.server import Reply
-from bot.models import OutboxMessage, ScheduledPost
+from beacon.bot.ids import BlockId, CallbackId
+from beacon.bot.local_slack import Person
+from beacon.bot.local_slack.server import Reply
+from beacon.bot.models import OutboxMessage, ScheduledPost
 from tests.harness import GENERAL, Beacon, settle
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlalchemy import select
 
-from bot.ids import ActionId
-from bot.models import OutboxStatus, PostStatus, ScheduledPost
-from bot.organisation import Organisation
+from beacon.bot.ids import ActionId
+from beacon.bot.models import OutboxStatus, PostStatus, ScheduledPost
+from beacon.bot.organisation import Organisation
 from tests.harness import (
     BOB,
     GENERAL,

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.organisation import Role, Roles
-from bot.services.authorisation import Authorisation, RoleRequired
+from beacon.bot.clock import ManualClock
+from beacon.bot.organisation import Role, Roles
+from beacon.bot.services.authorisation import Authorisation, RoleRequired
 from tests.harness import start_of_test_time
 
 

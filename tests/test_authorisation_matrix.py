@@ -34,14 +34,14 @@ from sqlmodel import SQLModel
 
 import bot.deps
 import tests.harness
-from bot.blocks.nominations import NO_PATIENT_DETAILS, SHARE
-from bot.blocks.pulses import slot_blocks
-from bot.content import load_content
-from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.local_slack import Person, forms, payloads
-from bot.local_slack.server import Reply
-from bot.local_slack.workspace import View
-from bot.models import (
+from beacon.bot.blocks.nominations import NO_PATIENT_DETAILS, SHARE
+from beacon.bot.blocks.pulses import slot_blocks
+from beacon.bot.content import load_content
+from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.local_slack import Person, forms, payloads
+from beacon.bot.local_slack.server import Reply
+from beacon.bot.local_slack.workspace import View
+from beacon.bot.models import (
     AwardRound,
     CandidateDecision,
     ConflictDeclaration,
@@ -63,12 +63,12 @@ from bot.models import (
     Score,
     UserPreference,
 )
-from bot.organisation import Organisation, Role
-from bot.services.engagements import VisitDraft
-from bot.services.nominations import NominationDraft, NomineeInput
-from bot.services.pulses import PulseDraft, QuestionDraft
-from bot.services.recurrence import Repeat
-from bot.services.scheduled_posts import PostDraft
+from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services.engagements import VisitDraft
+from beacon.bot.services.nominations import NominationDraft, NomineeInput
+from beacon.bot.services.pulses import PulseDraft, QuestionDraft
+from beacon.bot.services.recurrence import Repeat
+from beacon.bot.services.scheduled_posts import PostDraft
 from tests.harness import (
     ALICE,
     BOB,

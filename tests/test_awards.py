@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.local_slack import payloads
-from bot.models import AwardRound, CandidateDecision, OutboxMessage, RoundExport, RoundStatus, Score
-from bot.organisation import Organisation
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.local_slack import payloads
+from beacon.bot.models import AwardRound, CandidateDecision, OutboxMessage, RoundExport, RoundStatus, Score
+from beacon.bot.organisation import Organisation
 from tests.harness import (
     ALICE,
     BOB,

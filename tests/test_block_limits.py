@@ -27,14 +27,14 @@ from slack_sdk.models.blocks import Block, HeaderBlock
 from slack_sdk.models.views import View
 
 import bot.blocks
-from bot.blocks import limits
-from bot.blocks.limits import message_problems, text_too_long, view_problems
-from bot.blocks.mrkdwn import quote, quoted, safe_cut, sections, shorten
-from bot.blocks.notices import TEMPLATES
-from bot.content import NoticeSection, PrivacyNotice, load_content
-from bot.escaping import escape_mrkdwn
-from bot.local_slack.forms import rich_text
-from bot.models import (
+from beacon.bot.blocks import limits
+from beacon.bot.blocks.limits import message_problems, text_too_long, view_problems
+from beacon.bot.blocks.mrkdwn import quote, quoted, safe_cut, sections, shorten
+from beacon.bot.blocks.notices import TEMPLATES
+from beacon.bot.content import NoticeSection, PrivacyNotice, load_content
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.local_slack.forms import rich_text
+from beacon.bot.models import (
     AwardRound,
     Engagement,
     Nomination,
@@ -46,11 +46,11 @@ from bot.models import (
     ScheduledPost,
     Score,
 )
-from bot.organisation import Role, Site
-from bot.services.authorisation import RoleHolders, RoleRequired
-from bot.services.award_rounds import RoundReport
-from bot.services.nominations import STORY_MAX, Recognition
-from bot.services.panel_review import (
+from beacon.bot.organisation import Role, Site
+from beacon.bot.services.authorisation import RoleHolders, RoleRequired
+from beacon.bot.services.award_rounds import RoundReport
+from beacon.bot.services.nominations import STORY_MAX, Recognition
+from beacon.bot.services.panel_review import (
     CandidateDetail,
     CandidateSummary,
     Insight,
@@ -59,7 +59,7 @@ from bot.services.panel_review import (
     ReviewPage,
     WinnerNaming,
 )
-from bot.services.scheduled_posts import LISTED, ListedPost
+from beacon.bot.services.scheduled_posts import LISTED, ListedPost
 
 CONTENT = load_content()
 FRAMEWORK = next(iter(CONTENT.frameworks))
@@ -324,7 +324,7 @@ def _call(fn: Callable[..., Any], **kwargs: st.SearchStrategy[Any]) -> st.Search
 
 
 def _module(name: str) -> Any:
-    return importlib.import_module(f"bot.blocks.{name}")
+    return importlib.import_module(f"beacon.bot.blocks.{name}")
 
 
 def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
@@ -584,8 +584,8 @@ def test_the_checker_words_problems_as_slack_does() -> None:
 
 
 def test_a_full_home_tab_keeps_every_section_and_says_what_it_left_out() -> None:
-    from bot.blocks.home import MORE, build_home
-    from bot.blocks.nominations import build_nominate_button
+    from beacon.bot.blocks.home import MORE, build_home
+    from beacon.bot.blocks.nominations import build_nominate_button
     long = [HeaderBlock(text="Nominations you have made"), *[HeaderBlock(text=f"item {i}") for i in range(120)],
             build_nominate_button()]
     view = build_home(sections=[[HeaderBlock(text="Beacon")], long, [HeaderBlock(text="Privacy")]])

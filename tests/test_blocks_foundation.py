@@ -1,12 +1,12 @@
 """Builders for the foundation's surfaces: stable output, valid Block Kit, escaped user text."""
 
-from bot.blocks.about import build_about_blocks, build_usage_blocks
-from bot.blocks.errors import build_not_permitted_text
-from bot.blocks.home import build_home
-from bot.content import load_content
-from bot.escaping import escape_mrkdwn
-from bot.organisation import Role
-from bot.services.authorisation import RoleHolders, RoleRequired
+from beacon.bot.blocks.about import build_about_blocks, build_usage_blocks
+from beacon.bot.blocks.errors import build_not_permitted_text
+from beacon.bot.blocks.home import build_home
+from beacon.bot.content import load_content
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.organisation import Role
+from beacon.bot.services.authorisation import RoleHolders, RoleRequired
 from tests.snapshots import assert_snapshot
 
 CONTENT = load_content()

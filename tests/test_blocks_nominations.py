@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.blocks.nominations import build_made_section, build_nominate_modal, build_received_section
-from bot.blocks.notices import render
-from bot.content import load_content
-from bot.models import Nomination, Nominee
-from bot.services.nominations import Recognition
+from beacon.bot.blocks.nominations import build_made_section, build_nominate_modal, build_received_section
+from beacon.bot.blocks.notices import render
+from beacon.bot.content import load_content
+from beacon.bot.models import Nomination, Nominee
+from beacon.bot.services.nominations import Recognition
 from tests.snapshots import assert_snapshot
 
 CONTENT = load_content()

@@ -3,11 +3,11 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.blocks.notices import render
-from bot.blocks.schedule import build_compose_modal, build_posts_list, build_preview_modal, build_scheduled_text
-from bot.local_slack.forms import rich_text
-from bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
-from bot.services.scheduled_posts import ListedPost
+from beacon.bot.blocks.notices import render
+from beacon.bot.blocks.schedule import build_compose_modal, build_posts_list, build_preview_modal, build_scheduled_text
+from beacon.bot.local_slack.forms import rich_text
+from beacon.bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
+from beacon.bot.services.scheduled_posts import ListedPost
 from tests.snapshots import assert_snapshot
 
 LONDON = ZoneInfo("Europe/London")

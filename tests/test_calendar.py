@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.ids import ActionId, BlockId
-from bot.local_slack import LocalSlack
-from bot.models import CalendarSource, Engagement, EngagementStatus
-from bot.organisation import Organisation
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.models import CalendarSource, Engagement, EngagementStatus
+from beacon.bot.organisation import Organisation
 from tests.fakes.feeds import FeedServer
 from tests.harness import ADMIN, ALICE, CAROL, CHELMSFORD, ENGAGEMENT, HEIDI, Beacon, organisation_for, settle
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_slack import LocalSlack
+from beacon.bot.local_slack import LocalSlack
 from tests.harness import ALICE
 from tests.processes import (
     beacon_process,

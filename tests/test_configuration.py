@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config_errors import ConfigError
-from bot.organisation import load_organisation, parse_organisation
-from bot.settings import Mode, load_settings
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.organisation import load_organisation, parse_organisation
+from beacon.bot.settings import Mode, load_settings
 
 GOOD = {"channels": {"recognition": "C01", "engagement": "C02", "forum": "C03", "admin": "G04"}}
 

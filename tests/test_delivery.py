@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.db import Database
-from bot.models import OutboxStatus
-from bot.services import outbox
-from bot.services.delivery import Dispatcher
-from bot.services.job_runs import claim_period
+from beacon.bot.db import Database
+from beacon.bot.models import OutboxStatus
+from beacon.bot.services import outbox
+from beacon.bot.services.delivery import Dispatcher
+from beacon.bot.services.job_runs import claim_period
 from tests.harness import ALICE, GENERAL, GRACE, Beacon
 from tests.scheduling import outbox_rows, schedule, tick
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.models import OutboxStatus
-from bot.services import outbox
-from bot.services.delivery import FAILURE_SOURCE
+from beacon.bot.models import OutboxStatus
+from beacon.bot.services import outbox
+from beacon.bot.services.delivery import FAILURE_SOURCE
 from tests.harness import ADMIN, ALICE, BOB, GENERAL, Beacon
 from tests.nominating import deliver, nominate
 from tests.scheduling import outbox_rows, tick

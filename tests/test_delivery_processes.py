@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.db import Database
-from bot.local_slack import LocalSlack
-from bot.models import OutboxMessage, OutboxStatus
-from bot.services import outbox
+from beacon.bot.db import Database
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.models import OutboxMessage, OutboxStatus
+from beacon.bot.services import outbox
 from tests.harness import GENERAL
 from tests.processes import beacon_process, eventually, free_port, slack_env, wait_healthy, write_config
 

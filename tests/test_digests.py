@@ -12,13 +12,13 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot.blocks.digests import personal_digest, weekly_digest
-from bot.blocks.pulses import slot_blocks
-from bot.cron import next_fire, parse_cron
-from bot.ids import ActionId, BlockId
-from bot.models import OutboxMessage
-from bot.organisation import Organisation
-from bot.services.digests import DIGEST_POST
+from beacon.bot.blocks.digests import personal_digest, weekly_digest
+from beacon.bot.blocks.pulses import slot_blocks
+from beacon.bot.cron import next_fire, parse_cron
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.models import OutboxMessage
+from beacon.bot.organisation import Organisation
+from beacon.bot.services.digests import DIGEST_POST
 from tests.harness import (
     ALICE,
     BOB,
@@ -289,8 +289,8 @@ def test_the_personal_digest_escapes_what_people_wrote() -> None:
 async def test_beacon_digest_prints_the_next_one_and_sends_one_now(slack, tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
-    from bot.db import Database, upgrade
-    from bot.models import Engagement
+    from beacon.bot.db import Database, upgrade
+    from beacon.bot.models import Engagement
     from tests.processes import run_beacon, slack_env, write_config
 
     config = write_config(tmp_path / "beacon.yaml")

@@ -19,11 +19,11 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from bot.integrations.http import AddressPolicy, FeedClient, RefusedAddress, SharedHttp, refused
-from bot.integrations.ics_calendar import IcsFeed
-from bot.listening import listen
-from bot.local_slack import LocalSlack
-from bot.organisation import IcsSource
+from beacon.bot.integrations.http import AddressPolicy, FeedClient, RefusedAddress, SharedHttp, refused
+from beacon.bot.integrations.ics_calendar import IcsFeed
+from beacon.bot.listening import listen
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.organisation import IcsSource
 
 FEED = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:1\r\n"
         "DTSTART:20261203T100000Z\r\nDTEND:20261203T110000Z\r\nSUMMARY:Visit\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
@@ -245,7 +245,7 @@ async def test_what_admins_are_told_is_a_fixed_phrase_never_the_feeds_words(
 def test_the_organisation_file_lists_hosts_not_urls() -> None:
     from pydantic import ValidationError
 
-    from bot.organisation import CalendarSettings
+    from beacon.bot.organisation import CalendarSettings
 
     assert CalendarSettings(allow_hosts=["calendars.trust.nhs.uk", "10.1.2.3", "::1"]).allow_hosts
     with pytest.raises(ValidationError):
@@ -275,8 +275,8 @@ async def test_graph_is_only_asked_for_next_pages_at_its_own_address_and_its_wor
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack: LocalSlack, database_url: str) -> None:
     """Beacon sends its Graph token with every page request: a next page link pointing anywhere else (here a
     different origin on the same machine) is refused, and a failure is told as a status code, not Graph's body."""
-    from bot.integrations.graph_calendar import GraphClient
-    from bot.organisation import GraphSource
+    from beacon.bot.integrations.graph_calendar import GraphClient
+    from beacon.bot.organisation import GraphSource
     from tests.fakes.graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, graph_event
     from tests.fakes.tls import make_certificates
     from tests.harness import settings_for
@@ -319,7 +319,7 @@ async def test_graph_is_only_asked_for_next_pages_at_its_own_address_and_its_wor
 def test_the_organisation_file_refuses_a_feed_at_a_private_address_it_does_not_allow() -> None:
     from pydantic import ValidationError
 
-    from bot.organisation import CalendarSettings
+    from beacon.bot.organisation import CalendarSettings
 
     metadata = {"type": "ics", "name": "CEO", "url": "http://169.254.169.254/latest/meta-data/"}
     with pytest.raises(ValidationError, match="not a public internet address"):
@@ -332,7 +332,7 @@ def test_the_organisation_file_refuses_a_feed_at_a_private_address_it_does_not_a
 
 async def test_a_feed_is_read_whole_up_to_the_limit_and_refused_past_it(
         upstream: Upstream, connections: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.integrations import http as module
+    from beacon.bot.integrations import http as module
 
     client = FeedClient(AddressPolicy(["127.0.0.1"]), resolver=FakeResolver({}))
     try:

@@ -22,8 +22,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.engine.url import make_url
 
-from bot.listening import listen
-from bot.local_slack import LocalSlack
+from beacon.bot.listening import listen
+from beacon.bot.local_slack import LocalSlack
 from tests.fakes.tls import make_certificates
 from tests.harness import ALICE
 from tests.processes import beacon_process, clean_env, free_port, run_beacon, slack_env, write_config

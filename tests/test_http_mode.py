@@ -6,7 +6,7 @@ import urllib.parse
 
 import aiohttp
 
-from bot.local_slack import payloads
+from beacon.bot.local_slack import payloads
 from tests.harness import ALICE, BOB, Beacon, settle
 
 
@@ -90,7 +90,7 @@ async def test_healthz_reports_database_scheduler_and_version(server) -> None:  
 
 
 async def test_healthz_is_503_when_the_database_is_unreachable(server) -> None:  # type: ignore[no-untyped-def]
-    from bot.db import Database
+    from beacon.bot.db import Database
 
     beacon = await server.start(db=Database("postgresql+asyncpg://nobody@127.0.0.1:1/none"))
     url = beacon.slack.app_url.replace("/slack/events", "/healthz")  # type: ignore[union-attr]

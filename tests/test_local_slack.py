@@ -7,10 +7,10 @@ from aiohttp import ClientSession
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import build_slack_client
-from bot.local_slack import LocalSlack
-from bot.local_slack.limits import RateLimits
-from bot.local_slack.workspace import ResponseTarget
+from beacon.bot.deps import build_slack_client
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.local_slack.limits import RateLimits
+from beacon.bot.local_slack.workspace import ResponseTarget
 from tests.harness import ALICE, GENERAL, settings_for
 
 

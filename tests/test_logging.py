@@ -3,7 +3,7 @@
 import json
 import logging
 
-from bot.logs import JsonFormatter, TextFormatter, redact
+from beacon.bot.logs import JsonFormatter, TextFormatter, redact
 from tests.harness import ALICE, Beacon, settle
 
 

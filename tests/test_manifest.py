@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import load_content
-from bot.ids import Command
-from bot.local_slack.web_api import METHODS
-from handlers.verbs import Verbs
+from beacon.bot.content import load_content
+from beacon.bot.ids import Command
+from beacon.bot.local_slack.web_api import METHODS
+from beacon.handlers.verbs import Verbs
 from tests.harness import ALICE, GRACE, Beacon, manifest, manifest_scopes, settle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,7 @@ def _verb_tables() -> dict[str, Verbs]:
 
     found: dict[str, Verbs] = {}
     for module in pkgutil.iter_modules(handlers.__path__):
-        for value in vars(importlib.import_module(f"handlers.{module.name}")).values():
+        for value in vars(importlib.import_module(f"beacon.handlers.{module.name}")).values():
             if isinstance(value, Verbs):
                 assert value.command not in found, f"{value.command} has two tables of verbs"
                 found[value.command] = value

@@ -10,17 +10,17 @@ from pathlib import Path
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.clock import ManualClock
-from bot.db import Database
-from bot.http_server import EVENTS_PATH
-from bot.ids import CallbackId
-from bot.local_slack import LocalSlack, payloads
-from bot.metrics import CONTENT_TYPE
-from bot.organisation import Organisation
-from bot.services import outbox
-from bot.settings import Settings
-from scheduler import calendar as calendar_jobs
-from scheduler import delivery as delivery_job
+from beacon.bot.clock import ManualClock
+from beacon.bot.db import Database
+from beacon.bot.http_server import EVENTS_PATH
+from beacon.bot.ids import CallbackId
+from beacon.bot.local_slack import LocalSlack, payloads
+from beacon.bot.metrics import CONTENT_TYPE
+from beacon.bot.organisation import Organisation
+from beacon.bot.services import outbox
+from beacon.bot.settings import Settings
+from beacon.scheduler import calendar as calendar_jobs
+from beacon.scheduler import delivery as delivery_job
 from tests.fakes.feeds import FeedServer
 from tests.harness import (
     ADMIN,

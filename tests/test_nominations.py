@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.ids import ActionId, BlockId
-from bot.models import Consent, NominationStatus
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.models import Consent, NominationStatus
 from tests.harness import (
     ALICE,
     BOB,

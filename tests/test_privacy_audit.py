@@ -11,10 +11,10 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, insert, select, text
 
-from bot.blocks.pulses import slot_blocks
-from bot.ids import ActionId, BlockId
-from bot.models import AuditEntry, Nomination, SQLModel
-from bot.reload import reload_organisation
+from beacon.bot.blocks.pulses import slot_blocks
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.models import AuditEntry, Nomination, SQLModel
+from beacon.bot.reload import reload_organisation
 from tests.harness import (
     ALICE,
     BOB,
@@ -269,8 +269,8 @@ async def test_reloading_applies_roles_and_refuses_a_bad_file(beacon: Beacon, tm
 
 
 async def test_privacy_and_audit_from_the_command_line(slack, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    from bot.db import Database, upgrade
-    from bot.models import Nomination, Nominee
+    from beacon.bot.db import Database, upgrade
+    from beacon.bot.models import Nomination, Nominee
     from tests.processes import run_beacon, slack_env, write_config
 
     env = slack_env(slack, write_config(tmp_path / "beacon.yaml"), database_url)

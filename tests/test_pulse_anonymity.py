@@ -24,14 +24,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.blocks.pulses import slot_blocks
-from bot.clock import SystemClock
-from bot.ids import ActionId, BlockId
-from bot.local_slack import LocalSlack
-from bot.local_slack.workspace import Message
-from bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
-from bot.organisation import Organisation
-from bot.services.pulse_batches import HeldAnswers
+from beacon.bot.blocks.pulses import slot_blocks
+from beacon.bot.clock import SystemClock
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.local_slack.workspace import Message
+from beacon.bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
+from beacon.bot.organisation import Organisation
+from beacon.bot.services.pulse_batches import HeldAnswers
 from tests.harness import ERIN, FORUM, Beacon, organisation_for, seed_workspace, settle
 
 STAFF = [f"U0STAFF{n:02d}" for n in range(1, 15)]

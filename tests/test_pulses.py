@@ -12,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from bot.blocks.pulses import slot_blocks
-from bot.ids import ActionId, BlockId
-from bot.local_slack import payloads
-from bot.local_slack.workspace import Message
-from bot.models import Pulse, PulseAnswer, PulseParticipation
-from bot.organisation import Organisation
-from bot.services.job_runs import claim_period
-from bot.services.pulse_results import breakdown
+from beacon.bot.blocks.pulses import slot_blocks
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.local_slack import payloads
+from beacon.bot.local_slack.workspace import Message
+from beacon.bot.models import Pulse, PulseAnswer, PulseParticipation
+from beacon.bot.organisation import Organisation
+from beacon.bot.services.job_runs import claim_period
+from beacon.bot.services.pulse_results import breakdown
 from tests.harness import (
     ALICE,
     BOB,

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.recurrence import Repeat, next_run, to_utc
-from bot.when import moment
+from beacon.bot.services.recurrence import Repeat, next_run, to_utc
+from beacon.bot.when import moment
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -24,15 +24,15 @@ from aiohttp import web
 from multidict import CIMultiDict
 from sqlalchemy import func, inspect, select, table
 
-from bot.db import Database
-from bot.http_server import EVENTS_PATH, verified_signature
-from bot.ids import ActionId, CallbackId
-from bot.listening import listen
-from bot.local_slack import LocalSlack, payloads
-from bot.local_slack.workspace import ResponseTarget
-from bot.models import SlackRequestSeen
-from bot.services.signed_requests import KEEP_FOR, forget_old_requests
-from handlers.parsing import NOT_FOUND, STALE, bounded, read_metadata, record_id
+from beacon.bot.db import Database
+from beacon.bot.http_server import EVENTS_PATH, verified_signature
+from beacon.bot.ids import ActionId, CallbackId
+from beacon.bot.listening import listen
+from beacon.bot.local_slack import LocalSlack, payloads
+from beacon.bot.local_slack.workspace import ResponseTarget
+from beacon.bot.models import SlackRequestSeen
+from beacon.bot.services.signed_requests import KEEP_FOR, forget_old_requests
+from beacon.handlers.parsing import NOT_FOUND, STALE, bounded, read_metadata, record_id
 from tests.harness import ALICE, ERIN, GRACE, Beacon, BeaconServer, settle
 from tests.processes import beacon_process, free_port, slack_env, wait_healthy, write_config
 
@@ -410,7 +410,7 @@ async def test_a_forged_slot_count_in_the_pulse_builder_does_not_stall_beacon(be
 
 # -- the pure helpers -----------------------------------------------------------------------------------------------
 def test_parsing_helpers_refuse_what_beacon_never_wrote() -> None:
-    from bot.errors import BeaconError
+    from beacon.bot.errors import BeaconError
 
     assert record_id("42") == 42 and record_id(7) == 7 and record_id(2**31 - 1) == 2**31 - 1
     for bad in ("", "0", "-1", " 1", "1 ", "1e3", "١", "2147483648", "9" * 5000, True, None, 1.0, [1], {"a": 1}):

@@ -1,6 +1,6 @@
 """Scheduled posts keep the mentions an author made with the editor and make everything else inert."""
 
-from bot.blocks.rich_text import fallback_mrkdwn, is_empty, plain_text, sanitise_rich_text
+from beacon.bot.blocks.rich_text import fallback_mrkdwn, is_empty, plain_text, sanitise_rich_text
 
 
 def _section(*elements: dict) -> dict:

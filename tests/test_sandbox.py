@@ -19,12 +19,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
-from bot.cli import main
-from bot.ids import ActionId, BlockId
-from bot.models import Nomination, Pulse, ScheduledPost
-from bot.sandbox.demo_trust import ALICE, CAROL, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
-from bot.sandbox.server import Sandbox
-from bot.sandbox.timeline import TickingClock, Timeline
+from beacon.bot.cli import main
+from beacon.bot.ids import ActionId, BlockId
+from beacon.bot.models import Nomination, Pulse, ScheduledPost
+from beacon.bot.sandbox.demo_trust import ALICE, CAROL, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
+from beacon.bot.sandbox.server import Sandbox
+from beacon.bot.sandbox.timeline import TickingClock, Timeline
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 
@@ -258,7 +258,7 @@ def test_beacon_sandbox_is_in_the_help(capsys: pytest.CaptureFixture[str]) -> No
 
 
 async def test_a_port_in_use_is_one_readable_line(capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.sandbox.server import serve
+    from beacon.bot.sandbox.server import serve
 
     first = await Sandbox(port=0, seed=False, start=START).start()
     try:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.demo_trust import ALICE, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
-from bot.sandbox.server import Sandbox
+from beacon.bot.sandbox.demo_trust import ALICE, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
+from beacon.bot.sandbox.server import Sandbox
 
 CHROMIUM = Path(os.environ.get("BEACON_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = Path(os.environ.get("BEACON_TEST_OUTPUT", "test-output")) / "sandbox"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.local_slack.forms import rich_text
-from bot.models import OutboxStatus, PostStatus
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.local_slack.forms import rich_text
+from beacon.bot.models import OutboxStatus, PostStatus
 from tests.harness import ALICE, BOB, CHELMSFORD, DIGEST, GENERAL, GRACE, RECOGNITION, Beacon, settle
 from tests.scheduling import compose, confirm, fill_compose, outbox_rows, schedule, scheduled_posts, tick
 

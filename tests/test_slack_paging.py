@@ -2,14 +2,14 @@
 
 from datetime import UTC, datetime
 
-from bot.clock import SystemClock
-from bot.deps import build_slack_client
-from bot.integrations.slack_channels import SlackChannelMembers
-from bot.integrations.slack_delivery import METADATA_EVENT, SlackSender
-from bot.integrations.slack_users import SlackUserDirectory
-from bot.local_slack import LocalSlack
-from bot.models import OutboxMessage
-from bot.services.outbox import OutboxStatus
+from beacon.bot.clock import SystemClock
+from beacon.bot.deps import build_slack_client
+from beacon.bot.integrations.slack_channels import SlackChannelMembers
+from beacon.bot.integrations.slack_delivery import METADATA_EVENT, SlackSender
+from beacon.bot.integrations.slack_users import SlackUserDirectory
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.models import OutboxMessage
+from beacon.bot.services.outbox import OutboxStatus
 from tests.harness import ALICE, GENERAL, settings_for
 
 

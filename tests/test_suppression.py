@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.organisation import Organisation
-from bot.services.pulse_results import breakdown
-from bot.services.suppression import hidden_groups
+from beacon.bot.organisation import Organisation
+from beacon.bot.services.pulse_results import breakdown
+from beacon.bot.services.suppression import hidden_groups
 from tests.harness import BOB, DAVE, Beacon, organisation_for, settle
 from tests.nominating import deliver, nominate
 

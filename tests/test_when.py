@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot import when
+from beacon.bot import when
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
-from bot.blocks.mrkdwn import escaped, listing, mention
-from bot.content import CommandAction, CommandSpec, Messages
-from bot.escaping import escape_mrkdwn
-from bot.organisation import Role
+from beacon.bot.blocks.mrkdwn import escaped, listing, mention
+from beacon.bot.content import CommandAction, CommandSpec, Messages
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.organisation import Role
 
 
 def available_actions(commands: Iterable[CommandSpec], roles: frozenset[Role]) -> list[CommandAction]:

@@ -25,12 +25,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks.limits import SECTION_TEXT
-from bot.blocks.mrkdwn import mention, sections, shorten, truncate
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.models import Engagement
-from bot.organisation import Site
+from beacon.bot.blocks.limits import SECTION_TEXT
+from beacon.bot.blocks.mrkdwn import mention, sections, shorten, truncate
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import Engagement
+from beacon.bot.organisation import Site
 
 LINE = 1000  # one engagement in the list
 FOLLOW_UP_SECTIONS = 5

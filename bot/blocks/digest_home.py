@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.mrkdwn import listing
-from bot.ids import ActionId
+from beacon.bot.blocks.mrkdwn import listing
+from beacon.bot.ids import ActionId
 
 
 def build_digest_choice(*, wanted: bool) -> list[Block]:

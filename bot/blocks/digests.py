@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.mrkdwn import listing, mention, truncate
-from bot.escaping import escape_mrkdwn
+from beacon.bot.blocks.mrkdwn import listing, mention, truncate
+from beacon.bot.escaping import escape_mrkdwn
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.blocks.mrkdwn import listing, mention
-from bot.content import Messages
-from bot.escaping import escape_mrkdwn
-from bot.services.authorisation import RoleRequired
+from beacon.bot.blocks.mrkdwn import listing, mention
+from beacon.bot.content import Messages
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.services.authorisation import RoleRequired
 
 
 def build_not_permitted_text(error: RoleRequired, messages: Messages) -> str:

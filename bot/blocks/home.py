@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks.limits import VIEW_BLOCKS
+from beacon.bot.blocks.limits import VIEW_BLOCKS
 
 MORE = "Not all of this fits in the Home tab (Slack shows at most 100 blocks); the command lists the rest."
 

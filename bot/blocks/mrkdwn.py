@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.escaping import escape_mrkdwn
+from beacon.bot.escaping import escape_mrkdwn
 
 ELLIPSIS = "…"
 # What a cut must not split: the entities escaping makes, and Slack's own <...> mentions, channels and links.

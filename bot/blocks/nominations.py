@@ -23,12 +23,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject, PlainTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks.mrkdwn import listing, mention, quote, truncate
-from bot.content import Content
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.models import Award, Nomination, Nominee
-from bot.services.nominations import STORY_MAX, Recognition
+from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
+from beacon.bot.content import Content
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import Award, Nomination, Nominee
+from beacon.bot.services.nominations import STORY_MAX, Recognition
 
 SHARE, HIDE_NAME, NO_PATIENT_DETAILS = "share_publicly", "hide_nominator", "no_patient_details"
 STORY_HINT = ("What did they do, and what difference did it make? Say which values and behaviours you saw. "

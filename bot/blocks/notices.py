@@ -18,13 +18,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
-from bot.blocks.digests import personal_digest, weekly_digest
-from bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
-from bot.blocks.mrkdwn import listing, mention, quote, quoted, quoted_sections, shorten, truncate
-from bot.blocks.nominations import who
-from bot.blocks.pulse_chart import render_chart
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId
+from beacon.bot.blocks.digests import personal_digest, weekly_digest
+from beacon.bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
+from beacon.bot.blocks.mrkdwn import listing, mention, quote, quoted, quoted_sections, shorten, truncate
+from beacon.bot.blocks.nominations import who
+from beacon.bot.blocks.pulse_chart import render_chart
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId
 
 Rendered = tuple[str, list[dict[str, Any]]]
 

@@ -7,11 +7,11 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
-from bot.blocks.limits import SECTION_TEXT
-from bot.blocks.mrkdwn import sections, truncate
-from bot.content import PrivacyNotice
-from bot.escaping import escape_mrkdwn
-from bot.ids import ActionId
+from beacon.bot.blocks.limits import SECTION_TEXT
+from beacon.bot.blocks.mrkdwn import sections, truncate
+from beacon.bot.content import PrivacyNotice
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId
 
 PIECES = 5  # 2,500 characters of text escaped can need five sections
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.escaping import escape_mrkdwn
+from beacon.bot.escaping import escape_mrkdwn
 
 _CONTAINERS = {"rich_text_section", "rich_text_list", "rich_text_quote", "rich_text_preformatted"}
 _STYLE_KEYS = {"bold", "italic", "strike", "code", "underline"}

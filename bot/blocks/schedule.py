@@ -29,13 +29,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks.mrkdwn import listing, mention, quote, truncate
-from bot.blocks.rich_text import plain_text
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.models import OutboxStatus, PostStatus, ScheduledPost
-from bot.services.recurrence import Repeat
-from bot.services.scheduled_posts import ListedPost
-from bot.when import moment
+from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
+from beacon.bot.blocks.rich_text import plain_text
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import OutboxStatus, PostStatus, ScheduledPost
+from beacon.bot.services.recurrence import Repeat
+from beacon.bot.services.scheduled_posts import ListedPost
+from beacon.bot.when import moment
 
 _STATUS = {PostStatus.SCHEDULED: "Scheduled", PostStatus.PENDING_APPROVAL: "Waiting for approval",
            PostStatus.PAUSED: "Paused", PostStatus.FAILED: "Failed", PostStatus.COMPLETED: "Ended",

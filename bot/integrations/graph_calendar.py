@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import msal
 
-from bot.integrations.http import SharedHttp
-from bot.organisation import GraphSource
-from bot.services.engagements import EngagementFact, SourceAnswer
-from bot.settings import Settings
+from beacon.bot.integrations.http import SharedHttp
+from beacon.bot.organisation import GraphSource
+from beacon.bot.services.engagements import EngagementFact, SourceAnswer
+from beacon.bot.settings import Settings
 
 log = logging.getLogger(__name__)
 NOT_PUBLISHED = {"private", "confidential"}

@@ -13,9 +13,9 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 
-from bot.integrations.http import AddressPolicy, FeedTooLarge, RefusedAddress, SharedHttp
-from bot.organisation import IcsSource
-from bot.services.engagements import EngagementFact, SourceAnswer
+from beacon.bot.integrations.http import AddressPolicy, FeedTooLarge, RefusedAddress, SharedHttp
+from beacon.bot.organisation import IcsSource
+from beacon.bot.services.engagements import EngagementFact, SourceAnswer
 
 log = logging.getLogger(__name__)
 NOT_PUBLISHED = {"PRIVATE", "CONFIDENTIAL"}

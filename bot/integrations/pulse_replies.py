@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.clock import Clock
-from bot.services.pulses import Outcome
+from beacon.bot.clock import Clock
+from beacon.bot.services.pulses import Outcome
 
 log = logging.getLogger(__name__)
 

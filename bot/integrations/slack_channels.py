@@ -8,7 +8,7 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.people import PeopleDirectory
+from beacon.bot.services.people import PeopleDirectory
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.notices import Outgoing
-from bot.integrations.slack_pacing import Pacer
-from bot.models import OutboxMessage
-from bot.services.delivery import SendOutcome, SendResult
+from beacon.bot.blocks.notices import Outgoing
+from beacon.bot.integrations.slack_pacing import Pacer
+from beacon.bot.models import OutboxMessage
+from beacon.bot.services.delivery import SendOutcome, SendResult
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import Clock
-from bot.services.people import Colleague
+from beacon.bot.clock import Clock
+from beacon.bot.services.people import Colleague
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ The test suite drives Beacon through it, and `beacon sandbox` will let people tr
 with it. It answers as Slack does, including `ok: false` errors, missing scopes and 429s.
 """
 
-from bot.local_slack.person import Person
-from bot.local_slack.server import LocalSlack
-from bot.local_slack.workspace import Workspace
+from beacon.bot.local_slack.person import Person
+from beacon.bot.local_slack.server import LocalSlack
+from beacon.bot.local_slack.workspace import Workspace
 
 __all__ = ["LocalSlack", "Person", "Workspace"]

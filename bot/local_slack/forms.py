@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.local_slack.workspace import View
+from beacon.bot.local_slack.workspace import View
 
 _SELECTED_KEY = {
     "static_select": "selected_option", "external_select": "selected_option", "radio_buttons": "selected_option",

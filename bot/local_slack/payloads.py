@@ -6,7 +6,7 @@ import secrets
 import time
 from typing import Any
 
-from bot.local_slack.workspace import Channel, Message, User, View, Workspace
+from beacon.bot.local_slack.workspace import Channel, Message, User, View, Workspace
 
 VERIFICATION_TOKEN = "legacy-verification-token"  # deprecated by Slack, still sent
 

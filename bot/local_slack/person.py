@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.local_slack import forms, payloads
-from bot.local_slack.forms import ModalInputError
-from bot.local_slack.web_api import _parse_view
-from bot.local_slack.workspace import Ephemeral, Message, ResponseTarget, View
+from beacon.bot.local_slack import forms, payloads
+from beacon.bot.local_slack.forms import ModalInputError
+from beacon.bot.local_slack.web_api import _parse_view
+from beacon.bot.local_slack.workspace import Ephemeral, Message, ResponseTarget, View
 
 if TYPE_CHECKING:
-    from bot.local_slack.server import LocalSlack, Reply
+    from beacon.bot.local_slack.server import LocalSlack, Reply
 
 
 class Person:

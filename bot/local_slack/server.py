@@ -12,15 +12,15 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from bot.listening import listen
-from bot.local_slack import payloads
-from bot.local_slack.limits import FaultPlan, RateLimits
-from bot.local_slack.socket_mode import SocketModeHub
-from bot.local_slack.web_api import SlackError, WebApi, _validate_message
-from bot.local_slack.workspace import Ephemeral, Workspace
+from beacon.bot.listening import listen
+from beacon.bot.local_slack import payloads
+from beacon.bot.local_slack.limits import FaultPlan, RateLimits
+from beacon.bot.local_slack.socket_mode import SocketModeHub
+from beacon.bot.local_slack.web_api import SlackError, WebApi, _validate_message
+from beacon.bot.local_slack.workspace import Ephemeral, Workspace
 
 if TYPE_CHECKING:
-    from bot.local_slack.person import Person
+    from beacon.bot.local_slack.person import Person
 
 
 @dataclass
@@ -86,7 +86,7 @@ class LocalSlack:
         return f"ws://{self.host}:{self.port}/link/?ticket={self.hub.new_ticket()}"
 
     def person(self, user_id: str) -> Person:
-        from bot.local_slack.person import Person
+        from beacon.bot.local_slack.person import Person
         return Person(self, user_id)
 
     # -- Slack to the app ----------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.blocks.limits import Problem, message_problems, text_too_long, view_problems
-from bot.local_slack.limits import FaultPlan, RateLimits
-from bot.local_slack.workspace import (
+from beacon.bot.blocks.limits import Problem, message_problems, text_too_long, view_problems
+from beacon.bot.local_slack.limits import FaultPlan, RateLimits
+from beacon.bot.local_slack.workspace import (
     MAX_MODAL_STACK,
     TRIGGER_LIFETIME_SECONDS,
     ApiCall,

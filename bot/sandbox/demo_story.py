@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.blocks.nominations import NO_PATIENT_DETAILS, SHARE
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.local_slack import Person
-from bot.sandbox.demo_trust import (
+from beacon.bot.blocks.nominations import NO_PATIENT_DETAILS, SHARE
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.local_slack import Person
+from beacon.bot.sandbox.demo_trust import (
     ALICE,
     BOB,
     CAROL,
@@ -28,11 +28,11 @@ from bot.sandbox.demo_trust import (
     OMAR,
     PRIYA,
 )
-from bot.sandbox.page_api import settled
-from bot.services.pulses import PulseDraft, QuestionDraft
+from beacon.bot.sandbox.page_api import settled
+from beacon.bot.services.pulses import PulseDraft, QuestionDraft
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+    from beacon.bot.sandbox.server import Sandbox
 
 NOMINATIONS = (  # (nominator, nominee, award, values, behaviours, story, consented)
     (HEIDI, ALICE, "values", ["care", "teamwork"], None,

@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.local_slack import Workspace
-from bot.organisation import Organisation, parse_organisation
+from beacon.bot.local_slack import Workspace
+from beacon.bot.organisation import Organisation, parse_organisation
 
 TRUST = "Eastshire Ambulance Service NHS Trust"
 TZ = ZoneInfo("Europe/London")

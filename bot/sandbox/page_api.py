@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.local_slack import Person
-from bot.local_slack.forms import ModalInputError
-from bot.local_slack.workspace import Ephemeral, Message, View
-from bot.runtime import in_flight_tasks
-from bot.sandbox.demo_trust import BY_ID
+from beacon.bot.local_slack import Person
+from beacon.bot.local_slack.forms import ModalInputError
+from beacon.bot.local_slack.workspace import Ephemeral, Message, View
+from beacon.bot.runtime import in_flight_tasks
+from beacon.bot.sandbox.demo_trust import BY_ID
 
 if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+    from beacon.bot.sandbox.server import Sandbox
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _MENTION = re.compile(r"(?<![<\w])@([a-z0-9._-]+)")

@@ -23,14 +23,14 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from bot.content import load_content
-from bot.http_server import EVENTS_PATH, build_web_app
-from bot.listening import listen
-from bot.local_slack import LocalSlack
-from bot.runtime import Runtime, running
-from bot.sandbox import demo_story, demo_trust, page_api
-from bot.sandbox.timeline import TickingClock, Timeline
-from bot.settings import Settings
+from beacon.bot.content import load_content
+from beacon.bot.http_server import EVENTS_PATH, build_web_app
+from beacon.bot.listening import listen
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.runtime import Runtime, running
+from beacon.bot.sandbox import demo_story, demo_trust, page_api
+from beacon.bot.sandbox.timeline import TickingClock, Timeline
+from beacon.bot.settings import Settings
 
 log = logging.getLogger("beacon.sandbox")
 _MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yaml"  # present in a checkout of Beacon
@@ -79,7 +79,7 @@ class Sandbox:
         page = web.Application()
         page.add_routes([*page_api.routes(self), web.get("/", self._index),
                          web.get("/demo/calendars/{leader}.ics", self._calendar)])
-        page.router.add_static("/static/", Path(str(resources.files("bot.sandbox") / "static")))
+        page.router.add_static("/static/", Path(str(resources.files("beacon.bot.sandbox") / "static")))
         # First: a port already taken stops the sandbox before anything else has started.
         runner, self.port = await listen(page, self.host, self.port, shutdown_timeout=1)
         self._runners.append(runner)
@@ -120,7 +120,7 @@ class Sandbox:
             self._tempdir.cleanup()
 
     async def _index(self, _request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(Path(str(resources.files("bot.sandbox") / "static" / "index.html")))
+        return web.FileResponse(Path(str(resources.files("beacon.bot.sandbox") / "static" / "index.html")))
 
     async def _calendar(self, request: web.Request) -> web.Response:
         leader = request.match_info["leader"]

@@ -21,7 +21,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import ManualClock
+from beacon.bot.clock import ManualClock
 
 log = logging.getLogger("beacon.sandbox")
 

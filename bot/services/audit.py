@@ -20,10 +20,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.clock import Clock
-from bot.config_errors import ConfigError
-from bot.db import insert_ignoring_duplicates, rows_changed
-from bot.models import AuditEntry, AuditHead
+from beacon.bot.clock import Clock
+from beacon.bot.config_errors import ConfigError
+from beacon.bot.db import insert_ignoring_duplicates, rows_changed
+from beacon.bot.models import AuditEntry, AuditHead
 
 
 def key_id(key: bytes) -> str:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.clock import Clock
-from bot.errors import NotPermitted
-from bot.organisation import Role, Roles
+from beacon.bot.clock import Clock
+from beacon.bot.errors import NotPermitted
+from beacon.bot.organisation import Role, Roles
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot import when
-from bot.clock import Clock
-from bot.content import Content
-from bot.errors import InvalidInput, NotFound
-from bot.models import AwardRound, Nomination, NominationStatus, RoundStatus
-from bot.organisation import Organisation, Role
-from bot.services import outbox
-from bot.services.audit import Audit
-from bot.services.authorisation import Authorisation
-from bot.services.recurrence import to_utc
+from beacon.bot import when
+from beacon.bot.clock import Clock
+from beacon.bot.content import Content
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.models import AwardRound, Nomination, NominationStatus, RoundStatus
+from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services import outbox
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.recurrence import to_utc
 
 ROUND_POST = "round_post"
 REMINDER_HOUR = time(9, 0)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.clock import Clock
-from bot.db import Database
-from bot.services.engagements import Engagements, SourceAnswer, SyncReport
+from beacon.bot.clock import Clock
+from beacon.bot.db import Database
+from beacon.bot.services.engagements import Engagements, SourceAnswer, SyncReport
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.db import Database
-from bot.models import OutboxMessage, OutboxStatus
-from bot.services import outbox
+from beacon.bot.clock import Clock
+from beacon.bot.db import Database
+from beacon.bot.models import OutboxMessage, OutboxStatus
+from beacon.bot.services import outbox
 
 log = logging.getLogger(__name__)
 

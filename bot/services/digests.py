@@ -23,14 +23,14 @@ from sqlalchemy import distinct, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot import when
-from bot.blocks.rich_text import plain_text
-from bot.clock import Clock
-from bot.content import Content
-from bot.cron import latest_fire, next_fire, parse_cron
-from bot.db import Database
-from bot.escaping import escape_mrkdwn
-from bot.models import (
+from beacon.bot import when
+from beacon.bot.blocks.rich_text import plain_text
+from beacon.bot.clock import Clock
+from beacon.bot.content import Content
+from beacon.bot.cron import latest_fire, next_fire, parse_cron
+from beacon.bot.db import Database
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.models import (
     AwardRound,
     Engagement,
     EngagementStatus,
@@ -46,14 +46,14 @@ from bot.models import (
     ScheduledPost,
     UserPreference,
 )
-from bot.organisation import Organisation, Role
-from bot.services import outbox
-from bot.services.authorisation import Authorisation
-from bot.services.engagements import Engagements
-from bot.services.job_runs import claim_period, claimed
-from bot.services.people import PeopleDirectory
-from bot.services.pulses import Pulses
-from bot.services.recurrence import Repeat, next_run, to_utc
+from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services import outbox
+from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.engagements import Engagements
+from beacon.bot.services.job_runs import claim_period, claimed
+from beacon.bot.services.people import PeopleDirectory
+from beacon.bot.services.pulses import Pulses
+from beacon.bot.services.recurrence import Repeat, next_run, to_utc
 
 DIGEST_POST = "digest"
 PERSONAL_DIGEST = "digest_personal"

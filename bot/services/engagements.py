@@ -16,11 +16,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot import when
-from bot.clock import Clock
-from bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
-from bot.errors import InvalidInput, NotFound
-from bot.models import (
+from beacon.bot import when
+from beacon.bot.clock import Clock
+from beacon.bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.models import (
     CalendarSource,
     Engagement,
     EngagementAttendee,
@@ -31,12 +31,12 @@ from bot.models import (
     UnmatchedLocation,
     UserPreference,
 )
-from bot.organisation import Organisation, Role, Site
-from bot.services import outbox
-from bot.services.audit import Audit
-from bot.services.authorisation import Authorisation
-from bot.services.job_runs import claim_period
-from bot.services.recurrence import to_utc
+from beacon.bot.organisation import Organisation, Role, Site
+from beacon.bot.services import outbox
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.job_runs import claim_period
+from beacon.bot.services.recurrence import to_utc
 
 ANNOUNCEMENT = "engagement_announcement"
 CALENDAR_POST = "calendar_post"

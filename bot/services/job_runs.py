@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.db import insert_ignoring_duplicates
-from bot.models import JobRun
+from beacon.bot.db import insert_ignoring_duplicates
+from beacon.bot.models import JobRun
 
 
 async def claim_period(*, session: AsyncSession, job: str, period: str, worker: str, now: datetime) -> bool:

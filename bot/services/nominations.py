@@ -25,11 +25,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.clock import Clock
-from bot.content import Content
-from bot.db import insert_ignoring_duplicates
-from bot.errors import InvalidInput, NotFound
-from bot.models import (
+from beacon.bot.clock import Clock
+from beacon.bot.content import Content
+from beacon.bot.db import insert_ignoring_duplicates
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.models import (
     Award,
     AwardRound,
     Consent,
@@ -41,12 +41,12 @@ from bot.models import (
     OutboxStatus,
     RoundStatus,
 )
-from bot.organisation import Organisation, Role
-from bot.services import outbox
-from bot.services.audit import Audit
-from bot.services.authorisation import Authorisation
-from bot.services.patient_details import find_patient_details
-from bot.services.people import PeopleDirectory
+from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services import outbox
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.patient_details import find_patient_details
+from beacon.bot.services.people import PeopleDirectory
 
 RECOGNITION_POST = "recognition_post"
 RECOGNITION_UPDATE = "recognition_update"  # chat.update of a celebration already posted, to newly agreed words

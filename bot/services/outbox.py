@@ -17,8 +17,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.db import insert_many_ignoring_duplicates, rows_changed
-from bot.models import OutboxMessage, OutboxStatus
+from beacon.bot.db import insert_many_ignoring_duplicates, rows_changed
+from beacon.bot.models import OutboxMessage, OutboxStatus
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.clock import Clock
-from bot.content import Content
-from bot.csv_export import write_csv
-from bot.db import insert_ignoring_duplicates
-from bot.errors import InvalidInput, NotFound
-from bot.models import (
+from beacon.bot.clock import Clock
+from beacon.bot.content import Content
+from beacon.bot.csv_export import write_csv
+from beacon.bot.db import insert_ignoring_duplicates
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.models import (
     AwardRound,
     CandidateDecision,
     ConflictDeclaration,
@@ -39,11 +39,11 @@ from bot.models import (
     RoundStatus,
     Score,
 )
-from bot.organisation import Organisation, Role
-from bot.services import outbox
-from bot.services.audit import Audit
-from bot.services.authorisation import Authorisation
-from bot.services.suppression import hidden_groups
+from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services import outbox
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.suppression import hidden_groups
 
 SUPPRESS_BELOW = 5
 # The export's consent column in words: a nominee who has not answered has not said no.

@@ -20,10 +20,10 @@ from sqlalchemy import Select, Text, case, cast, delete, func, or_, select, upda
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.blocks.rich_text import plain_text
-from bot.clock import Clock
-from bot.db import rows_changed
-from bot.models import (
+from beacon.bot.blocks.rich_text import plain_text
+from beacon.bot.clock import Clock
+from beacon.bot.db import rows_changed
+from beacon.bot.models import (
     AuditEntry,
     AwardRound,
     CandidateDecision,
@@ -48,9 +48,9 @@ from bot.models import (
     Score,
     UserPreference,
 )
-from bot.organisation import RetentionSettings
-from bot.services.audit import Audit
-from bot.services.panel_review import candidate_key
+from beacon.bot.organisation import RetentionSettings
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.panel_review import candidate_key
 
 REMOVED = "(removed at the person's request)"
 ERASED_LEADER = "A former leader"

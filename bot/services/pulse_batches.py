@@ -22,9 +22,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from bot.clock import Clock
-from bot.db import Database
-from bot.services.pulses import Closing, HeldAnswer, Outcome, Pulses, Receipt, ReplyTo
+from beacon.bot.clock import Clock
+from beacon.bot.db import Database
+from beacon.bot.services.pulses import Closing, HeldAnswer, Outcome, Pulses, Receipt, ReplyTo
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.services.suppression import hidden_groups
+from beacon.bot.services.suppression import hidden_groups
 
 CHOICE_TYPES = ("single", "agreement", "frequency")
 FIVE_POINT = ("agreement", "frequency")

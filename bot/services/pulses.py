@@ -29,14 +29,14 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot import when
-from bot.clock import Clock
-from bot.content import Content
-from bot.csv_export import write_csv
-from bot.db import Database, insert_ignoring_duplicates, insert_many_ignoring_duplicates
-from bot.errors import InvalidInput, NotFound
-from bot.escaping import escape_mrkdwn
-from bot.models import (
+from beacon.bot import when
+from beacon.bot.clock import Clock
+from beacon.bot.content import Content
+from beacon.bot.csv_export import write_csv
+from beacon.bot.db import Database, insert_ignoring_duplicates, insert_many_ignoring_duplicates
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.models import (
     OutboxMessage,
     OutboxStatus,
     Pulse,
@@ -48,13 +48,13 @@ from bot.models import (
     PulseStatus,
     UserPreference,
 )
-from bot.organisation import Organisation, Role
-from bot.services import outbox
-from bot.services.audit import Audit
-from bot.services.authorisation import Authorisation
-from bot.services.job_runs import claim_period, claimed
-from bot.services.pulse_results import PulseResults, breakdown, question_result, theme_scores
-from bot.services.recurrence import to_utc
+from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services import outbox
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.job_runs import claim_period, claimed
+from beacon.bot.services.pulse_results import PulseResults, breakdown, question_result, theme_scores
+from beacon.bot.services.recurrence import to_utc
 
 PULSE_MESSAGE = "pulse_message"
 PULSE_POST = "pulse_post"

@@ -15,17 +15,17 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.blocks.rich_text import plain_text
-from bot.clock import Clock
-from bot.db import rows_changed
-from bot.errors import InvalidInput, NotFound
-from bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
-from bot.organisation import Role, ScheduleSettings
-from bot.services import outbox
-from bot.services.audit import Audit
-from bot.services.authorisation import Authorisation
-from bot.services.recurrence import Repeat, exists_locally, next_run, to_utc
-from bot.when import moment
+from beacon.bot.blocks.rich_text import plain_text
+from beacon.bot.clock import Clock
+from beacon.bot.db import rows_changed
+from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
+from beacon.bot.organisation import Role, ScheduleSettings
+from beacon.bot.services import outbox
+from beacon.bot.services.audit import Audit
+from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.recurrence import Repeat, exists_locally, next_run, to_utc
+from beacon.bot.when import moment
 
 SOURCE = "scheduled_post"
 APPROVAL_SOURCE = "approval_request"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.listening import listen
+from beacon.bot.listening import listen
 
 
 @dataclass

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
-from bot.listening import listen
+from beacon.bot.listening import listen
 from tests.fakes.tls import TestCertificates
 
 TENANT = "00000000-1111-2222-3333-444444444444"

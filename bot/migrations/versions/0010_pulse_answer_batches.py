@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from bot.db import UTCDateTime
+from beacon.bot.db import UTCDateTime
 
 revision: str = '0010'
 down_revision: str | None = '0009'
