@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 
 from beacon.bot.deps import Deps
@@ -17,11 +18,19 @@ from beacon.handlers import register_all
 log = logging.getLogger("beacon.app")
 
 
+def _not_the_token_warning(record: logging.LogRecord) -> bool:
+    # Bolt reads SLACK_BOT_TOKEN from the environment itself and warns, at every start, that the client given
+    # wins over it. It is the same token (the client is built from it): the warning tells an operator nothing.
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def create_app(settings: Settings, deps: Deps) -> AsyncApp:
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    bolt_logger.addFilter(_not_the_token_warning)  # once: a filter already added is not added again
     app = AsyncApp(
         client=deps.slack,
         signing_secret=settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else "",
-        logger=logging.getLogger("slack_bolt.AsyncApp"),
+        logger=bolt_logger,
         process_before_response=False,
     )
 

@@ -11,7 +11,8 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,21 +28,27 @@ from beacon.bot.blocks.terminal import render_text
 from beacon.bot.check import format_table, run_checks
 from beacon.bot.config_errors import ConfigError
 from beacon.bot.content import check_organisation, load_content
-from beacon.bot.db import upgrade, upgrade_sync
-from beacon.bot.deps import Deps, build_deps, build_slack_client
+from beacon.bot.db import Database
+from beacon.bot.deps import build_slack_client
 from beacon.bot.http_server import build_web_app
 from beacon.bot.logs import configure_logging
 from beacon.bot.models import CalendarSource, OutboxMessage, OutboxStatus
 from beacon.bot.organisation import Organisation, load_organisation
+from beacon.bot.reachability import Unreachable, explain_slack, is_refusal, refused_token
 from beacon.bot.reload import reload_organisation
-from beacon.bot.runtime import Runtime
+from beacon.bot.runtime import Runtime, prepare_database, running
 from beacon.bot.services.digests import DIGEST_POST, PERSONAL_DIGEST
 from beacon.bot.services.recurrence import to_utc
 from beacon.bot.settings import Mode, Settings, load_settings
 from beacon.bot.socket_mode import LoggedSocketModeHandler
 from beacon.bot.templates import Template
 
+# Exit codes (README "Exit codes"): 1 when a later try may succeed (Slack or the database briefly unreachable, a
+# check that failed), so systemd restarts Beacon; 2 when only a person can fix it (configuration, a refused token,
+# an untrusted certificate, a missing database), so the units' RestartPreventExitStatus=2 leaves it stopped.
+EXIT_UNREACHABLE = Unreachable.exit_code
 EXIT_CONFIG = 2
+BOT_REFUSAL_ADVICE = "copy the Bot User OAuth Token again (Slack app > OAuth & Permissions)"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 log = logging.getLogger("beacon.cli")
 
@@ -54,18 +61,32 @@ def _parser() -> argparse.ArgumentParser:
                "(BEACON_CONFIG, default ./beacon.yaml). See README.md.",
     )
     parser.add_argument("--version", action="version", version=f"beacon {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="connect to Slack over Socket Mode (the default; no public URL needed)")
-    serve = commands.add_parser("serve", help="serve Slack's requests over HTTP at POST /slack/events")
+    commands = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
+    commands.add_parser("run", help="connect to Slack over Socket Mode (the default; no public URL needed)",
+                        description="Connect to Slack over Socket Mode and serve until stopped (SIGTERM or "
+                                    "Ctrl-C). Needs SLACK_BOT_TOKEN, SLACK_APP_TOKEN and BEACON_SECRET_KEY; brings "
+                                    "the database schema up to date first. Exit 1: Slack or the database could "
+                                    "not be reached (worth a restart); exit 2: configuration to fix.")
+    serve = commands.add_parser("serve", help="serve Slack's requests over HTTP at POST /slack/events",
+                                description="Serve Slack's requests over HTTP at POST /slack/events (and GET "
+                                            "/healthz, /metrics) until stopped. Needs SLACK_BOT_TOKEN, "
+                                            "SLACK_SIGNING_SECRET and BEACON_SECRET_KEY. Exit codes as for run.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    serve.add_argument("--port", type=_port, default=3000, help="port to listen on (default 3000)")
     db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
-    db_commands.add_parser("upgrade", help="bring the database schema up to date (also done at start-up)")
+    db_commands = _Commands(db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True))
+    db_commands.add_parser("upgrade", help="bring the database schema up to date (also done at start-up)",
+                           description="Bring the database at DATABASE_URL up to date with this version of "
+                                       "Beacon (run and serve also do this at every start). Safe to repeat.")
     commands.add_parser("check", help="check configuration, the Slack token, channels and roles; "
-                                      "exit 1 when anything is wrong")
+                                      "exit 1 when anything is wrong",
+                        description="Check the configuration, that Slack accepts SLACK_BOT_TOKEN, and that Beacon "
+                                    "can post in every channel and find every role holder in beacon.yaml. Prints "
+                                    "one line a check. Exit 0 all well, 1 a check failed or Slack could not be "
+                                    "reached, 2 configuration to fix.")
     calendar = commands.add_parser("calendar", help="the leader engagement calendar")
-    calendar_commands = calendar.add_subparsers(dest="calendar_command", metavar="CALENDAR_COMMAND", required=True)
+    calendar_commands = _Commands(calendar.add_subparsers(dest="calendar_command", metavar="CALENDAR_COMMAND",
+                                                          required=True))
     calendar_commands.add_parser("sync", help="read every calendar source now and report what changed")
     digest = commands.add_parser("digest", help="the weekly digest: print the next one, or send one now")
     what = digest.add_mutually_exclusive_group(required=True)
@@ -73,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--send", action="store_true", help="send this week's digest to the digest channels now "
                                                           "(the scheduled one still goes as usual)")
     privacy = commands.add_parser("privacy", help="UK GDPR: a person's data, erasure, retention")
-    privacy_commands = privacy.add_subparsers(dest="privacy_command", metavar="PRIVACY_COMMAND", required=True)
+    privacy_commands = _Commands(privacy.add_subparsers(dest="privacy_command", metavar="PRIVACY_COMMAND",
+                                                        required=True))
     export = privacy_commands.add_parser("export", help="everything Beacon holds about a person, as JSON")
     export.add_argument("user_id", help="their Slack user ID, e.g. U0123ABCDEF")
     export.add_argument("--output", "-o", help="write to this file instead of standard output")
@@ -92,13 +114,35 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--verify", action="store_true", help="check that no entry was changed or removed")
     sandbox = commands.add_parser("sandbox", help="try Beacon in a browser: a local demo workspace, no Slack needed")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to serve the page on (default 127.0.0.1)")
-    sandbox.add_argument("--port", type=int, default=8000, help="port to serve the page on (default 8000)")
+    sandbox.add_argument("--port", type=_port, default=8000, help="port to serve the page on (default 8000)")
     sandbox.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                          help="how much Beacon logs while the sandbox runs (default WARNING)")
     reload = commands.add_parser("reload", help="check the organisation file and tell the running Beacon to "
                                                 "apply it (roles, channels and sites; no restart)")
     reload.add_argument("--pid", type=int, help="the running process (default: the number in BEACON_PID_FILE)")
     return parser
+
+
+class _Commands:
+    """Subcommands whose --help opens with what the command does (its one-line help, unless given more)."""
+
+    def __init__(self, actions: Any):
+        self._actions = actions
+
+    def add_parser(self, name: str, *, help: str, **options: Any) -> argparse.ArgumentParser:
+        options.setdefault("description", help[:1].upper() + help[1:] + ".")
+        parser: argparse.ArgumentParser = self._actions.add_parser(name, help=help, **options)
+        return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1 to 65535)")
+    return port
 
 
 def _day(text: str) -> date:
@@ -115,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         from beacon.bot.sandbox.server import serve as serve_sandbox
 
         configure_logging(args.log_level)
-        return asyncio.run(_with_signals(lambda stop: serve_sandbox(host=args.host, port=args.port, stop=stop)))
+        return asyncio.run(_with_signals(lambda life: serve_sandbox(host=args.host, port=args.port, stop=life.stop)))
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -125,31 +169,36 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "db":
             settings.require(Mode.DATABASE)  # no secret needed, but an invalid value is still reported
-            upgrade_sync(settings.database_url)
-            print("Database schema is up to date.")
-            return 0
+            return asyncio.run(_with_signals(lambda _: _db_upgrade(settings)))
         mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK, "calendar": Mode.CHECK,
                 "digest": Mode.CHECK, "privacy": Mode.ADMIN, "audit": Mode.ADMIN, "reload": Mode.DATABASE}[command]
-        organisation = _load_everything(settings, mode)
-        if command == "check":
-            return asyncio.run(_check(settings, organisation))
-        if command == "calendar":
-            return asyncio.run(_calendar_sync(settings, organisation))
-        if command == "digest":
-            return asyncio.run(_digest(settings, organisation, send=args.send))
-        if command == "privacy":
-            return asyncio.run(_privacy(settings, organisation, args))
-        if command == "audit":
-            return asyncio.run(_audit(settings, organisation, args))
+        try:
+            organisation = _load_everything(settings, mode)
+        except ConfigError as error:
+            if command == "reload":  # the running Beacon is not affected: say so, rather than "cannot start"
+                print(f"{settings.beacon_config} was not applied; the running Beacon keeps the file it has:",
+                      file=sys.stderr)
+                print("\n".join(f"  - {problem}" for problem in error.problems), file=sys.stderr)
+                return EXIT_CONFIG
+            raise
         if command == "reload":
             return _signal_reload(settings, args.pid)
-        if command == "serve":
-            return asyncio.run(_with_signals(lambda stop: _serve(settings, organisation, args.host, args.port,
-                                                                 stop)))
-        return asyncio.run(_with_signals(lambda stop: _run_socket(settings, organisation, stop)))
+        runners: dict[str, Callable[[_Lifecycle], Coroutine[Any, Any, int]]] = {
+            "check": lambda _: _check(settings, organisation),
+            "calendar": lambda _: _calendar_sync(settings, organisation),
+            "digest": lambda _: _digest(settings, organisation, send=args.send),
+            "privacy": lambda _: _privacy(settings, organisation, args),
+            "audit": lambda _: _audit(settings, organisation, args),
+            "serve": lambda life: _serve(settings, organisation, args.host, args.port, life),
+            "run": lambda life: _run_socket(settings, organisation, life),
+        }
+        return asyncio.run(_with_signals(runners[command]))
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_CONFIG
+    except Unreachable as error:
+        print(f"Beacon could not start: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
 
 
 def _load_everything(settings: Settings, mode: Mode) -> Organisation:
@@ -177,28 +226,79 @@ def _load_everything(settings: Settings, mode: Mode) -> Organisation:
     return organisation
 
 
-async def _with_signals(body: Callable[[asyncio.Event], Coroutine[Any, Any, int]]) -> int:
-    stop = asyncio.Event()
+class _Lifecycle:
+    """What SIGTERM and SIGINT do. Once Beacon serves, the first asks for a graceful stop (`stop`): no new work,
+    in-flight work drains. Before that (connecting, migrating, an admin command) or a second time (draining), the
+    signal ends the work at once: nothing is waited for that could take longer than a few seconds."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.serving = False
+        self.interrupted = False
+
+
+async def _with_signals(body: Callable[[_Lifecycle], Coroutine[Any, Any, int]]) -> int:
+    life = _Lifecycle()
     loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def on_signal() -> None:
+        if life.serving and not life.stop.is_set():
+            life.stop.set()
+            return
+        if not life.interrupted:
+            log.warning("stopping now" if life.serving else "stopped before Beacon was ready")
+        life.interrupted = True
+        task.cancel()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    return await body(stop)
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        return await body(life)
+    except asyncio.CancelledError:
+        if not life.interrupted:
+            raise
+        return 0
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
-async def _start(settings: Settings, organisation: Organisation) -> Runtime:
-    await upgrade(settings.database_url)
-    try:  # before anything starts, so that a bad token stops Beacon with one clear line
-        auth = await build_slack_client(settings).auth_test()
+async def _db_upgrade(settings: Settings) -> int:
+    db = Database(settings.database_url, connect_timeout=settings.beacon_connect_timeout)
+    try:
+        await prepare_database(db, settings.beacon_connect_timeout)
+    finally:
+        await db.dispose()
+    print("Database schema is up to date.")
+    return 0
+
+
+async def _signed_in(settings: Settings) -> dict[str, Any]:
+    """auth.test, before anything starts: a refused or unreachable Slack stops Beacon with one clear line."""
+    timeout = settings.beacon_connect_timeout
+    client = build_slack_client(settings, retries=False)
+    try:
+        async with asyncio.timeout(timeout):
+            return dict((await client.auth_test()).data)  # type: ignore[arg-type]
     except SlackApiError as error:
-        raise ConfigError([f"SLACK_BOT_TOKEN: Slack refused it ({error.response.get('error')}); "
-                           "copy the Bot User OAuth Token again"]) from None
-    runtime = Runtime(build_deps(settings, organisation))
-    await runtime.start()
-    log.info("connected to Slack", extra={"team": auth.get("team"), "bot_user": auth.get("user_id")})
-    _reload_on_sighup(runtime)
-    if settings.beacon_pid_file:
-        await asyncio.to_thread(settings.beacon_pid_file.write_text, f"{os.getpid()}\n")
-    return runtime
+        if is_refusal(error):
+            raise refused_token("SLACK_BOT_TOKEN", error, BOT_REFUSAL_ADVICE) from None
+        raise explain_slack(error, url=settings.slack_api_url, timeout=timeout) or error from None
+    except Exception as error:
+        raise explain_slack(error, url=settings.slack_api_url, timeout=timeout) or error from None
+
+
+@asynccontextmanager
+async def _serving(settings: Settings, organisation: Organisation) -> AsyncIterator[Runtime]:
+    auth = await _signed_in(settings)
+    async with running(settings, organisation) as runtime:
+        log.info("connected to Slack", extra={"team": auth.get("team"), "bot_user": auth.get("user_id")})
+        _reload_on_sighup(runtime)
+        if settings.beacon_pid_file:
+            await asyncio.to_thread(settings.beacon_pid_file.write_text, f"{os.getpid()}\n")
+        yield runtime
 
 
 def _reload_on_sighup(runtime: Runtime) -> None:
@@ -213,52 +313,62 @@ def _reload_on_sighup(runtime: Runtime) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
 
 
-async def _serve(settings: Settings, organisation: Organisation, host: str, port: int,
-                 stop: asyncio.Event) -> int:
-    runtime = await _start(settings, organisation)
-    runner = web.AppRunner(build_web_app(runtime), handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    log.info("serving Slack requests", extra={"url": f"http://{host}:{port}/slack/events"})
-    await stop.wait()
-    log.info("stopping: no new requests are taken")
-    await runner.cleanup()
-    await runtime.stop()
+async def _serve(settings: Settings, organisation: Organisation, host: str, port: int, life: _Lifecycle) -> int:
+    async with _serving(settings, organisation) as runtime:
+        runner = web.AppRunner(build_web_app(runtime), handle_signals=False, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+            log.info("serving Slack requests", extra={"url": f"http://{host}:{port}/slack/events"})
+            life.serving = True
+            await life.stop.wait()
+            log.info("stopping: no new requests are taken")
+        finally:
+            await runner.cleanup()
     return 0
 
 
-async def _run_socket(settings: Settings, organisation: Organisation, stop: asyncio.Event) -> int:
-    runtime = await _start(settings, organisation)
-    handler = LoggedSocketModeHandler(runtime.app, settings.secret("slack_app_token"))
-    await handler.connect_async()
-    log.info("connected over Socket Mode")
-    await stop.wait()
-    log.info("stopping: disconnecting from Socket Mode")
-    await handler.close_async()
-    await runtime.stop()
+async def _run_socket(settings: Settings, organisation: Organisation, life: _Lifecycle) -> int:
+    async with _serving(settings, organisation) as runtime:
+        handler = LoggedSocketModeHandler(runtime.app, settings.secret("slack_app_token"))
+        try:
+            await handler.open(seconds=settings.beacon_connect_timeout)
+            log.info("connected over Socket Mode")
+            life.serving = True
+            stopping = asyncio.ensure_future(life.stop.wait())
+            either: set[asyncio.Future[Any]] = {stopping, handler.client.refused}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if handler.client.refused.done():
+                raise handler.client.refused.result()
+            log.info("stopping: disconnecting from Socket Mode")
+        finally:
+            await handler.close_quickly()
     return 0
 
 
 async def _check(settings: Settings, organisation: Organisation) -> int:
-    client = build_slack_client(settings)
-    results = await run_checks(organisation, client)
+    async with running(settings, organisation, serve=False, migrate=False) as runtime:
+        try:
+            results = await run_checks(organisation, runtime.deps.slack)
+        except Exception as error:  # Slack unreachable: one message, not a table of the same failure
+            timeout = settings.beacon_connect_timeout
+            failure = explain_slack(error, url=settings.slack_api_url, timeout=timeout)
+            if failure is None:
+                raise
+            print(f"Slack could not be checked: {failure}" if isinstance(failure, Unreachable) else
+                  f"Slack could not be checked: {'; '.join(failure.problems)}", file=sys.stderr)
+            return EXIT_UNREACHABLE if isinstance(failure, Unreachable) else EXIT_CONFIG
     print(format_table(results), end="")
     return 0 if all(r.ok for r in results) else 1
 
 
 async def _calendar_sync(settings: Settings, organisation: Organisation) -> int:
-    await upgrade(settings.database_url)
-    deps = build_deps(settings, organisation)
-    http = await deps.http.open()
-    deps.slack.session = deps.slack_delivery.session = http
-    try:
+    async with running(settings, organisation, serve=False) as runtime:
+        deps = runtime.deps
         reports = await deps.calendar_sync.run()
         async with deps.db.transaction() as session:
             states = {s.key: s for s in (await session.scalars(select(CalendarSource))).all()}
-    finally:
-        await deps.http.close()
-        await deps.db.dispose()
     failed = 0
     for reader in deps.calendar_sync.readers:
         report, state = reports.get(reader.name), states.get(reader.key)
@@ -274,11 +384,8 @@ async def _calendar_sync(settings: Settings, organisation: Organisation) -> int:
 
 
 async def _digest(settings: Settings, organisation: Organisation, *, send: bool) -> int:
-    await upgrade(settings.database_url)
-    deps = build_deps(settings, organisation)
-    http = await deps.http.open()
-    deps.slack.session = deps.slack_delivery.session = http
-    try:
+    async with running(settings, organisation, serve=False) as runtime:
+        deps = runtime.deps
         await deps.people.refresh_all()  # the names of those celebrated
         if not send:
             week = deps.digests.next_week()
@@ -299,9 +406,6 @@ async def _digest(settings: Settings, organisation: Organisation, *, send: bool)
             rows = (await session.scalars(select(OutboxMessage).where(
                 col(OutboxMessage.source).in_((DIGEST_POST, PERSONAL_DIGEST)),
                 col(OutboxMessage.created_at) >= started))).all()
-    finally:
-        await deps.http.close()
-        await deps.db.dispose()
     failed = [r for r in rows if r.status != OutboxStatus.SENT]
     for row in rows:
         if row.source == DIGEST_POST:
@@ -322,18 +426,13 @@ def _actor() -> str:
         return "cli"
 
 
-async def _admin_deps(settings: Settings, organisation: Organisation) -> Deps:
-    await upgrade(settings.database_url)
-    return build_deps(settings, organisation)
-
-
 async def _privacy(settings: Settings, organisation: Organisation, args: argparse.Namespace) -> int:
     if args.privacy_command in ("export", "erase") and not USER_ID.match(args.user_id):
         print(f"{args.user_id!r} is not a Slack user ID (they look like U0123ABCDEF: in Slack, open the person's "
               "profile, the three dots, Copy member ID).", file=sys.stderr)
         return EXIT_CONFIG
-    deps = await _admin_deps(settings, organisation)
-    try:
+    async with running(settings, organisation, serve=False) as runtime:
+        deps = runtime.deps
         if args.privacy_command == "export":
             async with deps.db.transaction() as session:
                 document = await deps.privacy.export(session=session, user_id=args.user_id, actor=_actor())
@@ -367,14 +466,12 @@ async def _privacy(settings: Settings, organisation: Organisation, args: argpars
             print(f"{verb} {count} {name}")
         print("Cut-off dates: " + ", ".join(f"{k} before {v}" for k, v in plan.cutoffs.items()))
         return 0
-    finally:
-        await deps.db.dispose()
 
 
 async def _audit(settings: Settings, organisation: Organisation, args: argparse.Namespace) -> int:
-    deps = await _admin_deps(settings, organisation)
     tz = organisation.tz
-    try:
+    async with running(settings, organisation, serve=False) as runtime:
+        deps = runtime.deps
         async with deps.db.transaction() as session:
             if args.verify:
                 result = await deps.audit.verify(session=session)
@@ -389,8 +486,6 @@ async def _audit(settings: Settings, organisation: Organisation, args: argparse.
             entries = await deps.audit.entries(
                 session=session, since=to_utc(datetime.combine(since, time(0, 0)), tz), actor=args.actor,
                 until=to_utc(datetime.combine(args.until, time(0, 0)), tz) if args.until else None)
-    finally:
-        await deps.db.dispose()
     for e in entries:
         if args.json:
             print(json.dumps({"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,9 +18,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.engine.url import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
+
+from beacon.bot.config_errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +50,50 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The drivers Beacon ships with; other tools' spellings of the same databases are accepted and mapped to them.
+_ASYNC_DRIVERS = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg",
+                  "postgresql+asyncpg": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite",
+                  "sqlite+aiosqlite": "sqlite+aiosqlite"}
+
+
+def async_url(url: str) -> str:
+    """DATABASE_URL with Beacon's async driver: `postgres://` and `postgresql://` (as Heroku, psql and many tools
+    write it) become `postgresql+asyncpg://`, `sqlite://` becomes `sqlite+aiosqlite://`. Anything else is refused
+    with a message naming DATABASE_URL (and never its password)."""
+    scheme, separator, rest = url.partition("://")
+    driver = _ASYNC_DRIVERS.get(scheme.lower()) if separator else None
+    if driver is None:
+        shown = f"{scheme}://..." if separator else "a value that is not a URL"
+        raise ConfigError([f"DATABASE_URL: {shown} is not a database Beacon can use; give "
+                           "sqlite+aiosqlite:///path/to/beacon.db or postgresql://user:password@host:5432/database"])
+    try:
+        make_url(f"{driver}://{rest}")
+    except ArgumentError:
+        raise ConfigError([f"DATABASE_URL: the address after {scheme}:// cannot be read; percent-encode special "
+                           "characters in the password (e.g. @ as %40)"]) from None
+    return f"{driver}://{rest}"
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: the password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "DATABASE_URL"
+
+
 class Database:
     """One engine per process; `transaction()` is the unit of work handlers and jobs use."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, url: str, *, connect_timeout: float = 30):
+        self.url = url = async_url(url)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # hide_parameters: an error's message never carries the row it was writing (an answer, a story).
         options: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
         if self.is_sqlite:
-            options["connect_args"] = {"timeout": 30}
+            options["connect_args"] = {"timeout": 30}  # SQLite's: how long a writer waits for the lock
         else:
-            options.update(pool_size=10, max_overflow=10)
+            options.update(pool_size=10, max_overflow=10, connect_args={"timeout": connect_timeout})
         self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -81,6 +117,16 @@ class Database:
             return False
         return True
 
+    async def connect_once(self) -> None:
+        """Open one connection and close it: raises what the driver raised when the database cannot be used."""
+        database = make_url(self.url).database
+        if self.is_sqlite and database and database != ":memory:":
+            # sqlite3 itself first: aiosqlite's worker thread outlives a failed connect and, if the process then
+            # exits, prints a traceback of its own ("Event loop is closed").
+            await asyncio.to_thread(lambda: sqlite3.connect(database).close())
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -97,7 +143,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["database_url"] = database_url
+    config.attributes["database_url"] = async_url(database_url)
     return config
 
 

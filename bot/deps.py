@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -35,7 +36,7 @@ from beacon.bot.services.audit import Audit
 from beacon.bot.services.authorisation import Authorisation, GroupDirectory
 from beacon.bot.services.award_rounds import AwardRounds
 from beacon.bot.services.calendar_sync import CalendarSync, SourceReader
-from beacon.bot.services.delivery import DeliveryPolicy, Dispatcher, worker_name
+from beacon.bot.services.delivery import DeliveryPolicy, Dispatcher, OutcomeObserver, worker_name
 from beacon.bot.services.digests import Digests
 from beacon.bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
 from beacon.bot.services.engagements import Engagements
@@ -75,21 +76,33 @@ class Deps:
     digests: Digests
 
 
-def build_slack_client(settings: Settings, *, retries: bool = True) -> AsyncWebClient:
-    """A Web API client; by default it retries rate limits, 5xx and dropped connections."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+def build_slack_client(settings: Settings, *, retries: bool = True, session: aiohttp.ClientSession | None = None,
+                       token: str | None = None) -> AsyncWebClient:
+    """A Web API client; by default it retries rate limits, 5xx and dropped connections. Each call waits at most
+    BEACON_CONNECT_TIMEOUT seconds; HTTPS_PROXY, when set, carries every call (slack_sdk reads it)."""
+    if token is None and settings.slack_bot_token:
+        token = settings.slack_bot_token.get_secret_value()
     handlers = [AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=2),
                 AsyncServerErrorRetryHandler(max_retry_count=2)] if retries else []
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15,
-                          logger=logging.getLogger("beacon.slack"), retry_handlers=handlers)
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=settings.beacon_connect_timeout,
+                          session=session, logger=logging.getLogger("beacon.slack"), retry_handlers=handlers)
 
 
 def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock | None = None,
                content: Content | None = None, db: Database | None = None,
-               directory: GroupDirectory | None = None) -> Deps:
+               directory: GroupDirectory | None = None, http: SharedHttp | None = None,
+               on_send: OutcomeObserver | None = None) -> Deps:
+    """`http`, when open, is the one pooled session every outbound call uses (`running` opens it first);
+    `on_send` hears each outbox delivery's outcome (the metrics)."""
     clock = clock or SystemClock()
-    db = db or Database(settings.database_url)
-    slack, slack_delivery = build_slack_client(settings), build_slack_client(settings, retries=False)
+    db = db or Database(settings.database_url, connect_timeout=settings.beacon_connect_timeout)
+    http = http or SharedHttp()
+    try:
+        session: aiohttp.ClientSession | None = http.get()
+    except RuntimeError:  # not opened (a benchmark, a script): slack_sdk then makes a session per call
+        session = None
+    slack = build_slack_client(settings, session=session)
+    slack_delivery = build_slack_client(settings, retries=False, session=session)
     authorisation = Authorisation(organisation.roles, directory or SlackGroupDirectory(slack), clock)
     key, old_keys = settings.audit_keys()
     audit = Audit(key=key, old_keys=old_keys, clock=clock)
@@ -103,7 +116,6 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                audit=audit)
     panel_review = PanelReview(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
                                audit=audit)
-    http = SharedHttp()
     engagements = Engagements(organisation=organisation, clock=clock, authorisation=authorisation, audit=audit)
     calendar_sync = CalendarSync(db=db, engagements=engagements, clock=clock,
                                  readers=_calendar_readers(settings, organisation, http),
@@ -124,6 +136,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                             admin_channel=lambda: organisation.channels.admin or None,
                             policy=DeliveryPolicy(lease=timedelta(seconds=delivery.lease_seconds),
                                                   concurrency=delivery.concurrency),
+                            on_outcome=on_send,
                             hooks={SCHEDULED_POST: scheduled_posts.record_outcome,
                                    RECOGNITION_POST: nominations.record_posted,
                                    ENGAGEMENT_ANNOUNCEMENT: engagements.record_announced,

@@ -60,6 +60,9 @@ def configure_logging(level: str = "INFO", *, json_lines: bool | None = None) ->
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     for name, floor in PAYLOAD_LOGGERS.items():
         logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
+    # APScheduler announces each of Beacon's ~25 jobs at INFO ("Adding job tentatively..."): shown at DEBUG only.
+    verbose = logging.getLevelName(level) <= logging.DEBUG
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 # Libraries whose debug output prints request and response bodies or SQL statements with their parameters: a

@@ -1,9 +1,16 @@
-"""A running Beacon: the Bolt app, its scheduler, connections and metrics, started and stopped together."""
+"""A running Beacon: the Bolt app, its scheduler, connections and metrics, started and stopped together.
+
+`running(...)` is the one lifecycle every entry point uses (`beacon run`, `serve`, each admin command, the
+sandbox and the tests): it opens the HTTP session, builds the dependencies around it, checks the database,
+and closes everything in reverse order however the body ends.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,35 +19,84 @@ from slack_bolt.async_app import AsyncApp
 
 from beacon.bot import __version__
 from beacon.bot.app import create_app
-from beacon.bot.deps import Deps
+from beacon.bot.clock import Clock
+from beacon.bot.db import Database, upgrade
+from beacon.bot.deps import Deps, build_deps
 from beacon.bot.http_server import build_operations_app
+from beacon.bot.integrations.http import SharedHttp
 from beacon.bot.listening import listen
 from beacon.bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
+from beacon.bot.organisation import Organisation
+from beacon.bot.reachability import explain_database
+from beacon.bot.services.authorisation import GroupDirectory
+from beacon.bot.settings import Settings
 from beacon.scheduler import build_scheduler
 
 log = logging.getLogger("beacon.runtime")
 
 
+@asynccontextmanager
+async def running(settings: Settings, organisation: Organisation, *, serve: bool = True, migrate: bool = True,
+                  clock: Clock | None = None, db: Database | None = None, directory: GroupDirectory | None = None,
+                  start_paused: bool = False, grace_seconds: float = 20.0) -> AsyncIterator[Runtime]:
+    """Beacon, from its first connection to its last. With `serve`, the scheduler (and the metrics port, when set)
+    run inside the block and stop, draining in-flight work for up to `grace_seconds`, when it ends; without it, the
+    block has the dependencies alone, as the admin commands need. `migrate` checks that the database answers (one
+    clear message if not) and brings its schema up to date first."""
+    # Metrics of its own, not the process-wide registry: tests run several Beacons in one process.
+    metrics = Metrics()
+    # One pooled HTTP session for every outbound call (Slack, Graph, ICS) instead of a new one per call.
+    http = SharedHttp(timeout=settings.beacon_connect_timeout)
+    await http.open()
+    try:
+        deps = build_deps(settings, organisation, clock=clock, db=db, directory=directory, http=http,
+                          on_send=metrics.count_send)
+        try:
+            if migrate:
+                await prepare_database(deps.db, settings.beacon_connect_timeout)
+            runtime = Runtime(deps, metrics, start_paused=start_paused)
+            if not serve:
+                yield runtime
+                return
+            await runtime.start()
+            try:
+                yield runtime
+            finally:
+                await runtime.stop(grace_seconds=grace_seconds)
+        finally:
+            await deps.db.dispose()
+    finally:
+        await http.close()
+
+
+async def prepare_database(db: Database, seconds: float) -> None:
+    """Connect once (bounded, and in this loop, so a stop signal ends the wait), then migrate."""
+    timeout = seconds
+    try:
+        async with asyncio.timeout(timeout):
+            await db.connect_once()
+        await upgrade(db.url)
+    except Exception as error:
+        failure = explain_database(error, db.url, timeout=timeout)
+        if failure is None:
+            raise
+        raise failure from None
+
+
 class Runtime:
-    def __init__(self, deps: Deps, *, app: AsyncApp | None = None, scheduler: AsyncIOScheduler | None = None,
-                 start_paused: bool = False):
+    def __init__(self, deps: Deps, metrics: Metrics, *, app: AsyncApp | None = None,
+                 scheduler: AsyncIOScheduler | None = None, start_paused: bool = False):
         self.deps = deps
         self._start_paused = start_paused
         self.app = app or create_app(deps.settings, deps)
         self.scheduler = scheduler or build_scheduler(deps)
-        # Metrics of its own, not the process-wide registry: tests run several Beacons in one process.
-        self.metrics = Metrics()
+        self.metrics = metrics
         self.metrics.watch(self.scheduler)
-        deps.dispatcher.on_outcome = self.metrics.count_send
         attach(self.app, self.metrics)
         self._operations: web.AppRunner | None = None
         self.operations_port: int | None = None  # where /metrics and /healthz are served, when asked for
 
     async def start(self) -> None:
-        # One pooled HTTP session for every outbound call (Slack, Graph, ICS) instead of a new one per call.
-        http = await self.deps.http.open()
-        self.deps.slack.session = http
-        self.deps.slack_delivery.session = http
         settings = self.deps.settings
         if settings.beacon_metrics_port is not None:  # first: a port already taken stops Beacon before any job runs
             await self._serve_operations(settings.beacon_metrics_host, settings.beacon_metrics_port)
@@ -57,7 +113,7 @@ class Runtime:
         return {STATE_RUNNING: "running", STATE_PAUSED: "paused"}.get(self.scheduler.state, "stopped")
 
     async def stop(self, *, grace_seconds: float = 20.0) -> None:
-        """Stop taking work, let in-flight handlers and jobs finish, then close everything."""
+        """Stop taking work, let in-flight handlers and jobs finish; `running` then closes the connections."""
         if self.scheduler.running:
             self.scheduler.pause()
         await drain_tasks(grace_seconds)
@@ -67,8 +123,6 @@ class Runtime:
         if self._operations is not None:
             await self._operations.cleanup()
             self._operations = None
-        await self.deps.http.close()
-        await self.deps.db.dispose()
         log.info("beacon stopped")
 
     async def health(self) -> dict[str, object]:

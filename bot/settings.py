@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from beacon.bot.config_errors import ConfigError
@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     beacon_metrics_port: int | None = None  # also serve GET /metrics and /healthz on this port (for Socket Mode)
     beacon_metrics_host: str = "127.0.0.1"  # the address for beacon_metrics_port; 0.0.0.0 to be scraped from outside
     log_level: str = "INFO"
+    # How long to wait for Slack or the database to answer (at start, and for each call to Slack), in seconds.
+    beacon_connect_timeout: int = Field(default=15, ge=1, le=300)
     graph_tenant_id: str | None = None
     graph_client_id: str | None = None
     graph_client_secret: SecretStr | None = None

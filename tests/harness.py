@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +20,12 @@ from sqlmodel import SQLModel
 
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
-from beacon.bot.deps import Deps, build_deps
+from beacon.bot.deps import Deps
 from beacon.bot.http_server import EVENTS_PATH, build_web_app
 from beacon.bot.listening import listen
 from beacon.bot.local_slack import LocalSlack, Workspace
 from beacon.bot.organisation import Organisation, parse_organisation
-from beacon.bot.runtime import Runtime
+from beacon.bot.runtime import Runtime, running
 from beacon.bot.settings import Settings
 from beacon.bot.socket_mode import LoggedSocketModeHandler
 
@@ -157,13 +157,14 @@ class BeaconServer:
         self._runner: web.AppRunner | None = None
         self._socket: LoggedSocketModeHandler | None = None
         self.runtime: Runtime | None = None
+        self._lifetime = AsyncExitStack()  # the runtime's, entered in start()
 
     async def start(self, *, socket_mode: bool = False, db: Database | None = None,
                     scheduler_paused: bool = True) -> Beacon:
         """Scheduler jobs are paused unless asked for: tests drive the dispatcher with the manual clock."""
-        deps = build_deps(self.settings, self.organisation, clock=self.clock, db=db)
-        self.runtime = Runtime(deps, start_paused=scheduler_paused)
-        await self.runtime.start()
+        self.runtime = await self._lifetime.enter_async_context(running(
+            self.settings, self.organisation, clock=self.clock, db=db, migrate=False, start_paused=scheduler_paused,
+            grace_seconds=5))
         if socket_mode:
             self.slack.app_url = None
             self._socket = LoggedSocketModeHandler(self.runtime.app, self.settings.secret("slack_app_token"))
@@ -178,8 +179,7 @@ class BeaconServer:
             await self._socket.close_async()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.runtime is not None:
-            await self.runtime.stop(grace_seconds=5)
+        await self._lifetime.aclose()
 
 
 def start_of_test_time() -> datetime:

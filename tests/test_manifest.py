@@ -87,7 +87,9 @@ def test_every_scope_the_code_needs_is_requested() -> None:
     unknown = called - set(METHODS)
     assert not unknown, f"the local Slack does not answer {unknown}: add them so tests cover them"
     scopes = manifest_scopes()
-    missing = {m: METHODS[m].scopes for m in called if METHODS[m].scopes and not set(METHODS[m].scopes) & scopes}
+    # The app-level token's scope (connections:write) is given to the token itself, not listed in the manifest.
+    missing = {m: METHODS[m].scopes for m in called
+               if METHODS[m].token_kind == "bot" and METHODS[m].scopes and not set(METHODS[m].scopes) & scopes}
     assert not missing, f"manifest.yaml lacks scopes for {missing}"
     assert "commands" in scopes
 

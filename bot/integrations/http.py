@@ -150,7 +150,9 @@ def _proxied(url: str) -> bool:
 
 
 class SharedHttp:
-    def __init__(self) -> None:
+    def __init__(self, *, timeout: float | None = None) -> None:
+        # slack_sdk applies its own timeout only to sessions it makes: on this one, each call is bounded here.
+        self._timeout = aiohttp.ClientTimeout(total=timeout) if timeout else None
         self._session: aiohttp.ClientSession | None = None
         self._feeds: dict[frozenset[str], FeedClient] = {}
 
@@ -158,7 +160,8 @@ class SharedHttp:
         if self._session is None or self._session.closed:
             # trust_env: HTTPS_PROXY / NO_PROXY apply to every outbound call (Slack, Graph, ICS feeds), as NHS
             # networks often require.
-            self._session = aiohttp.ClientSession(trust_env=True)
+            self._session = (aiohttp.ClientSession(trust_env=True, timeout=self._timeout) if self._timeout
+                             else aiohttp.ClientSession(trust_env=True))
         return self._session
 
     def get(self) -> aiohttp.ClientSession:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import secrets
+import socket
 import tempfile
 from datetime import UTC, datetime
 from importlib import resources
@@ -22,12 +24,10 @@ import yaml
 from aiohttp import web
 
 from beacon.bot.content import load_content
-from beacon.bot.db import upgrade
-from beacon.bot.deps import build_deps
 from beacon.bot.http_server import EVENTS_PATH, build_web_app
 from beacon.bot.listening import listen
 from beacon.bot.local_slack import LocalSlack
-from beacon.bot.runtime import Runtime
+from beacon.bot.runtime import Runtime, running
 from beacon.bot.sandbox import demo_story, demo_trust, page_api
 from beacon.bot.sandbox.timeline import TickingClock, Timeline
 from beacon.bot.settings import Settings
@@ -69,6 +69,7 @@ class Sandbox:
         self._runners: list[web.AppRunner] = []
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._ticking: asyncio.Task[None] | None = None
+        self._lifetime = contextlib.AsyncExitStack()  # the runtime's, entered in start()
 
     @property
     def url(self) -> str:
@@ -87,15 +88,14 @@ class Sandbox:
         if self._database_url is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="beacon-sandbox-")
             self._database_url = f"sqlite+aiosqlite:///{self._tempdir.name}/sandbox.db"
-        await upgrade(self._database_url)
         ws = self.slack.workspace
         settings = Settings(
             _env_file=None, slack_bot_token=ws.bot_token, slack_app_token=ws.app_token,
             slack_signing_secret=ws.signing_secret, slack_api_url=self.slack.api_url,
             database_url=self._database_url, beacon_secret_key=secrets.token_urlsafe(48))
         # APScheduler stays paused: its triggers follow the machine's clock; the timeline runs the jobs instead.
-        self.runtime = Runtime(build_deps(settings, organisation, clock=self.clock), start_paused=True)
-        await self.runtime.start()
+        self.runtime = await self._lifetime.enter_async_context(
+            running(settings, organisation, clock=self.clock, start_paused=True, grace_seconds=5))
         bolt, bolt_port = await listen(build_web_app(self.runtime), "127.0.0.1", 0, shutdown_timeout=1)
         self._runners.append(bolt)
         self.slack.app_url = f"http://127.0.0.1:{bolt_port}{EVENTS_PATH}"
@@ -114,8 +114,7 @@ class Sandbox:
                 await self._ticking
         for runner in reversed(self._runners):
             await runner.cleanup()
-        if self.runtime is not None:
-            await self.runtime.stop(grace_seconds=5)
+        await self._lifetime.aclose()
         await self.slack.stop()
         if self._tempdir is not None:
             self._tempdir.cleanup()
@@ -130,14 +129,27 @@ class Sandbox:
         return web.Response(text=demo_trust.leaders_calendar(leader, self.first_day), content_type="text/calendar")
 
 
+def _why_not(problem: OSError, host: str, port: int) -> str:
+    if isinstance(problem, socket.gaierror):
+        return (f"no address is known for the name {host!r}. Give an address of this machine: 127.0.0.1 (this "
+                "machine only) or 0.0.0.0 (every interface)")
+    if problem.errno == errno.EADDRINUSE:
+        return (f"the port is in use (another sandbox, or another program?). Stop it, or choose another port: "
+                f"beacon sandbox --port {port + 1 if port < 65535 else 8001}")
+    if problem.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine. Use 127.0.0.1, 0.0.0.0 or one of this machine's addresses"
+    if problem.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} (ports below 1024 need privileges); choose one above 1024"
+    return f"{problem.strerror or problem}"
+
+
 async def serve(*, host: str, port: int, stop: asyncio.Event) -> int:
     """`beacon sandbox`: run until `stop` is set."""
     sandbox = Sandbox(host=host, port=port)
     try:
         await sandbox.start()
     except OSError as problem:
-        print(f"The sandbox could not listen on {host}:{port}: {problem.strerror or problem}. "
-              f"Is another sandbox running? Or choose another port: beacon sandbox --port {port + 1}")
+        print(f"The sandbox could not listen on {host}:{port}: {_why_not(problem, host, port)}")
         await sandbox.stop()
         return 2
     print(f"Beacon sandbox: open {sandbox.url} in your browser. Nothing here reaches Slack. Ctrl+C stops it.",
