@@ -152,6 +152,9 @@ async def serve(*, host: str, port: int, stop: asyncio.Event) -> int:
         print(f"The sandbox could not listen on {host}:{port}: {_why_not(problem, host, port)}")
         await sandbox.stop()
         return 2
+    except BaseException:  # stopped while starting (SIGTERM, Ctrl+C): what had started is closed, not leaked
+        await asyncio.shield(sandbox.stop())
+        raise
     print(f"Beacon sandbox: open {sandbox.url} in your browser. Nothing here reaches Slack. Ctrl+C stops it.",
           flush=True)
     try:
