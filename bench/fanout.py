@@ -25,9 +25,10 @@ from pathlib import Path
 
 import aiohttp
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from beacon.bot.db import upgrade
-from beacon.bot.deps import build_deps
+from beacon.bot.deps import Deps, build_deps
 from beacon.bot.local_slack import LocalSlack, Workspace
 from beacon.bot.local_slack.limits import Latency, RateLimits
 from beacon.bot.models import OutboxMessage, OutboxStatus
@@ -60,6 +61,7 @@ async def run(messages: int, limit_per_minute: float, burst: int, latency: float
     http = aiohttp.ClientSession()
     deps.slack_delivery.session = http
 
+    minimum_seconds = (messages - burst) / (limit_per_minute / 60)
     now = datetime.now(UTC)
     async with deps.db.transaction() as session:
         await outbox.enqueue(session=session, now=now, promises=[outbox.Promise(
@@ -69,6 +71,9 @@ async def run(messages: int, limit_per_minute: float, burst: int, latency: float
 
     started = time.perf_counter()
     report = await deps.dispatcher.run_once()
+    while await _unfinished(deps) and time.perf_counter() - started < minimum_seconds * 3 + 60:
+        await asyncio.sleep(0.5)  # as the scheduler runs the dispatcher again: rows a 429 put back are due later
+        report.add(await deps.dispatcher.run_once())
     elapsed = time.perf_counter() - started
 
     async with deps.db.transaction() as session:
@@ -76,21 +81,27 @@ async def run(messages: int, limit_per_minute: float, burst: int, latency: float
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all())
     posted = [m.metadata["event_payload"]["outbox_id"] for c in workspace.channels.values() for m in c.messages
               if m.metadata]
-    minimum = (messages - burst) / (limit_per_minute / 60)
     await http.close()
     await deps.db.dispose()
     await slack.stop()
     return {
         "messages": messages, "limit_per_minute": limit_per_minute, "burst": burst,
         "latency_ms": round(latency * 1000), "jitter_ms": round(jitter * 1000),
-        "database": database_url.split(":")[0], "seconds": round(elapsed, 2), "minimum_seconds": round(minimum, 2),
-        "over_minimum_percent": round((elapsed / minimum - 1) * 100, 2),
+        "database": database_url.split(":")[0], "seconds": round(elapsed, 2),
+        "minimum_seconds": round(minimum_seconds, 2),
+        "over_minimum_percent": round((elapsed / minimum_seconds - 1) * 100, 2),
         "sent": statuses.get(OutboxStatus.SENT, 0), "posted": len(posted), "distinct_posted": len(set(posted)),
         "lost": messages - len(set(posted)), "duplicated": len(posted) - len(set(posted)),
         "rate_limited_429": slack.limits.rejected, "dispatch_report": vars(report),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+async def _unfinished(deps: Deps) -> int:
+    async with deps.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))) or 0)
 
 
 async def _repeated(args: argparse.Namespace) -> dict[str, object]:

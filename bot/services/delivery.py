@@ -175,7 +175,6 @@ class Dispatcher:
                 await self._finish(row, OutboxStatus.MISSED, SendResult(SendOutcome.PERMANENT, error=reason),
                                    report)
                 return report
-            await self.sender.wait_turn(row.channel)
             async with self.db.transaction() as session:
                 still_mine = await outbox.fence(session=session, message_id=row.id or 0, worker=self.worker,
                                                 now=self.clock.now(), lease=self.policy.lease)
@@ -183,6 +182,9 @@ class Dispatcher:
                 report.skipped += 1
                 self._observe("skipped", row)
                 return report
+            # The turn is taken last, just before the call: a database write between the two would make calls
+            # reach Slack bunched up after their slots, and Slack answers a bunch with 429.
+            await self.sender.wait_turn(row.channel)
             result = await self.sender.send(row)
         except Exception as error:  # one bad row never stops the others; it is retried later
             log.exception("delivery of an outbox row failed unexpectedly", extra={"outbox_id": row.id})
