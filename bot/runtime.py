@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -127,32 +128,44 @@ class Runtime:
 
     async def health(self) -> dict[str, object]:
         """Unhealthy (503) when the database is unreachable, the scheduler has stopped, or the outbox's oldest due
-        message has waited longer than `delivery.unhealthy_after_minutes`: delivery is stuck, so a restart may help.
+        message has waited longer than `delivery.unhealthy_after_minutes` while nothing was sent in the last minute:
+        delivery is stuck, so a restart may help. Behind but sending (a large fan-out at Slack's pace) is healthy:
+        `delivery` says "draining" and `outbox_sent_last_minute` how fast.
         """
         database = await self.deps.db.ping()
         scheduler = self.scheduler_state
         reasons = [] if database else ["the database is unreachable"]
         if scheduler == "stopped":
             reasons.append("the scheduler has stopped")
+        now = self.deps.clock.now()
         due = oldest_seconds = None
         if database:
             try:
                 async with self.deps.db.transaction() as session:
-                    due, oldest_seconds = await outbox_backlog(session=session, now=self.deps.clock.now())
+                    due, oldest_seconds = await outbox_backlog(session=session, now=now)
             except Exception:
                 log.warning("health check could not read the outbox", exc_info=True)
                 reasons.append("the outbox could not be read")
+        sent = self.deps.dispatcher.sent_since(now - timedelta(minutes=1))
         limit = self.deps.organisation.delivery.unhealthy_after_minutes
+        delivery = "idle" if not due else "sending"
         if oldest_seconds is not None and oldest_seconds > limit * 60:
-            reasons.append(f"the oldest due outbox message has waited {oldest_seconds / 60:.1f} minutes "
-                           f"(delivery.unhealthy_after_minutes is {limit:g})")
+            if sent:
+                delivery = "draining"
+            else:
+                delivery = "stuck"
+                reasons.append(f"the oldest due outbox message has waited {oldest_seconds / 60:.1f} minutes "
+                               f"(delivery.unhealthy_after_minutes is {limit:g}) and nothing was sent in the last "
+                               "minute")
         return {
             "ok": not reasons,
             "reasons": reasons,
             "database": "reachable" if database else "unreachable",
             "scheduler": scheduler,
+            "delivery": delivery,
             "outbox_due": due,
             "outbox_oldest_due_seconds": oldest_seconds,
+            "outbox_sent_last_minute": sent,
             "version": __version__,
         }
 

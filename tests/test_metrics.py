@@ -159,7 +159,8 @@ async def test_outbox_backlog_follows_the_rows_and_healthz_turns_503_until_they_
     assert status == 503 and report["ok"] is False
     assert report["database"] == "reachable" and report["outbox_oldest_due_seconds"] == 1200
     assert report["reasons"] == ["the oldest due outbox message has waited 20.0 minutes "
-                                 "(delivery.unhealthy_after_minutes is 15)"]
+                                 "(delivery.unhealthy_after_minutes is 15) and nothing was sent in the last minute"]
+    assert report["delivery"] == "stuck" and report["outbox_sent_last_minute"] == 0
 
     await beacon.deps.dispatcher.run_once()
     status, report = await _healthz(beacon)
@@ -169,6 +170,21 @@ async def test_outbox_backlog_follows_the_rows_and_healthz_turns_503_until_they_
     assert scrape.value("beacon_outbox_oldest_due_age_seconds") == 0
     assert scrape.value("beacon_outbox_sends_total", outcome="sent", source="test") == 2
     assert scrape.value("beacon_outbox_sends_total", outcome="missed", source="test") == 1, "the held row expired"
+
+
+async def test_a_queue_behind_but_sending_is_draining_not_stuck(beacon: Beacon) -> None:
+    """A fan-out at Slack's pace leaves its last messages waiting longer than the threshold while every minute
+    sends more: a restart would not help, so /healthz stays 200 and says it is draining."""
+    await _enqueue(beacon, ("first", GENERAL))
+    beacon.clock.advance(timedelta(minutes=20))
+    await beacon.deps.dispatcher.run_once()  # one sent just now ...
+    await _enqueue(beacon, ("old", ALICE), due_in=timedelta(minutes=-20))  # ... and one that has waited 20 minutes
+    status, report = await _healthz(beacon)
+    assert status == 200 and report["ok"] is True and report["reasons"] == []
+    assert report["delivery"] == "draining" and report["outbox_sent_last_minute"] == 1
+    beacon.clock.advance(timedelta(minutes=2))  # nothing more goes out: now it is stuck
+    status, report = await _healthz(beacon)
+    assert status == 503 and report["delivery"] == "stuck"
 
 
 async def test_the_unhealthy_threshold_comes_from_beacon_yaml(slack: LocalSlack, settings: Settings,

@@ -19,6 +19,7 @@ import os
 import random
 import secrets
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -113,6 +114,13 @@ class Dispatcher:
     worker: str = field(default_factory=worker_name)
     on_outcome: OutcomeObserver | None = None  # e.g. metrics; told "recovered" rather than "sent" for a found row
     admin_channel: Callable[[], str | None] | None = None  # read at call time: a reload may change it
+    _sent_at: deque[datetime] = field(default_factory=lambda: deque(maxlen=100_000), init=False, repr=False)
+
+    def sent_since(self, moment: datetime) -> int:
+        """How many rows this dispatcher has sent since `moment` (kept for health: draining, or stuck?)."""
+        while self._sent_at and self._sent_at[0] < moment - timedelta(minutes=5):
+            self._sent_at.popleft()
+        return sum(1 for at in self._sent_at if at >= moment)
 
     async def run_once(self) -> DispatchReport:
         """Deliver everything due now; returns counts of what happened."""
@@ -211,6 +219,8 @@ class Dispatcher:
                                                 reason=result.error or "missed")
             if done:
                 setattr(report, status.value, getattr(report, status.value) + 1)
+                if status is OutboxStatus.SENT:
+                    self._sent_at.append(self.clock.now())
                 if recovered:
                     report.recovered += 1
                 log.log(logging.INFO if status is OutboxStatus.SENT else logging.WARNING, "outbox row finished",
