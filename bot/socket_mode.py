@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-from slack_bolt.adapter.socket_mode.async_internals import send_async_response
-from slack_bolt.adapter.socket_mode.internals import build_headers
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
@@ -121,12 +122,35 @@ class LoggedSocketModeHandler(AsyncSocketModeHandler):
         await client.aiohttp_client_session.close()
 
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
-        started = time.time()
         if not routable(req.payload):
             log_refused(self.app, status=400, started=time.perf_counter(), mode="socket_mode")
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return  # acknowledged, so Slack does not send it again; it would never work
-        bolt_request = AsyncBoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req),
+        bolt_request = AsyncBoltRequest(mode="socket_mode", body=req.payload, headers=_retry_headers(req),
                                         context={VERIFIED: True})
         response = await dispatch_logged(self.app, bolt_request)
-        await send_async_response(client, req, response, started)
+        await client.send_socket_mode_response(_acknowledgement(req, response))
+
+
+# Bolt's own Socket Mode handler does these two in its private `internals` modules; they are written out here, on
+# slack_sdk's public types, so that a Bolt release that moves them cannot break Beacon's acknowledgements.
+def _retry_headers(req: SocketModeRequest) -> dict[str, str | Sequence[str]] | None:
+    """The Events API's retry headers, as HTTP mode has them, so a retried event is recognised."""
+    headers: dict[str, str | Sequence[str]] = {}
+    if req.retry_attempt is not None:
+        headers["x-slack-retry-num"] = str(req.retry_attempt)
+    if req.retry_reason is not None:
+        headers["x-slack-retry-reason"] = req.retry_reason
+    return headers or None
+
+
+def _acknowledgement(req: SocketModeRequest, response: BoltResponse) -> SocketModeResponse:
+    """The envelope's acknowledgement, carrying what the listener's ack() said (JSON, text, or nothing). Slack needs
+    it whatever happened: an unacknowledged envelope is sent again."""
+    body = response.body if response.status == 200 else ""
+    if not body:
+        return SocketModeResponse(envelope_id=req.envelope_id)
+    content_type = (response.headers.get("content-type") or [""])[0]
+    if content_type.startswith("application/json"):
+        return SocketModeResponse(envelope_id=req.envelope_id, payload=json.loads(body))
+    return SocketModeResponse(envelope_id=req.envelope_id, payload={"text": body})
