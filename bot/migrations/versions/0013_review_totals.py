@@ -117,7 +117,7 @@ def _fill() -> None:
     for p in bind.execute(sa.select(nominee).join(nomination, nomination.c.id == nominee.c.nomination_id)
                           .where(active).order_by(nominee.c.id)):
         people.setdefault(p.nomination_id, []).append(p)
-    endorsed = dict(bind.execute(sa.select(endorsement.c.nomination_id, sa.func.count())
+    endorsed: dict[int, int] = dict(bind.execute(sa.select(endorsement.c.nomination_id, sa.func.count())
                                  .group_by(endorsement.c.nomination_id)).all())
     scores: dict[int, list[Any]] = {}
     for s in bind.execute(sa.select(score)):
