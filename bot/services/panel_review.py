@@ -64,7 +64,7 @@ ANNOUNCEMENT = "awards_announcement"
 
 __all__ = ["candidate_key", "person_key"]  # where the review's keys were first defined; others import them here
 SHOWN = 25  # a candidate's nominations shown (and listed in its summary) at once
-EXPORT_CHUNK = 500  # nominations read, written and let go at a time by the export
+EXPORT_CHUNK = 250  # nominations read, written and let go at a time by the export
 
 
 @dataclass
@@ -526,6 +526,12 @@ class PanelReview:
                               "mean_score", "notes", "shortlisted", "winner", "conflicts"])
         written, after = 0, 0
         while True:
+            # The next chunk's ids first, from the round's own index in id order, then only those rows.
+            ids = (await session.scalars(select(col(Nomination.id)).where(
+                col(Nomination.round_id) == round_.id, col(Nomination.status) == NominationStatus.ACTIVE,
+                col(Nomination.id) > after).order_by(col(Nomination.id)).limit(EXPORT_CHUNK))).all()
+            if not ids:
+                break
             chunk = (await session.execute(
                 select(col(Nomination.id), col(Nomination.award), col(Nomination.created_at),
                        col(Nomination.nominator_id), col(Nomination.nominator_name), col(Nomination.entered_by),
@@ -535,12 +541,9 @@ class PanelReview:
                        col(ReviewCandidate.endorsements))
                 .join(ReviewNomination, col(ReviewNomination.nomination_id) == col(Nomination.id))
                 .join(ReviewCandidate, col(ReviewCandidate.id) == col(ReviewNomination.candidate_id))
-                .where(col(ReviewCandidate.round_id) == round_.id, col(Nomination.id) > after)
-                .order_by(col(Nomination.id)).limit(EXPORT_CHUNK))).all()
-            if not chunk:
-                break
+                .where(col(Nomination.id).in_(ids)).order_by(col(Nomination.id)))).all()
             csv.rows(await self._export_rows(session, user_id, panel, chunk, declared, decisions))
-            written, after = written + len(chunk), chunk[-1].id
+            written, after = written + len(chunk), ids[-1] or 0
             await asyncio.sleep(0)  # let other clicks through between chunks
         session.add(RoundExport(round_id=round_.id or 0, user_id=user_id, rows=written,
                                 exported_at=self._clock.now()))
