@@ -48,6 +48,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import JSON, String, Text, TypeDecorator, cast, delete, event, func, or_, select, text, update
+
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
 from beacon.bot.deps import build_deps
@@ -80,8 +82,6 @@ from beacon.bot.models import (
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.services.audit import _payload, key_id
 from beacon.bot.settings import Settings
-from sqlalchemy import JSON, String, Text, TypeDecorator, cast, delete, event, func, or_, select, text, update
-
 from bench.digest import CHANNELS, DIGEST_AT, SITES, STAFF, YEAR_START, _bulk
 from bench.digest import _seed as seed_digest_year
 from bench.reporting import finish, fresh_database

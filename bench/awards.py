@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, text
+
 from beacon.bot.blocks.awards import build_candidate_modal, build_insight_blocks, build_review_modal
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
@@ -34,8 +36,6 @@ from beacon.bot.local_slack import Workspace
 from beacon.bot.models import AwardRound, Endorsement, Nomination, Nominee, RoundStatus, Score
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.settings import Settings
-from sqlalchemy import insert, text
-
 from bench.reporting import finish, fresh_database
 
 RESULTS = Path(__file__).parent / "results" / "awards.json"

@@ -17,6 +17,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
 from beacon.bot.deps import build_deps
@@ -24,8 +26,6 @@ from beacon.bot.local_slack import Workspace
 from beacon.bot.models import Engagement, OutboxMessage
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.settings import Settings
-from sqlalchemy import func, select
-
 from bench.reporting import finish
 from tests.fakes.feeds import FeedServer
 

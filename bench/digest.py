@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event, insert, text
+
 from beacon.bot.blocks.notices import render
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
@@ -41,8 +43,6 @@ from beacon.bot.models import (
 )
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.settings import Settings
-from sqlalchemy import event, insert, text
-
 from bench.reporting import finish, fresh_database
 
 RESULTS = Path(__file__).parent / "results" / "digest.json"

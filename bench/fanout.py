@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import func, select
+
 from beacon.bot.db import upgrade
 from beacon.bot.deps import build_deps
 from beacon.bot.local_slack import LocalSlack, Workspace
@@ -30,8 +32,6 @@ from beacon.bot.models import OutboxMessage, OutboxStatus
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.services import outbox
 from beacon.bot.settings import Settings
-from sqlalchemy import func, select
-
 from bench.reporting import finish
 
 RESULTS = Path(__file__).parent / "results" / "fanout.json"

@@ -21,14 +21,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert
+
 from beacon.bot.blocks.nominations import NO_PATIENT_DETAILS
 from beacon.bot.clock import SystemClock
 from beacon.bot.db import Database, upgrade
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import Nomination, Nominee
-from sqlalchemy import insert
-
 from bench.reporting import finish
 from tests.harness import BeaconServer, organisation_for, seed_workspace, settings_for, settle
 

@@ -35,6 +35,8 @@ from typing import Any
 
 import aiohttp
 import yaml
+from sqlalchemy import func, select
+
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.db import Database, upgrade
 from beacon.bot.http_server import EVENTS_PATH
@@ -43,8 +45,6 @@ from beacon.bot.local_slack import LocalSlack
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.local_slack.workspace import Message
 from beacon.bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
-from sqlalchemy import func, select
-
 from bench.reporting import finish
 from tests.harness import ERIN, FORUM, SECRET_KEY, organisation_for, seed_workspace
 

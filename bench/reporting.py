@@ -9,8 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from beacon.bot.db import Database
 from sqlalchemy import text
+
+from beacon.bot.db import Database
 
 
 async def fresh_database(database_url: str, name: str) -> str:

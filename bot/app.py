@@ -6,12 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
 from beacon.bot.deps import Deps
 from beacon.bot.services.events import first_delivery
 from beacon.bot.settings import Settings
 from beacon.handlers import register_all
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.response import BoltResponse
 
 log = logging.getLogger("beacon.app")
 

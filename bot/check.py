@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from beacon.bot.organisation import Organisation, Role
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from beacon.bot.organisation import Organisation, Role
 
 _FIXES = {
     "channel_not_found": "no such channel, or it is private and Beacon is not in it: check the ID, "

@@ -17,6 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlmodel import col
+
 from beacon.bot import __version__
 from beacon.bot.blocks.notices import render
 from beacon.bot.blocks.terminal import render_text
@@ -36,9 +40,6 @@ from beacon.bot.services.recurrence import to_utc
 from beacon.bot.settings import Mode, Settings, load_settings
 from beacon.bot.socket_mode import LoggedSocketModeHandler
 from beacon.bot.templates import Template
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
-from sqlmodel import col
 
 EXIT_CONFIG = 2
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from beacon.bot.config_errors import ConfigError
 from beacon.bot.organisation import Organisation, Role
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -7,6 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.notices import outgoing
 from beacon.bot.blocks.pulses import build_confirmation, build_outcome
 from beacon.bot.clock import Clock, SystemClock
@@ -40,12 +47,6 @@ from beacon.bot.services.pulses import PULSE_MESSAGE, Outcome, Pulses
 from beacon.bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from beacon.bot.services.scheduled_posts import ScheduledPosts
 from beacon.bot.settings import Settings
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
 
 
 @dataclass

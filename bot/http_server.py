@@ -22,16 +22,17 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from beacon.bot.errors import Unavailable
-from beacon.bot.metrics import CONTENT_TYPE
-from beacon.bot.request_log import FIRST_SIGHT, VERIFIED, dispatch_logged, log_refused
-from beacon.bot.services.signed_requests import first_sight
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from sqlalchemy.exc import SQLAlchemyError
+
+from beacon.bot.errors import Unavailable
+from beacon.bot.metrics import CONTENT_TYPE
+from beacon.bot.request_log import FIRST_SIGHT, VERIFIED, dispatch_logged, log_refused
+from beacon.bot.services.signed_requests import first_sight
 
 if TYPE_CHECKING:  # the runtime starts the operations server below, so this import only serves the types
     from beacon.bot.runtime import Runtime

@@ -16,8 +16,6 @@ from typing import Protocol
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.base import BaseScheduler
-from beacon.bot.models import CalendarSource
-from beacon.bot.services import outbox
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -25,6 +23,9 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
+
+from beacon.bot.models import CalendarSource
+from beacon.bot.services import outbox
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from beacon.bot.db import UTCDateTime
 from sqlalchemy import JSON, CheckConstraint, DateTime, Index, String, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel, col
+
+from beacon.bot.db import UTCDateTime
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -6,11 +6,12 @@ import logging
 import time
 from typing import Any
 
-from beacon.bot.ids import ActionId, CallbackId
-from beacon.bot.metrics import attached
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+
+from beacon.bot.ids import ActionId, CallbackId
+from beacon.bot.metrics import attached
 
 log = logging.getLogger("beacon.requests")
 

@@ -8,6 +8,8 @@ import logging
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
+from slack_bolt.async_app import AsyncApp
+
 from beacon.bot import __version__
 from beacon.bot.app import create_app
 from beacon.bot.deps import Deps
@@ -15,7 +17,6 @@ from beacon.bot.http_server import build_operations_app
 from beacon.bot.listening import listen
 from beacon.bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
 from beacon.scheduler import build_scheduler
-from slack_bolt.async_app import AsyncApp
 
 log = logging.getLogger("beacon.runtime")
 

@@ -6,9 +6,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from beacon.bot.config_errors import ConfigError
 from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from beacon.bot.config_errors import ConfigError
 
 UNSAFE_SECRET_KEYS = {"changeme", "change-me", "secret", "password", "beacon", "test", "example"}
 MIN_SECRET_KEY_LENGTH = 32

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import time
 
-from beacon.bot.http_server import routable
-from beacon.bot.request_log import VERIFIED, dispatch_logged, log_refused
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import build_headers
@@ -17,6 +15,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
+
+from beacon.bot.http_server import routable
+from beacon.bot.request_log import VERIFIED, dispatch_logged, log_refused
 
 
 class LoggedSocketModeHandler(AsyncSocketModeHandler):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from slack_bolt.async_app import AsyncApp
+
 from beacon.bot.deps import Deps
 from beacon.handlers import about, awards, calendar, digest, errors, home, nominations, privacy, pulse, schedule
-from slack_bolt.async_app import AsyncApp
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
 from beacon.bot.blocks.about import build_about_blocks
 from beacon.bot.deps import Deps
 from beacon.bot.ids import Command
 from beacon.handlers.errors import guarded
 from beacon.handlers.replies import reply_usage
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

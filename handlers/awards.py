@@ -8,6 +8,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.awards import (
     build_candidate_modal,
     build_insight_blocks,
@@ -28,11 +34,6 @@ from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import bounded, one_of, read_json_object, read_metadata, record_id, short_text
 from beacon.handlers.verbs import Said, Verbs
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 OPEN = re.compile(r'^open\s+["“”]?(?P<name>.+?)["“”]?\s+closes\s+(?P<day>\d{4}-\d{2}-\d{2})$', re.IGNORECASE)
 # The first word names the verb and anything after it is ignored, except by `open`, which reads it with OPEN.

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.calendar import (
     ANONYMOUS,
     build_calendar_blocks,
@@ -26,11 +32,6 @@ from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
                 "purpose": BlockId.VISIT_PURPOSE}

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.digest_home import build_digest_choice, digest_preview_note
 from beacon.bot.blocks.notices import render
 from beacon.bot.deps import Deps
@@ -12,11 +18,6 @@ from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
 from beacon.handlers.parsing import one_of
 from beacon.handlers.verbs import Said, Verbs
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 VERBS = Verbs(Command.DIGEST, {"preview": "preview", "on": "on", "off": "off"}, lowercase=True)
 

@@ -8,18 +8,19 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from beacon.bot.blocks.errors import build_not_permitted_text, build_slack_refused_text, build_went_wrong_text
-from beacon.bot.deps import Deps
-from beacon.bot.errors import BeaconError
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.request_log import FIRST_SIGHT, VERIFIED
-from beacon.bot.services.authorisation import RoleRequired
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from beacon.bot.blocks.errors import build_not_permitted_text, build_slack_refused_text, build_went_wrong_text
+from beacon.bot.deps import Deps
+from beacon.bot.errors import BeaconError
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.request_log import FIRST_SIGHT, VERIFIED
+from beacon.bot.services.authorisation import RoleRequired
 
 log = logging.getLogger("beacon.errors")
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.about import build_about_blocks
 from beacon.bot.blocks.home import build_home
 from beacon.bot.deps import Deps
 from beacon.bot.organisation import Role
 from beacon.handlers.errors import guarded
-from slack_bolt.async_app import AsyncApp
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 HomeSection = Callable[[str, frozenset[Role]], Awaitable[list[Block]]]
 

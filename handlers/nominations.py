@@ -5,6 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.nominations import (
     HIDE_NAME,
     NO_PATIENT_DETAILS,
@@ -28,11 +34,6 @@ from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import optional_id, read_metadata, record_id
 from beacon.handlers.replies import reply_usage
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 FIELD_BLOCKS = {"nominees": BlockId.NOMINATE_COLLEAGUES, "award": BlockId.NOMINATE_AWARD,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.privacy import build_privacy_link, build_privacy_modal
 from beacon.bot.deps import Deps
 from beacon.bot.ids import ActionId
 from beacon.bot.organisation import Role
 from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:

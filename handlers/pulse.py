@@ -6,6 +6,12 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.pulses import (
     ANONYMOUS,
     LIVE,
@@ -30,11 +36,6 @@ from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import NOT_FOUND, bounded, parts, read_metadata, record_id
 from beacon.handlers.verbs import Said, Verbs
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 VERBS = Verbs(Command.PULSE, {"": "", **{verb: verb + r"\s+#?(?P<id>\d+)" for verb in ("close", "results", "export")}})
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
 from beacon.bot.blocks.about import build_usage_blocks
 from beacon.bot.deps import Deps
-from slack_bolt.context.respond.async_respond import AsyncRespond
 
 
 async def reply_usage(respond: AsyncRespond, deps: Deps, *, command: str, text: str, user_id: str) -> None:

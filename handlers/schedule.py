@@ -7,6 +7,13 @@ import re
 import secrets
 from datetime import date, time
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.schedule import (
     build_compose_modal,
     build_decision_blocks,
@@ -30,12 +37,6 @@ from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import optional_id, read_metadata, record_id
 from beacon.handlers.verbs import Said, Verbs
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
-from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 VERBS = Verbs(Command.SCHEDULE, {"": "", "list": "list"})

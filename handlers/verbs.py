@@ -11,10 +11,11 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from beacon.bot.deps import Deps
-from beacon.handlers.replies import reply_usage
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
+
+from beacon.bot.deps import Deps
+from beacon.handlers.replies import reply_usage
 
 
 @dataclass(frozen=True)

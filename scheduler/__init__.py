@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from beacon.bot.deps import Deps
 from beacon.scheduler import (
     award_rounds,

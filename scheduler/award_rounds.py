@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+
 from beacon.bot.deps import Deps
 
 JOB_ID = "award_rounds.close_due"

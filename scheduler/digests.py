@@ -7,6 +7,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+
 from beacon.bot.deps import Deps
 from beacon.bot.services.delivery import worker_name
 

@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
 from beacon.bot.deps import Deps
 from beacon.bot.services.events import forget_old_events
 from beacon.bot.services.signed_requests import forget_old_requests

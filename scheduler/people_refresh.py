@@ -6,6 +6,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+
 from beacon.bot.deps import Deps
 
 JOB_ID = "people.refresh"

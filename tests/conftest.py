@@ -4,12 +4,12 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
+
 from beacon.bot.clock import ManualClock
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.organisation import Organisation
 from beacon.bot.settings import Settings
-from hypothesis import HealthCheck, Phase, settings
-
 from tests.harness import (
     Beacon,
     BeaconServer,

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import yaml
 from aiohttp import web
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
+
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
 from beacon.bot.deps import Deps, build_deps
@@ -24,9 +28,6 @@ from beacon.bot.organisation import Organisation, parse_organisation
 from beacon.bot.runtime import Runtime
 from beacon.bot.settings import Settings
 from beacon.bot.socket_mode import LoggedSocketModeHandler
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("BEACON_TEST_DATABASE_URL", "")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from beacon.bot.blocks.nominations import HIDE_NAME, NO_PATIENT_DETAILS, SHARE
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.local_slack import Person
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.models import Nomination, Nominee
-from sqlalchemy import select
-
 from tests.harness import Beacon, settle
 
 STORY = ("Alice stayed two hours after her shift ended to talk a newly qualified colleague through a very hard "

@@ -13,8 +13,8 @@ from typing import Any
 
 import aiohttp
 import yaml
-from beacon.bot.local_slack import LocalSlack
 
+from beacon.bot.local_slack import LocalSlack
 from tests.harness import SECRET_KEY
 
 BEACON = str(Path(sys.executable).parent / "beacon")

@@ -7,6 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot.models import (
     CandidateDecision,
     ConflictDeclaration,
@@ -17,9 +21,6 @@ from beacon.bot.models import (
     Score,
 )
 from beacon.bot.services.panel_review import CandidateSummary, candidate_key, person_key
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 
 async def candidates_rebuilt_from_scratch(session: AsyncSession, round_id: int, viewer: str | None,

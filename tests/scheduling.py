@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
+from sqlalchemy import select
+
 from beacon.bot.ids import BlockId, CallbackId
 from beacon.bot.local_slack import Person
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.models import OutboxMessage, ScheduledPost
-from sqlalchemy import select
-
 from tests.harness import GENERAL, Beacon, settle
 
 

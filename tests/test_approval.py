@@ -6,11 +6,11 @@ import json
 from datetime import UTC, date, datetime, time
 
 import pytest
+from sqlalchemy import select
+
 from beacon.bot.ids import ActionId
 from beacon.bot.models import OutboxStatus, PostStatus, ScheduledPost
 from beacon.bot.organisation import Organisation
-from sqlalchemy import select
-
 from tests.harness import (
     BOB,
     GENERAL,

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
+
 from beacon.bot.clock import ManualClock
 from beacon.bot.organisation import Role, Roles
 from beacon.bot.services.authorisation import Authorisation, RoleRequired
-
 from tests.harness import start_of_test_time
 
 

@@ -24,8 +24,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import beacon.bot.deps
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from sqlalchemy import select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import beacon.bot.deps
+import tests.harness
 from beacon.bot.blocks.nominations import NO_PATIENT_DETAILS, SHARE
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.content import load_content
@@ -61,14 +69,6 @@ from beacon.bot.services.nominations import NominationDraft, NomineeInput
 from beacon.bot.services.pulses import PulseDraft, QuestionDraft
 from beacon.bot.services.recurrence import Repeat
 from beacon.bot.services.scheduled_posts import PostDraft
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
-from sqlalchemy import select
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
-
-import tests.harness
 from tests.harness import (
     ALICE,
     BOB,

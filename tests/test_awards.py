@@ -8,12 +8,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
+
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.local_slack import payloads
 from beacon.bot.models import AwardRound, CandidateDecision, OutboxMessage, RoundExport, RoundStatus, Score
 from beacon.bot.organisation import Organisation
-from sqlalchemy import select
-
 from tests.harness import (
     ALICE,
     BOB,

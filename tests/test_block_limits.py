@@ -20,8 +20,13 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import beacon.bot.blocks
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block, HeaderBlock
+from slack_sdk.models.views import View
+
+import beacon.bot.blocks
 from beacon.bot.blocks import limits
 from beacon.bot.blocks.limits import message_problems, text_too_long, view_problems
 from beacon.bot.blocks.mrkdwn import quote, quoted, safe_cut, sections, shorten
@@ -55,10 +60,6 @@ from beacon.bot.services.panel_review import (
     WinnerNaming,
 )
 from beacon.bot.services.scheduled_posts import LISTED, ListedPost
-from hypothesis import given
-from hypothesis import strategies as st
-from slack_sdk.models.blocks import Block, HeaderBlock
-from slack_sdk.models.views import View
 
 CONTENT = load_content()
 FRAMEWORK = next(iter(CONTENT.frameworks))

@@ -7,7 +7,6 @@ from beacon.bot.content import load_content
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.organisation import Role
 from beacon.bot.services.authorisation import RoleHolders, RoleRequired
-
 from tests.snapshots import assert_snapshot
 
 CONTENT = load_content()

@@ -8,7 +8,6 @@ from beacon.bot.blocks.notices import render
 from beacon.bot.content import load_content
 from beacon.bot.models import Nomination, Nominee
 from beacon.bot.services.nominations import Recognition
-
 from tests.snapshots import assert_snapshot
 
 CONTENT = load_content()

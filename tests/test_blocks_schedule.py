@@ -8,7 +8,6 @@ from beacon.bot.blocks.schedule import build_compose_modal, build_posts_list, bu
 from beacon.bot.local_slack.forms import rich_text
 from beacon.bot.models import OutboxMessage, OutboxStatus, PostStatus, ScheduledPost
 from beacon.bot.services.scheduled_posts import ListedPost
-
 from tests.snapshots import assert_snapshot
 
 LONDON = ZoneInfo("Europe/London")

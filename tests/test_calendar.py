@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.integrations.ics_calendar import IcsFeed
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import CalendarSource, Engagement, EngagementStatus
 from beacon.bot.organisation import Organisation
-from sqlalchemy import select
-
 from tests.fakes.feeds import FeedServer
 from tests.harness import ADMIN, ALICE, CAROL, CHELMSFORD, ENGAGEMENT, HEIDI, Beacon, organisation_for, settle
 

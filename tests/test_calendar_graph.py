@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import Engagement
 from beacon.bot.organisation import Organisation
 from beacon.bot.settings import Settings
-from sqlalchemy import select
-
 from tests.fakes.graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, graph_event
 from tests.fakes.tls import make_certificates
 from tests.harness import ADMIN, ENGAGEMENT, Beacon, organisation_for, settings_for, settle

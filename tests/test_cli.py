@@ -8,8 +8,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from beacon.bot.local_slack import LocalSlack
 
+from beacon.bot.local_slack import LocalSlack
 from tests.harness import ALICE
 from tests.processes import (
     beacon_process,

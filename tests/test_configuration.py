@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from beacon.bot.config_errors import ConfigError
 from beacon.bot.organisation import load_organisation, parse_organisation
 from beacon.bot.settings import Mode, load_settings

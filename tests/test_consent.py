@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import make_url, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from beacon.bot.db import Database, upgrade
 from beacon.bot.ids import ActionId
 from beacon.bot.local_slack import Person
@@ -22,9 +25,6 @@ from beacon.bot.local_slack.workspace import Message
 from beacon.bot.models import Consent, Nomination, Nominee, OutboxMessage, OutboxStatus
 from beacon.bot.services import outbox
 from beacon.bot.services.nominations import content_hash
-from sqlalchemy import make_url, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from tests.harness import ALICE, BOB, CAROL, DAVE, DIGEST, ERIN, HEIDI, POSTGRES_URL, RECOGNITION, Beacon, settle
 from tests.nominating import deliver, fill_and_send, nominate, nominations
 

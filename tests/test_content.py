@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from beacon.bot.config_errors import ConfigError
 from beacon.bot.content import PACKAGED, check_organisation, load_content
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.organisation import Organisation, parse_organisation
-
 from tests.harness import ALICE, BOB, Beacon, organisation_for
 from tests.nominating import choose_award, open_modal
 from tests.processes import run_beacon, slack_env, write_config

@@ -7,15 +7,15 @@ import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.csv_export import FORMULA_STARTS, safe_cell, write_csv
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.models import Pulse
 from beacon.bot.organisation import Organisation
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from sqlalchemy import select
-
 from tests.harness import ALICE, BOB, CAROL, DAVE, ERIN, FORUM, Beacon, organisation_for, settle
 from tests.nominating import deliver, nominate
 

@@ -10,7 +10,6 @@ from beacon.bot.models import OutboxStatus
 from beacon.bot.services import outbox
 from beacon.bot.services.delivery import Dispatcher
 from beacon.bot.services.job_runs import claim_period
-
 from tests.harness import ALICE, GENERAL, GRACE, Beacon
 from tests.scheduling import outbox_rows, schedule, tick
 

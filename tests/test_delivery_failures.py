@@ -10,7 +10,6 @@ from typing import Any
 from beacon.bot.models import OutboxStatus
 from beacon.bot.services import outbox
 from beacon.bot.services.delivery import FAILURE_SOURCE
-
 from tests.harness import ADMIN, ALICE, BOB, GENERAL, Beacon
 from tests.nominating import deliver, nominate
 from tests.scheduling import outbox_rows, tick

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from beacon.bot.db import Database
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import OutboxMessage, OutboxStatus
 from beacon.bot.services import outbox
-from sqlalchemy import select
-
 from tests.harness import GENERAL
 from tests.processes import beacon_process, eventually, free_port, slack_env, wait_healthy, write_config
 

@@ -9,6 +9,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+
 from beacon.bot.blocks.digests import personal_digest, weekly_digest
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.cron import next_fire, parse_cron
@@ -16,9 +19,6 @@ from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.models import OutboxMessage
 from beacon.bot.organisation import Organisation
 from beacon.bot.services.digests import DIGEST_POST
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
-
 from tests.harness import (
     ALICE,
     BOB,
@@ -288,9 +288,9 @@ def test_the_personal_digest_escapes_what_people_wrote() -> None:
 
 async def test_beacon_digest_prints_the_next_one_and_sends_one_now(slack, tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
     import yaml
+
     from beacon.bot.db import Database, upgrade
     from beacon.bot.models import Engagement
-
     from tests.processes import run_beacon, slack_env, write_config
 
     config = write_config(tmp_path / "beacon.yaml")

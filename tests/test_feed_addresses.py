@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
+
 from beacon.bot.integrations.http import AddressPolicy, FeedClient, RefusedAddress, SharedHttp, refused
 from beacon.bot.integrations.ics_calendar import IcsFeed
 from beacon.bot.listening import listen
@@ -242,8 +243,9 @@ async def test_what_admins_are_told_is_a_fixed_phrase_never_the_feeds_words(
 
 
 def test_the_organisation_file_lists_hosts_not_urls() -> None:
-    from beacon.bot.organisation import CalendarSettings
     from pydantic import ValidationError
+
+    from beacon.bot.organisation import CalendarSettings
 
     assert CalendarSettings(allow_hosts=["calendars.trust.nhs.uk", "10.1.2.3", "::1"]).allow_hosts
     with pytest.raises(ValidationError):
@@ -275,7 +277,6 @@ async def test_graph_is_only_asked_for_next_pages_at_its_own_address_and_its_wor
     different origin on the same machine) is refused, and a failure is told as a status code, not Graph's body."""
     from beacon.bot.integrations.graph_calendar import GraphClient
     from beacon.bot.organisation import GraphSource
-
     from tests.fakes.graph import CLIENT_ID, CLIENT_SECRET, TENANT, FakeGraph, graph_event
     from tests.fakes.tls import make_certificates
     from tests.harness import settings_for
@@ -316,8 +317,9 @@ async def test_graph_is_only_asked_for_next_pages_at_its_own_address_and_its_wor
 
 
 def test_the_organisation_file_refuses_a_feed_at_a_private_address_it_does_not_allow() -> None:
-    from beacon.bot.organisation import CalendarSettings
     from pydantic import ValidationError
+
+    from beacon.bot.organisation import CalendarSettings
 
     metadata = {"type": "ics", "name": "CEO", "url": "http://169.254.169.254/latest/meta-data/"}
     with pytest.raises(ValidationError, match="not a public internet address"):

@@ -5,8 +5,8 @@ import time
 import urllib.parse
 
 import aiohttp
-from beacon.bot.local_slack import payloads
 
+from beacon.bot.local_slack import payloads
 from tests.harness import ALICE, BOB, Beacon, settle
 
 

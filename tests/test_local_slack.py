@@ -4,13 +4,13 @@ import time
 
 import pytest
 from aiohttp import ClientSession
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.deps import build_slack_client
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.local_slack.limits import RateLimits
 from beacon.bot.local_slack.workspace import ResponseTarget
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
 from tests.harness import ALICE, GENERAL, settings_for
 
 

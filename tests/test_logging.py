@@ -4,7 +4,6 @@ import json
 import logging
 
 from beacon.bot.logs import JsonFormatter, TextFormatter, redact
-
 from tests.harness import ALICE, Beacon, settle
 
 

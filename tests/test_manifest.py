@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
+
 from beacon.bot.content import load_content
 from beacon.bot.ids import Command
 from beacon.bot.local_slack.web_api import METHODS
 from beacon.handlers.verbs import Verbs
-
 from tests.harness import ALICE, GRACE, Beacon, manifest, manifest_scopes, settle
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
 from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database
 from beacon.bot.http_server import EVENTS_PATH
@@ -19,8 +21,6 @@ from beacon.bot.services import outbox
 from beacon.bot.settings import Settings
 from beacon.scheduler import calendar as calendar_jobs
 from beacon.scheduler import delivery as delivery_job
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.fakes.feeds import FeedServer
 from tests.harness import (
     ADMIN,

@@ -1,10 +1,11 @@
 """Migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
-import beacon.bot.models  # noqa: F401
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
+
+import beacon.bot.models  # noqa: F401
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:

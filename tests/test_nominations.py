@@ -7,7 +7,6 @@ import json
 
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.models import Consent, NominationStatus
-
 from tests.harness import (
     ALICE,
     BOB,

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+
 from beacon.bot.services.patient_details import find_patient_details
 
 TODAY = date(2026, 11, 23)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
+from sqlalchemy import func, insert, select, text
+
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.models import AuditEntry, Nomination, SQLModel
 from beacon.bot.reload import reload_organisation
-from sqlalchemy import func, insert, select, text
-
 from tests.harness import (
     ALICE,
     BOB,
@@ -271,7 +271,6 @@ async def test_reloading_applies_roles_and_refuses_a_bad_file(beacon: Beacon, tm
 async def test_privacy_and_audit_from_the_command_line(slack, tmp_path: Path, database_url: str) -> None:  # type: ignore[no-untyped-def]
     from beacon.bot.db import Database, upgrade
     from beacon.bot.models import Nomination, Nominee
-
     from tests.processes import run_beacon, slack_env, write_config
 
     env = slack_env(slack, write_config(tmp_path / "beacon.yaml"), database_url)

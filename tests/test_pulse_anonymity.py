@@ -21,6 +21,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.clock import SystemClock
 from beacon.bot.ids import ActionId, BlockId
@@ -29,9 +32,6 @@ from beacon.bot.local_slack.workspace import Message
 from beacon.bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
 from beacon.bot.organisation import Organisation
 from beacon.bot.services.pulse_batches import HeldAnswers
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from tests.harness import ERIN, FORUM, Beacon, organisation_for, seed_workspace, settle
 
 STAFF = [f"U0STAFF{n:02d}" for n in range(1, 15)]

@@ -10,6 +10,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select, text
+
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.local_slack import payloads
@@ -18,8 +20,6 @@ from beacon.bot.models import Pulse, PulseAnswer, PulseParticipation
 from beacon.bot.organisation import Organisation
 from beacon.bot.services.job_runs import claim_period
 from beacon.bot.services.pulse_results import breakdown
-from sqlalchemy import select, text
-
 from tests.harness import (
     ALICE,
     BOB,

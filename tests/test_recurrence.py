@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from beacon.bot.services.recurrence import Repeat, next_run, to_utc
 from beacon.bot.when import moment
 

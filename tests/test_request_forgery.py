@@ -21,6 +21,9 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from multidict import CIMultiDict
+from sqlalchemy import func, inspect, select, table
+
 from beacon.bot.db import Database
 from beacon.bot.http_server import EVENTS_PATH, verified_signature
 from beacon.bot.ids import ActionId, CallbackId
@@ -30,9 +33,6 @@ from beacon.bot.local_slack.workspace import ResponseTarget
 from beacon.bot.models import SlackRequestSeen
 from beacon.bot.services.signed_requests import KEEP_FOR, forget_old_requests
 from beacon.handlers.parsing import NOT_FOUND, STALE, bounded, read_metadata, record_id
-from multidict import CIMultiDict
-from sqlalchemy import func, inspect, select, table
-
 from tests.harness import ALICE, ERIN, GRACE, Beacon, BeaconServer, settle
 from tests.processes import beacon_process, free_port, slack_env, wait_healthy, write_config
 

@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 from alembic import command
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
 from beacon.bot.db import alembic_config, upgrade
 from beacon.bot.errors import InvalidInput, NotFound
 from beacon.bot.models import (
@@ -29,10 +33,6 @@ from beacon.bot.organisation import Organisation, Role
 from beacon.bot.services import review_totals
 from beacon.bot.services.nominations import NominationDraft, NomineeInput
 from beacon.bot.services.panel_review import CandidateSummary
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
-
 from tests.harness import ALICE, BOB, CAROL, DAVE, ERIN, FRANK, GRACE, HEIDI, Beacon, organisation_for
 from tests.nominating import STORY
 from tests.reference_review import candidates_rebuilt_from_scratch

@@ -17,13 +17,14 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
+
 from beacon.bot.cli import main
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.models import Nomination, Pulse, ScheduledPost
 from beacon.bot.sandbox.demo_trust import ALICE, CAROL, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
 from beacon.bot.sandbox.server import Sandbox
 from beacon.bot.sandbox.timeline import TickingClock, Timeline
-from sqlalchemy import func, select
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 

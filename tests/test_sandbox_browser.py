@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from beacon.bot.sandbox.demo_trust import ALICE, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
 from beacon.bot.sandbox.server import Sandbox
 

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.local_slack.forms import rich_text
 from beacon.bot.models import OutboxStatus, PostStatus
-
 from tests.harness import ALICE, BOB, CHELMSFORD, DIGEST, GENERAL, GRACE, RECOGNITION, Beacon, settle
 from tests.scheduling import compose, confirm, fill_compose, outbox_rows, schedule, scheduled_posts, tick
 

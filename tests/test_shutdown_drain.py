@@ -12,10 +12,11 @@ import time
 from urllib.parse import urlencode
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from beacon.bot.runtime import drain_tasks, in_flight_tasks
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
+
+from beacon.bot.runtime import drain_tasks, in_flight_tasks
 
 SECRET = "drain-test-signing-secret"
 

@@ -10,7 +10,6 @@ from beacon.bot.integrations.slack_users import SlackUserDirectory
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import OutboxMessage
 from beacon.bot.services.outbox import OutboxStatus
-
 from tests.harness import ALICE, GENERAL, settings_for
 
 

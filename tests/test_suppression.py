@@ -7,12 +7,12 @@ import itertools
 from fractions import Fraction
 
 import pytest
-from beacon.bot.organisation import Organisation
-from beacon.bot.services.pulse_results import breakdown
-from beacon.bot.services.suppression import hidden_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from beacon.bot.organisation import Organisation
+from beacon.bot.services.pulse_results import breakdown
+from beacon.bot.services.suppression import hidden_groups
 from tests.harness import BOB, DAVE, Beacon, organisation_for, settle
 from tests.nominating import deliver, nominate
 

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+
 from beacon.bot.blocks.notices import TEMPLATES, UnknownTemplate, outgoing, render
 from beacon.bot.templates import Template
 

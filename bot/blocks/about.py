@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
 from beacon.bot.blocks.mrkdwn import escaped, listing, mention
 from beacon.bot.content import CommandAction, CommandSpec, Messages
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.organisation import Role
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
-from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 
 def available_actions(commands: Iterable[CommandSpec], roles: frozenset[Role]) -> list[CommandAction]:

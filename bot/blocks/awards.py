@@ -7,22 +7,6 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from beacon.bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
-from beacon.bot.blocks.mrkdwn import listing, mention, quoted, shorten, truncate
-from beacon.bot.blocks.nominations import who
-from beacon.bot.content import Content
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.ids import ActionId, BlockId, CallbackId
-from beacon.bot.models import AwardRound, Nomination, RoundStatus, Score
-from beacon.bot.services.award_rounds import RoundReport
-from beacon.bot.services.panel_review import (
-    CandidateDetail,
-    CandidateSummary,
-    Insight,
-    InsightCell,
-    ReviewPage,
-    WinnerNaming,
-)
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -40,6 +24,23 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject, PlainTextObject
 from slack_sdk.models.views import View
+
+from beacon.bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
+from beacon.bot.blocks.mrkdwn import listing, mention, quoted, shorten, truncate
+from beacon.bot.blocks.nominations import who
+from beacon.bot.content import Content
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import AwardRound, Nomination, RoundStatus, Score
+from beacon.bot.services.award_rounds import RoundReport
+from beacon.bot.services.panel_review import (
+    CandidateDetail,
+    CandidateSummary,
+    Insight,
+    InsightCell,
+    ReviewPage,
+    WinnerNaming,
+)
 
 _STATUS = {RoundStatus.DRAFT: "being prepared", RoundStatus.OPEN: "open for nominations",
            RoundStatus.CLOSED: "closed: the panel is reviewing", RoundStatus.DECIDED: "decided, not yet announced",

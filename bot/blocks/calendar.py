@@ -7,12 +7,6 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from beacon.bot.blocks.limits import SECTION_TEXT
-from beacon.bot.blocks.mrkdwn import mention, sections, shorten, truncate
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.ids import ActionId, BlockId, CallbackId
-from beacon.bot.models import Engagement
-from beacon.bot.organisation import Site
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -30,6 +24,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
+
+from beacon.bot.blocks.limits import SECTION_TEXT
+from beacon.bot.blocks.mrkdwn import mention, sections, shorten, truncate
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import Engagement
+from beacon.bot.organisation import Site
 
 LINE = 1000  # one engagement in the list
 FOLLOW_UP_SECTIONS = 5

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
 from beacon.bot.blocks.mrkdwn import listing
 from beacon.bot.ids import ActionId
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 
 def build_digest_choice(*, wanted: bool) -> list[Block]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+
 from beacon.bot.blocks.mrkdwn import listing, mention, truncate
 from beacon.bot.escaping import escape_mrkdwn
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50

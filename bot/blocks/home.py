@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from beacon.bot.blocks.limits import VIEW_BLOCKS
 from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBlock, MarkdownTextObject
 from slack_sdk.models.views import View
+
+from beacon.bot.blocks.limits import VIEW_BLOCKS
 
 MORE = "Not all of this fits in the Home tab (Slack shows at most 100 blocks); the command lists the rest."
 

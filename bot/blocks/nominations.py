@@ -6,12 +6,6 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
-from beacon.bot.content import Content
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.ids import ActionId, BlockId, CallbackId
-from beacon.bot.models import Award, Nomination, Nominee
-from beacon.bot.services.nominations import STORY_MAX, Recognition
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -28,6 +22,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject, PlainTextObject
 from slack_sdk.models.views import View
+
+from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
+from beacon.bot.content import Content
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import Award, Nomination, Nominee
+from beacon.bot.services.nominations import STORY_MAX, Recognition
 
 SHARE, HIDE_NAME, NO_PATIENT_DETAILS = "share_publicly", "hide_nominator", "no_patient_details"
 STORY_HINT = ("What did they do, and what difference did it make? Say which values and behaviours you saw. "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
 from beacon.bot.blocks.limits import SECTION_TEXT
 from beacon.bot.blocks.mrkdwn import sections, truncate
 from beacon.bot.content import PrivacyNotice
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
-from slack_sdk.models.views import View
 
 PIECES = 5  # 2,500 characters of text escaped can need five sections
 

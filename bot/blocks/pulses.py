@@ -7,12 +7,6 @@ import json
 from datetime import date
 from typing import Any
 
-from beacon.bot.blocks.mrkdwn import escaped, truncate
-from beacon.bot.content import PulseBank
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.ids import ActionId, BlockId, CallbackId
-from beacon.bot.models import Pulse, PulseStatus
-from beacon.bot.services.pulses import REPEATS
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -34,6 +28,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
+
+from beacon.bot.blocks.mrkdwn import escaped, truncate
+from beacon.bot.content import PulseBank
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import Pulse, PulseStatus
+from beacon.bot.services.pulses import REPEATS
 
 TYPE_LABELS = {"single": "Single choice", "multiple": "Multiple choice", "agreement": "Agreement (5 points)",
                "frequency": "How often (5 points)", "scale": "0 to 10", "text": "Comment"}

@@ -7,13 +7,6 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
-from beacon.bot.ids import ActionId, BlockId, CallbackId
-from beacon.bot.models import OutboxStatus, PostStatus, ScheduledPost
-from beacon.bot.rich_text import plain_text
-from beacon.bot.services.recurrence import Repeat
-from beacon.bot.services.scheduled_posts import ListedPost
-from beacon.bot.when import moment
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -35,6 +28,14 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
+
+from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
+from beacon.bot.ids import ActionId, BlockId, CallbackId
+from beacon.bot.models import OutboxStatus, PostStatus, ScheduledPost
+from beacon.bot.rich_text import plain_text
+from beacon.bot.services.recurrence import Repeat
+from beacon.bot.services.scheduled_posts import ListedPost
+from beacon.bot.when import moment
 
 _STATUS = {PostStatus.SCHEDULED: "Scheduled", PostStatus.PENDING_APPROVAL: "Waiting for approval",
            PostStatus.PAUSED: "Paused", PostStatus.FAILED: "Failed", PostStatus.COMPLETED: "Ended",

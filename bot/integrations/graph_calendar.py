@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import msal
+
 from beacon.bot.integrations.http import SharedHttp
 from beacon.bot.organisation import GraphSource
 from beacon.bot.services.engagements import EngagementFact, SourceAnswer

@@ -13,8 +13,9 @@ from urllib.request import getproxies
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.helpers import get_env_proxy_for_url
-from beacon.bot.addresses import refused
 from yarl import URL
+
+from beacon.bot.addresses import refused
 
 FEED_LIMIT = 10 * 1024 * 1024  # bytes: a published calendar is far smaller; a bigger answer is refused
 REDIRECTS = 5

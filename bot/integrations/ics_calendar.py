@@ -14,6 +14,7 @@ import aiohttp
 import icalendar
 import recurring_ical_events
 import x_wr_timezone
+
 from beacon.bot.integrations.http import AddressPolicy, FeedTooLarge, RefusedAddress, SharedHttp
 from beacon.bot.organisation import IcsSource
 from beacon.bot.services.engagements import EngagementFact, SourceAnswer

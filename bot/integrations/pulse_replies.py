@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from beacon.bot.clock import Clock
-from beacon.bot.services.pulses import Outcome
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from beacon.bot.clock import Clock
+from beacon.bot.services.pulses import Outcome
 
 log = logging.getLogger(__name__)
 

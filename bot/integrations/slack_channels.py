@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from beacon.bot.services.people import PeopleDirectory
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from beacon.bot.services.people import PeopleDirectory
 
 log = logging.getLogger(__name__)
 

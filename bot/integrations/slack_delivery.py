@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
 from beacon.bot.blocks.notices import Outgoing
 from beacon.bot.integrations.slack_pacing import Pacer
 from beacon.bot.models import OutboxMessage
 from beacon.bot.services.delivery import SendOutcome, SendResult
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from beacon.bot.clock import Clock
-from beacon.bot.services.people import Colleague
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+from beacon.bot.clock import Clock
+from beacon.bot.services.people import Colleague
 
 log = logging.getLogger(__name__)
 

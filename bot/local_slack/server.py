@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
 from beacon.bot.listening import listen
 from beacon.bot.local_slack import payloads
 from beacon.bot.local_slack.limits import FaultPlan, RateLimits
 from beacon.bot.local_slack.socket_mode import SocketModeHub
 from beacon.bot.local_slack.web_api import SlackError, WebApi, _validate_message
 from beacon.bot.local_slack.workspace import Ephemeral, Workspace
-from slack_sdk.signature import SignatureVerifier
 
 if TYPE_CHECKING:
     from beacon.bot.local_slack.person import Person

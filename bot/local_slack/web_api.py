@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
 from beacon.bot.blocks.limits import Problem, message_problems, text_too_long, view_problems
 from beacon.bot.local_slack.limits import FaultPlan, RateLimits
 from beacon.bot.local_slack.workspace import (

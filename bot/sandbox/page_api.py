@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
 from beacon.bot.local_slack import Person
 from beacon.bot.local_slack.forms import ModalInputError
 from beacon.bot.local_slack.workspace import Ephemeral, Message, View

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+
 from beacon.bot.content import load_content
 from beacon.bot.db import upgrade
 from beacon.bot.deps import build_deps

@@ -20,6 +20,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
 from beacon.bot.clock import ManualClock
 
 log = logging.getLogger("beacon.sandbox")

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot.clock import Clock
 from beacon.bot.config_errors import ConfigError
 from beacon.bot.db import insert_ignoring_duplicates, rows_changed
 from beacon.bot.models import AuditEntry, AuditHead
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 
 def key_id(key: bytes) -> str:

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot import when
 from beacon.bot.clock import Clock
 from beacon.bot.content import Content
@@ -21,10 +26,6 @@ from beacon.bot.services.audit import Audit
 from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.recurrence import to_utc
 from beacon.bot.templates import Template
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 ROUND_POST = "round_post"
 REMINDER_HOUR = time(9, 0)

@@ -25,12 +25,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from beacon.bot.clock import Clock
 from beacon.bot.db import Database
 from beacon.bot.models import OutboxMessage, OutboxStatus
 from beacon.bot.services import outbox
 from beacon.bot.templates import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import distinct, func, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot import when
 from beacon.bot.clock import Clock
 from beacon.bot.content import Content
@@ -51,9 +55,6 @@ from beacon.bot.services.people import PeopleDirectory
 from beacon.bot.services.pulses import Pulses
 from beacon.bot.services.recurrence import Repeat, next_run, to_utc
 from beacon.bot.templates import Template
-from sqlalchemy import distinct, func, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 DIGEST_POST = "digest"
 PERSONAL_DIGEST = "digest_personal"

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot import when
 from beacon.bot.clock import Clock
 from beacon.bot.db import insert_ignoring_duplicates, insert_many_ignoring_duplicates
@@ -34,9 +38,6 @@ from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.job_runs import claim_period
 from beacon.bot.services.recurrence import to_utc
 from beacon.bot.templates import Template, templated
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 ANNOUNCEMENT = "engagement_announcement"
 CALENDAR_POST = "calendar_post"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from beacon.bot.db import insert_ignoring_duplicates, rows_changed
-from beacon.bot.models import ProcessedEvent
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
+
+from beacon.bot.db import insert_ignoring_duplicates, rows_changed
+from beacon.bot.models import ProcessedEvent
 
 KEEP_FOR = timedelta(days=2)  # Slack retries for about an hour; two days is ample.
 

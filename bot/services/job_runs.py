@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from beacon.bot.db import insert_ignoring_duplicates
-from beacon.bot.models import JobRun
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
+
+from beacon.bot.db import insert_ignoring_duplicates
+from beacon.bot.models import JobRun
 
 
 async def claim_period(*, session: AsyncSession, job: str, period: str, worker: str, now: datetime) -> bool:

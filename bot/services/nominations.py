@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot.clock import Clock
 from beacon.bot.content import Content
 from beacon.bot.db import insert_ignoring_duplicates
@@ -44,9 +48,6 @@ from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.patient_details import find_patient_details
 from beacon.bot.services.people import PeopleDirectory
 from beacon.bot.templates import Template, templated
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 RECOGNITION_POST = "recognition_post"
 RECOGNITION_UPDATE = "recognition_update"  # chat.update of a celebration already posted, to newly agreed words

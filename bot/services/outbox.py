@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from beacon.bot.db import insert_many_ignoring_duplicates, rows_changed
-from beacon.bot.models import OutboxMessage, OutboxStatus
-from beacon.bot.templates import Template
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
+
+from beacon.bot.db import insert_many_ignoring_duplicates, rows_changed
+from beacon.bot.models import OutboxMessage, OutboxStatus
+from beacon.bot.templates import Template
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import IO, Any
 
+from sqlalchemy import Row, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot.clock import Clock
 from beacon.bot.content import Content
 from beacon.bot.csv_export import CsvStream
@@ -46,9 +50,6 @@ from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.review_totals import candidate_key, person_key, tally_counts
 from beacon.bot.services.suppression import hidden_groups
 from beacon.bot.templates import Template
-from sqlalchemy import Row, func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 SUPPRESS_BELOW = 5
 # The export's consent column in words: a nominee who has not answered has not said no.

@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select, Text, case, cast, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot.clock import Clock
 from beacon.bot.db import rows_changed
 from beacon.bot.models import (
@@ -48,9 +52,6 @@ from beacon.bot.rich_text import plain_text
 from beacon.bot.services import review_totals
 from beacon.bot.services.audit import Audit
 from beacon.bot.services.review_totals import candidate_key
-from sqlalchemy import Select, Text, case, cast, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 REMOVED = "(removed at the person's request)"
 ERASED_LEADER = "A former leader"

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot import when
 from beacon.bot.clock import Clock
 from beacon.bot.content import Content
@@ -52,9 +56,6 @@ from beacon.bot.services.job_runs import claim_period, claimed
 from beacon.bot.services.pulse_results import PulseResults, breakdown, question_result, theme_scores
 from beacon.bot.services.recurrence import to_utc
 from beacon.bot.templates import Template, templated
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 PULSE_MESSAGE = "pulse_message"
 PULSE_POST = "pulse_post"

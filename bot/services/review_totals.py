@@ -17,6 +17,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot.models import (
     Endorsement,
     Nomination,
@@ -28,10 +33,6 @@ from beacon.bot.models import (
     ReviewTally,
     Score,
 )
-from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 LONGEST_KEY = 200
 CHUNK = 500  # nominations read at once (well under PostgreSQL's 32,767 parameters)

@@ -11,6 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
 from beacon.bot.clock import Clock
 from beacon.bot.db import rows_changed
 from beacon.bot.errors import InvalidInput, NotFound
@@ -23,9 +27,6 @@ from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.recurrence import Repeat, exists_locally, next_run, to_utc
 from beacon.bot.templates import Template
 from beacon.bot.when import moment
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 SOURCE = "scheduled_post"
 APPROVAL_SOURCE = "approval_request"

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from beacon.bot.db import insert_ignoring_duplicates, rows_changed
-from beacon.bot.models import SlackRequestSeen
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
+
+from beacon.bot.db import insert_ignoring_duplicates, rows_changed
+from beacon.bot.models import SlackRequestSeen
 
 # Slack's window is five minutes either side of the request's timestamp; a row older than ten minutes can no
 # longer match a request that passes the timestamp check, so it may go.

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from aiohttp import web
+
 from beacon.bot.listening import listen
 
 

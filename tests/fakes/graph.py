@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
-from beacon.bot.listening import listen
 
+from beacon.bot.listening import listen
 from tests.fakes.tls import TestCertificates
 
 TENANT = "00000000-1111-2222-3333-444444444444"

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+
 from beacon.bot.blocks.digests import personal_digest, weekly_digest
 from beacon.bot.blocks.notices.delivery import delivery_failed
 from beacon.bot.blocks.notices.engagements import (
@@ -44,7 +46,6 @@ from beacon.bot.blocks.notices.recognition import (
 )
 from beacon.bot.blocks.pulse_chart import render_chart
 from beacon.bot.templates import Template
-from slack_sdk.models.blocks import Block
 
 Rendered = tuple[str, list[dict[str, Any]]]
 

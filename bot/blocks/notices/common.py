@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from beacon.bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
-from beacon.bot.blocks.mrkdwn import listing, quoted, quoted_sections, shorten
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
     SectionBlock,
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from beacon.bot.blocks.limits import SECTION_TEXT, TEXT_OBJECT
+from beacon.bot.blocks.mrkdwn import listing, quoted, quoted_sections, shorten
 
 
 def channels(params: dict[str, Any]) -> str:

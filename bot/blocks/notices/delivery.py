@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from beacon.bot.blocks.mrkdwn import mention
-from beacon.bot.blocks.notices.common import context, section
-from beacon.bot.escaping import escape_mrkdwn
 from slack_sdk.models.blocks import (
     Block,
 )
+
+from beacon.bot.blocks.mrkdwn import mention
+from beacon.bot.blocks.notices.common import context, section
+from beacon.bot.escaping import escape_mrkdwn
 
 # Why a message could not be delivered, in plain words (Slack's error codes are kept for the admins).
 _UNDELIVERED = {

@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
-from beacon.bot.blocks.notices.common import context, section
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.ids import ActionId
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -17,6 +13,11 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
+from beacon.bot.blocks.notices.common import context, section
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId
 
 
 def _leader(params: dict[str, Any]) -> str:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from beacon.bot.blocks.mrkdwn import mention
-from beacon.bot.blocks.notices.common import channels, section, summary
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.ids import ActionId
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -16,6 +12,11 @@ from slack_sdk.models.blocks import (
     ContextBlock,
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from beacon.bot.blocks.mrkdwn import mention
+from beacon.bot.blocks.notices.common import channels, section, summary
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId
 
 # Why Slack refused a post, and what the author can do about it.
 _REFUSALS = {

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from beacon.bot.blocks.mrkdwn import listing, mention
-from beacon.bot.blocks.nominations import who
-from beacon.bot.blocks.notices.common import section, story
-from beacon.bot.escaping import escape_mrkdwn
-from beacon.bot.ids import ActionId
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -17,6 +12,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from beacon.bot.blocks.mrkdwn import listing, mention
+from beacon.bot.blocks.nominations import who
+from beacon.bot.blocks.notices.common import section, story
+from beacon.bot.escaping import escape_mrkdwn
+from beacon.bot.ids import ActionId
 
 
 def _nominees(params: dict[str, Any]) -> str:
