@@ -1,21 +1,30 @@
-"""Benchmark: a round of 10,000 nominations under review. Goals: the review view built in under 300 ms,
-the CSV export under 2 s, the insight under 500 ms (on SQLite and PostgreSQL).
+"""Benchmark: the panel's review of a round of 1,000, 10,000 and 100,000 nominations.
 
-    .venv/bin/python -m bench.awards [--nominations 10000] [--record]
+Goals (within 2x of what this machine measures, so a regression fails; min / median / max of several runs): a
+review page and a candidate view with a median under 30 and 60 ms and none over 100 ms, at every scale (they read
+running totals, so they stay flat); the CSV export of 100,000 nominations under 28 s on SQLite and 55 s on
+PostgreSQL, its peak memory under 8 MB at every scale, and the event loop never held for more than 300 ms while
+it runs (the longest holds are the interpreter's full garbage collections, not a chunk); the insight of 10,000
+under 500 ms. The round is written as it stood before migration 0013, which then counts it (as an upgrade would).
+
+    .venv/bin/python -m bench.awards [--scales 1000,10000,100000] [--record]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import platform
 import random
 import statistics
-import tempfile
 import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, text
 
@@ -24,26 +33,40 @@ from beacon.bot.clock import ManualClock
 from beacon.bot.db import Database, upgrade
 from beacon.bot.deps import build_deps
 from beacon.bot.local_slack import Workspace
-from beacon.bot.models import AwardRound, Nomination, Nominee, RoundStatus, Score
+from beacon.bot.models import AwardRound, Endorsement, Nomination, Nominee, RoundStatus, Score
 from beacon.bot.organisation import parse_organisation
 from beacon.bot.settings import Settings
-from bench.reporting import finish
+from bench.reporting import finish, fresh_database
 
 RESULTS = Path(__file__).parent / "results" / "awards.json"
 PANEL = ["U0PANEL1", "U0PANEL2", "U0PANEL3"]
 SITES = [{"name": f"Station {i}", "area": f"Area {i % 6}"} for i in range(100)]
+GOALS = {"review_page_median_ms": 30.0, "candidate_view_median_ms": 60.0, "view_max_ms": 100.0,
+         "export_100k_s_sqlite": 28.0, "export_100k_s_postgresql": 55.0, "export_peak_mb": 8.0,
+         "loop_held_ms": 300.0, "insight_10k_ms": 500.0}
+
+
+class _Discard(io.RawIOBase):
+    """Where the benchmark's exports go: counted as written, then dropped."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(data)
 
 
 async def _seed(db: Database, count: int) -> None:
+    """Rows as the services write them, straight into the tables (0013 only adds the totals, so these are 0012's)."""
     rng = random.Random(11)
     start = datetime(2027, 1, 1, tzinfo=UTC)
+    values = ["care", "teamwork", "quality", "respect", "honesty"]
+    behaviours = ["leading_with_care", "engaging_the_team", "inspiring_shared_purpose", "holding_to_account"]
     async with db.transaction() as session:
         session.add(AwardRound(id=1, name="2027 Staff Awards", status=RoundStatus.CLOSED, created_by=PANEL[0],
                                closes_at=start + timedelta(days=90), opened_at=start))
         await session.flush()
-        values = ["care", "teamwork", "quality", "respect", "honesty"]
-        behaviours = ["leading_with_care", "engaging_the_team", "inspiring_shared_purpose", "holding_to_account"]
-        nominations, nominees, scores = [], [], []
+        nominations, nominees, scores, endorsements = [], [], [], []
         for i in range(1, count + 1):
             award = "leadership" if i % 3 == 0 else "values"
             person = rng.randrange(50) if rng.random() < 0.2 else rng.randrange(3000)  # some are noticed more
@@ -61,79 +84,138 @@ async def _seed(db: Database, count: int) -> None:
             if i % 4 == 0:
                 scores.append({"nomination_id": i, "panel_member": PANEL[i % 3], "score": 1 + i % 5, "note": "ok",
                                "created_at": start, "updated_at": start})
-        for table, rows in ((Nomination, nominations), (Nominee, nominees), (Score, scores)):
+            if i % 7 == 0:
+                endorsements.append({"nomination_id": i, "user_id": f"U{i:08d}", "created_at": start})
+        for model, rows in ((Nomination, nominations), (Nominee, nominees), (Score, scores),
+                            (Endorsement, endorsements)):
             for chunk in range(0, len(rows), 5000):
-                await session.execute(insert(table), rows[chunk:chunk + 5000])
+                await session.execute(insert(model), rows[chunk:chunk + 5000])
     if not db.is_sqlite:
         async with db.transaction() as session:
-            for table in ("award_round", "nomination", "nominee", "score"):
-                await session.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))  # noqa: S608
+            for name in ("award_round", "nomination", "nominee", "score", "endorsement"):
+                await session.execute(text(f"SELECT setval('{name}_id_seq', (SELECT max(id) FROM {name}))"))  # noqa: S608
 
 
-async def _timed(runs: int, work) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _spread(samples: list[float], digits: int = 1) -> dict[str, float]:
+    return {"min": round(min(samples), digits), "median": round(statistics.median(samples), digits),
+            "max": round(max(samples), digits), "runs": len(samples)}
+
+
+async def _timed(runs: int, work: Callable[[], Awaitable[Any]]) -> dict[str, float]:
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
         await work()
         samples.append((time.perf_counter() - started) * 1000)
-    return {"median_ms": round(statistics.median(samples), 1), "max_ms": round(max(samples), 1), "runs": runs}
+    return _spread(samples)
 
 
-async def run(count: int, database_url: str) -> dict[str, object]:
-    await upgrade(database_url)
-    db = Database(database_url)
+async def _loop_held(work: Callable[[], Awaitable[Any]]) -> float:
+    """The longest the event loop went without running a 1 ms ticker while `work` ran: what another click waits."""
+    longest, done = 0.0, False
+
+    async def ticker() -> None:
+        nonlocal longest
+        last = time.perf_counter()
+        while not done:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            longest, last = max(longest, now - last), now
+
+    task = asyncio.create_task(ticker())
+    await work()
+    done = True
+    await task
+    return round(longest * 1000, 1)
+
+
+async def run(count: int, database_url: str) -> dict[str, Any]:
+    url = await fresh_database(database_url, f"awards-{count}")
+    await upgrade(url, "0012")
+    db = Database(url)
     await _seed(db, count)
+    started = time.perf_counter()
+    await upgrade(url)  # migration 0013 counts the round
+    migrated = round(time.perf_counter() - started, 2)
     workspace = Workspace()
-    settings = Settings(_env_file=None, slack_bot_token=workspace.bot_token, database_url=database_url,  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, slack_bot_token=workspace.bot_token, database_url=url,  # type: ignore[call-arg]
                         beacon_secret_key="b" * 40)
     organisation = parse_organisation({
         "channels": {"recognition": "C01", "engagement": "C02", "forum": "C03", "admin": "C04"},
         "roles": {"panel": PANEL, "comms": ["U0COMMS"]}, "sites": SITES}, source="bench")
     deps = build_deps(settings, organisation, clock=ManualClock(datetime(2027, 4, 2, tzinfo=UTC)), db=db)
     review, content = deps.panel_review, deps.content
+    last_page = {"page": 0}
 
-    async def review_view() -> None:
+    async def review_page() -> None:
         async with db.transaction() as session:
-            page = await review.review(session=session, user_id=PANEL[0], award="values")
+            page = await review.review(session=session, user_id=PANEL[0], award="values", page=last_page["page"])
             build_review_modal(page, content=content, framework="healthcare_leadership_model", viewer=PANEL[0])
+        last_page["page"] = (last_page["page"] + 37) % page.pages  # first, middle and late pages alike
 
     async def candidate_view() -> None:
         async with db.transaction() as session:
             page = await review.review(session=session, user_id=PANEL[0], award="values")
             detail = await review.candidate(session=session, user_id=PANEL[0], award="values",
-                                            key=page.candidates[0].key)
+                                            key=page.candidates[0].key)  # the most nominated: the largest
             build_candidate_modal(detail, content=content, tz=organisation.tz)
 
-    async def export() -> None:
+    async def export() -> int:
         async with db.transaction() as session:
-            await review.export_csv(session=session, user_id=PANEL[0])
+            _, _, rows = await review.export_csv(session=session, user_id=PANEL[0], out=_Discard())
+        return rows
 
     async def insight() -> None:
         async with db.transaction() as session:
             build_insight_blocks(await review.insight(session=session, user_id=PANEL[0]))
 
-    result: dict[str, object] = {
-        "nominations": count, "database": database_url.split(":")[0],
-        "review_view": await _timed(10, review_view), "candidate_view": await _timed(10, candidate_view),
-        "csv_export": await _timed(3, export), "insight": await _timed(10, insight),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    result: dict[str, Any] = {
+        "nominations": count, "database": database_url.split(":")[0], "migration_0013_s": migrated,
+        "review_page_ms": await _timed(10, review_page), "candidate_view_ms": await _timed(10, candidate_view),
+        "csv_export_ms": await _timed(3, export),
     }
+    result["export_loop_held_ms"] = await _loop_held(export)
+    tracemalloc.start()
+    await export()
+    result["export_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 1e6, 1)
+    tracemalloc.stop()
+    if count <= 10_000:
+        result["insight_ms"] = await _timed(5, insight)
     await db.dispose()
-    result["pass"] = (result["review_view"]["max_ms"] < 300 and result["csv_export"]["max_ms"] < 2000  # type: ignore[index]
-                      and result["insight"]["max_ms"] < 500)  # type: ignore[index]
     return result
+
+
+def passed(result: dict[str, Any]) -> bool:
+    views = (result["review_page_ms"], result["candidate_view_ms"])
+    ok = (result["review_page_ms"]["median"] < GOALS["review_page_median_ms"]
+          and result["candidate_view_ms"]["median"] < GOALS["candidate_view_median_ms"]
+          and all(v["max"] < GOALS["view_max_ms"] for v in views)
+          and result["export_peak_mb"] < GOALS["export_peak_mb"]
+          and result["export_loop_held_ms"] < GOALS["loop_held_ms"])
+    if result["nominations"] >= 100_000:
+        database = "sqlite" if result["database"].startswith("sqlite") else "postgresql"
+        ok = ok and result["csv_export_ms"]["max"] < GOALS[f"export_100k_s_{database}"] * 1000
+    if result["nominations"] == 10_000:
+        ok = ok and result["insight_ms"]["max"] < GOALS["insight_10k_ms"]
+    return ok
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--nominations", type=int, default=10_000)
+    parser.add_argument("--scales", default="1000,10000,100000")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
-    database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
-        f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
-    result = asyncio.run(run(args.nominations, database_url))
-    finish(result, passed=result["pass"], goal=None, results=RESULTS, record=args.record)
+    database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or "sqlite+aiosqlite://"
+
+    async def all_scales() -> list[dict[str, Any]]:
+        return [await run(int(scale), database_url) for scale in args.scales.split(",")]
+
+    scales = asyncio.run(all_scales())
+    result = {"scales": scales, "goals": GOALS,
+              "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+              "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "pass": all(map(passed, scales))}
+    finish(result, passed=result["pass"], goal=", ".join(f"{k} {v}" for k, v in GOALS.items()), results=RESULTS,
+           record=args.record)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import IO, Any
 
 # OWASP CSV injection: these start a formula (tab and carriage return can hide one from the eye).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,11 +34,25 @@ def safe_cell(value: Any) -> str:
     return text
 
 
+class CsvStream:
+    """The same file written a part at a time to a binary file, for exports too large to build in memory: the
+    byte-order mark and the header first, then each part's rows as they come, every cell guarded."""
+
+    def __init__(self, out: IO[bytes], header: Iterable[Any]):
+        self._out = out
+        out.write("\ufeff".encode())  # what "utf-8-sig" writes first
+        self.rows([header])
+
+    def rows(self, rows: Iterable[Iterable[Any]]) -> None:
+        text = io.StringIO()
+        writer = csv.writer(text)
+        for row in rows:
+            writer.writerow([safe_cell(cell) for cell in row])
+        self._out.write(text.getvalue().encode("utf-8"))
+
+
 def write_csv(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> bytes:
     """A whole CSV file (UTF-8 with a byte-order mark, which Excel needs to read accents), every cell guarded."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([safe_cell(cell) for cell in header])
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return out.getvalue().encode("utf-8-sig")
+    out = io.BytesIO()
+    CsvStream(out, header).rows(rows)
+    return out.getvalue()

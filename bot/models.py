@@ -6,8 +6,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, UniqueConstraint, false, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, String, Text, UniqueConstraint, false, text
+from sqlmodel import Field, SQLModel, col
 
 from beacon.bot.db import UTCDateTime
 
@@ -301,6 +301,74 @@ class ConflictDeclaration(SQLModel, table=True):
     candidate: str = Field(max_length=400)
     panel_member: str = Field(max_length=32)
     declared_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# The candidate column sorts as Python sorts strings (by code point), which PostgreSQL does only in the C collation.
+CANDIDATE_KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
+
+
+class ReviewCandidate(SQLModel, table=True):
+    """The panel's running totals for one candidate (a person or team, for one award in one round), kept in the
+    transaction that changes any of its nominations, endorsements or scores (`bot/services/review_totals.py`), so
+    a review page reads only its own rows instead of rebuilding the round. A candidate with no nominations left
+    has no row."""
+
+    __tablename__ = "review_candidate"
+    __table_args__ = (
+        UniqueConstraint("round_id", "award", "candidate", name="uq_review_candidate"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="award_round.id")
+    award: str = Field(max_length=20)
+    candidate: str = Field(sa_type=CANDIDATE_KEY)  # the nominee keys, as CandidateDecision.candidate
+    people: list[dict[str, Any]] = Field(sa_type=JSON)  # from its first nomination: user_id, name, role, site
+    nominations: int = 0
+    endorsements: int = 0
+    scores: int = 0
+    score_total: int = 0
+    values: dict[str, int] = Field(sa_type=JSON)      # value key -> nominations naming it
+    behaviours: dict[str, int] = Field(sa_type=JSON)  # behaviour key -> nominations naming it
+
+
+# The review's order: most nominations, then most endorsements, then the key (a page is read straight from it).
+Index("ix_review_candidate_rank", col(ReviewCandidate.round_id), col(ReviewCandidate.award),
+      col(ReviewCandidate.nominations).desc(), col(ReviewCandidate.endorsements).desc(),
+      col(ReviewCandidate.candidate))
+
+
+class ReviewNomination(SQLModel, table=True):
+    """Which candidate each active nomination in a round counts towards."""
+
+    __tablename__ = "review_nomination"
+    __table_args__ = (Index("ix_review_nomination_candidate", "candidate_id", "nomination_id"),)
+
+    nomination_id: int = Field(foreign_key="nomination.id", primary_key=True)
+    candidate_id: int = Field(foreign_key="review_candidate.id")
+
+
+class ReviewPerson(SQLModel, table=True):
+    """Someone other than its nominees involved with a candidate: how many of its nominations they made or entered
+    (a conflict, if they sit on the panel) and how many they have scored ("you scored 2 of 5")."""
+
+    __tablename__ = "review_person"
+
+    candidate_id: int = Field(foreign_key="review_candidate.id", primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    nominated: int = 0
+    scored: int = 0
+
+
+class ReviewTally(SQLModel, table=True):
+    """Per round and award: nominations, candidates, and nominations naming each value and behaviour."""
+
+    __tablename__ = "review_tally"
+
+    round_id: int = Field(foreign_key="award_round.id", primary_key=True)
+    award: str = Field(max_length=20, primary_key=True)
+    kind: str = Field(max_length=12, primary_key=True)  # nominations, candidates, value, behaviour
+    label: str = Field(default="", max_length=200, primary_key=True)  # the value or behaviour; "" for the counts
+    count: int = 0
 
 
 class RoundExport(SQLModel, table=True):

@@ -4,7 +4,9 @@ export and insight. Winners say whether they may be named."""
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date
+from pathlib import Path
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -120,13 +122,16 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
                          "nominator is being told the outcome privately. " + build_winner_naming(naming))
 
     async def export(said: Said) -> None:
-        async with deps.db.transaction() as session:
-            round_, filename, data, rows = await review.export_csv(session=session, user_id=said.user_id)
-        dm = (await said.client.conversations_open(users=said.user_id))["channel"]["id"]
-        await said.client.files_upload_v2(channel=dm, content=data, filename=filename,
-                                          title=f"{round_.name} export",
-                                          initial_comment=f"{rows} nominations from {round_.name}. Keep this file "
-                                                          "safe: it holds nominations and the panel's scores.")
+        with tempfile.TemporaryDirectory(prefix="beacon-export-") as folder:  # written in parts, not held in memory
+            path = Path(folder) / "export.csv"
+            with path.open("wb") as out:
+                async with deps.db.transaction() as session:
+                    round_, filename, rows = await review.export_csv(session=session, user_id=said.user_id, out=out)
+            dm = (await said.client.conversations_open(users=said.user_id))["channel"]["id"]
+            await said.client.files_upload_v2(channel=dm, file=str(path), filename=filename,
+                                              title=f"{round_.name} export",
+                                              initial_comment=f"{rows} nominations from {round_.name}. Keep this "
+                                                              "file safe: it holds nominations and the panel's scores.")
         await said.reply(f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct "
                          "messages.")
 

@@ -9,6 +9,7 @@ at the end), every DM, every view.
 from __future__ import annotations
 
 import copy
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -354,9 +355,10 @@ async def test_the_panel_export_says_not_yet_answered(beacon: Beacon) -> None:
     await _awards(beacon, DAVE, 'open "2027 Staff Awards" closes 2027-03-31')
     await nominate(beacon.slack.person(BOB), colleagues=[ALICE], values=["care"])
     await deliver(beacon)
+    out = io.BytesIO()
     async with beacon.deps.db.transaction() as session:
-        _, _, data, _ = await beacon.deps.panel_review.export_csv(session=session, user_id=DAVE)
-    text = data.decode("utf-8-sig")
+        await beacon.deps.panel_review.export_csv(session=session, user_id=DAVE, out=out)
+    text = out.getvalue().decode("utf-8-sig")
     assert "U0ALICE: not yet answered" in text and "pending" not in text and "declin" not in text
 
 

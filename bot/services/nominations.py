@@ -42,7 +42,7 @@ from beacon.bot.models import (
     RoundStatus,
 )
 from beacon.bot.organisation import Organisation, Role
-from beacon.bot.services import outbox
+from beacon.bot.services import outbox, review_totals
 from beacon.bot.services.audit import Audit
 from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.patient_details import find_patient_details
@@ -287,6 +287,7 @@ class Nominations:
             elif nomination.hide_nominator and nomination.public_ts and nomination.consented_snapshot and not \
                     nomination.consented_snapshot.get("hide_nominator"):
                 await self._refresh_post(session, nomination)  # the nominator's wish to be hidden applies at once
+        await review_totals.refresh(session, [nomination.id])
         await self._notify_submitted(session, nomination, nominees, asked=asked, replaced=earlier is not None,
                                      changed=changed and earlier is not None,
                                      new_people={self._person(n) for n in nominees} - set(before))
@@ -505,6 +506,7 @@ class Nominations:
         if not await insert_ignoring_duplicates(session, Endorsement, {
                 "nomination_id": nomination_id, "user_id": user_id, "created_at": self._clock.now()}):
             raise InvalidInput("You have already endorsed this recognition. Thank you!")
+        await review_totals.refresh(session, [nomination_id])
         return nomination
 
     # -- the nominator's own nominations -----------------------------------------------------------------
@@ -539,6 +541,7 @@ class Nominations:
         nomination.duplicate_key = None
         await self._cancel_pending_posts(session, nomination_id)
         nomination.consented_snapshot = nomination.consented_version = nomination.consented_hash = None
+        await review_totals.refresh(session, [nomination_id])
         return nomination
 
     # -- what each person sees -----------------------------------------------------------------------------

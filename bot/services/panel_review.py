@@ -9,21 +9,21 @@ Scores of others are shown to a panel member only once they have scored that nom
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from beacon.bot.clock import Clock
 from beacon.bot.content import Content
-from beacon.bot.csv_export import write_csv
+from beacon.bot.csv_export import CsvStream
 from beacon.bot.db import insert_ignoring_duplicates
 from beacon.bot.errors import InvalidInput, NotFound
 from beacon.bot.models import (
@@ -35,14 +35,19 @@ from beacon.bot.models import (
     Nomination,
     NominationStatus,
     Nominee,
+    ReviewCandidate,
+    ReviewNomination,
+    ReviewPerson,
+    ReviewTally,
     RoundExport,
     RoundStatus,
     Score,
 )
 from beacon.bot.organisation import Organisation, Role
-from beacon.bot.services import outbox
+from beacon.bot.services import outbox, review_totals
 from beacon.bot.services.audit import Audit
 from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.services.review_totals import candidate_key, person_key, tally_counts
 from beacon.bot.services.suppression import hidden_groups
 from beacon.bot.templates import Template
 
@@ -53,25 +58,14 @@ CONSENT_WORDS: dict[str, str] = {Consent.GIVEN: "agreed to be shared", Consent.D
 NOT_ON_SLACK = "not on Slack: never shared publicly"
 
 
-def _consent_words(nominee: Nominee) -> str:
+def _consent_words(nominee: Nominee | Row[Any]) -> str:
     return CONSENT_WORDS.get(nominee.consent, nominee.consent) if nominee.user_id else NOT_ON_SLACK
 ANNOUNCEMENT = "awards_announcement"
 
 
-def person_key(user_id: str | None, name: str | None) -> str:
-    return user_id or f"name:{(name or '').strip().lower()}"
-
-
-LONGEST_KEY = 200
-
-
-def candidate_key(keys: Iterable[str]) -> str:
-    """A candidate's key: its people's keys, sorted and joined. A large team's would outgrow a button's value and
-    the 400-character column, so past 200 characters it is a digest of them instead (the same team, the same key)."""
-    joined = "+".join(sorted(keys))
-    if len(joined) <= LONGEST_KEY:
-        return joined
-    return "team:" + hashlib.sha256(joined.encode()).hexdigest()
+__all__ = ["candidate_key", "person_key"]  # where the review's keys were first defined; others import them here
+SHOWN = 25  # a candidate's nominations shown (and listed in its summary) at once
+EXPORT_CHUNK = 250  # nominations read, written and let go at a time by the export
 
 
 @dataclass
@@ -87,10 +81,11 @@ class CandidateSummary:
     winner: bool = False
     conflicts: dict[str, str] = field(default_factory=dict)  # panel member -> why: nominee, nominator, declared
     scored_by_me: int = 0
+    nomination_count: int | None = None  # all of its nominations; `nomination_ids` holds the first few
 
     @property
     def nominations(self) -> int:
-        return len(self.nomination_ids)
+        return len(self.nomination_ids) if self.nomination_count is None else self.nomination_count
 
 
 @dataclass(frozen=True)
@@ -190,90 +185,99 @@ class PanelReview:
             raise NotFound("There is no award round to review yet.")
         return round_
 
-    async def _candidates(self, session: AsyncSession, round_: AwardRound, viewer: str | None,
-                          award: str | None = None) -> dict[tuple[str, str], CandidateSummary]:
-        """Every candidate of the round (one award, or all), built from a handful of queries."""
-        where = [col(Nomination.round_id) == round_.id, col(Nomination.status) == NominationStatus.ACTIVE]
-        if award:
-            where.append(col(Nomination.award) == award)
-        rows = (await session.execute(select(
-            col(Nomination.id), col(Nomination.award), col(Nomination.nominator_id), col(Nomination.entered_by),
-            col(Nomination.values),
-            col(Nomination.behaviours)).where(*where))).all()
+    async def _summaries(self, session: AsyncSession, round_: AwardRound, viewer: str | None,
+                         rows: Sequence[Row[Any]]) -> list[CandidateSummary]:
+        """These candidates (rows of `review_candidate`) as the panel sees them: their first nominations, decisions,
+        conflicts and what the viewer has scored, read for these candidates only."""
+        if not rows:
+            return []
         ids = [r.id for r in rows]
-        people: dict[int, list[Any]] = defaultdict(list)
-        endorsed: dict[int, int] = {}
-        mine: set[int] = set()
-        if ids:
-            for n in (await session.execute(
-                    select(col(Nominee.nomination_id), col(Nominee.user_id), col(Nominee.name), col(Nominee.role),
-                           col(Nominee.site))
-                    .join(Nomination, col(Nomination.id) == col(Nominee.nomination_id)).where(*where))).all():
-                people[n.nomination_id].append(n)
-            endorsed = dict((await session.execute(
-                select(col(Endorsement.nomination_id), func.count())
-                .join(Nomination, col(Nomination.id) == col(Endorsement.nomination_id))
-                .where(*where).group_by(col(Endorsement.nomination_id)))).all())
-            if viewer:
-                mine = set((await session.scalars(
-                    select(col(Score.nomination_id)).join(Nomination, col(Nomination.id) == col(Score.nomination_id))
-                    .where(*where, col(Score.panel_member) == viewer))).all())
         panel = await self._auth.members(Role.PANEL)
-        candidates: dict[tuple[str, str], CandidateSummary] = {}
-        for row in rows:
-            nominees = sorted(people[row.id], key=lambda n: person_key(n.user_id, n.name))
-            key = candidate_key(person_key(n.user_id, n.name) for n in nominees)
-            candidate = candidates.get((row.award, key))
-            if candidate is None:
-                candidate = candidates[(row.award, key)] = CandidateSummary(
-                    award=row.award, key=key, people=[{"user_id": n.user_id, "name": n.name, "role": n.role,
-                                                      "site": n.site} for n in nominees])
-            candidate.nomination_ids.append(row.id)
-            candidate.endorsements += endorsed.get(row.id, 0)
-            candidate.values.update(row.values or [])
-            candidate.behaviours.update(row.behaviours or [])
-            candidate.scored_by_me += row.id in mine
-            for member in panel:
-                if member in {n.user_id for n in nominees}:
-                    candidate.conflicts.setdefault(member, "nominee")
-                elif member in (row.nominator_id, row.entered_by):
-                    candidate.conflicts.setdefault(member, "nominator")
-        decisions = (await session.scalars(select(CandidateDecision).where(
-            col(CandidateDecision.round_id) == round_.id))).all()
-        for decision in decisions:
-            if (decision.award, decision.candidate) in candidates:
-                candidates[(decision.award, decision.candidate)].shortlisted = decision.shortlisted
-                candidates[(decision.award, decision.candidate)].winner = decision.winner
+        involved: dict[int, dict[str, Any]] = defaultdict(dict)
+        for person in (await session.execute(select(ReviewPerson).where(
+                col(ReviewPerson.candidate_id).in_(ids),
+                col(ReviewPerson.user_id).in_(panel | {viewer or ""})))).scalars():
+            involved[person.candidate_id][person.user_id] = person
+        first: dict[int, list[int]] = defaultdict(list)
+        ranked = select(col(ReviewNomination.candidate_id), col(ReviewNomination.nomination_id),
+                        func.row_number().over(partition_by=col(ReviewNomination.candidate_id),
+                                               order_by=col(ReviewNomination.nomination_id)).label("n")
+                        ).where(col(ReviewNomination.candidate_id).in_(ids)).subquery()
+        for candidate_id, nomination_id in (await session.execute(
+                select(ranked.c.candidate_id, ranked.c.nomination_id).where(ranked.c.n <= SHOWN)
+                .order_by(ranked.c.nomination_id))).all():
+            first[candidate_id].append(nomination_id)
+        keys = [(r.award, r.candidate) for r in rows]
+        decisions = {(d.award, d.candidate): d for d in (await session.scalars(select(CandidateDecision).where(
+            col(CandidateDecision.round_id) == round_.id,
+            tuple_(col(CandidateDecision.award), col(CandidateDecision.candidate)).in_(keys)))).all()}
+        declared: dict[tuple[str, str], list[str]] = defaultdict(list)
         for conflict in (await session.scalars(select(ConflictDeclaration).where(
-                col(ConflictDeclaration.round_id) == round_.id))).all():
-            if (conflict.award, conflict.candidate) in candidates:
-                candidates[(conflict.award, conflict.candidate)].conflicts.setdefault(conflict.panel_member,
-                                                                                     "declared")
-        return candidates
+                col(ConflictDeclaration.round_id) == round_.id,
+                tuple_(col(ConflictDeclaration.award), col(ConflictDeclaration.candidate)).in_(keys))
+                .order_by(col(ConflictDeclaration.id)))).all():
+            declared[(conflict.award, conflict.candidate)].append(conflict.panel_member)
+        summaries = []
+        for row in rows:
+            people = list(row.people)
+            nominees = {p["user_id"] for p in people if p["user_id"]}
+            conflicts = {member: "nominee" for member in sorted(panel & nominees)}
+            for member, person in sorted(involved[row.id].items()):
+                if member in panel and person.nominated:
+                    conflicts.setdefault(member, "nominator")
+            for member in declared[(row.award, row.candidate)]:
+                conflicts.setdefault(member, "declared")
+            decision = decisions.get((row.award, row.candidate))
+            mine = involved[row.id].get(viewer or "")
+            summaries.append(CandidateSummary(
+                award=row.award, key=row.candidate, people=people, nomination_ids=first[row.id],
+                nomination_count=row.nominations, endorsements=row.endorsements, values=Counter(row.values),
+                behaviours=Counter(row.behaviours), shortlisted=bool(decision and decision.shortlisted),
+                winner=bool(decision and decision.winner), conflicts=conflicts,
+                scored_by_me=mine.scored if mine else 0))
+        return summaries
+
+    @staticmethod
+    def _candidate_rows() -> Any:
+        return select(col(ReviewCandidate.id), col(ReviewCandidate.award), col(ReviewCandidate.candidate),
+                      col(ReviewCandidate.people), col(ReviewCandidate.nominations),
+                      col(ReviewCandidate.endorsements), col(ReviewCandidate.values), col(ReviewCandidate.behaviours))
+
+    async def _summary(self, session: AsyncSession, round_: AwardRound, viewer: str | None, award: str,
+                       key: str) -> CandidateSummary | None:
+        rows = (await session.execute(self._candidate_rows().where(
+            col(ReviewCandidate.round_id) == round_.id, col(ReviewCandidate.award) == award,
+            col(ReviewCandidate.candidate) == key))).all()
+        return next(iter(await self._summaries(session, round_, viewer, rows)), None)
 
     # -- reviewing ------------------------------------------------------------------------------------------
     async def review(self, *, session: AsyncSession, user_id: str, award: str, page: int = 0,
                      per_page: int = 8) -> ReviewPage:
+        """One page of an award's candidates, most nominated first, read from the running totals."""
         await self._auth.require(user_id, Role.PANEL, action="Reviewing nominations")
         round_ = await self._round(session)
-        candidates = sorted((await self._candidates(session, round_, user_id, award)).values(),
-                            key=lambda c: (-c.nominations, -c.endorsements, c.key))
-        values: Counter[str] = Counter()
-        behaviours: Counter[str] = Counter()
-        for c in candidates:
-            values.update(c.values)
-            behaviours.update(c.behaviours)
-        pages = max(1, math.ceil(len(candidates) / per_page))
+        tallies = (await session.execute(select(col(ReviewTally.kind), col(ReviewTally.label), col(ReviewTally.count))
+                                         .where(col(ReviewTally.round_id) == round_.id,
+                                                col(ReviewTally.award) == award))).all()
+        counts = tally_counts(tallies)
+        total = counts.get("candidates", Counter()).get("", 0)
+        pages = max(1, math.ceil(total / per_page))
         page = min(max(page, 0), pages - 1)
-        return ReviewPage(round=round_, award=award, candidates=candidates[page * per_page:(page + 1) * per_page],
-                          total_candidates=len(candidates), page=page, pages=pages,
-                          nominations=sum(c.nominations for c in candidates), values=values, behaviours=behaviours)
+        rows = (await session.execute(self._candidate_rows().where(
+            col(ReviewCandidate.round_id) == round_.id, col(ReviewCandidate.award) == award)
+            .order_by(col(ReviewCandidate.nominations).desc(), col(ReviewCandidate.endorsements).desc(),
+                      col(ReviewCandidate.candidate))
+            .offset(page * per_page).limit(per_page))).all()
+        return ReviewPage(round=round_, award=award, candidates=await self._summaries(session, round_, user_id, rows),
+                          total_candidates=total, page=page, pages=pages,
+                          nominations=counts.get("nominations", Counter()).get("", 0),
+                          values=counts.get("value", Counter()), behaviours=counts.get("behaviour", Counter()))
 
     async def candidate(self, *, session: AsyncSession, user_id: str, award: str, key: str,
-                        limit: int = 25) -> CandidateDetail:
+                        limit: int = SHOWN) -> CandidateDetail:
         await self._auth.require(user_id, Role.PANEL, action="Reviewing nominations")
         round_ = await self._round(session)
-        summary = (await self._candidates(session, round_, user_id, award)).get((award, key))
+        summary = await self._summary(session, round_, user_id, award, key)
         if summary is None:
             raise NotFound("That candidate is no longer in the round (a nomination may have been withdrawn).")
         conflict = summary.conflicts.get(user_id)
@@ -297,9 +301,10 @@ class PanelReview:
         round_ = await self._round(session, nomination.round_id)
         if round_.status != RoundStatus.CLOSED:
             raise InvalidInput("Scores and decisions are made once the round has closed and until it is decided.")
-        nominees = (await session.scalars(select(Nominee).where(col(Nominee.nomination_id) == nomination.id))).all()
-        key = candidate_key(person_key(n.user_id, n.name) for n in nominees)
-        summary = (await self._candidates(session, round_, user_id, nomination.award)).get((nomination.award, key))
+        rows = (await session.execute(self._candidate_rows().join(
+            ReviewNomination, col(ReviewNomination.candidate_id) == col(ReviewCandidate.id)).where(
+            col(ReviewNomination.nomination_id) == nomination.id))).all()
+        summary = next(iter(await self._summaries(session, round_, user_id, rows)), None)
         if summary and user_id in summary.conflicts:
             raise InvalidInput("You have a conflict of interest with this candidate, so you cannot score or "
                                "decide it. The rest of the panel can.")
@@ -338,6 +343,7 @@ class PanelReview:
                                 updated_at=now)
         row.score, row.level, row.note, row.updated_at = score, level, note.strip()[:3000], now
         session.add(row)
+        await review_totals.refresh(session, [nomination_id])
         await self._audit.record(session=session, actor=user_id, action="nomination.scored",
                                  subject=f"nomination:{nomination_id}", details={"score": score, "level": level})
         return row
@@ -346,7 +352,7 @@ class PanelReview:
                                shortlisted: bool | None = None, winner: bool | None = None) -> CandidateDecision:
         await self._auth.require(user_id, Role.PANEL, action="Shortlisting and choosing winners")
         round_ = await self._round(session)
-        summary = (await self._candidates(session, round_, user_id, award)).get((award, key))
+        summary = await self._summary(session, round_, user_id, award, key)
         if summary is None:
             raise NotFound("That candidate is no longer in the round.")
         if user_id in summary.conflicts:
@@ -385,9 +391,13 @@ class PanelReview:
     # -- deciding and announcing ------------------------------------------------------------------------------
     async def winners(self, session: AsyncSession, round_: AwardRound) -> list[tuple[CandidateDecision,
                                                                                      CandidateSummary]]:
-        candidates = await self._candidates(session, round_, None)
         decisions = (await session.scalars(select(CandidateDecision).where(
             col(CandidateDecision.round_id) == round_.id, col(CandidateDecision.winner).is_(True)))).all()
+        rows = (await session.execute(self._candidate_rows().where(
+            col(ReviewCandidate.round_id) == round_.id,
+            tuple_(col(ReviewCandidate.award), col(ReviewCandidate.candidate)).in_(
+                [(d.award, d.candidate) for d in decisions])))).all() if decisions else []
+        candidates = {(c.award, c.key): c for c in await self._summaries(session, round_, None, rows)}
         return [(d, candidates[(d.award, d.candidate)]) for d in decisions if (d.award, d.candidate) in candidates]
 
     async def decide_round(self, *, session: AsyncSession, user_id: str) -> tuple[AwardRound, int]:
@@ -470,18 +480,25 @@ class PanelReview:
             due_at=now, expires_at=now + timedelta(days=1))]
         decisions = {(d.award, d.candidate): d for d in (await session.scalars(select(CandidateDecision).where(
             col(CandidateDecision.round_id) == round_.id))).all()}
-        for (award, key), summary in (await self._candidates(session, round_, None)).items():
+        nominators: dict[int, set[str]] = defaultdict(set)
+        for candidate_id, nominator in (await session.execute(
+                select(col(ReviewNomination.candidate_id), col(Nomination.nominator_id))
+                .join(Nomination, col(Nomination.id) == col(ReviewNomination.nomination_id))
+                .join(ReviewCandidate, col(ReviewCandidate.id) == col(ReviewNomination.candidate_id))
+                .where(col(ReviewCandidate.round_id) == round_.id, col(Nomination.nominator_id).is_not(None)))).all():
+            nominators[candidate_id].add(nominator or "")
+        for candidate in (await session.execute(self._candidate_rows().where(
+                col(ReviewCandidate.round_id) == round_.id).order_by(col(ReviewCandidate.id)))).all():
+            award, key, people = candidate.award, candidate.candidate, list(candidate.people)
             decided = decisions.get((award, key))
             outcome = "won" if decided and decided.winner else (
                 "shortlisted" if decided and decided.shortlisted else "not_selected")
-            nominators = (await session.scalars(select(col(Nomination.nominator_id)).where(
-                col(Nomination.id).in_(summary.nomination_ids), col(Nomination.nominator_id).is_not(None)))).all()
-            for nominator in {n for n in nominators if n}:
+            for nominator in sorted(nominators[candidate.id]):
                 promises.append(outbox.notice(
                     key=f"outcome:{round_.id}:{award}:{key}:{nominator}"[:190], user_id=nominator,
                     template=Template.NOMINATION_OUTCOME, now=now, source_id=round_.id,
                     params={"round": round_.name, "award_name": self._award_name(award), "outcome": outcome,
-                            "nominees": summary.people}))
+                            "nominees": people}))
         await outbox.enqueue(session=session, promises=promises, now=now)
         naming.not_named = unnamed
         return naming
@@ -491,50 +508,101 @@ class PanelReview:
         return award.name if award else key
 
     # -- export and insight -------------------------------------------------------------------------------------
-    async def export_csv(self, *, session: AsyncSession, user_id: str) -> tuple[AwardRound, str, bytes, int]:
-        """The round as CSV, one row per nomination; the export itself is recorded."""
+    async def export_csv(self, *, session: AsyncSession, user_id: str,
+                         out: IO[bytes]) -> tuple[AwardRound, str, int]:
+        """The round as CSV, one row per nomination, written to `out` a chunk at a time (so memory stays flat and
+        the event loop serves other clicks between chunks); the export itself is recorded. The filename and the
+        number of rows are returned."""
         await self._auth.require(user_id, Role.PANEL, action="Exporting a round")
         round_ = await self._round(session)
-        candidates = await self._candidates(session, round_, user_id)
-        by_nomination = {nid: c for c in candidates.values() for nid in c.nomination_ids}
-        nominations = (await session.scalars(select(Nomination).where(col(Nomination.id).in_(list(by_nomination)))
-                                             .order_by(col(Nomination.id)))).all()
-        scores: dict[int, list[Score]] = defaultdict(list)
-        for s in (await session.scalars(select(Score).where(col(Score.nomination_id).in_(list(by_nomination))))).all():
+        panel = await self._auth.members(Role.PANEL)
+        declared: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for conflict in (await session.scalars(select(ConflictDeclaration).where(
+                col(ConflictDeclaration.round_id) == round_.id).order_by(col(ConflictDeclaration.id)))).all():
+            declared[(conflict.award, conflict.candidate)].append(conflict.panel_member)
+        decisions = {(d.award, d.candidate): (d.shortlisted, d.winner) for d in (await session.scalars(
+            select(CandidateDecision).where(col(CandidateDecision.round_id) == round_.id))).all()}
+        csv = CsvStream(out, ["nomination", "award", "submitted", "nominator", "entered_by", "nominees", "values",
+                              "behaviours", "story", "share_publicly", "consent", "endorsements", "scores",
+                              "mean_score", "notes", "shortlisted", "winner", "conflicts"])
+        written = 0
+        low, high = (await session.execute(select(func.min(col(Nomination.id)), func.max(col(Nomination.id))).where(
+            col(Nomination.round_id) == round_.id))).one()
+        # Windows of ids, read by the primary key: a LIMIT after the last id let PostgreSQL sort the whole round
+        # again for every chunk (100,000 nominations took 50 s).
+        for first in range(low or 0, (high or -1) + 1, EXPORT_CHUNK):
+            chunk = (await session.execute(
+                select(col(Nomination.id), col(Nomination.award), col(Nomination.created_at),
+                       col(Nomination.nominator_id), col(Nomination.nominator_name), col(Nomination.entered_by),
+                       col(Nomination.values), col(Nomination.behaviours), col(Nomination.story),
+                       col(Nomination.share_publicly), col(ReviewCandidate.id).label("candidate_id"),
+                       col(ReviewCandidate.candidate), col(ReviewCandidate.people),
+                       col(ReviewCandidate.endorsements))
+                .join(ReviewNomination, col(ReviewNomination.nomination_id) == col(Nomination.id))
+                .join(ReviewCandidate, col(ReviewCandidate.id) == col(ReviewNomination.candidate_id))
+                .where(col(Nomination.id).between(first, first + EXPORT_CHUNK - 1),
+                       col(ReviewCandidate.round_id) == round_.id)
+                .order_by(col(Nomination.id)))).all()
+            if chunk:
+                csv.rows(await self._export_rows(session, user_id, panel, chunk, declared, decisions))
+                written += len(chunk)
+            await asyncio.sleep(0)  # let other clicks through between chunks
+        session.add(RoundExport(round_id=round_.id or 0, user_id=user_id, rows=written,
+                                exported_at=self._clock.now()))
+        await self._audit.record(session=session, actor=user_id, action="round.exported", subject=f"round:{round_.id}",
+                                 details={"rows": written})
+        filename = f"beacon-{round_.name.lower().replace(' ', '-')}-{self._clock.now():%Y%m%d-%H%M}.csv"
+        return round_, filename, written
+
+    async def _export_rows(self, session: AsyncSession, user_id: str, panel: frozenset[str], chunk: Sequence[Any],
+                           declared: dict[tuple[str, str], list[str]],
+                           decisions: dict[tuple[str, str], tuple[bool, bool]]) -> list[list[Any]]:
+        """One chunk of the export: its nominations' people, scores and candidates' conflicts, read for it alone."""
+        ids = [n.id for n in chunk]
+        scores: dict[int, list[Any]] = defaultdict(list)
+        for s in (await session.execute(select(col(Score.nomination_id), col(Score.panel_member), col(Score.score),
+                                               col(Score.level), col(Score.note))
+                                        .where(col(Score.nomination_id).in_(ids)).order_by(col(Score.id)))).all():
             scores[s.nomination_id].append(s)
-        nominees: dict[int, list[Nominee]] = defaultdict(list)
-        for p in (await session.scalars(select(Nominee).where(col(Nominee.nomination_id)
-                                                              .in_(list(by_nomination))))).all():
+        nominees: dict[int, list[Any]] = defaultdict(list)
+        for p in (await session.execute(select(col(Nominee.nomination_id), col(Nominee.user_id), col(Nominee.name),
+                                               col(Nominee.role), col(Nominee.site), col(Nominee.consent))
+                                        .where(col(Nominee.nomination_id).in_(ids)).order_by(col(Nominee.id)))).all():
             nominees[p.nomination_id].append(p)
-        header = ["nomination", "award", "submitted", "nominator", "entered_by", "nominees", "values",
-                  "behaviours", "story", "share_publicly", "consent", "endorsements", "scores", "mean_score",
-                  "notes", "shortlisted", "winner", "conflicts"]
+        nominated: dict[int, set[str]] = defaultdict(set)
+        for candidate_id, member in (await session.execute(select(
+                col(ReviewPerson.candidate_id), col(ReviewPerson.user_id)).where(
+                col(ReviewPerson.candidate_id).in_({n.candidate_id for n in chunk}),
+                col(ReviewPerson.user_id).in_(panel),
+                col(ReviewPerson.nominated) > 0))).all():
+            nominated[candidate_id].add(member)
         rows: list[list[Any]] = []
-        for n in nominations:
-            candidate = by_nomination[n.id or 0]
-            withheld = user_id in candidate.conflicts
-            sheet = scores.get(n.id or 0, [])
+        for n in chunk:
+            award_key = (n.award, n.candidate)
+            conflicts = {member: "nominee" for member in panel & {p["user_id"] for p in n.people if p["user_id"]}}
+            for member in sorted(nominated[n.candidate_id]):
+                conflicts.setdefault(member, "nominator")
+            for member in declared[award_key]:
+                conflicts.setdefault(member, "declared")
+            withheld = user_id in conflicts
+            sheet = scores.get(n.id, [])
+            people = nominees[n.id]
+            shortlisted, winner = decisions.get(award_key, (False, False))
             rows.append([
                 n.id, self._award_name(n.award), n.created_at.astimezone(self._organisation.tz).isoformat(),
                 n.nominator_id or n.nominator_name or "", n.entered_by or "",
-                "; ".join(p.user_id or ", ".join(x for x in (p.name, p.role, p.site) if x)
-                          for p in nominees[n.id or 0]),
+                "; ".join(p.user_id or ", ".join(x for x in (p.name, p.role, p.site) if x) for p in people),
                 "; ".join(n.values), "; ".join(n.behaviours), n.story, n.share_publicly,
-                "; ".join(f"{p.user_id or p.name}: {_consent_words(p)}" for p in nominees[n.id or 0]),
-                candidate.endorsements,
+                "; ".join(f"{p.user_id or p.name}: {_consent_words(p)}" for p in people),
+                n.endorsements,
                 "withheld (conflict of interest)" if withheld else "; ".join(
                     f"{s.panel_member}: {s.score}" + (f" ({s.level})" if s.level else "") for s in sheet),
                 "" if withheld or not sheet else round(sum(s.score for s in sheet) / len(sheet), 2),
                 "withheld (conflict of interest)" if withheld else
                 " | ".join(f"{s.panel_member}: {s.note}" for s in sheet if s.note),
-                candidate.shortlisted, candidate.winner,
-                "; ".join(f"{member} ({why})" for member, why in sorted(candidate.conflicts.items()))])
-        session.add(RoundExport(round_id=round_.id or 0, user_id=user_id, rows=len(nominations),
-                                exported_at=self._clock.now()))
-        await self._audit.record(session=session, actor=user_id, action="round.exported", subject=f"round:{round_.id}",
-                                 details={"rows": len(nominations)})
-        filename = f"beacon-{round_.name.lower().replace(' ', '-')}-{self._clock.now():%Y%m%d-%H%M}.csv"
-        return round_, filename, write_csv(header, rows), len(nominations)
+                shortlisted, winner,
+                "; ".join(f"{member} ({why})" for member, why in sorted(conflicts.items()))])
+        return rows
 
     async def insight(self, *, session: AsyncSession, user_id: str) -> Insight:
         """Who gets noticed, in counts where no cell describes fewer than five people."""

@@ -49,8 +49,9 @@ from beacon.bot.models import (
 )
 from beacon.bot.organisation import RetentionSettings
 from beacon.bot.rich_text import plain_text
+from beacon.bot.services import review_totals
 from beacon.bot.services.audit import Audit
-from beacon.bot.services.panel_review import candidate_key
+from beacon.bot.services.review_totals import candidate_key
 
 REMOVED = "(removed at the person's request)"
 ERASED_LEADER = "A former leader"
@@ -209,6 +210,10 @@ class Privacy:
                                                  col(Nomination.public_ts)).join(
             Nominee, col(Nominee.nomination_id) == col(Nomination.id)).where(col(Nominee.user_id) == user_id))).all()
         report.slack_posts = [(r.public_channel, r.public_ts) for r in received if r.public_channel and r.public_ts]
+        # The panel's running totals hold their ID too (as a nominee, nominator or scorer): recounted once it is gone.
+        touched = {r.id for r in received} | set((await session.scalars(select(col(Nomination.id)).where(or_(
+            col(Nomination.nominator_id) == user_id, col(Nomination.entered_by) == user_id)))).all()) | set(
+            (await session.scalars(select(col(Score.nomination_id)).where(col(Score.panel_member) == user_id))).all())
         theirs = select(col(Nominee.nomination_id)).where(col(Nominee.user_id) == user_id)
         alone = (await session.scalars(select(col(Nominee.nomination_id)).where(col(Nominee.nomination_id).in_(theirs))
                                        .group_by(col(Nominee.nomination_id)).having(func.count() == 1))).all()
@@ -280,6 +285,7 @@ class Privacy:
             channel=case((col(OutboxMessage.channel) == user_id, pseudonym), else_=col(OutboxMessage.channel)),
             dedupe_key=func.replace(col(OutboxMessage.dedupe_key), user_id, pseudonym), content={"text": REMOVED}))
         await change("preferences", delete(UserPreference).where(col(UserPreference.user_id) == user_id))
+        await review_totals.refresh(session, touched)
         report.changed = {k: v for k, v in report.changed.items() if v}
         await self._audit.record(session=session, actor=actor, action="privacy.erased", subject=f"user:{pseudonym}",
                                  details={"changed": report.changed})
@@ -295,12 +301,14 @@ class Privacy:
                 "audit": now - timedelta(days=365.25 * r.audit_years)}
 
     @staticmethod
-    def _expired_nominations(cutoff: datetime) -> Select[int | None]:
+    def _ended_rounds(cutoff: datetime) -> Select[int | None]:
+        return select(col(AwardRound.id)).where(col(AwardRound.status) != RoundStatus.OPEN,
+                                                col(AwardRound.closed_at) < cutoff)
+
+    def _expired_nominations(self, cutoff: datetime) -> Select[int | None]:
         """Nominations whose round ended (closed) before the cut-off, or outside any round and made before it."""
-        ended = select(col(AwardRound.id)).where(col(AwardRound.status) != RoundStatus.OPEN,
-                                                 col(AwardRound.closed_at) < cutoff)
         return select(col(Nomination.id)).where(or_(
-            col(Nomination.round_id).in_(ended),
+            col(Nomination.round_id).in_(self._ended_rounds(cutoff)),
             col(Nomination.round_id).is_(None) & (col(Nomination.created_at) < cutoff)))
 
     async def retention(self, *, session: AsyncSession, dry_run: bool, actor: str = "system") -> RetentionPlan:
@@ -336,6 +344,7 @@ class Privacy:
                                           .where(col(AuditEntry.at) < cut["audit"]))
         counts["audit entries"] = await count(AuditEntry, col(AuditEntry.seq) <= last_audit) if last_audit else 0
         if not dry_run:
+            await review_totals.forget(session, rounds=self._ended_rounds(cut["nominations"]), nominations=nominations)
             for _name, model, conditions in targets:
                 await session.execute(delete(model).where(*conditions).execution_options(synchronize_session=False))
             await self._audit.forget_before(session=session, cutoff=cut["audit"])
