@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, DateTime, Executable, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -66,12 +66,43 @@ def async_url(url: str) -> str:
         shown = f"{scheme}://..." if separator else "a value that is not a URL"
         raise ConfigError([f"DATABASE_URL: {shown} is not a database Beacon can use; give "
                            "sqlite+aiosqlite:///path/to/beacon.db or postgresql://user:password@host:5432/database"])
+    unreadable = ConfigError([f"DATABASE_URL: the address after {scheme}:// cannot be read; percent-encode special "
+                              "characters in the user name and password (@ as %40, : as %3A, / as %2F)"])
+    if rest.split("/", 1)[0].count("@") > 1:  # read as user:pass@word@host, part of the password would be the host
+        raise unreadable
     try:
-        make_url(f"{driver}://{rest}")
-    except ArgumentError:
-        raise ConfigError([f"DATABASE_URL: the address after {scheme}:// cannot be read; percent-encode special "
-                           "characters in the password (e.g. @ as %40)"]) from None
-    return f"{driver}://{rest}"
+        parsed = make_url(f"{driver}://{rest}")
+        port = parsed.port
+    except (ArgumentError, ValueError):
+        raise unreadable from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError([f"DATABASE_URL: port {port} is not a port (1 to 65535; PostgreSQL's is 5432)"])
+    if driver.startswith("sqlite"):
+        if not parsed.database or parsed.database == ":memory:" or parsed.query.get("mode") == "memory":
+            raise ConfigError(["DATABASE_URL: give SQLite a file, e.g. sqlite+aiosqlite:////var/lib/beacon/beacon.db "
+                               "(four slashes for an absolute path); an in-memory database is empty for every "
+                               "connection, so nothing Beacon promised would be kept"])
+        return f"{driver}://{rest}"
+    return _asyncpg_options(parsed).render_as_string(hide_password=False)
+
+
+# What asyncpg accepts in the URL's query. libpq's `sslmode` (as psql, Heroku and cloud consoles write it) means
+# asyncpg's `ssl` with the same values.
+_SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+
+
+def _asyncpg_options(url: URL) -> URL:
+    query = dict(url.query)
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    unknown = sorted(set(query) - {"ssl"})
+    if unknown:
+        raise ConfigError([f"DATABASE_URL: ?{unknown[0]}= is not understood: Beacon connects with asyncpg, whose only "
+                           "URL option is ssl (or sslmode): " + ", ".join(sorted(_SSL_MODES))])
+    if "ssl" in query and query["ssl"] not in _SSL_MODES:
+        raise ConfigError([f"DATABASE_URL: ssl={query['ssl']} is not an SSL mode; use one of "
+                           + ", ".join(sorted(_SSL_MODES))])
+    return url.set(query=query)
 
 
 def shown_url(url: str) -> str:

@@ -288,7 +288,18 @@ def load_organisation(path: Path) -> Organisation:
             [f"BEACON_CONFIG: {path} does not exist (copy beacon.example.yaml to {path} and fill it in)"]
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ConfigError([f"BEACON_CONFIG: {path} is a folder; give the organisation file itself "
+                           "(e.g. /etc/beacon/beacon.yaml)"]) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError([f"BEACON_CONFIG: {path} is not UTF-8 text (byte {error.start + 1} cannot be read); "
+                           "save it as UTF-8"]) from None
+    except OSError as error:
+        raise ConfigError([f"BEACON_CONFIG: {path} cannot be read ({error.strerror or error}); Beacon's user "
+                           "needs to read it"]) from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""

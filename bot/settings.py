@@ -6,6 +6,7 @@ import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +101,28 @@ class Settings(BaseSettings):
         if not 0 <= port <= 65535:
             raise ValueError(f"should be a port number from 1 to 65535 (0: any free port; unset: none), not {value!r}")
         return port
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        from beacon.bot.db import (
+            async_url,  # the one reading of DATABASE_URL (imported here: db imports settings' peers)
+        )
+
+        try:
+            async_url(value)
+        except ConfigError as error:
+            raise ValueError("; ".join(p.removeprefix("DATABASE_URL: ") for p in error.problems)) from None
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_address(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"should be the address of Slack's Web API, https://slack.com/api/ (or a proxy's "
+                             f"https:// address for it), not {value!r}")
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("log_level")
     @classmethod

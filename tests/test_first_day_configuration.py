@@ -5,7 +5,7 @@ list, with exit code 2 and no traceback."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -129,3 +129,51 @@ async def test_a_real_token_is_never_taken_for_a_placeholder(slack: LocalSlack, 
     code, out, err = await run_beacon("check", env=env, cwd=tmp_path)
     assert code == 1, out + err  # it reached Slack, which refused it
     assert "invalid_auth" in out
+
+
+@pytest.mark.parametrize(("database_url", "said", "secret"), [
+    ("postgresql://beacon:Summer24@Secret@127.0.0.1:5432/beacon", "percent-encode", "Secret"),
+    ("postgres://beacon:Summer24Secret@127.0.0.1:notaport/beacon", "percent-encode", "Summer24Secret"),
+    ("postgresql://beacon:Summer24Secret@127.0.0.1:99999/beacon", "port 99999 is not a port", "Summer24Secret"),
+    ("postgresql://beacon:Summer24Secret@127.0.0.1/beacon?application_name=x", "?application_name=",
+     "Summer24Secret"),
+    ("postgresql://beacon:Summer24Secret@127.0.0.1/beacon?sslmode=sometimes", "not an SSL mode", "Summer24Secret"),
+    ("sqlite+aiosqlite:///", "give SQLite a file", None),
+    ("sqlite:///:memory:", "give SQLite a file", None),
+])
+async def test_a_database_address_beacon_cannot_use_is_one_line_and_keeps_its_password(
+        slack: LocalSlack, tmp_path: Path, database_url: str, said: str, secret: str | None) -> None:
+    """Mistakes in DATABASE_URL are a person's to fix (exit 2, so systemd does not restart for ever), reported with
+    the other settings, and no part of the password is printed, even where an @ in it moved the host."""
+    config = tmp_path / "beacon.yaml"
+    shutil.copy(EXAMPLE, config)
+    for command in (["run"], ["db", "upgrade"]):  # serve and check read the settings the same way
+        env = {**slack_env(slack, config, "sqlite+aiosqlite:///unused.db"), "DATABASE_URL": database_url,
+               "LOG_LEVEL": "verbose"}
+        code, out, err = await run_beacon(*command, env=env, cwd=tmp_path)
+        assert code == 2, (command, out, err)
+        assert "DATABASE_URL: " in err and said in err and "LOG_LEVEL" in err, err
+        assert "Traceback" not in err + out
+        if secret:
+            assert secret not in err + out
+
+
+def test_libpq_sslmode_is_understood() -> None:
+    """psql, Heroku and cloud consoles write ?sslmode=require; asyncpg calls it ssl."""
+    from beacon.bot.db import async_url
+
+    assert async_url("postgres://b:p%40ss@db.trust.nhs.uk/beacon?sslmode=require") == (
+        "postgresql+asyncpg://b:p%40ss@db.trust.nhs.uk/beacon?ssl=require")
+
+
+@pytest.mark.parametrize(("make", "said"), [
+    (lambda path: path.mkdir(), "is a folder"),
+    (lambda path: path.write_bytes(b"\xff\xfechannels: {}\n"), "is not UTF-8 text"),
+])
+async def test_an_organisation_file_that_cannot_be_read_is_one_line(
+        slack: LocalSlack, tmp_path: Path, make: Callable[[Path], object], said: str) -> None:
+    config = tmp_path / "beacon.yaml"
+    make(config)
+    code, out, err = await run_beacon("run", env=slack_env(slack, config, f"sqlite+aiosqlite:///{tmp_path}/b.db"),
+                                      cwd=tmp_path)
+    assert code == 2 and said in err and "Traceback" not in err + out, err

@@ -15,7 +15,7 @@ from tests.harness import ALICE, GENERAL, settings_for
 
 
 def _client(slack: LocalSlack, token: str | None = None) -> AsyncWebClient:
-    client = build_slack_client(settings_for(slack, "sqlite+aiosqlite://"))
+    client = build_slack_client(settings_for(slack, "sqlite+aiosqlite:///unused.db"))
     if token:
         client.token = token
     return client

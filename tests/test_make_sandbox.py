@@ -21,10 +21,17 @@ BIN = str(Path(sys.executable).parent)
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
+def _outside_make(**env: str) -> dict[str, str]:
+    """The environment as a person's shell has it: under `make test`, make's own variables would make the inner
+    make print "Entering directory" and pass its flags on."""
+    return {k: v for k, v in {**os.environ, **env}.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+
+
 def _dry_run(*args: str, **env: str) -> str:
     # -o: the install step counts as done, so nothing is installed; BIN: this test run's own environment.
-    return subprocess.run(["make", "-n", "-o", ".venv/.installed-run", "sandbox", f"BIN={BIN}", *args],  # noqa: S603, S607
-                          cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    command = ["make", "--no-print-directory", "-n", "-o", ".venv/.installed-run", "sandbox", f"BIN={BIN}", *args]
+    return subprocess.run(command, cwd=ROOT, env=_outside_make(**env),  # noqa: S603
+                          capture_output=True, text=True, check=True).stdout
 
 
 def test_host_and_port_come_from_makes_command_line_only() -> None:
@@ -36,7 +43,8 @@ async def test_make_sandbox_serves_the_page_on_the_port_asked_for(tmp_path: Path
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         "make", "-o", ".venv/.installed-run", "sandbox", f"BIN={BIN}", "HOST=127.0.0.1", f"PORT={port}",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        cwd=ROOT, env=_outside_make(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True)
     try:
         assert process.stdout is not None
         said = b""

@@ -14,7 +14,7 @@ from tests.harness import ALICE, GENERAL, settings_for
 
 
 def _client(slack: LocalSlack):  # type: ignore[no-untyped-def]
-    return build_slack_client(settings_for(slack, "sqlite+aiosqlite://"))
+    return build_slack_client(settings_for(slack, "sqlite+aiosqlite:///unused.db"))
 
 
 async def test_everyone_is_loaded_across_pages_of_users(slack: LocalSlack) -> None:
