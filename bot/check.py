@@ -32,6 +32,34 @@ def _explain(error: SlackApiError) -> str:
     return f"{code}: {_FIXES.get(code, 'see the Slack API documentation for this error')}"
 
 
+async def check_ways_to_run(client: AsyncWebClient, *, app_token: str | None, missing_for_run: list[str],
+                            missing_for_serve: list[str]) -> list[CheckResult]:
+    """Whether `beacon run` and `beacon serve` would start with these settings. A trust uses one of them, so the
+    other one not being set up is fine; neither, or an app token Slack refuses, is a failure."""
+    run_ready = not missing_for_run
+    if app_token is not None:
+        try:
+            await client.apps_connections_open(app_token=app_token)  # an address Beacon does not use: no connection
+        except SlackApiError as error:
+            code = str(error.response.get("error", "unknown_error"))
+            refused = CheckResult("beacon run (Socket Mode)", False, f"Slack refused SLACK_APP_TOKEN ({code}): copy "
+                                  "the app-level token again (Basic Information > App-Level Tokens, connections:write)")
+            return [refused, _way("beacon serve (HTTP)", missing_for_serve, other_ready=False)]
+    serve_ready = not missing_for_serve
+    if not run_ready and not serve_ready:
+        return [CheckResult("beacon run (Socket Mode)", False, "needs " + ", ".join(missing_for_run)),
+                CheckResult("beacon serve (HTTP)", False, "needs " + ", ".join(missing_for_serve))]
+    return [_way("beacon run (Socket Mode)", missing_for_run, other_ready=serve_ready),
+            _way("beacon serve (HTTP)", missing_for_serve, other_ready=run_ready)]
+
+
+def _way(name: str, missing: list[str], *, other_ready: bool) -> CheckResult:
+    if not missing:
+        return CheckResult(name, True, "ready")
+    return CheckResult(name, other_ready, "not set up (needs " + ", ".join(missing) + ")"
+                       + ("; fine if you use the other way" if other_ready else ""))
+
+
 async def run_checks(organisation: Organisation, client: AsyncWebClient) -> list[CheckResult]:
     results = [CheckResult("configuration", True, "environment and organisation file are valid")]
     try:

@@ -25,7 +25,7 @@ from sqlmodel import col
 from beacon.bot import __version__
 from beacon.bot.blocks.notices import render
 from beacon.bot.blocks.terminal import render_text
-from beacon.bot.check import format_table, run_checks
+from beacon.bot.check import check_ways_to_run, format_table, run_checks
 from beacon.bot.config_errors import ConfigError
 from beacon.bot.content import check_organisation, load_content
 from beacon.bot.db import Database
@@ -359,6 +359,11 @@ async def _check(settings: Settings, organisation: Organisation) -> int:
             print(f"Slack could not be checked: {failure}" if isinstance(failure, Unreachable) else
                   f"Slack could not be checked: {'; '.join(failure.problems)}", file=sys.stderr)
             return EXIT_UNREACHABLE if isinstance(failure, Unreachable) else EXIT_CONFIG
+        if all(r.ok for r in results):
+            results += await check_ways_to_run(
+                runtime.deps.slack,
+                app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+                missing_for_run=settings.missing_for(Mode.SOCKET), missing_for_serve=settings.missing_for(Mode.HTTP))
     print(format_table(results), end="")
     return 0 if all(r.ok for r in results) else 1
 

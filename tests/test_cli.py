@@ -91,6 +91,28 @@ async def test_check_with_a_revoked_token(slack: LocalSlack, tmp_path: Path, dat
     assert "invalid_auth: Slack refused the token" in out
 
 
+async def test_check_says_which_way_beacon_can_run_and_refuses_a_revoked_app_token(
+        slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
+    """`beacon check` passing while `beacon run` would refuse to start misleads the person deploying it."""
+    config = _write_config(tmp_path / "beacon.yaml", slack)
+    slack.workspace.channels["C0ADMIN"].members.add(slack.workspace.bot_user_id)
+    both = _slack_env(slack, config, database_url)
+    code, out, _ = await _run("check", env=both, cwd=tmp_path)
+    assert code == 0 and "beacon run (Socket Mode)" in out and "beacon serve (HTTP)" in out, out
+
+    http_only = {k: v for k, v in both.items() if k != "SLACK_APP_TOKEN"}
+    code, out, _ = await _run("check", env=http_only, cwd=tmp_path)
+    assert code == 0 and "not set up (needs SLACK_APP_TOKEN); fine if you use the other way" in out, out
+
+    neither = {k: v for k, v in both.items() if k not in ("SLACK_APP_TOKEN", "BEACON_SECRET_KEY")}
+    code, out, _ = await _run("check", env=neither, cwd=tmp_path)
+    assert code == 1 and "needs SLACK_APP_TOKEN, BEACON_SECRET_KEY" in out, out
+
+    revoked = both | {"SLACK_APP_TOKEN": "xapp-1-A0-revoked"}
+    code, out, _ = await _run("check", env=revoked, cwd=tmp_path)
+    assert code == 1 and "Slack refused SLACK_APP_TOKEN (invalid_auth)" in out, out
+
+
 async def test_serve_answers_slack_and_stops_cleanly_on_sigterm(slack: LocalSlack, tmp_path: Path,
                                                                database_url: str) -> None:
     config = _write_config(tmp_path / "beacon.yaml", slack)
