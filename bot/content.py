@@ -168,6 +168,9 @@ def load_content(directory: Path | None = None) -> Content:
     `directory` (BEACON_CONTENT) holds a trust's own versions of any of the files; a file it lacks is read
     from Beacon's own `content/`.
     """
+    if directory is not None and not Path(directory).is_dir():
+        raise ConfigError([f"BEACON_CONTENT: {directory} is not a folder; give the folder holding the trust's own "
+                           f"copies of {', '.join(sorted(FILES)[:2])} ..., or leave it unset for Beacon's own"])
     paths = {name: (Path(directory) / name if directory and (Path(directory) / name).exists() else PACKAGED / name)
              for name in FILES}
     problems: list[str] = []

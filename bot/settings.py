@@ -124,6 +124,17 @@ class Settings(BaseSettings):
                              f"https:// address for it), not {value!r}")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("beacon_connect_timeout", mode="before")
+    @classmethod
+    def _whole_seconds(cls, value: object) -> object:
+        try:
+            seconds = int(str(value).strip())
+        except ValueError:
+            seconds = 0
+        if not 1 <= seconds <= 300:
+            raise ValueError(f"should be whole seconds from 1 to 300 (default 15), not {value!r}")
+        return seconds
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

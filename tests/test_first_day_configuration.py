@@ -177,3 +177,15 @@ async def test_an_organisation_file_that_cannot_be_read_is_one_line(
     code, out, err = await run_beacon("run", env=slack_env(slack, config, f"sqlite+aiosqlite:///{tmp_path}/b.db"),
                                       cwd=tmp_path)
     assert code == 2 and said in err and "Traceback" not in err + out, err
+
+
+async def test_a_missing_content_folder_and_a_fractional_timeout_are_reported_not_ignored(
+        slack: LocalSlack, tmp_path: Path) -> None:
+    config = tmp_path / "beacon.yaml"
+    shutil.copy(EXAMPLE, config)
+    env = {**slack_env(slack, config, f"sqlite+aiosqlite:///{tmp_path}/b.db"),
+           "BEACON_CONTENT": str(tmp_path / "our-content"), "BEACON_CONNECT_TIMEOUT": "1.5"}
+    code, out, err = await run_beacon("check", env=env, cwd=tmp_path)
+    assert code == 2 and "Traceback" not in err + out, err
+    assert "BEACON_CONTENT: " in err and "is not a folder" in err
+    assert "BEACON_CONNECT_TIMEOUT: should be whole seconds from 1 to 300" in err
