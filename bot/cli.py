@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlmodel import col
@@ -31,6 +30,7 @@ from beacon.bot.content import check_organisation, load_content
 from beacon.bot.db import Database
 from beacon.bot.deps import build_slack_client
 from beacon.bot.http_server import build_web_app
+from beacon.bot.listening import cannot_listen, listen, next_port
 from beacon.bot.logs import configure_logging
 from beacon.bot.models import CalendarSource, OutboxMessage, OutboxStatus
 from beacon.bot.organisation import Organisation, load_organisation
@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         from beacon.bot.sandbox.server import serve as serve_sandbox
 
         configure_logging(args.log_level)
-        return asyncio.run(_with_signals(lambda life: serve_sandbox(host=args.host, port=args.port, stop=life.stop)))
+        return asyncio.run(_with_signals(lambda life: serve_sandbox(host=args.host, port=args.port, stop=life.stop),
+                                         service=True))
     try:
         settings = load_settings()
     except ConfigError as error:
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             "serve": lambda life: _serve(settings, organisation, args.host, args.port, life),
             "run": lambda life: _run_socket(settings, organisation, life),
         }
-        return asyncio.run(_with_signals(runners[command]))
+        return asyncio.run(_with_signals(runners[command], service=command in SERVICES))
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_CONFIG
@@ -221,6 +222,8 @@ def _load_everything(settings: Settings, mode: Mode) -> Organisation:
         problems += check_organisation(content, organisation)
     if organisation is not None and any(s.type == "graph" for s in organisation.calendar.sources):
         problems += settings.missing_for_graph()
+    if mode in (Mode.SOCKET, Mode.HTTP):
+        problems += settings.pid_file_problems()
     if problems or organisation is None:
         raise ConfigError(problems)
     return organisation
@@ -234,32 +237,39 @@ class _Lifecycle:
     def __init__(self) -> None:
         self.stop = asyncio.Event()
         self.serving = False
-        self.interrupted = False
+        self.interrupted: int | None = None  # the signal that ended the work at once
 
 
-async def _with_signals(body: Callable[[_Lifecycle], Coroutine[Any, Any, int]]) -> int:
+# The services stop on a signal as systemd asks them to, so they exit 0 whenever it comes. A one-off command
+# interrupted has not done its work, so it exits as the shell reports a signal (128 + its number: 130 for SIGINT,
+# 143 for SIGTERM), and `beacon check && deploy` does not go ahead.
+SERVICES = frozenset({"run", "serve", "sandbox"})
+
+
+async def _with_signals(body: Callable[[_Lifecycle], Coroutine[Any, Any, int]], *, service: bool = False) -> int:
     life = _Lifecycle()
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
 
-    def on_signal() -> None:
+    def on_signal(sig: signal.Signals) -> None:
         if life.serving and not life.stop.is_set():
             life.stop.set()
             return
-        if not life.interrupted:
-            log.warning("stopping now" if life.serving else "stopped before Beacon was ready")
-        life.interrupted = True
+        if life.interrupted is None:
+            log.warning("stopping now" if life.serving else
+                        "stopped before Beacon was ready" if service else "interrupted: the command did not finish")
+            life.interrupted = sig
         task.cancel()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, on_signal)
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         return await body(life)
     except asyncio.CancelledError:
-        if not life.interrupted:
+        if life.interrupted is None:
             raise
-        return 0
+        return 0 if service else 128 + life.interrupted
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
@@ -315,10 +325,12 @@ def _reload_on_sighup(runtime: Runtime) -> None:
 
 async def _serve(settings: Settings, organisation: Organisation, host: str, port: int, life: _Lifecycle) -> int:
     async with _serving(settings, organisation) as runtime:
-        runner = web.AppRunner(build_web_app(runtime), handle_signals=False, access_log=None)
-        await runner.setup()
         try:
-            await web.TCPSite(runner, host, port).start()
+            runner, _ = await listen(build_web_app(runtime), host, port, handle_signals=False)
+        except OSError as problem:
+            raise cannot_listen(problem, host, port, host_setting="--host", port_setting="--port",
+                                other_port=f"beacon serve --port {next_port(port)}") from None
+        try:
             log.info("serving Slack requests", extra={"url": f"http://{host}:{port}/slack/events"})
             life.serving = True
             await life.stop.wait()
@@ -339,8 +351,9 @@ async def _run_socket(settings: Settings, organisation: Organisation, life: _Lif
             either: set[asyncio.Future[Any]] = {stopping, handler.client.refused}
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
-            if handler.client.refused.done():
-                raise handler.client.refused.result()
+            if handler.client.refused.done():  # on a reconnection, after Beacon had been serving
+                raise ConfigError(handler.client.refused.result().problems,
+                                  heading="Slack refused the app token while Beacon was running; Beacon has stopped")
             log.info("stopping: disconnecting from Socket Mode")
         finally:
             await handler.close_quickly()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -178,14 +179,32 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_sync(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to run at every start and from several replicas."""
-    command.upgrade(alembic_config(database_url), revision)
+# The PostgreSQL advisory lock that makes replicas starting together migrate one at a time (migrations/env.py).
+MIGRATION_LOCK_ID = 7_262_001
+
+
+class MigrationStopped(Exception):
+    """The migration was given up while waiting for another replica's (a stop signal); nothing was changed."""
+
+
+def upgrade_sync(database_url: str, revision: str = "head", *, stop: threading.Event | None = None) -> None:
+    """Bring the schema to `revision`; safe to run at every start and from several replicas. On PostgreSQL, while
+    another replica holds the migration lock this waits, polling, and gives up (MigrationStopped) once `stop` is
+    set; a migration already under way is never interrupted."""
+    config = alembic_config(database_url)
+    config.attributes["stop"] = stop
+    command.upgrade(config, revision)
 
 
 async def upgrade(database_url: str, revision: str = "head") -> None:
-    # alembic's async env runs its own event loop, so it gets a thread of its own.
-    await asyncio.to_thread(upgrade_sync, database_url, revision)
+    # alembic's async env runs its own event loop, so it gets a thread of its own. A cancelled wait (SIGTERM) cannot
+    # reach into the thread, so it is told through `stop`: it stops waiting for the lock within a poll interval, and
+    # asyncio.run, which waits for the thread before the process exits, is not held up.
+    stop = threading.Event()
+    try:
+        await asyncio.to_thread(upgrade_sync, database_url, revision, stop=stop)
+    finally:
+        stop.set()
 
 
 async def rows_changed(session: AsyncSession, statement: Executable) -> int:

@@ -25,7 +25,7 @@ from beacon.bot.db import Database, upgrade
 from beacon.bot.deps import Deps, build_deps
 from beacon.bot.http_server import build_operations_app
 from beacon.bot.integrations.http import SharedHttp
-from beacon.bot.listening import listen
+from beacon.bot.listening import cannot_listen, listen, next_port
 from beacon.bot.metrics import Metrics, Readings, attach, outbox_backlog, take_readings
 from beacon.bot.organisation import Organisation
 from beacon.bot.reachability import explain_database
@@ -105,8 +105,13 @@ class Runtime:
         log.info("beacon started", extra={"version": __version__})
 
     async def _serve_operations(self, host: str, port: int) -> None:
-        self._operations, self.operations_port = await listen(build_operations_app(self), host, port,
-                                                              handle_signals=False)
+        try:
+            self._operations, self.operations_port = await listen(build_operations_app(self), host, port,
+                                                                  handle_signals=False)
+        except OSError as problem:
+            raise cannot_listen(problem, host, port, host_setting="BEACON_METRICS_HOST",
+                                port_setting="BEACON_METRICS_PORT",
+                                other_port=f"BEACON_METRICS_PORT={next_port(port)}") from None
         log.info("serving metrics and health", extra={"url": f"http://{host}:{self.operations_port}/metrics"})
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -166,6 +167,19 @@ class Settings(BaseSettings):
                  "graph_client_secret": "a client secret of the app registration"}
         return [f"{n.upper()} is not set ({why}; a graph source is configured in beacon.yaml)"
                 for n, why in names.items() if getattr(self, n) is None]
+
+    def pid_file_problems(self) -> list[str]:
+        """BEACON_PID_FILE is written once Beacon is connected; a folder that is not there is said at the start."""
+        if self.beacon_pid_file is None:
+            return []
+        folder = self.beacon_pid_file.parent
+        if not folder.is_dir():
+            return [f"BEACON_PID_FILE: the folder {folder} does not exist; create it (writable by Beacon's user) or "
+                    "choose a file in a folder that does, such as /var/lib/beacon/beacon.pid"]
+        if not os.access(folder, os.W_OK):
+            return [f"BEACON_PID_FILE: Beacon's user may not write in {folder}; choose a folder it may write in, "
+                    "such as /var/lib/beacon"]
+        return []
 
     def problems_for(self, mode: Mode) -> list[str]:
         """Every variable `mode` cannot use: the invalid ones (whatever the mode), then the missing ones."""

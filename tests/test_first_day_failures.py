@@ -13,15 +13,19 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import pytest
 from aiohttp import web
 from sqlalchemy.engine.url import make_url
 
+from beacon.bot.db import MIGRATION_LOCK_ID
 from beacon.bot.listening import listen
 from beacon.bot.local_slack import LocalSlack
 from tests.fakes.tls import make_certificates
@@ -364,3 +368,123 @@ async def test_start_up_is_quiet(slack: LocalSlack, tmp_path: Path, database_url
     assert "will be unused" not in err
     assert "Adding job" not in err
 
+
+
+# ---- Review: the advisory lock, listening addresses, interrupted commands, the PID file, a later refusal ----------
+
+async def _until_logged(process: asyncio.subprocess.Process, message: str, seconds: float = 30) -> None:
+    """Read the process's log until a line with this `msg` (JSON) appears."""
+    assert process.stderr is not None
+    async with asyncio.timeout(seconds):
+        while line := await process.stderr.readline():
+            if line.startswith(b"{") and json.loads(line).get("msg") == message:
+                return
+    raise AssertionError(f"beacon ended without logging {message!r}")
+
+
+@asynccontextmanager
+async def _another_replica_migrating(url: str) -> AsyncIterator[asyncpg.Connection]:
+    """Holds the migration lock, as a replica in the middle of a migration does."""
+    holder = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_ID)
+        yield holder
+    finally:
+        await holder.close()
+
+
+WAITING = "waiting for another replica's migration to finish"
+
+
+@pytest.mark.parametrize("command", ["db upgrade", "serve"])
+async def test_sigterm_while_waiting_for_another_replicas_migration(command: str, slack: LocalSlack,
+                                                                    tmp_path: Path) -> None:
+    url = _postgres()
+    env = _env(slack, tmp_path, url)
+    args = command.split() if command != "serve" else _args("serve")
+    async with _another_replica_migrating(url), beacon_process(*args, env=env, cwd=tmp_path) as process:
+        await _until_logged(process, WAITING)
+        err = await _stops_promptly(process)
+    assert process.returncode == (143 if command == "db upgrade" else 0), err
+    assert "Traceback" not in err
+
+
+async def test_a_migration_waits_for_another_replicas_and_then_runs(tmp_path: Path) -> None:
+    url = _postgres()
+    async with _another_replica_migrating(url) as holder, beacon_process(
+            "db", "upgrade", env=clean_env(DATABASE_URL=url), cwd=tmp_path) as process:
+        await _until_logged(process, WAITING)
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+class _TakenPort:
+    def __enter__(self) -> int:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen()
+        return int(self._socket.getsockname()[1])
+
+    def __exit__(self, *_: object) -> None:
+        self._socket.close()
+
+
+@pytest.mark.parametrize("case", ["serve --port", "BEACON_METRICS_PORT", "serve --host"])
+async def test_an_address_that_cannot_be_listened_on_is_one_message(case: str, slack: LocalSlack, tmp_path: Path,
+                                                                   database_url: str) -> None:
+    with _TakenPort() as taken:
+        env = _env(slack, tmp_path, database_url)
+        if case == "serve --port":
+            args, setting = ["serve", "--port", str(taken)], "--port"
+        elif case == "serve --host":
+            args, setting = ["serve", "--host", "nowhere.invalid", "--port", str(free_port())], "--host"
+        else:
+            args, setting = ["run"], "BEACON_METRICS_PORT"
+            env["BEACON_METRICS_PORT"] = str(taken)
+        code, _, err = await run_beacon(*args, env=env, cwd=tmp_path)
+    assert code == 2, err
+    assert f"{setting}: Beacon could not listen on" in err, err
+    assert ("nowhere.invalid" in err) if setting == "--host" else ("the port is in use" in err), err
+    _one_message(err)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+async def test_an_interrupted_check_does_not_exit_0(sig: int, code: int, slack: LocalSlack, tmp_path: Path,
+                                                   database_url: str) -> None:
+    """`beacon check && deploy` must not deploy after a check that never finished."""
+    async with SilentHost() as silent:
+        env = _env(slack, tmp_path, database_url, SLACK_API_URL=f"http://127.0.0.1:{silent.port}/api/",
+                   BEACON_CONNECT_TIMEOUT="120")
+        async with beacon_process("check", env=env, cwd=tmp_path) as process:
+            await asyncio.wait_for(silent.accepted.wait(), 30)
+            err = await _stops_promptly(process, sig)
+    assert process.returncode == code, err
+    assert "Traceback" not in err
+
+
+async def test_a_pid_file_in_a_missing_folder_is_reported_before_starting(slack: LocalSlack, tmp_path: Path,
+                                                                          database_url: str) -> None:
+    env = _env(slack, tmp_path, database_url, BEACON_PID_FILE=str(tmp_path / "nonexistent" / "dir" / "pid"))
+    code, _, err = await run_beacon("run", env=env, cwd=tmp_path)
+    assert code == 2, err
+    assert "BEACON_PID_FILE: the folder" in err and "does not exist" in err
+    assert "connected to Slack" not in err  # found with the rest of the configuration, before anything started
+    _one_message(err)
+
+
+async def test_an_app_token_refused_on_a_reconnection_says_so(slack: LocalSlack, tmp_path: Path,
+                                                             database_url: str) -> None:
+    env = _env(slack, tmp_path, database_url)
+    slack.app_url = None
+    async with beacon_process("run", env=env, cwd=tmp_path) as process:
+        await asyncio.wait_for(slack.hub.connected.wait(), 30)
+        slack.workspace.app_token = "xapp-1-local-revoked"  # the token Beacon holds is revoked ...
+        for socket_ in list(slack.hub._sockets):  # ... and Slack drops the connection, so Beacon reconnects
+            await socket_.close()
+        code = await asyncio.wait_for(process.wait(), 30)
+        err = (await process.stderr.read()).decode()  # type: ignore[union-attr]
+    assert code == 2, err
+    assert "Slack refused the app token while Beacon was running" in err
+    assert "SLACK_APP_TOKEN: Slack refused it (invalid_auth)" in err
+    assert "cannot start" not in err
+    _one_message(err)

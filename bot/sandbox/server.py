@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import secrets
-import socket
 import tempfile
 from datetime import UTC, datetime
 from importlib import resources
@@ -25,7 +23,7 @@ from aiohttp import web
 
 from beacon.bot.content import load_content
 from beacon.bot.http_server import EVENTS_PATH, build_web_app
-from beacon.bot.listening import listen
+from beacon.bot.listening import listen, next_port, why_not
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.runtime import Runtime, running
 from beacon.bot.sandbox import demo_story, demo_trust, page_api
@@ -129,27 +127,15 @@ class Sandbox:
         return web.Response(text=demo_trust.leaders_calendar(leader, self.first_day), content_type="text/calendar")
 
 
-def _why_not(problem: OSError, host: str, port: int) -> str:
-    if isinstance(problem, socket.gaierror):
-        return (f"no address is known for the name {host!r}. Give an address of this machine: 127.0.0.1 (this "
-                "machine only) or 0.0.0.0 (every interface)")
-    if problem.errno == errno.EADDRINUSE:
-        return (f"the port is in use (another sandbox, or another program?). Stop it, or choose another port: "
-                f"beacon sandbox --port {port + 1 if port < 65535 else 8001}")
-    if problem.errno == errno.EADDRNOTAVAIL:
-        return f"{host} is not an address of this machine. Use 127.0.0.1, 0.0.0.0 or one of this machine's addresses"
-    if problem.errno == errno.EACCES:
-        return f"not allowed to listen on port {port} (ports below 1024 need privileges); choose one above 1024"
-    return f"{problem.strerror or problem}"
-
-
 async def serve(*, host: str, port: int, stop: asyncio.Event) -> int:
     """`beacon sandbox`: run until `stop` is set."""
     sandbox = Sandbox(host=host, port=port)
     try:
         await sandbox.start()
     except OSError as problem:
-        print(f"The sandbox could not listen on {host}:{port}: {_why_not(problem, host, port)}")
+        why = why_not(problem, host, port, what="another sandbox",
+                      other_port=f"beacon sandbox --port {next_port(port)}")
+        print(f"The sandbox could not listen on {host}:{port}: {why}")
         await sandbox.stop()
         return 2
     except BaseException:  # stopped while starting (SIGTERM, Ctrl+C): what had started is closed, not leaked
