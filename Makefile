@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: sandbox run check test lint typecheck constraints
+.PHONY: sandbox run check test lint typecheck constraints bench
 
 # make sandbox HOST=0.0.0.0 PORT=8080: only values given on make's command line count (zsh sets HOST to the
 # machine's name, which must not move the sandbox off 127.0.0.1).
@@ -51,6 +51,13 @@ test: $(VENV)/.installed-test lint typecheck
 		echo "== the same suite on PostgreSQL =="; \
 		$(BIN)/python -m pytest; \
 	fi
+
+## make bench: every benchmark in bench/, three runs each, on SQLite and on PostgreSQL (BENCH_POSTGRES_URL, default
+## the local server's beacon_bench database, created if missing); one table of min / median / max against each goal.
+## About an hour and a half on 2 cores; BENCH_ARGS="--only fanout --databases sqlite" for part, "--record" to keep it.
+BENCH_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/beacon_bench
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.suite --postgres-url $(BENCH_POSTGRES_URL) $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -115,6 +115,7 @@ async def _repeated(args: argparse.Namespace) -> dict[str, object]:
                                                               "rate_limited_429")},
             "repeats": len(runs), "seconds": [r["seconds"] for r in runs],
             "over_minimum_percent": {"min": min(over), "median": statistics.median(over), "max": max(over)},
+            "over_minimum_percent_runs": over,
             "lost": sum(int(r["lost"]) for r in runs), "duplicated": sum(int(r["duplicated"]) for r in runs),  # type: ignore[call-overload]
             "rate_limited_429": [r["rate_limited_429"] for r in runs]}
 

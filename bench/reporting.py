@@ -1,10 +1,11 @@
 """What the benchmarks share: a fresh database for each run, and how every benchmark ends (print the result,
 PASS or FAIL against its goal, and with --record append it to its file in bench/results/; exit code 0 on PASS,
-so a script can run them all)."""
+so a script can run them all; `bench/suite.py` runs them all and reads each result from `BEACON_BENCH_RESULT`)."""
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ async def fresh_database(database_url: str, name: str) -> str:
 
 def finish(result: dict[str, Any], *, passed: bool, goal: str | None, results: Path, record: bool) -> None:
     print(json.dumps(result, indent=2))
+    if out := os.environ.get("BEACON_BENCH_RESULT"):  # `python -m bench.suite` reads each run's figures from here
+        Path(out).write_text(json.dumps({**result, "passed": passed}))
     if goal:
         print("PASS" if passed else "FAIL", f"({goal})")
     if record:
