@@ -176,7 +176,7 @@ async def run(count: int, database_url: str) -> dict[str, Any]:
     }
     result["export_loop_held_ms"] = await _loop_held(export)
     tracemalloc.start()
-    await export()
+    result["export_rows"] = await export()
     result["export_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 1e6, 1)
     tracemalloc.stop()
     if count <= 10_000:
@@ -214,8 +214,10 @@ def main() -> None:
     result = {"scales": scales, "goals": GOALS,
               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
               "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "pass": all(map(passed, scales))}
-    finish(result, passed=result["pass"], goal=", ".join(f"{k} {v}" for k, v in GOALS.items()), results=RESULTS,
-           record=args.record)
+    checks = {f"the export of {s['nominations']:,} has every nomination": s["export_rows"] == s["nominations"]
+              for s in scales}
+    finish(result, passed=result["pass"], checks=checks, goal=", ".join(f"{k} {v}" for k, v in GOALS.items()),
+           results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

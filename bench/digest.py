@@ -232,7 +232,8 @@ def main() -> None:
     args = parser.parse_args()
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or "sqlite+aiosqlite:///unused"
     result = asyncio.run(run([int(s) for s in args.scales.split(",")], args.runs, database_url))
-    finish(result, passed=result["pass"], goal=GOAL, results=RESULTS, record=args.record)
+    checks = {"the same SQL statements at every scale": result["constant_statements"]}
+    finish(result, passed=result["pass"], checks=checks, goal=GOAL, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

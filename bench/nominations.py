@@ -136,7 +136,7 @@ def main() -> None:
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
     result = asyncio.run(run(args.nominations, args.samples, database_url))
-    finish(result, passed=result["pass"], goal=None, results=RESULTS, record=args.record)
+    finish(result, passed=result["pass"], checks={}, goal=None, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

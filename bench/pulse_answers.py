@@ -271,7 +271,11 @@ def main() -> None:
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or (
         f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='beacon-bench-')}/bench.db")
     result = asyncio.run(run(args.people, args.window, database_url))
-    finish(result, passed=result["pass"], goal=GOAL, results=RESULTS, record=args.record)
+    beacon = result["beacon_serve"]
+    checks = {"every request acked": beacon["acked_200"] == beacon["requests"], "nothing lost": beacon["lost"] == 0,
+              "nothing counted twice": beacon["doubled"] == 0, "answers match presses": beacon["answers_match_presses"],
+              "everyone counted": beacon["pulse_responses"] == args.people}
+    finish(result, passed=result["pass"], checks=checks, goal=GOAL, results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

@@ -27,12 +27,23 @@ async def fresh_database(database_url: str, name: str) -> str:
     return database_url
 
 
-def finish(result: dict[str, Any], *, passed: bool, goal: str | None, results: Path, record: bool) -> None:
+def finish(result: dict[str, Any], *, passed: bool, goal: str | None, results: Path, record: bool,
+           checks: dict[str, bool] | None = None) -> None:
+    """Print the figures and the verdict, hand them to the suite, and exit 0 only when everything held.
+
+    `checks` are the benchmark's own correctness checks (nothing lost, nothing doubled, the answers right): a run
+    that fails one is a failed run whatever its timings, and the suite names the check. `passed` is the standalone
+    verdict, the checks and the benchmark's own time goals together; the suite judges timings against its goals."""
+    checks = checks if checks is not None else {"passed": passed}
+    failed = [name for name, held in checks.items() if not held]
+    passed = passed and not failed
     print(json.dumps(result, indent=2))
     if out := os.environ.get("BEACON_BENCH_RESULT"):  # `python -m bench.suite` reads each run's figures from here
-        Path(out).write_text(json.dumps({**result, "passed": passed}))
+        Path(out).write_text(json.dumps({**result, "passed": not failed, "failed_checks": failed}))
     if goal:
         print("PASS" if passed else "FAIL", f"({goal})")
+    if failed:
+        print("checks that failed:", ", ".join(failed))
     if record:
         history = json.loads(results.read_text()) if results.exists() else []
         results.write_text(json.dumps([*history, result], indent=2) + "\n")

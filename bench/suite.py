@@ -169,7 +169,15 @@ def _run_once(bench: Bench, database: str, postgres_url: str) -> tuple[dict[str,
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             return None, f"exit {done.returncode}: {last}"
         result: dict[str, Any] = json.loads(out.read_text())
-        return result, None if result.get("passed") else "its own checks failed"
+        return result, run_failure(result)
+
+
+def run_failure(result: dict[str, Any]) -> str | None:
+    """Why one run of a benchmark failed, naming the checks that did not hold; None when it passed."""
+    if result.get("passed"):
+        return None
+    failed = result.get("failed_checks") or []
+    return "its own checks failed" + (f" ({', '.join(failed)})" if failed else "")
 
 
 def _figures(row: Row, results: list[dict[str, Any]], figure: Figure) -> list[float]:

@@ -3,13 +3,15 @@ benchmark failed its own checks, or when Beacon is more than twice as slow as ba
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench import suite
-from bench.suite import Bench, Outcome, Row, markdown, summarise
+from bench.reporting import finish
+from bench.suite import Bench, Outcome, Row, markdown, run_failure, summarise
 
 BENCH = Path(suite.__file__).parent
 NOT_BENCHMARKS = {"__init__", "__main__", "suite", "reporting", "bare_bolt", "shared"}
@@ -76,3 +78,24 @@ def test_the_readme_has_the_section_the_suite_writes() -> None:
 def test_each_row_has_a_goal(bench: Bench) -> None:
     for row in bench.rows:
         assert row.most is not None or row.least is not None, row.label
+
+
+def test_a_failed_check_is_named_and_fails_the_run_whatever_the_timings(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "result.json"
+    monkeypatch.setenv("BEACON_BENCH_RESULT", str(out))
+    with pytest.raises(SystemExit) as stopped:
+        finish({"ack": 1}, passed=True, checks={"nothing lost": False, "nothing doubled": True}, goal="g",
+               results=tmp_path / "history.json", record=False)
+    assert stopped.value.code == 1
+    assert run_failure(json.loads(out.read_text())) == "its own checks failed (nothing lost)"
+
+
+def test_slow_timings_alone_leave_the_run_to_the_suites_goals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "result.json"
+    monkeypatch.setenv("BEACON_BENCH_RESULT", str(out))
+    with pytest.raises(SystemExit) as stopped:  # standalone, the benchmark's own time goal still fails it
+        finish({"ack": 900}, passed=False, checks={"nothing lost": True}, goal="g", results=tmp_path / "h.json",
+               record=False)
+    assert stopped.value.code == 1
+    assert run_failure(json.loads(out.read_text())) is None
