@@ -1,6 +1,12 @@
 """Client-side pacing for chat.postMessage: Slack allows about one message a second per channel, within
-a workspace-wide limit. Each send reserves the next free slot for its channel and for the workspace, so
-a fan-out runs at the limit without provoking 429s; a 429 that still comes pauses all sends."""
+a workspace-wide limit. Each send waits for its channel's next slot and then for the workspace's, so a
+fan-out runs at the limit without provoking 429s; a 429 that still comes pauses all sends.
+
+Slots are given out one at a time and counted from when each send actually left, not from when it was
+booked: if the event loop was busy and several sends woke late together, booked slots would let them all
+go at once, and Slack answers such a bunch with 429 and a Retry-After of a second or more (fifty sends
+lost at 3,000 a minute). A stall is not caught up by sending faster afterwards: what was on its way when
+the stall began arrives with what follows it, and that bunch alone can exceed Slack's burst."""
 
 from __future__ import annotations
 
@@ -15,23 +21,25 @@ class Pacer:
         self._interval = 60.0 / posts_per_minute
         self._per_channel = per_channel_seconds
         self._monotonic = seconds  # the app's clock, so that tests and the sandbox can move it
-        self._next_any = 0.0
+        self._next_any = 0.0  # the workspace's next slot
         self._next_in: dict[str, float] = {}
-
-    def reserve(self, channel: str) -> float:
-        """Book the next slot for `channel`; returns the seconds to wait for it."""
-        now = self._monotonic()
-        slot = max(now, self._next_any, self._next_in.get(channel, 0.0))
-        self._next_any = slot + self._interval
-        self._next_in[channel] = slot + self._per_channel
-        if len(self._next_in) > 10_000:  # forget channels whose slot has long passed
-            self._next_in = {c: t for c, t in self._next_in.items() if t > now}
-        return slot - now
+        self._turns = asyncio.Lock()  # wakes its waiters in the order they came
 
     async def wait_turn(self, channel: str) -> None:
-        wait = self.reserve(channel)
-        if wait > 0:
+        # The channel first, outside the queue: a channel waiting out its second holds up no other channel.
+        # (The dispatcher sends one row at a time per channel, so nothing else books this channel meanwhile.)
+        if (wait := self._next_in.get(channel, 0.0) - self._monotonic()) > 0:
             await asyncio.sleep(wait)
+        async with self._turns:
+            if (wait := self._next_any - self._monotonic()) > 0:
+                await asyncio.sleep(wait)
+            now = self._monotonic()
+            # Woken a little late (the timer's usual overshoot), the cadence holds; woken much later, the next
+            # slot is counted from now, at most half an interval early, so a stall is never caught up in a bunch.
+            self._next_any = max(self._next_any, now - self._interval / 2) + self._interval
+            self._next_in[channel] = now + self._per_channel
+            if len(self._next_in) > 10_000:  # forget channels whose slot has long passed
+                self._next_in = {c: t for c, t in self._next_in.items() if t > now}
 
     def cool_down(self, seconds: float) -> None:
         """Slack said 429: nothing more goes out until Retry-After has passed."""
