@@ -16,6 +16,7 @@ import recurring_ical_events
 import x_wr_timezone
 
 from beacon.bot.integrations.http import AddressPolicy, FeedTooLarge, RefusedAddress, SharedHttp
+from beacon.bot.integrations.ics_lines import FeedLayout, NotACalendar, NotPlain, PlainEvent, read_plain, split_feed
 from beacon.bot.organisation import IcsSource
 from beacon.bot.services.engagements import EngagementFact, SourceAnswer
 
@@ -60,6 +61,109 @@ def parse_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, e
     return facts
 
 
+# What icalendar may raise on a text it cannot read.
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
+def plain_facts(event: PlainEvent, *, source: IcsSource, tz: ZoneInfo) -> list[EngagementFact]:
+    """What `parse_feed` makes of a one-off event, from the strict reader's reading of it."""
+    if event.klass.upper() in NOT_PUBLISHED or event.status.upper() == "CANCELLED":
+        return []
+    return [EngagementFact(
+        external_id=event.uid, occurrence="single", title=event.summary.strip() or "Leader engagement",
+        leader=source.name, starts_at=_utc(event.starts, tz), ends_at=_utc(event.ends, tz),
+        all_day=not isinstance(event.starts, datetime), location=event.location.strip() or None,
+        leader_user_id=source.leader_slack_id)]
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The facts of one group of events (one UID), for one version of its text. A one-off's facts do not depend
+    on the window (`window` None; the window is applied when they are read); a series' were expanded over
+    `window`."""
+
+    facts: list[EngagementFact]
+    window: tuple[datetime, datetime] | None
+
+    def serves(self, start: datetime, end: datetime) -> bool:
+        return self.window is None or (self.window[0] <= start and end <= self.window[1])
+
+
+@dataclass
+class FeedReading:
+    """A feed read group by group: its facts, how many groups could not be read (skipped), and each group's
+    facts by its SHA-256, for the next reading of a changed version of the feed."""
+
+    facts: list[EngagementFact]
+    skipped: int
+    groups: dict[bytes, _Group]
+    parsed: int = 0  # groups read this time (the rest came from the last reading)
+
+
+def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime,
+              known: dict[bytes, _Group] | None = None) -> FeedReading:
+    """The feed's facts: groups unchanged since `known` are taken from it, plain one-offs are read by the strict
+    reader, everything else by icalendar (all such groups at once; one at a time if that fails, so that one bad
+    event is skipped and counted rather than failing the feed). One-offs are not cut to the window here."""
+    try:
+        layout = split_feed(text)
+    except NotACalendar:  # whatever it is, icalendar decides (and raises for what is not a calendar)
+        return FeedReading(parse_feed(text, source=source, tz=tz, start=start, end=end), 0, {})
+    known = known or {}
+    floating = layout.x_wr_timezone() is None
+    groups: dict[bytes, _Group] = {}
+    left: dict[str, bytes] = {}
+    parsed = 0
+    for uid, bodies in layout.groups.items():
+        digest = layout.digest(uid)
+        group = known.get(digest)
+        if group is not None and group.serves(start, end):
+            groups[digest] = group
+            continue
+        parsed += 1
+        if len(bodies) == 1 and uid:
+            try:
+                event = read_plain(bodies[0], floating_allowed=floating)
+            except NotPlain:
+                pass
+            else:
+                groups[digest] = _Group(plain_facts(event, source=source, tz=tz), None)
+                continue
+        left[uid] = digest
+    skipped = _read_by_icalendar(layout, left, groups, source=source, tz=tz, start=start, end=end)
+    return FeedReading([f for g in groups.values() for f in g.facts], skipped, groups, parsed)
+
+
+def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[bytes, _Group], *,
+                       source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime) -> int:
+    """Read the groups the strict reader left, into `groups`; how many could not be read."""
+    if not left:
+        return 0
+    window = (start, end)
+    try:
+        facts = parse_feed(layout.calendar_text(list(left)), source=source, tz=tz, start=start, end=end)
+    except UNREADABLE:
+        facts = None
+    if facts is not None:
+        by_uid: dict[str, list[EngagementFact]] = {uid: [] for uid in left}
+        values = {uid.partition(":")[2]: uid for uid in left}
+        if all(f.external_id in values for f in facts):
+            for fact in facts:
+                by_uid[values[fact.external_id]].append(fact)
+            for uid, digest in left.items():
+                groups[digest] = _Group(by_uid[uid], window)
+            return 0
+    skipped = 0
+    for uid, digest in left.items():  # one at a time: find the group that cannot be read
+        try:
+            groups[digest] = _Group(parse_feed(layout.calendar_text([uid]), source=source, tz=tz, start=start,
+                                               end=end), window)
+        except UNREADABLE:
+            skipped += 1
+            log.warning("calendar event could not be read; skipped", extra={"source": source.name})
+    return skipped
+
+
 def _day_window(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The window widened to whole local days (and a day more at the end), so that syncs later the same day find
     their window inside one already expanded."""
@@ -76,6 +180,7 @@ class _Expanded:
     start: datetime
     end: datetime
     facts: list[EngagementFact]
+    skipped: int = 0
 
     def answers(self, digest: bytes, start: datetime, end: datetime) -> bool:
         return digest == self.digest and self.start <= start and end <= self.end
@@ -99,7 +204,9 @@ class IcsFeed:
         self._policy = AddressPolicy(allow_hosts)
         self._copy: tuple[str, str | None, str | None] | None = None  # text, ETag, Last-Modified
         self._expanded: _Expanded | None = None
+        self._groups: dict[bytes, _Group] = {}  # each group's facts by its SHA-256, from the last reading
         self.parses = 0  # how many times the text was parsed and expanded (tests and benchmarks read it)
+        self.groups_parsed = 0  # how many groups of events the last parse read again (the rest were unchanged)
 
     async def read(self, *, start: datetime, end: datetime) -> SourceAnswer:
         # What a failure says is a fixed phrase (and a status code): never the feed's own words, which whoever
@@ -130,15 +237,17 @@ class IcsFeed:
         if self._expanded is None or not self._expanded.answers(digest, start, end):
             first, last = _day_window(start, end, self._tz)
             try:
-                facts = await asyncio.to_thread(parse_feed, text, source=self.source, tz=self._tz, start=first,
-                                                end=last)
-            except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+                reading = await asyncio.to_thread(read_feed, text, source=self.source, tz=self._tz, start=first,
+                                                  end=last, known=self._groups)
+            except UNREADABLE:
                 return self._failed("the feed is not a valid calendar")
             self.parses += 1
-            self._expanded = _Expanded(digest, first, last, facts)
+            self.groups_parsed = reading.parsed
+            self._groups = reading.groups
+            self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped)
         if response.status == 200:
             self._copy = (text, response.etag, response.last_modified)
-        return SourceAnswer(facts=self._expanded.between(start, end))
+        return SourceAnswer(facts=self._expanded.between(start, end), skipped=self._expanded.skipped)
 
     def _failed(self, reason: str) -> SourceAnswer:
         log.warning("calendar feed could not be read; keeping its last good data",

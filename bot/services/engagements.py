@@ -71,6 +71,7 @@ class SourceAnswer:
 
     facts: list[EngagementFact] | None = None
     error: str | None = None
+    skipped: int = 0  # events the source holds that could not be read (each skipped, the rest kept)
 
 
 @dataclass
