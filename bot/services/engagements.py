@@ -80,6 +80,7 @@ class SyncReport:
     changed: int = 0
     cancelled: int = 0
     kept: bool = False  # the source failed or answered empty: last good data kept
+    skipped: int = 0  # events the source holds that could not be read
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Engagements:
         if state is None:
             state = CalendarSource(key=source_key)
             session.add(state)
-        report = SyncReport()
+        report = SyncReport(skipped=answer.skipped)
         if answer.error:
             state.consecutive_failures += 1
             state.last_error = answer.error[:300]
@@ -137,7 +138,7 @@ class Engagements:
             await self._tell_admins(session, f"source-recovered:{source_key}:{now:%Y%m%d%H%M}",
                                     Template.CALENDAR_SOURCE_RECOVERED, {"source": source_name})
         state.consecutive_failures, state.failure_reported, state.last_error = 0, False, None
-        state.last_success_at = now
+        state.last_success_at, state.skipped_events = now, answer.skipped
         horizon = now + timedelta(days=self._org.calendar.window_days)
         facts = {(f.external_id, f.occurrence): f for f in answer.facts or []
                  if f.ends_at > now and f.starts_at < horizon}
