@@ -185,6 +185,10 @@ class _Expanded:
     def answers(self, digest: bytes, start: datetime, end: datetime) -> bool:
         return digest == self.digest and self.start <= start and end <= self.end
 
+    def answer_digest(self) -> bytes:
+        """The same for the same version of the feed expanded over the same days (record_sync compares it)."""
+        return hashlib.sha256(self.digest + f"{self.start.isoformat()}/{self.end.isoformat()}".encode()).digest()
+
     def between(self, start: datetime, end: datetime) -> list[EngagementFact]:
         """What `recurring_ical_events.between(start, end)` gives: occurrences overlapping the window (one of no
         length counts when it starts inside it)."""
@@ -247,7 +251,8 @@ class IcsFeed:
             self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped)
         if response.status == 200:
             self._copy = (text, response.etag, response.last_modified)
-        return SourceAnswer(facts=self._expanded.between(start, end), skipped=self._expanded.skipped)
+        return SourceAnswer(facts=self._expanded.between(start, end), skipped=self._expanded.skipped,
+                            digest=self._expanded.answer_digest())
 
     def _failed(self, reason: str) -> SourceAnswer:
         log.warning("calendar feed could not be read; keeping its last good data",

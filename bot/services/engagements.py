@@ -9,6 +9,7 @@ is open to are ever kept.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -50,7 +51,7 @@ MAX_LISTED = 40
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large feed holds tens of thousands in memory between syncs
 class EngagementFact:
     """One occurrence of an event as a source reports it (already filtered to what may be published)."""
 
@@ -72,6 +73,7 @@ class SourceAnswer:
     facts: list[EngagementFact] | None = None
     error: str | None = None
     skipped: int = 0  # events the source holds that could not be read (each skipped, the rest kept)
+    digest: bytes | None = None  # the same for the same facts (a feed's version and the days it was expanded over)
 
 
 @dataclass
@@ -137,21 +139,29 @@ class Engagements:
         if state.failure_reported:
             await self._tell_admins(session, f"source-recovered:{source_key}:{now:%Y%m%d%H%M}",
                                     Template.CALENDAR_SOURCE_RECOVERED, {"source": source_name})
+        horizon = now + timedelta(days=self._org.calendar.window_days)
+        # The same answer as at the last sync (the same version of the feed, expanded over the same days, matched
+        # to the same sites): what was within that sync's horizon is stored as it says, so only what has come
+        # within the horizon since is read (an unchanged 50,000-event feed costs a few rows, not 50,000).
+        fingerprint = self._fingerprint(answer)
+        since = (state.last_success_at + timedelta(days=self._org.calendar.window_days)
+                 if fingerprint and fingerprint == state.facts_digest and state.last_success_at else None)
         state.consecutive_failures, state.failure_reported, state.last_error = 0, False, None
         state.last_success_at, state.skipped_events = now, answer.skipped
-        horizon = now + timedelta(days=self._org.calendar.window_days)
         facts = {(f.external_id, f.occurrence): f for f in answer.facts or []
-                 if f.ends_at > now and f.starts_at < horizon}
+                 if f.ends_at > now and f.starts_at < horizon and (since is None or f.starts_at >= since)}
         # What is stored is compared as plain rows; only engagements that changed become ORM objects (loading
         # every engagement of a large calendar as objects cost more than the rest of an unchanged sync).
         rows = (await session.execute(select(
             col(Engagement.id), col(Engagement.external_id), col(Engagement.occurrence), col(Engagement.status),
             *(col(getattr(Engagement, name)) for name in SOURCE_COLUMNS)).where(
-            col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1)))).all()
+            col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1),
+            col(Engagement.starts_at) >= (since or datetime.min.replace(tzinfo=now.tzinfo))))).all()
         known = {(r.external_id, r.occurrence): r for r in rows}
         existing = {k: r for k, r in known.items() if r.status == EngagementStatus.SCHEDULED and r.ends_at > now}
         if not facts and existing:
             state.empty_answers += 1
+            state.facts_digest = None
             if state.empty_answers < 2:
                 report.kept = True
                 return report
@@ -206,7 +216,18 @@ class Engagements:
         # Not announced here: CalendarSync announces once every source is in, so that announcements from several
         # sources go out in one date order rather than source by source.
         await self._report_unmatched(session)
+        state.facts_digest = fingerprint
         return report
+
+    def _fingerprint(self, answer: SourceAnswer) -> str | None:
+        """What makes two answers store the same rows: the source's own digest of its answer, and the settings
+        that decide what is stored of it (the window, the sites places are matched to)."""
+        if answer.digest is None:
+            return None
+        hashed = hashlib.sha256(answer.digest)
+        hashed.update(repr((self._org.calendar.window_days, [(s.name, tuple(s.aliases)) for s in self._org.sites]))
+                      .encode())
+        return hashed.hexdigest()
 
     @staticmethod
     async def _load(session: AsyncSession, ids: list[int]) -> dict[int, Engagement]:
