@@ -46,6 +46,11 @@ CALENDAR_POST = "calendar_post"
 SLACK_VISITS = "slack:visits"
 FAILURES_BEFORE_ALERT = 3
 MAX_LISTED = 40
+# More engagements than this coming within announcement reach in one sync (a calendar imported) are announced in
+# one post, with the first few, rather than one post each (thousands of posts into one channel take hours at
+# Slack's pace of one a second).
+FOLD_ABOVE = 5
+FOLD_SHOWN = 5
 
 # The columns a calendar source decides (Engagements._fields gives their values for a fact).
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
@@ -307,7 +312,13 @@ class Engagements:
                 .order_by(col(Engagement.starts_at), col(Engagement.id)))).all())
         going = await self._attending(session, [e.id for e in due if e.id])
         promises = []
-        for engagement in due:
+        synced = [e for e in due if e.source_key != SLACK_VISITS]  # a visit announced in Slack is never folded
+        if only is None and len(synced) > FOLD_ABOVE:
+            promises.append(self._fold(synced, now))
+            due_one_by_one = [e for e in due if e.source_key == SLACK_VISITS]
+        else:
+            due_one_by_one = due
+        for engagement in due_one_by_one:
             params = self.describe(engagement) | {"attending": going.get(engagement.id or 0, 0)}
             channels = [self._org.channels.engagement]
             site = self._org.site_named(engagement.site)
@@ -327,6 +338,17 @@ class Engagements:
         for engagement in only or []:
             engagement.announcement_queued = True
         return await outbox.enqueue(session=session, promises=promises, now=now)
+
+    def _fold(self, engagements: list[Any], now: datetime) -> outbox.Promise:
+        """One post for many engagements (already in date order): how many, the first few, where to see all."""
+        ids = [e.id for e in engagements]
+        digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:32]
+        return outbox.Promise(
+            dedupe_key=f"engagements-added:{digest}", source=CALENDAR_POST, channel=self._org.channels.engagement,
+            content=templated(Template.ENGAGEMENTS_ADDED, {
+                "count": len(engagements), "days": self._org.calendar.announce_within_days,
+                "first": [self.describe(e) for e in engagements[:FOLD_SHOWN]]}),
+            due_at=now, expires_at=min(engagements[0].starts_at, now + timedelta(days=1)))
 
     async def _attending(self, session: AsyncSession, ids: list[int]) -> dict[int, int]:
         if not ids:
