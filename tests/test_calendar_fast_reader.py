@@ -54,7 +54,7 @@ def moments(draw: st.DrawFn) -> tuple[str, str, datetime | None, bool]:
 def events(draw: st.DrawFn, uid: str) -> list[str]:
     params, value, begins, all_day = draw(moments())
     assert begins is not None
-    lines = ["BEGIN:VEVENT", f"UID:{uid}", f"DTSTAMP:20261101T000000Z", f"DTSTART{params}:{value}"]
+    lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20261101T000000Z", f"DTSTART{params}:{value}"]
     if draw(st.booleans()):
         if all_day:
             ends = begins + timedelta(days=draw(st.integers(1, 3)))

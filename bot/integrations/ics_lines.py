@@ -182,7 +182,7 @@ def read_plain(body: str, *, floating_allowed: bool) -> PlainEvent:
     starts = _when(*values["DTSTART"], floating_allowed=floating_allowed)
     if "DTEND" in values:
         ends = _when(*values["DTEND"], floating_allowed=floating_allowed)
-        if isinstance(ends, datetime) != isinstance(starts, datetime) or ends < starts:  # type: ignore[operator]
+        if isinstance(ends, datetime) != isinstance(starts, datetime) or ends < starts:
             raise NotPlain("DTEND does not follow DTSTART")
         if isinstance(ends, datetime) and isinstance(starts, datetime) and (
                 (ends.tzinfo is None) != (starts.tzinfo is None)):
