@@ -182,11 +182,13 @@ def read_plain(body: str, *, floating_allowed: bool) -> PlainEvent:
     starts = _when(*values["DTSTART"], floating_allowed=floating_allowed)
     if "DTEND" in values:
         ends = _when(*values["DTEND"], floating_allowed=floating_allowed)
-        if isinstance(ends, datetime) != isinstance(starts, datetime) or ends < starts:
-            raise NotPlain("DTEND does not follow DTSTART")
+        if isinstance(ends, datetime) != isinstance(starts, datetime):
+            raise NotPlain("a date and a time")
         if isinstance(ends, datetime) and isinstance(starts, datetime) and (
                 (ends.tzinfo is None) != (starts.tzinfo is None)):
             raise NotPlain("one time floating, the other not")
+        if ends < starts:
+            raise NotPlain("DTEND before DTSTART")
     else:
         ends = starts if isinstance(starts, datetime) else starts + timedelta(days=1)
     uid = values["UID"][1]

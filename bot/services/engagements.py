@@ -157,14 +157,21 @@ class Engagements:
                  if f.ends_at > now and f.starts_at < horizon and (since is None or f.starts_at >= since)}
         # What is stored is compared as plain rows; only engagements that changed become ORM objects (loading
         # every engagement of a large calendar as objects cost more than the rest of an unchanged sync).
-        rows = (await session.execute(select(
+        # Each stored engagement of the source as (id, scheduled and not over, before the horizon, a hash of the
+        # columns the source decides), read as a stream: a large calendar's rows are never all held at once, and
+        # an unchanged engagement costs a hash, not a comparison column by column.
+        known: dict[tuple[str, str], tuple[int, bool, bool, int]] = {}
+        stream = await session.stream(select(
             col(Engagement.id), col(Engagement.external_id), col(Engagement.occurrence), col(Engagement.status),
             *(col(getattr(Engagement, name)) for name in SOURCE_COLUMNS)).where(
             col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1),
-            col(Engagement.starts_at) >= (since or datetime.min.replace(tzinfo=now.tzinfo))))).all()
-        known = {(r.external_id, r.occurrence): r for r in rows}
-        existing = {k: r for k, r in known.items() if r.status == EngagementStatus.SCHEDULED and r.ends_at > now}
-        if not facts and existing:
+            col(Engagement.starts_at) >= (since or datetime.min.replace(tzinfo=now.tzinfo))))
+        async for part in stream.partitions(2000):
+            for r in part:
+                known[(r.external_id, r.occurrence)] = (
+                    r.id, r.status == EngagementStatus.SCHEDULED and r.ends_at > now, r.starts_at < horizon,
+                    hash(tuple(r[4:])))
+        if not facts and any(k[1] for k in known.values()):
             state.empty_answers += 1
             state.facts_digest = None
             if state.empty_answers < 2:
@@ -183,19 +190,22 @@ class Engagements:
             site = sites[fact.location]
             if fact.location and site is None:
                 unmatched.add(fact.location[:300])
-            current = existing.get(key)
-            if current is None and key in known:  # back after being cancelled
-                back.append((known[key].id, fact, site))
+            current = known.get(key)
+            if current is not None and not current[1]:  # back after being cancelled
+                back.append((current[0], fact, site))
                 report.added += 1
-            elif current is None:  # new: written in bulk below, which a large first sync needs
+            elif current is None:  # new: written in bulk, a few thousand at a time, which a large first sync needs
                 new_rows.append({
                     "source_key": source_key, "external_id": fact.external_id[:400], "occurrence": fact.occurrence,
                     **self._fields(fact, site), "open_to": None, "status": EngagementStatus.SCHEDULED,
                     "announcement_queued": False, "first_seen_at": now, "updated_at": now})
                 report.added += 1
-            elif any(getattr(current, name) != value for name, value in self._fields(fact, site).items()):
-                changed.append((current.id, fact, site))
-        gone = [row.id for key, row in existing.items() if key not in facts and row.starts_at < horizon]
+                if len(new_rows) >= 2000:
+                    await insert_many_ignoring_duplicates(session, Engagement, new_rows)
+                    new_rows = []
+            elif hash(tuple(self._fields(fact, site).values())) != current[3]:
+                changed.append((current[0], fact, site))
+        gone = [row[0] for key, row in known.items() if row[1] and row[2] and key not in facts]
         loaded = await self._load(session, [i for i, _, _ in back] + [i for i, _, _ in changed] + gone)
         for engagement_id, fact, site in back:
             loaded[engagement_id].status = EngagementStatus.SCHEDULED
