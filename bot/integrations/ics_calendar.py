@@ -114,16 +114,16 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
     groups: dict[bytes, _Group] = {}
     left: dict[str, bytes] = {}
     parsed = 0
-    for uid, bodies in layout.groups.items():
+    for uid, spans in layout.groups.items():
         digest = layout.digest(uid)
         group = known.get(digest)
         if group is not None and group.serves(start, end):
             groups[digest] = group
             continue
         parsed += 1
-        if len(bodies) == 1 and uid:
+        if len(spans) == 1 and uid:
             try:
-                event = read_plain(bodies[0], floating_allowed=floating)
+                event = read_plain(layout.bodies(uid)[0], floating_allowed=floating)
             except NotPlain:
                 pass
             else:
@@ -206,7 +206,7 @@ class IcsFeed:
         self._tz = tz
         self._http = http
         self._policy = AddressPolicy(allow_hosts)
-        self._copy: tuple[str, str | None, str | None] | None = None  # text, ETag, Last-Modified
+        self._copy: tuple[str, str | None, str | None, bytes] | None = None  # text, ETag, Last-Modified, SHA-256
         self._expanded: _Expanded | None = None
         self._groups: dict[bytes, _Group] = {}  # each group's facts by its SHA-256, from the last reading
         self.parses = 0  # how many times the text was parsed and expanded (tests and benchmarks read it)
@@ -217,7 +217,7 @@ class IcsFeed:
         # serves the feed chooses, and which reach admins in Slack.
         headers = {"Accept": "text/calendar"}
         if self._copy:
-            _, etag, modified = self._copy
+            _, etag, modified, _ = self._copy
             if etag:
                 headers["If-None-Match"] = etag
             if modified:
@@ -232,12 +232,12 @@ class IcsFeed:
         except (aiohttp.ClientError, TimeoutError, UnicodeError) as error:
             return self._failed(f"could not fetch the feed ({type(error).__name__})")
         if response.status == 304 and self._copy:
-            text = self._copy[0]
+            text, digest = self._copy[0], self._copy[3]
         elif response.status == 200 and response.text is not None:
             text = response.text
+            digest = response.sha256 or hashlib.sha256(text.encode()).digest()  # hashed as it arrived
         else:
             return self._failed(f"HTTP {response.status} from the feed")
-        digest = hashlib.sha256(text.encode()).digest()
         if self._expanded is None or not self._expanded.answers(digest, start, end):
             first, last = _day_window(start, end, self._tz)
             try:
@@ -250,7 +250,7 @@ class IcsFeed:
             self._groups = reading.groups
             self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped)
         if response.status == 200:
-            self._copy = (text, response.etag, response.last_modified)
+            self._copy = (text, response.etag, response.last_modified, digest)
         return SourceAnswer(facts=self._expanded.between(start, end), skipped=self._expanded.skipped,
                             digest=self._expanded.answer_digest())
 

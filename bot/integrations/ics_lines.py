@@ -45,16 +45,20 @@ class FeedLayout:
     order they first appear). `context` is a SHA-256 of what every event's meaning depends on (the calendar's
     lines and time zones): when it changes, every group is read again."""
 
+    text: str = ""  # the unfolded feed; events are held as (start, end) in it, not copied out
     header: list[str] = field(default_factory=list)
     timezones: list[str] = field(default_factory=list)
-    groups: dict[str, list[str]] = field(default_factory=dict)
+    groups: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     context: bytes = b""
+
+    def bodies(self, uid: str) -> list[str]:
+        return [self.text[start:end] for start, end in self.groups[uid]]
 
     def digest(self, uid: str) -> bytes:
         """A SHA-256 of one group's events together with the context."""
         hashed = hashlib.sha256(self.context)
-        for body in self.groups[uid]:
-            hashed.update(body.encode())
+        for start, end in self.groups[uid]:
+            hashed.update(self.text[start:end].encode())
             hashed.update(b"\0")
         return hashed.digest()
 
@@ -70,7 +74,7 @@ class FeedLayout:
         parts = ["BEGIN:VCALENDAR", *(p.strip("\r\n") for p in self.header if p.strip()),
                  *(t.strip("\r\n") for t in self.timezones)]
         for uid in uids:
-            parts += [body.strip("\r\n") for body in self.groups[uid]]
+            parts += [body.strip("\r\n") for body in self.bodies(uid)]
         parts.append("END:VCALENDAR")
         return "\r\n".join(parts) + "\r\n"
 
@@ -79,7 +83,7 @@ def split_feed(text: str) -> FeedLayout:
     """Cut a feed into its components with one pass of a regular expression over its unfolded text: events are
     never parsed here. Raises NotACalendar if the BEGIN/END lines do not nest."""
     unfolded = UNFOLD.sub("", text)
-    layout = FeedLayout()
+    layout = FeedLayout(text=unfolded)
     stack: list[tuple[str, int]] = []
     nested: list[tuple[int, int]] = []  # spans of components inside the current event (VALARM)
     top = -1  # where the calendar's own lines resume, between its components
@@ -103,12 +107,11 @@ def split_feed(text: str) -> FeedLayout:
         if len(stack) == 2:
             nested.append((begun, match.end()))
         elif len(stack) == 1:
-            body = unfolded[begun:match.end()]
             if name == "VEVENT":
                 uid = _uid(unfolded, begun, match.end(), nested)
-                layout.groups.setdefault(uid, []).append(body)
+                layout.groups.setdefault(uid, []).append((begun, match.end()))
             elif name == "VTIMEZONE":
-                layout.timezones.append(body)
+                layout.timezones.append(unfolded[begun:match.end()])
             # Other components (VTODO, VJOURNAL, VFREEBUSY) are never engagements.
             nested = []
             top = match.end()
