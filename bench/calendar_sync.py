@@ -24,8 +24,8 @@ import resource
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import aiohttp

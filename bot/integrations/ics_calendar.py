@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -65,24 +66,28 @@ def parse_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, e
 UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 
 
-def plain_facts(event: PlainEvent, *, source: IcsSource, tz: ZoneInfo) -> list[EngagementFact]:
-    """What `parse_feed` makes of a one-off event, from the strict reader's reading of it."""
+def plain_facts(event: PlainEvent, *, source: IcsSource, tz: ZoneInfo,
+                words: dict[str, str] | None = None) -> list[EngagementFact]:
+    """What `parse_feed` makes of a one-off event, from the strict reader's reading of it. `words` shares one copy
+    of each place named (thousands of events name a few dozen places)."""
     if event.klass.upper() in NOT_PUBLISHED or event.status.upper() == "CANCELLED":
         return []
+    location = event.location.strip() or None
+    if location is not None and words is not None:
+        location = words.setdefault(location, location)
     return [EngagementFact(
         external_id=event.uid, occurrence="single", title=event.summary.strip() or "Leader engagement",
         leader=source.name, starts_at=_utc(event.starts, tz), ends_at=_utc(event.ends, tz),
-        all_day=not isinstance(event.starts, datetime), location=event.location.strip() or None,
-        leader_user_id=source.leader_slack_id)]
+        all_day=not isinstance(event.starts, datetime), location=location, leader_user_id=source.leader_slack_id)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per event of a large feed, held between syncs
 class _Group:
     """The facts of one group of events (one UID), for one version of its text. A one-off's facts do not depend
     on the window (`window` None; the window is applied when they are read); a series' were expanded over
     `window`."""
 
-    facts: list[EngagementFact]
+    facts: tuple[EngagementFact, ...]
     window: tuple[datetime, datetime] | None
 
     def serves(self, start: datetime, end: datetime) -> bool:
@@ -113,6 +118,7 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
     floating = layout.x_wr_timezone() is None
     groups: dict[bytes, _Group] = {}
     left: dict[str, bytes] = {}
+    words: dict[str, str] = {}
     parsed = 0
     for uid, spans in layout.groups.items():
         digest = layout.digest(uid)
@@ -127,7 +133,7 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
             except NotPlain:
                 pass
             else:
-                groups[digest] = _Group(plain_facts(event, source=source, tz=tz), None)
+                groups[digest] = _Group(tuple(plain_facts(event, source=source, tz=tz, words=words)), None)
                 continue
         left[uid] = digest
     skipped = _read_by_icalendar(layout, left, groups, source=source, tz=tz, start=start, end=end)
@@ -151,13 +157,13 @@ def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[
             for fact in facts:
                 by_uid[values[fact.external_id]].append(fact)
             for uid, digest in left.items():
-                groups[digest] = _Group(by_uid[uid], window)
+                groups[digest] = _Group(tuple(by_uid[uid]), window)
             return 0
     skipped = 0
     for uid, digest in left.items():  # one at a time: find the group that cannot be read
         try:
-            groups[digest] = _Group(parse_feed(layout.calendar_text([uid]), source=source, tz=tz, start=start,
-                                               end=end), window)
+            groups[digest] = _Group(tuple(parse_feed(layout.calendar_text([uid]), source=source, tz=tz,
+                                                     start=start, end=end)), window)
         except UNREADABLE:
             skipped += 1
             log.warning("calendar event could not be read; skipped", extra={"source": source.name})
@@ -195,6 +201,13 @@ class _Expanded:
         return [f for f in self.facts if f.starts_at < end and (f.ends_at > start or f.starts_at >= start)]
 
 
+def _compress(text: str) -> bytes:
+    """The text compressed a megabyte at a time (never a second whole copy of a large feed in memory)."""
+    packer = zlib.compressobj(1)
+    parts = [packer.compress(text[i:i + (1 << 20)].encode()) for i in range(0, len(text), 1 << 20)]
+    return b"".join([*parts, packer.flush()])
+
+
 class IcsFeed:
     """One feed. The last good copy is kept in memory, so an unchanged feed (304) is not downloaded again, and
     its occurrences are expanded once per day and version (a SHA-256 of the text, so a server that ignores ETags
@@ -206,7 +219,9 @@ class IcsFeed:
         self._tz = tz
         self._http = http
         self._policy = AddressPolicy(allow_hosts)
-        self._copy: tuple[str, str | None, str | None, bytes] | None = None  # text, ETag, Last-Modified, SHA-256
+        # The text compressed (a tenth of its size; needed again only for a 304 on a new day), ETag, Last-Modified,
+        # SHA-256.
+        self._copy: tuple[bytes, str | None, str | None, bytes] | None = None
         self._expanded: _Expanded | None = None
         self._groups: dict[bytes, _Group] = {}  # each group's facts by its SHA-256, from the last reading
         self.parses = 0  # how many times the text was parsed and expanded (tests and benchmarks read it)
@@ -232,7 +247,7 @@ class IcsFeed:
         except (aiohttp.ClientError, TimeoutError, UnicodeError) as error:
             return self._failed(f"could not fetch the feed ({type(error).__name__})")
         if response.status == 304 and self._copy:
-            text, digest = self._copy[0], self._copy[3]
+            text, digest = "", self._copy[3]
         elif response.status == 200 and response.text is not None:
             text = response.text
             digest = response.sha256 or hashlib.sha256(text.encode()).digest()  # hashed as it arrived
@@ -240,6 +255,8 @@ class IcsFeed:
             return self._failed(f"HTTP {response.status} from the feed")
         if self._expanded is None or not self._expanded.answers(digest, start, end):
             first, last = _day_window(start, end, self._tz)
+            if self._copy and not text:
+                text = zlib.decompress(self._copy[0]).decode()
             try:
                 reading = await asyncio.to_thread(read_feed, text, source=self.source, tz=self._tz, start=first,
                                                   end=last, known=self._groups)
@@ -250,7 +267,10 @@ class IcsFeed:
             self._groups = reading.groups
             self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped)
         if response.status == 200:
-            self._copy = (text, response.etag, response.last_modified, digest)
+            if self._copy is None or self._copy[3] != digest:
+                self._copy = (_compress(text), response.etag, response.last_modified, digest)
+            else:
+                self._copy = (self._copy[0], response.etag, response.last_modified, digest)
         return SourceAnswer(facts=self._expanded.between(start, end), skipped=self._expanded.skipped,
                             digest=self._expanded.answer_digest())
 
