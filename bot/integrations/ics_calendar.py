@@ -94,6 +94,17 @@ class _Group:
         return self.window is None or (self.window[0] <= start and end <= self.window[1])
 
 
+# What is kept of one group between readings: a one-off is kept as its one fact (or None when it is not published:
+# private, confidential or cancelled), which costs a large feed far less memory than a _Group each.
+Cached = EngagementFact | _Group | None
+
+
+def _facts(cached: Cached) -> tuple[EngagementFact, ...]:
+    if cached is None:
+        return ()
+    return (cached,) if isinstance(cached, EngagementFact) else cached.facts
+
+
 @dataclass
 class FeedReading:
     """A feed read group by group: its facts, how many groups could not be read (skipped), and each group's
@@ -101,12 +112,12 @@ class FeedReading:
 
     facts: list[EngagementFact]
     skipped: int
-    groups: dict[bytes, _Group]
+    groups: dict[bytes, Cached]
     parsed: int = 0  # groups read this time (the rest came from the last reading)
 
 
 def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime,
-              known: dict[bytes, _Group] | None = None) -> FeedReading:
+              known: dict[bytes, Cached] | None = None) -> FeedReading:
     """The feed's facts: groups unchanged since `known` are taken from it, plain one-offs are read by the strict
     reader, everything else by icalendar (all such groups at once; one at a time if that fails, so that one bad
     event is skipped and counted rather than failing the feed). One-offs are not cut to the window here."""
@@ -116,16 +127,17 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
         return FeedReading(parse_feed(text, source=source, tz=tz, start=start, end=end), 0, {})
     known = known or {}
     floating = layout.x_wr_timezone() is None
-    groups: dict[bytes, _Group] = {}
+    groups: dict[bytes, Cached] = {}
     left: dict[str, bytes] = {}
     words: dict[str, str] = {}
     parsed = 0
     for uid, spans in layout.groups.items():
         digest = layout.digest(uid)
-        group = known.get(digest)
-        if group is not None and group.serves(start, end):
-            groups[digest] = group
-            continue
+        if digest in known:
+            group = known[digest]
+            if not isinstance(group, _Group) or group.serves(start, end):
+                groups[digest] = group
+                continue
         parsed += 1
         if len(spans) == 1 and uid:
             try:
@@ -133,14 +145,15 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
             except NotPlain:
                 pass
             else:
-                groups[digest] = _Group(tuple(plain_facts(event, source=source, tz=tz, words=words)), None)
+                facts = plain_facts(event, source=source, tz=tz, words=words)
+                groups[digest] = facts[0] if facts else None
                 continue
         left[uid] = digest
     skipped = _read_by_icalendar(layout, left, groups, source=source, tz=tz, start=start, end=end)
-    return FeedReading([f for g in groups.values() for f in g.facts], skipped, groups, parsed)
+    return FeedReading([f for g in groups.values() for f in _facts(g)], skipped, groups, parsed)
 
 
-def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[bytes, _Group], *,
+def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[bytes, Cached], *,
                        source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime) -> int:
     """Read the groups the strict reader left, into `groups`; how many could not be read."""
     if not left:
@@ -223,7 +236,7 @@ class IcsFeed:
         # SHA-256.
         self._copy: tuple[bytes, str | None, str | None, bytes] | None = None
         self._expanded: _Expanded | None = None
-        self._groups: dict[bytes, _Group] = {}  # each group's facts by its SHA-256, from the last reading
+        self._groups: dict[bytes, Cached] = {}  # each group's facts by its SHA-256, from the last reading
         self.parses = 0  # how many times the text was parsed and expanded (tests and benchmarks read it)
         self.groups_parsed = 0  # how many groups of events the last parse read again (the rest were unchanged)
 
