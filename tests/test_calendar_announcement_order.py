@@ -1,5 +1,5 @@
 """Visit announcements reach the engagement channel in date order, whatever order the sources gave them in (a few
-at a time: more than five at once are folded into one post, tests/test_calendar_bulk.py)."""
+at a time: more than ten at once are folded into one post, tests/test_calendar_bulk.py)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ DAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the tests' start of time, a Mo
 @pytest.fixture
 async def feeds() -> AsyncIterator[FeedServer]:
     # Two leaders' feeds whose events interleave in time, each listed latest first.
-    ceo = [(f"ceo-{d}", DAY + timedelta(days=d, hours=1)) for d in (9, 5, 1)]
-    ops = [(f"ops-{d}", DAY + timedelta(days=d, hours=2)) for d in (6, 2)]
+    ceo = [(f"ceo-{d}", DAY + timedelta(days=d, hours=1)) for d in (9, 5, 3, 1)]
+    ops = [(f"ops-{d}", DAY + timedelta(days=d, hours=2)) for d in (12, 6, 4, 2)]
     server = await FeedServer(feeds={"ceo": _feed("Chief Executive", ceo), "ops": _feed("Operations", ops)}).start()
     yield server
     await server.stop()
@@ -60,5 +60,5 @@ async def test_announcements_are_posted_in_date_order(beacon: Beacon) -> None:
                  if e.announced_ts}
     posted = beacon.ws.messages(ENGAGEMENT)
     starts = [by_ts[m.ts] for m in posted if m.ts in by_ts]
-    assert len(starts) == 5, [m.text for m in posted]
+    assert len(starts) == 8, [m.text for m in posted]
     assert starts == sorted(starts), [re.sub(r"\s+", " ", m.text)[:90] for m in posted]

@@ -70,7 +70,7 @@ async def _queued(beacon: Beacon) -> list[OutboxMessage]:
 
 
 async def test_a_calendar_imported_at_once_is_announced_in_one_post(beacon: Beacon, feeds: FeedServer) -> None:
-    # 30 visits a day apart: the first 13 are within the fortnight announcements reach; the rest later.
+    # 30 visits a day apart: the first 13 (more than ten) are within the fortnight announcements reach.
     feeds.feeds["ceo"] = _visits(30, first_title=HOSTILE)
     await _sync(beacon)
     posted = beacon.ws.messages(ENGAGEMENT)
@@ -92,21 +92,21 @@ async def test_a_calendar_imported_at_once_is_announced_in_one_post(beacon: Beac
 
 
 async def test_a_few_new_engagements_are_still_announced_one_by_one(beacon: Beacon, feeds: FeedServer) -> None:
-    feeds.feeds["ceo"] = _visits(5)
+    feeds.feeds["ceo"] = _visits(10)
     await _sync(beacon)
     posted = beacon.ws.messages(ENGAGEMENT)
-    assert len(posted) == 5 and all("will be at" in m.text for m in posted), [m.text for m in posted]
-    # A sixth the next time is one more post: only what one sync brings is folded.
-    feeds.feeds["ceo"] = _visits(6)
+    assert len(posted) == 10 and all("will be at" in m.text for m in posted), [m.text for m in posted]
+    # An eleventh the next time is one more post: only what one sync brings is folded.
+    feeds.feeds["ceo"] = _visits(11)
     await _sync(beacon)
-    assert len(beacon.ws.messages(ENGAGEMENT)) == 6 and "will be at" in beacon.ws.messages(ENGAGEMENT)[-1].text
+    assert len(beacon.ws.messages(ENGAGEMENT)) == 11 and "will be at" in beacon.ws.messages(ENGAGEMENT)[-1].text
 
 
-async def test_six_at_once_are_folded(beacon: Beacon, feeds: FeedServer) -> None:
-    feeds.feeds["ceo"] = _visits(6)
+async def test_eleven_at_once_are_folded(beacon: Beacon, feeds: FeedServer) -> None:
+    feeds.feeds["ceo"] = _visits(11)
     await _sync(beacon)
     posted = beacon.ws.messages(ENGAGEMENT)
-    assert [m.text.split(" are ")[0] for m in posted] == [":calendar: 6 leader engagements"]
+    assert [m.text.split(" are ")[0] for m in posted] == [":calendar: 11 leader engagements"]
 
 
 async def test_an_event_that_cannot_be_read_is_skipped_and_counted(beacon: Beacon, feeds: FeedServer) -> None:
