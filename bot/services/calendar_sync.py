@@ -7,6 +7,7 @@ import ctypes.util
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Protocol
 
 from beacon.bot.clock import Clock
@@ -16,16 +17,22 @@ from beacon.bot.services.engagements import Engagements, SourceAnswer, SyncRepor
 log = logging.getLogger(__name__)
 
 
+@cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, found once (find_library runs ldconfig); None where there is none to load."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+
+
 def _give_memory_back() -> None:
     """Hand the C heap's free pages back to the system after a source is synced: glibc otherwise keeps what a large
     feed's download and reading freed, and a long-running process stays at its peak. Elsewhere it does nothing."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        if libc is not None and hasattr(libc, "malloc_trim"):
-            libc.malloc_trim(0)
-    except OSError:
-        pass
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 class SourceReader(Protocol):
