@@ -105,10 +105,16 @@ BENCHES: tuple[Bench, ...] = (
               Row("answer click to ack, p50", "ms", _at("beacon_serve", "ack_latency", "p50_ms"), most=30,
                   bare=_at("bare_bolt_ack_only", "ack_latency", "p50_ms")),
           )),
-    Bench("calendar_sync", ("--calendars", "5", "--events", "2000"), about="5 ICS feeds of 2,000 events", rows=(
-        Row("first sync", "s", _at("first_sync_seconds"), most=9),
-        Row("second sync (unchanged)", "s", _at("second_sync_seconds"), most=1.2),
-        Row("peak memory", "MB", _at("peak_rss_mb"), most=200),
+    Bench("calendar_sync", ("--calendars", "5", "--events", "2000", "--large", "50000"),
+          about="5 ICS feeds of 2,000 events; one of 50,000", rows=(
+        Row("5 x 2,000: first sync", "s", _at("bulk", "first_sync_seconds"), most=3),
+        Row("5 x 2,000: second sync (unchanged)", "s", _at("bulk", "second_sync_seconds"), most=0.2),
+        Row("5 x 2,000: posts the import queues", "posts", _at("bulk", "posts_queued"), most=1),
+        Row("5 x 2,000: peak memory", "MB", _at("peak_rss_mb"), most=200),
+        Row("50,000: first sync", "s", _at("large", "first_sync_seconds"), most=12),
+        Row("50,000: unchanged feed", "s", _at("large", "unchanged_sync_seconds"), most=0.4),
+        Row("50,000: changed feed", "s", _at("large", "changed_sync_seconds"), most=6),
+        Row("50,000: changed feed, peak memory", "MB", _at("large", "changed_sync_peak_rss_mb"), most=200),
     )),
     Bench("digest", ("--scales", "1,10,100", "--runs", "10"), about="a year of data at 100x", rows=(
         Row("channel digest at 100x, median", "ms", _scale(100, "channel_digest", "median_ms"), most=120),

@@ -395,6 +395,7 @@ async def _calendar_sync(settings: Settings, organisation: Organisation) -> int:
             print(f"{reader.name}: FAILED ({state.last_error if state else 'see the log'}); last good data kept")
         else:
             print(f"{reader.name}: {report.added} new, {report.changed} changed, {report.cancelled} cancelled"
+                  + (f", {report.skipped} unreadable event(s) skipped" if report.skipped else "")
                   + (" (answer looked empty; last good data kept)" if report.kept else ""))
     if not deps.calendar_sync.readers:
         print("No calendar sources are configured (calendar.sources in beacon.yaml).")

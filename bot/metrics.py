@@ -54,6 +54,7 @@ class SourceHealth:
     kind: str                 # ics or graph
     consecutive_failures: int
     last_success_at: datetime | None
+    skipped_events: int = 0   # events of the feed its last sync could not read (skipped, the rest kept)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ async def take_readings(*, session: AsyncSession, now: datetime, sources: Sequen
         state = states.get(source.key)  # none yet: never synced
         health.append(SourceHealth(name=source.name, kind=source.key.partition(":")[0],
                                    consecutive_failures=state.consecutive_failures if state else 0,
-                                   last_success_at=state.last_success_at if state else None))
+                                   last_success_at=state.last_success_at if state else None,
+                                   skipped_events=state.skipped_events if state else 0))
     return Readings(outbox_due=due, outbox_oldest_due_seconds=oldest_seconds or 0.0, calendar_sources=health)
 
 
@@ -106,6 +108,9 @@ class _ScrapeReadings(Collector):
         success = GaugeMetricFamily("beacon_calendar_source_last_success_timestamp_seconds",
                                     "When a calendar source last synced (Unix time; absent if never).",
                                     labels=["source", "kind"])
+        skipped = GaugeMetricFamily("beacon_calendar_source_skipped_events",
+                                    "Events of a calendar source its last sync could not read (skipped).",
+                                    labels=["source", "kind"])
         seen: dict[tuple[str, str], int] = {}
         for source in readings.calendar_sources:
             labels = (source.name, source.kind)
@@ -113,10 +118,12 @@ class _ScrapeReadings(Collector):
             if seen[labels] > 1:  # two sources of one name: a second series, not a broken exposition
                 labels = (f"{source.name} #{seen[labels]}", source.kind)
             failures.add_metric(labels, source.consecutive_failures)
+            skipped.add_metric(labels, source.skipped_events)
             if source.last_success_at is not None:
                 success.add_metric(labels, source.last_success_at.timestamp())
         yield failures
         yield success
+        yield skipped
 
 
 class Metrics:

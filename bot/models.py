@@ -394,6 +394,8 @@ class CalendarSource(SQLModel, table=True):
     consecutive_failures: int = 0
     failure_reported: bool = False
     empty_answers: int = 0  # an empty answer must repeat before it empties the calendar
+    skipped_events: int = 0  # events the last sync could not read: skipped, the rest kept (migration 0015)
+    facts_digest: str | None = Field(default=None, max_length=64)  # the answer the stored rows match (0015)
 
 
 class EngagementStatus(StrEnum):

@@ -32,6 +32,7 @@ class Template(StrEnum):
     NOMINATION_OUTCOME = "nomination_outcome"
     # the leader engagement calendar
     ENGAGEMENT_ANNOUNCEMENT = "engagement_announcement"
+    ENGAGEMENTS_ADDED = "engagements_added"  # many at once (a calendar imported): one post, not one each
     ENGAGEMENT_CHANGED = "engagement_changed"
     VISIT_REMINDER = "visit_reminder"
     LEADERS_THIS_WEEK = "leaders_this_week"

@@ -309,6 +309,8 @@ TEMPLATE_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     **{name: engagement_params for name in ("engagement_announcement", "engagement_changed", "visit_reminder",
                                             "leader_briefing", "leader_follow_up")},
     "leaders_this_week": st.fixed_dictionaries({"week_of": st.just("30 November 2026"), "engagements": leader_items}),
+    "engagements_added": st.fixed_dictionaries({"count": st.integers(0, 10**6), "days": st.integers(0, 90),
+                                                "first": leader_items.map(lambda items: items[:5])}),
     **{name: calendar_source_params for name in ("calendar_source_failing", "calendar_source_recovered",
                                                  "calendar_unmatched")},
     **{name: pulse_params for name in ("pulse_message", "pulse_reminder")},

@@ -1,4 +1,5 @@
-"""Visit announcements reach the engagement channel in date order, whatever order the sources gave them in."""
+"""Visit announcements reach the engagement channel in date order, whatever order the sources gave them in (a few
+at a time: more than ten at once are folded into one post, tests/test_calendar_bulk.py)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ it, the guarded session that fetches calendar feeds from addresses an organisati
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import socket
 from collections.abc import Iterable
@@ -83,6 +84,7 @@ class GuardedResolver(AbstractResolver):
 class FeedResponse:
     status: int
     text: str | None = None        # only for 200
+    sha256: bytes | None = None    # of the body, hashed as it arrived (only for 200)
     etag: str | None = None
     last_modified: str | None = None
 
@@ -115,13 +117,16 @@ class FeedClient:
                     continue
                 if response.status != 200:
                     return FeedResponse(status=response.status)
-                chunks, size = [], 0
+                # One growing buffer rather than a list of chunks joined: a large feed is held twice (bytes, then
+                # text), not three times.
+                body, hashed = bytearray(), hashlib.sha256()
                 async for chunk in response.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > FEED_LIMIT:
+                    if len(body) + len(chunk) > FEED_LIMIT:
                         raise FeedTooLarge("the feed is too large")
-                    chunks.append(chunk)
-                return FeedResponse(status=200, text=_decode(b"".join(chunks), response.charset),
+                    hashed.update(chunk)
+                    body += chunk
+                return FeedResponse(status=200, text=_decode(body, response.charset),
+                                    sha256=hashed.digest(),
                                     etag=response.headers.get("ETag"),
                                     last_modified=response.headers.get("Last-Modified"))
         raise RefusedAddress("the feed redirected too many times")
@@ -130,7 +135,7 @@ class FeedClient:
         await self.session.close()
 
 
-def _decode(body: bytes, charset: str | None) -> str:
+def _decode(body: bytes | bytearray, charset: str | None) -> str:
     try:
         return body.decode(charset or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know: RFC 5545 says UTF-8 anyway

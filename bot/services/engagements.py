@@ -9,6 +9,7 @@ is open to are ever kept.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -45,12 +46,17 @@ CALENDAR_POST = "calendar_post"
 SLACK_VISITS = "slack:visits"
 FAILURES_BEFORE_ALERT = 3
 MAX_LISTED = 40
+# More engagements than this coming within announcement reach in one sync (a calendar imported) are announced in
+# one post, with the first few, rather than one post each (thousands of posts into one channel take hours at
+# Slack's pace of one a second).
+FOLD_ABOVE = 10  # the sandbox's demo trust brings six at its start: each shown with its buttons
+FOLD_SHOWN = 5
 
 # The columns a calendar source decides (Engagements._fields gives their values for a fact).
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large feed holds tens of thousands in memory between syncs
 class EngagementFact:
     """One occurrence of an event as a source reports it (already filtered to what may be published)."""
 
@@ -71,6 +77,8 @@ class SourceAnswer:
 
     facts: list[EngagementFact] | None = None
     error: str | None = None
+    skipped: int = 0  # events the source holds that could not be read (each skipped, the rest kept)
+    digest: bytes | None = None  # the same for the same facts (a feed's version and the days it was expanded over)
 
 
 @dataclass
@@ -79,6 +87,7 @@ class SyncReport:
     changed: int = 0
     cancelled: int = 0
     kept: bool = False  # the source failed or answered empty: last good data kept
+    skipped: int = 0  # events the source holds that could not be read
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ class Engagements:
         if state is None:
             state = CalendarSource(key=source_key)
             session.add(state)
-        report = SyncReport()
+        report = SyncReport(skipped=answer.skipped)
         if answer.error:
             state.consecutive_failures += 1
             state.last_error = answer.error[:300]
@@ -135,21 +144,36 @@ class Engagements:
         if state.failure_reported:
             await self._tell_admins(session, f"source-recovered:{source_key}:{now:%Y%m%d%H%M}",
                                     Template.CALENDAR_SOURCE_RECOVERED, {"source": source_name})
-        state.consecutive_failures, state.failure_reported, state.last_error = 0, False, None
-        state.last_success_at = now
         horizon = now + timedelta(days=self._org.calendar.window_days)
+        # The same answer as at the last sync (the same version of the feed, expanded over the same days, matched
+        # to the same sites): what was within that sync's horizon is stored as it says, so only what has come
+        # within the horizon since is read (an unchanged 50,000-event feed costs a few rows, not 50,000).
+        fingerprint = self._fingerprint(answer)
+        since = (state.last_success_at + timedelta(days=self._org.calendar.window_days)
+                 if fingerprint and fingerprint == state.facts_digest and state.last_success_at else None)
+        state.consecutive_failures, state.failure_reported, state.last_error = 0, False, None
+        state.last_success_at, state.skipped_events = now, answer.skipped
         facts = {(f.external_id, f.occurrence): f for f in answer.facts or []
-                 if f.ends_at > now and f.starts_at < horizon}
+                 if f.ends_at > now and f.starts_at < horizon and (since is None or f.starts_at >= since)}
         # What is stored is compared as plain rows; only engagements that changed become ORM objects (loading
         # every engagement of a large calendar as objects cost more than the rest of an unchanged sync).
-        rows = (await session.execute(select(
+        # Each stored engagement of the source as (id, scheduled and not over, before the horizon, a hash of the
+        # columns the source decides), read as a stream: a large calendar's rows are never all held at once, and
+        # an unchanged engagement costs a hash, not a comparison column by column.
+        known: dict[tuple[str, str], tuple[int, bool, bool, int]] = {}
+        stream = await session.stream(select(
             col(Engagement.id), col(Engagement.external_id), col(Engagement.occurrence), col(Engagement.status),
             *(col(getattr(Engagement, name)) for name in SOURCE_COLUMNS)).where(
-            col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1)))).all()
-        known = {(r.external_id, r.occurrence): r for r in rows}
-        existing = {k: r for k, r in known.items() if r.status == EngagementStatus.SCHEDULED and r.ends_at > now}
-        if not facts and existing:
+            col(Engagement.source_key) == source_key, col(Engagement.ends_at) > now - timedelta(days=1),
+            col(Engagement.starts_at) >= (since or datetime.min.replace(tzinfo=now.tzinfo))))
+        async for part in stream.partitions(2000):
+            for r in part:
+                known[(r.external_id, r.occurrence)] = (
+                    r.id, r.status == EngagementStatus.SCHEDULED and r.ends_at > now, r.starts_at < horizon,
+                    hash(tuple(r[4:])))
+        if not facts and any(k[1] for k in known.values()):
             state.empty_answers += 1
+            state.facts_digest = None
             if state.empty_answers < 2:
                 report.kept = True
                 return report
@@ -166,19 +190,22 @@ class Engagements:
             site = sites[fact.location]
             if fact.location and site is None:
                 unmatched.add(fact.location[:300])
-            current = existing.get(key)
-            if current is None and key in known:  # back after being cancelled
-                back.append((known[key].id, fact, site))
+            current = known.get(key)
+            if current is not None and not current[1]:  # back after being cancelled
+                back.append((current[0], fact, site))
                 report.added += 1
-            elif current is None:  # new: written in bulk below, which a large first sync needs
+            elif current is None:  # new: written in bulk, a few thousand at a time, which a large first sync needs
                 new_rows.append({
                     "source_key": source_key, "external_id": fact.external_id[:400], "occurrence": fact.occurrence,
                     **self._fields(fact, site), "open_to": None, "status": EngagementStatus.SCHEDULED,
                     "announcement_queued": False, "first_seen_at": now, "updated_at": now})
                 report.added += 1
-            elif any(getattr(current, name) != value for name, value in self._fields(fact, site).items()):
-                changed.append((current.id, fact, site))
-        gone = [row.id for key, row in existing.items() if key not in facts and row.starts_at < horizon]
+                if len(new_rows) >= 2000:
+                    await insert_many_ignoring_duplicates(session, Engagement, new_rows)
+                    new_rows = []
+            elif hash(tuple(self._fields(fact, site).values())) != current[3]:
+                changed.append((current[0], fact, site))
+        gone = [row[0] for key, row in known.items() if row[1] and row[2] and key not in facts]
         loaded = await self._load(session, [i for i, _, _ in back] + [i for i, _, _ in changed] + gone)
         for engagement_id, fact, site in back:
             loaded[engagement_id].status = EngagementStatus.SCHEDULED
@@ -204,7 +231,18 @@ class Engagements:
         # Not announced here: CalendarSync announces once every source is in, so that announcements from several
         # sources go out in one date order rather than source by source.
         await self._report_unmatched(session)
+        state.facts_digest = fingerprint
         return report
+
+    def _fingerprint(self, answer: SourceAnswer) -> str | None:
+        """What makes two answers store the same rows: the source's own digest of its answer, and the settings
+        that decide what is stored of it (the window, the sites places are matched to)."""
+        if answer.digest is None:
+            return None
+        hashed = hashlib.sha256(answer.digest)
+        hashed.update(repr((self._org.calendar.window_days, [(s.name, tuple(s.aliases)) for s in self._org.sites]))
+                      .encode())
+        return hashed.hexdigest()
 
     @staticmethod
     async def _load(session: AsyncSession, ids: list[int]) -> dict[int, Engagement]:
@@ -284,7 +322,13 @@ class Engagements:
                 .order_by(col(Engagement.starts_at), col(Engagement.id)))).all())
         going = await self._attending(session, [e.id for e in due if e.id])
         promises = []
-        for engagement in due:
+        synced = [e for e in due if e.source_key != SLACK_VISITS]  # a visit announced in Slack is never folded
+        if only is None and len(synced) > FOLD_ABOVE:
+            promises.append(self._fold(synced, now))
+            due_one_by_one = [e for e in due if e.source_key == SLACK_VISITS]
+        else:
+            due_one_by_one = due
+        for engagement in due_one_by_one:
             params = self.describe(engagement) | {"attending": going.get(engagement.id or 0, 0)}
             channels = [self._org.channels.engagement]
             site = self._org.site_named(engagement.site)
@@ -304,6 +348,17 @@ class Engagements:
         for engagement in only or []:
             engagement.announcement_queued = True
         return await outbox.enqueue(session=session, promises=promises, now=now)
+
+    def _fold(self, engagements: list[Any], now: datetime) -> outbox.Promise:
+        """One post for many engagements (already in date order): how many, the first few, where to see all."""
+        ids = [e.id for e in engagements]
+        digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:32]
+        return outbox.Promise(
+            dedupe_key=f"engagements-added:{digest}", source=CALENDAR_POST, channel=self._org.channels.engagement,
+            content=templated(Template.ENGAGEMENTS_ADDED, {
+                "count": len(engagements), "days": self._org.calendar.announce_within_days,
+                "first": [self.describe(e) for e in engagements[:FOLD_SHOWN]]}),
+            due_at=now, expires_at=min(engagements[0].starts_at, now + timedelta(days=1)))
 
     async def _attending(self, session: AsyncSession, ids: list[int]) -> dict[int, int]:
         if not ids:

@@ -53,6 +53,22 @@ def engagement_announcement(params: dict[str, Any]) -> tuple[str, list[Block]]:
     return text, blocks
 
 
+def engagements_added(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """Many engagements in announcement reach at once (a leader's calendar imported, a new source): one post
+    with the count and the first few, rather than a post each."""
+    count, days = int(params["count"]), int(params.get("days") or 0)
+    text = (f":calendar: {count} leader engagements are newly in the calendar"
+            + (f" for the next {days} days" if days else ""))
+    lines = [f"• {e['when']} · {_leader(e)} at {_place(e)}: {escape_mrkdwn(e['title'])}"
+             for e in (params.get("first") or [])]
+    more = count - len(lines)
+    body = "\n".join([text, "*Coming up first*", *lines] if lines else [text])
+    blocks: list[Block] = [section(body + (f"\n…and {more} more" if more > 0 else ""))]
+    blocks.append(context("See them all, and say you'll be there or ask a question, with `/calendar` or in "
+                          "Beacon's App Home."))
+    return text, blocks
+
+
 def engagement_changed(params: dict[str, Any]) -> tuple[str, list[Block]]:
     if params.get("change") == "cancelled":
         text = f":no_entry_sign: This has been cancelled: {_leader(params)} will not be at {_place(params)}."
