@@ -44,9 +44,9 @@ from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.local_slack.workspace import Ephemeral, Message
-from beacon.bot.models import Nomination, PulseAnswer
+from beacon.bot.models import Nomination, PulseNamedAnswer
 from bench.reporting import finish, fresh_database
-from bench.serving import ROOT, BEACON, Process, bare_env, beacon_env, free_port, healthy, rss_mb
+from bench.serving import BEACON, ROOT, Process, bare_env, beacon_env, cpu_seconds, free_port, healthy, rss_mb
 from tests.harness import ALICE, ERIN, FORUM, seed_workspace
 from tests.nominating import STORY
 
@@ -169,14 +169,14 @@ async def _counts(database_url: str) -> tuple[int, int]:
     try:
         async with db.transaction() as session:
             nominations = int(await session.scalar(select(func.count()).select_from(Nomination)) or 0)
-            answers = int(await session.scalar(select(func.count()).select_from(PulseAnswer)) or 0)
+            answers = int(await session.scalar(select(func.count()).select_from(PulseNamedAnswer)) or 0)
     finally:
         await db.dispose()
     return nominations, answers
 
 
 async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str,
-              extra_env: dict[str, str]) -> dict[str, Any]:
+              extra_env: dict[str, str], profile: str | None = None) -> dict[str, Any]:
     workspace = seed_workspace()
     people = [[f"U{r}{i:07d}" for i in range(per_kind)] for r in range(rounds)]
     for user in (u for group in people for u in group):
@@ -194,7 +194,8 @@ async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str
         workdir = Path(folder)
         beacon_port, bare_port = free_port(), free_port()
         log = workdir / "beacon.log"
-        async with Process(BEACON, "serve", "--port", str(beacon_port), cwd=workdir, stderr=log,
+        serve = ([sys.executable, "-m", "cProfile", "-o", profile, "-m", "beacon.bot"] if profile else [BEACON])
+        async with Process(*serve, "serve", "--port", str(beacon_port), cwd=workdir, stderr=log,
                            env=beacon_env(slack, database_url, workdir, **extra_env)) as beacon, \
                 Process(sys.executable, "-m", "bench.bare_bolt", "--port", str(bare_port), env=bare_env(slack),
                         cwd=ROOT):
@@ -225,16 +226,30 @@ async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str
                     peak = max(peak, rss_mb(beacon.pid))
                     await asyncio.sleep(0.05)
             sampler = asyncio.create_task(sample())
+
+            async def keep_triggers_fresh() -> None:  # the requests were made ahead; Slack's trigger lasts 3 s
+                while sampling:
+                    now = time.monotonic()
+                    for trigger, (user, _) in list(workspace.triggers.items()):
+                        if trigger not in workspace.used_triggers:
+                            workspace.triggers[trigger] = (user, now)
+                    await asyncio.sleep(0.5)
+            freshener = asyncio.create_task(keep_triggers_fresh())
             beacon_rounds, bare_rounds, confirmations = [], [], []
             last_beacon = time.monotonic()
+            cpu_ms_per_request = []
             for requests in plans:
+                cpu = cpu_seconds(beacon.pid)
                 timings = await _generate(beacon_url, workspace.signing_secret, concurrency, requests)
+                await asyncio.sleep(1)  # the work after the acks, too
+                cpu_ms_per_request.append(round((cpu_seconds(beacon.pid) - cpu) * 1000 / len(requests), 2))
                 last_beacon = time.monotonic()
                 beacon_rounds.append(timings)
                 bare_rounds.append(await _generate(bare_url, workspace.signing_secret, concurrency, requests))
             await asyncio.sleep(max(0.0, last_beacon + 10 - time.monotonic()))
             sampling = False
             await sampler
+            await freshener
             after = rss_mb(beacon.pid)
             for timings in beacon_rounds:
                 confirmations.append(percentiles(_confirmations(timings, arrivals)))
@@ -246,6 +261,8 @@ async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str
                     break
                 await asyncio.sleep(0.5)
         errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line][:5]
+        if os.environ.get("BEACON_BENCH_KEEP_LOG"):
+            Path(os.environ["BEACON_BENCH_KEEP_LOG"]).write_bytes(log.read_bytes())
     await slack.stop()
     beacon_acks = [_acks(t) for t in beacon_rounds]
     bare_acks = [_acks(t) for t in bare_rounds]
@@ -261,6 +278,7 @@ async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str
         "confirmation_p50_ms_rounds": [c.get("p50_ms", float("inf")) for c in confirmations],
         "beacon_requests_per_second_rounds": [round(a["requests"] / max(a["seconds"], 0.001)) for a in beacon_acks],
         "bare_requests_per_second_rounds": [round(a["requests"] / max(a["seconds"], 0.001)) for a in bare_acks],
+        "beacon_cpu_ms_per_request_rounds": cpu_ms_per_request,
         "memory_mb": {"before": round(before, 1), "peak": round(peak, 1), "after_10s": round(after, 1)},
         "memory_after_over_before": round(after / before, 3),
         "nominations_stored": nominations, "answers_stored": answers, "expected_each": expected,
@@ -285,12 +303,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--env", action="append", default=[], help="NAME=value for beacon serve (e.g. "
                         "BEACON_WORK_IN_FLIGHT=4)")
+    parser.add_argument("--profile", help="run beacon serve under cProfile, writing its statistics to this file")
     parser.add_argument("--record", action="store_true", help=f"append the figures to {RESULTS}")
     args = parser.parse_args()
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or "sqlite+aiosqlite:///unused.db"
     extra = dict(item.split("=", 1) for item in args.env)
     result = asyncio.run(run(per_kind=args.per_kind, rounds=args.rounds, concurrency=args.concurrency,
-                             database_url=database_url, extra_env=extra))
+                             database_url=database_url, extra_env=extra, profile=args.profile))
     finish(result, passed=result["pass"], goal=GOAL, results=RESULTS, record=args.record)
 
 
