@@ -260,9 +260,10 @@ async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str
                 if nominations >= expected and answers >= expected:
                     break
                 await asyncio.sleep(0.5)
-        errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line][:5]
+        text = log.read_text(errors="replace")
+        errors = [line for line in text.splitlines() if "ERROR" in line][:5]
         if os.environ.get("BEACON_BENCH_KEEP_LOG"):
-            Path(os.environ["BEACON_BENCH_KEEP_LOG"]).write_bytes(log.read_bytes())
+            Path(os.environ["BEACON_BENCH_KEEP_LOG"]).write_text(text)  # noqa: ASYNC240
     await slack.stop()
     beacon_acks = [_acks(t) for t in beacon_rounds]
     bare_acks = [_acks(t) for t in bare_rounds]

@@ -1,0 +1,63 @@
+"""Back-pressure for the work a request does after its ack.
+
+Every Slack request is acked at once, however busy Beacon is: Slack gives three seconds, and a person waiting on a
+spinner learns nothing. What a listener does after its ack (open a modal, store an answer, publish a Home tab,
+reply through response_url) takes CPU and database connections; twenty clicks at once each starting it at once
+would make every ack that follows wait for the event loop. So at most `BEACON_WORK_IN_FLIGHT` requests' work runs
+at once; the rest wait, first come first served, in this process's memory, never dropped.
+
+What is durable if the process dies while work waits: everything a request promised before its ack (a submitted
+form's nomination, a pulse built, every message queued in the outbox) is already committed, because those commit
+before the ack. Work that waits here is a click's or a command's own (store this answer, open this modal): it is
+lost with the process, as it is today when the process dies mid-work; Slack does not resend interactions, and the
+person sees no confirmation, so they press again (a second press is harmless: answers and nominations are keyed
+to be stored once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+# Set in a request's Bolt context by the HTTP entry point: the limiter its listener's work after the ack takes a
+# place in (handlers/errors.py: guarded).
+AFTER_ACK = "beacon_after_ack"
+
+
+@dataclass(frozen=True)
+class Load:
+    running: int
+    waiting: int
+    most: int
+    done: int
+
+
+class AfterAck:
+    """At most `most` requests' work at once; the others wait their turn (FIFO, as asyncio.Semaphore is)."""
+
+    def __init__(self, most: int):
+        if most < 1:
+            raise ValueError("at least one request's work must be allowed to run")
+        self.most = most
+        self._slots = asyncio.Semaphore(most)
+        self._running = self._waiting = self._done = 0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        self._running += 1
+        try:
+            yield
+        finally:
+            self._running -= 1
+            self._done += 1
+            self._slots.release()
+
+    def load(self) -> Load:
+        return Load(running=self._running, waiting=self._waiting, most=self.most, done=self._done)
