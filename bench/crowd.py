@@ -194,9 +194,10 @@ async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str
         workdir = Path(folder)
         beacon_port, bare_port = free_port(), free_port()
         log = workdir / "beacon.log"
-        serve = ([sys.executable, "-m", "cProfile", "-o", profile, "-m", "beacon.bot"] if profile else [BEACON])
+        serve = ([sys.executable, "-m", "bench.sampling", profile, "-m", "beacon.bot"] if profile else [BEACON])
         async with Process(*serve, "serve", "--port", str(beacon_port), cwd=workdir, stderr=log,
-                           env=beacon_env(slack, database_url, workdir, **extra_env)) as beacon, \
+                           env=beacon_env(slack, database_url, workdir, **extra_env,
+                                          **({"PYTHONPATH": str(ROOT)} if profile else {}))) as beacon, \
                 Process(sys.executable, "-m", "bench.bare_bolt", "--port", str(bare_port), env=bare_env(slack),
                         cwd=ROOT):
             await healthy(beacon_port, "/healthz")
@@ -304,7 +305,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--env", action="append", default=[], help="NAME=value for beacon serve (e.g. "
                         "BEACON_WORK_IN_FLIGHT=4)")
-    parser.add_argument("--profile", help="run beacon serve under cProfile, writing its statistics to this file")
+    parser.add_argument("--profile", help="run beacon serve under bench.sampling, its profile (JSON) to this file")
     parser.add_argument("--record", action="store_true", help=f"append the figures to {RESULTS}")
     args = parser.parse_args()
     database_url = os.environ.get("BEACON_BENCH_DATABASE_URL") or "sqlite+aiosqlite:///unused.db"

@@ -199,9 +199,10 @@ def build_web_app(runtime: Runtime) -> web.Application:
             first_sight = asyncio.ensure_future(_verdict(signature, started))
             first_sight.add_done_callback(_retrieved)  # a request no listener took still has its verdict read
             context[FIRST_SIGHT] = first_sight
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
-        # The body as parsed above, not as Bolt re-parses it (see parse_signed_body); its context marks it verified.
-        bolt_request.body = body
+        # The body as parsed above, not as Bolt re-parses it (see parse_signed_body; and parsing a form's payload
+        # twice is a good part of a request's cost); its context marks it verified.
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=headers)
+        bolt_request.raw_body, bolt_request.body = text, body
         bolt_request.context = build_async_context(AsyncBoltContext(context), body)
         return await to_aiohttp_response(await dispatch_logged(runtime.app, bolt_request))
 
