@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the runtime starts the operations server below, so this imp
     from beacon.bot.runtime import Runtime
 
 EVENTS_PATH = "/slack/events"
+AFTER_ACK_KEY = web.AppKey("after_ack", AfterAck)  # the limiter of a web app's work after acks, for a test to read
 log = logging.getLogger("beacon.requests")
 
 WINDOW_SECONDS = 5 * 60  # Slack's: a timestamp further than this from now is refused
@@ -212,6 +213,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.on_shutdown.append(finish_recording)
+    web_app[AFTER_ACK_KEY] = after_ack
     _add_operations(web_app, runtime)
     return web_app
 
