@@ -274,6 +274,10 @@ async def run(*, per_kind: int, rounds: int, concurrency: int, database_url: str
         "ack_p50_ms_rounds": [a["all"]["p50_ms"] for a in beacon_acks],
         "bare_ack_p99_ms_rounds": [a["all"]["p99_ms"] for a in bare_acks],
         "bare_ack_p50_ms_rounds": [a["all"]["p50_ms"] for a in bare_acks],
+        **{f"{kind}_ack_p99_ms_rounds": [a[kind]["p99_ms"] for a in beacon_acks]
+           for kind in ("command", "click", "submission")},
+        **{f"bare_{kind}_ack_p99_ms_rounds": [a[kind]["p99_ms"] for a in bare_acks]
+           for kind in ("command", "click", "submission")},
         "p99_vs_bare_rounds": [round(a["all"]["p99_ms"] / b["all"]["p99_ms"], 2)
                                for a, b in zip(beacon_acks, bare_acks, strict=True)],
         "confirmation_p99_ms_rounds": [c.get("p99_ms", float("inf")) for c in confirmations],

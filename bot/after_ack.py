@@ -17,9 +17,19 @@ to be stored once).
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+# After a burst, once no work has run for this long, memory the burst used is given back (see `_give_back`).
+QUIET_SECONDS = 2.0
+BURST = 50  # requests' work done since memory was last given back, for it to be worth doing again
 
 # Set in a request's Bolt context by the HTTP entry point: the limiter its listener's work after the ack takes a
 # place in (handlers/errors.py: guarded).
@@ -43,6 +53,8 @@ class AfterAck:
         self.most = most
         self._slots = asyncio.Semaphore(most)
         self._running = self._waiting = self._done = 0
+        self._given_back_at = 0  # `_done` when memory was last given back
+        self._quiet: asyncio.TimerHandle | None = None
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -52,12 +64,46 @@ class AfterAck:
         finally:
             self._waiting -= 1
         self._running += 1
+        if self._quiet is not None:
+            self._quiet.cancel()
+            self._quiet = None
         try:
             yield
         finally:
             self._running -= 1
             self._done += 1
             self._slots.release()
+            if not self._running and not self._waiting and self._done - self._given_back_at >= BURST:
+                self._quiet = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._give_back)
+
+    def _give_back(self) -> None:
+        """Quiet after a burst: collect its garbage and hand the freed memory back to the system, so the process
+        returns to its idle size (CPython keeps freed memory for reuse otherwise). A few milliseconds, on an idle
+        loop; the objects made at start-up are frozen (`freeze_start_up`), so the collection skips them."""
+        self._quiet = None
+        self._given_back_at = self._done
+        gc.collect()
+        if _LIBC is not None:
+            _LIBC.malloc_trim(0)
 
     def load(self) -> Load:
         return Load(running=self._running, waiting=self._waiting, most=self.most, done=self._done)
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None  # glibc only
+
+
+_LIBC = _libc()
+
+
+def freeze_start_up() -> None:
+    """Once Beacon has started: move everything made so far (modules, the app, its listeners) out of the garbage
+    collector's sight. They live as long as the process, so every full collection would walk them for nothing."""
+    gc.collect()
+    gc.freeze()

@@ -35,7 +35,7 @@ from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from beacon.bot.after_ack import AFTER_ACK, AfterAck
+from beacon.bot.after_ack import AFTER_ACK, AfterAck, freeze_start_up
 from beacon.bot.errors import Unavailable
 from beacon.bot.integrations.http import SharedHttp
 from beacon.bot.metrics import CONTENT_TYPE
@@ -213,9 +213,14 @@ def build_web_app(runtime: Runtime) -> web.Application:
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_post(EVENTS_PATH, slack_events)
     web_app.on_shutdown.append(finish_recording)
+    web_app.on_startup.append(lambda _app: _frozen())
     web_app[AFTER_ACK_KEY] = after_ack
     _add_operations(web_app, runtime)
     return web_app
+
+
+async def _frozen() -> None:
+    freeze_start_up()
 
 
 def build_operations_app(runtime: Runtime) -> web.Application:
