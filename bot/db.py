@@ -184,11 +184,15 @@ def _ping_if_idle(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
     try:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("SELECT 1")
-        cursor.close()
+        _ping(dbapi_connection)
     except Exception as error:  # any failure: this connection is not to be used
         raise DisconnectionError("a pooled connection idle since a while did not answer a ping") from error
+
+
+def _ping(dbapi_connection: DBAPIConnection) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SELECT 1")
+    cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
