@@ -21,6 +21,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -45,24 +46,50 @@ class Load:
 
 
 class AfterAck:
-    """At most `most` requests' work at once; the others wait their turn (FIFO, as asyncio.Semaphore is)."""
+    """At most `most` requests' work at once; the others wait their turn, first come first served, except that
+    work a person is waiting to see (`urgent`: a click's confirmation, a command's modal, whose trigger lasts three
+    seconds) goes before work that only refreshes what they already have (a form's work after its ack: the form's
+    promise was kept before the ack). Nothing waits for ever: once no urgent work waits, the rest runs."""
 
     def __init__(self, most: int):
         if most < 1:
             raise ValueError("at least one request's work must be allowed to run")
         self.most = most
-        self._slots = asyncio.Semaphore(most)
-        self._running = self._waiting = self._done = 0
+        self._free = most
+        self._queues: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+        self._running = self._done = 0
         self._given_back_at = 0  # `_done` when memory was last given back
         self._quiet: asyncio.TimerHandle | None = None
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        self._waiting += 1
+    @property
+    def _waiting(self) -> int:
+        return sum(1 for queue in self._queues for f in queue if not f.done())
+
+    async def _acquire(self, urgent: bool) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queues[0 if urgent else 1].append(turn)
         try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # given a place just as it was cancelled: pass it on
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        for queue in self._queues:
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self._free += 1
+
+    @asynccontextmanager
+    async def slot(self, *, urgent: bool = True) -> AsyncIterator[None]:
+        await self._acquire(urgent)
         self._running += 1
         if self._quiet is not None:
             self._quiet.cancel()
@@ -72,7 +99,7 @@ class AfterAck:
         finally:
             self._running -= 1
             self._done += 1
-            self._slots.release()
+            self._release()
             if not self._running and not self._waiting and self._done - self._given_back_at >= BURST:
                 self._quiet = asyncio.get_running_loop().call_later(QUIET_SECONDS, self._give_back)
 

@@ -88,8 +88,8 @@ def _then_first_sight(ack: Callable[..., Awaitable[object]],
     return ack_then_check
 
 
-def _then_a_place(ack: Callable[..., Awaitable[object]], after_ack: AfterAck,
-                   work: AsyncExitStack) -> Callable[..., Awaitable[None]]:
+def _then_a_place(ack: Callable[..., Awaitable[object]], after_ack: AfterAck, work: AsyncExitStack, *,
+                  urgent: bool) -> Callable[..., Awaitable[None]]:
     """The ack, then a place among the requests whose work runs now (bot/after_ack.py), held until the listener
     ends: however many wait, every request is acked first."""
     placed = False
@@ -99,7 +99,7 @@ def _then_a_place(ack: Callable[..., Awaitable[object]], after_ack: AfterAck,
         await ack(*args, **kwargs)
         if not placed:
             placed = True
-            await work.enter_async_context(after_ack.slot())
+            await work.enter_async_context(after_ack.slot(urgent=urgent))
     return ack_then_wait
 
 
@@ -129,10 +129,13 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
                         else:  # everything else acks first: the ack goes at once, the action only if it is new
                             given["ack"] = _then_first_sight(args.ack, first_sight)
                     if after_ack is not None:
+                        # A form's promise is kept before its ack; what follows only refreshes views, so waits
+                        # behind work a person is waiting to see.
+                        urgent = args.body.get("type") not in ("view_submission", "view_closed")
                         if "ack" in names:  # the ack goes at once; what follows it waits for a place
-                            given["ack"] = _then_a_place(given["ack"], after_ack, work)
+                            given["ack"] = _then_a_place(given["ack"], after_ack, work, urgent=urgent)
                         else:
-                            await work.enter_async_context(after_ack.slot())
+                            await work.enter_async_context(after_ack.slot(urgent=urgent))
                     await listener(**given)
                 except Replayed:
                     return  # the same signed request again: acked, nothing done (logged where it was found)

@@ -91,3 +91,47 @@ def test_the_bound_is_a_setting_with_a_sane_default() -> None:
     assert BeaconSettings(_env_file=None).beacon_work_in_flight == 8  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="greater than or equal to 1"):
         BeaconSettings(_env_file=None, beacon_work_in_flight=0)  # type: ignore[call-arg]
+
+
+async def test_work_a_person_waits_to_see_goes_before_a_forms_refresh_and_the_refresh_still_runs() -> None:
+    after_ack = AfterAck(1)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with after_ack.slot():
+            await release.wait()
+
+    async def work(name: str, urgent: bool) -> None:
+        async with after_ack.slot(urgent=urgent):
+            order.append(name)
+            await asyncio.sleep(0)
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    tasks = [asyncio.create_task(work(name, urgent)) for name, urgent in
+             (("form 1", False), ("click 1", True), ("form 2", False), ("click 2", True))]
+    await asyncio.sleep(0)
+    assert after_ack.load().waiting == 4
+    release.set()
+    await asyncio.gather(first, *tasks)
+    assert order == ["click 1", "click 2", "form 1", "form 2"]
+
+
+async def test_a_request_given_up_while_waiting_leaves_no_place_taken() -> None:
+    after_ack = AfterAck(1)
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with after_ack.slot():
+            await release.wait()
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    release.set()
+    await first
+    async with asyncio.timeout(1), after_ack.slot():
+        assert after_ack.load().running == 1
