@@ -17,14 +17,16 @@ to be stored once).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import ctypes
 import ctypes.util
 import gc
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +51,15 @@ class AfterAck:
     """At most `most` requests' work at once; the others wait their turn, first come first served, except that
     work a person is waiting to see (`urgent`: a click's confirmation, a command's modal, whose trigger lasts three
     seconds) goes before work that only refreshes what they already have (a form's work after its ack: the form's
-    promise was kept before the ack). Nothing waits for ever: once no urgent work waits, the rest runs."""
+    promise was kept before the ack), and both go before `last` work (an App Home refresh, `Coalesced`), which
+    nobody is waiting on. Nothing waits for ever: once no more pressing work waits, the rest runs."""
 
     def __init__(self, most: int):
         if most < 1:
             raise ValueError("at least one request's work must be allowed to run")
         self.most = most
         self._free = most
-        self._queues: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+        self._queues: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque(), deque())
         self._running = self._done = 0
         self._given_back_at = 0  # `_done` when memory was last given back
         self._quiet: asyncio.TimerHandle | None = None
@@ -65,12 +68,12 @@ class AfterAck:
     def _waiting(self) -> int:
         return sum(1 for queue in self._queues for f in queue if not f.done())
 
-    async def _acquire(self, urgent: bool) -> None:
+    async def _acquire(self, queue: int) -> None:
         if self._free > 0 and not self._waiting:
             self._free -= 1
             return
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queues[0 if urgent else 1].append(turn)
+        self._queues[queue].append(turn)
         try:
             await turn
         except asyncio.CancelledError:
@@ -88,8 +91,8 @@ class AfterAck:
         self._free += 1
 
     @asynccontextmanager
-    async def slot(self, *, urgent: bool = True) -> AsyncIterator[None]:
-        await self._acquire(urgent)
+    async def slot(self, *, urgent: bool = True, last: bool = False) -> AsyncIterator[None]:
+        await self._acquire(2 if last else 0 if urgent else 1)
         self._running += 1
         if self._quiet is not None:
             self._quiet.cancel()
@@ -115,6 +118,64 @@ class AfterAck:
 
     def load(self) -> Load:
         return Load(running=self._running, waiting=self._waiting, most=self.most, done=self._done)
+
+
+# The limiter of the request whose listener is running (set by handlers/errors.py: guarded), for work a listener
+# leaves to run later (`Coalesced`) to take its place among the same requests' work. None outside HTTP mode.
+CURRENT: contextvars.ContextVar[AfterAck | None] = contextvars.ContextVar("beacon_after_ack", default=None)
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+class Coalesced(Generic[Key]):
+    """Work for one key (a person's App Home) asked for many times in a few seconds, done once, after the last of
+    them has been asked for, with the state as it is then.
+
+    Publishing a Home reads everything it shows (several queries) and sends a large view: after every form, click
+    and command under a crowd that is much of Beacon's CPU, for a tab the person is rarely looking at, and a second
+    publish within seconds replaces the first. So `request` only marks the key; `window` seconds after the first
+    request (and never sooner than `window` after the key's last run) the work runs once, at the lowest priority
+    among the work after acks (`AfterAck.slot(last=True)`). The mark is cleared just before the work reads the
+    state, so a change committed while it runs asks for another run: nothing is lost. A run still waiting when
+    the process stops is waited for like a listener (bot/runtime.py: IN_FLIGHT_WORK)."""
+
+    def __init__(self, run: Callable[[Key], Awaitable[None]], *, window: float):
+        self._run = run
+        self.window = window
+        self._pending: dict[Key, asyncio.Task[None]] = {}
+        self._last_run: dict[Key, float] = {}
+
+    def request(self, key: Key) -> None:
+        if key in self._pending:
+            return  # a run is already due, and will read the state as it is then
+        loop = asyncio.get_running_loop()
+        due = max(loop.time() + self.window, self._last_run.get(key, float("-inf")) + self.window)
+        self._pending[key] = loop.create_task(run_coalesced_work(self, key, due, CURRENT.get()))
+
+    async def _due(self, key: Key, due: float, limiter: AfterAck | None) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            async with limiter.slot(last=True) if limiter is not None else nullcontext():
+                del self._pending[key]  # from here on, a change asks for another run
+                self._last_run[key] = loop.time()
+                if len(self._last_run) > 10_000:  # people seen long ago: their window has passed
+                    cutoff = loop.time() - self.window
+                    self._last_run = {k: t for k, t in self._last_run.items() if t > cutoff}
+                await self._run(key)
+        except Exception:
+            log.exception("coalesced work failed", extra={"key": str(key)})
+        finally:
+            if self._pending.get(key) is asyncio.current_task():
+                del self._pending[key]
+
+    def pending(self) -> int:
+        return len(self._pending)
+
+
+async def run_coalesced_work(coalesced: Coalesced[Any], key: Any, due: float, limiter: AfterAck | None) -> None:
+    """The task of one coalesced run; named so that shutting down and tests' settle() wait for it."""
+    await coalesced._due(key, due, limiter)
 
 
 def _libc() -> ctypes.CDLL | None:

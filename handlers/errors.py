@@ -16,7 +16,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from beacon.bot.after_ack import AFTER_ACK, AfterAck
+from beacon.bot.after_ack import AFTER_ACK, CURRENT, AfterAck
 from beacon.bot.blocks.errors import build_not_permitted_text, build_slack_refused_text, build_went_wrong_text
 from beacon.bot.deps import Deps
 from beacon.bot.errors import BeaconError
@@ -129,6 +129,7 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
                         else:  # everything else acks first: the ack goes at once, the action only if it is new
                             given["ack"] = _then_first_sight(args.ack, first_sight)
                     if after_ack is not None:
+                        CURRENT.set(after_ack)  # this listener's task only: for work it leaves to run later
                         # A form's promise is kept before its ack; what follows only refreshes views, so waits
                         # behind work a person is waiting to see.
                         urgent = args.body.get("type") not in ("view_submission", "view_closed")
