@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sqlite3
 import threading
@@ -135,15 +136,30 @@ class Database:
             event.listen(self.engine.sync_engine, "checkin", _note_idle_since)
             event.listen(self.engine.sync_engine, "checkout", _ping_if_idle)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._one_at_a_time = asyncio.Lock() if self.is_sqlite else None
 
     def session(self) -> AsyncSession:
         return self._sessions()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        On SQLite one transaction at a time in this process, first come first served: SQLite lets one writer in at
+        a time, and writers that find it busy poll with growing sleeps (up to 100 ms each) in no order, so under a
+        crowd a form could wait seconds behind later arrivals. Waiting here, in order, each starts as soon as the
+        one before it ends. A transaction opened inside another (same task) does not wait for itself."""
+        if self._one_at_a_time is None or _HOLDING.get():
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._one_at_a_time:
+            token = _HOLDING.set(True)
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                _HOLDING.reset(token)
 
     async def ping(self) -> bool:
         try:
@@ -193,6 +209,10 @@ def _ping(dbapi_connection: DBAPIConnection) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("SELECT 1")
     cursor.close()
+
+
+# Set while this task holds the SQLite transaction queue (Database.transaction).
+_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("beacon_sqlite_transaction", default=False)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
