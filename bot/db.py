@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -19,8 +21,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.engine.url import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -121,7 +124,7 @@ class Database:
         self.url = url = async_url(url)
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # hide_parameters: an error's message never carries the row it was writing (an answer, a story).
-        options: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
+        options: dict[str, object] = {"hide_parameters": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": 30}  # SQLite's: how long a writer waits for the lock
         else:
@@ -129,16 +132,34 @@ class Database:
         self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:  # a connection that sat idle may have been dropped (a restart, a failover): ping it, only then
+            event.listen(self.engine.sync_engine, "checkin", _note_idle_since)
+            event.listen(self.engine.sync_engine, "checkout", _ping_if_idle)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._one_at_a_time = asyncio.Lock() if self.is_sqlite else None
 
     def session(self) -> AsyncSession:
         return self._sessions()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        On SQLite one transaction at a time in this process, first come first served: SQLite lets one writer in at
+        a time, and writers that find it busy poll with growing sleeps (up to 100 ms each) in no order, so under a
+        crowd a form could wait seconds behind later arrivals. Waiting here, in order, each starts as soon as the
+        one before it ends. A transaction opened inside another (same task) does not wait for itself."""
+        if self._one_at_a_time is None or _HOLDING.get():
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._one_at_a_time:
+            token = _HOLDING.set(True)
+            try:
+                async with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                _HOLDING.reset(token)
 
     async def ping(self) -> bool:
         try:
@@ -161,6 +182,37 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# A pooled connection used within this many seconds is taken as alive; one idle longer is pinged before use. Pinging
+# on every checkout (pool_pre_ping) costs a round trip per transaction, which under a crowd is most of them.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _note_idle_since(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object) -> None:
+    """Ping a connection idle for longer than PING_AFTER_IDLE_SECONDS; a dead one is replaced (the pool retries
+    the checkout with a new connection on DisconnectionError), as pool_pre_ping would."""
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        _ping(dbapi_connection)
+    except Exception as error:  # any failure: this connection is not to be used
+        raise DisconnectionError("a pooled connection idle since a while did not answer a ping") from error
+
+
+def _ping(dbapi_connection: DBAPIConnection) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SELECT 1")
+    cursor.close()
+
+
+# Set while this task holds the SQLite transaction queue (Database.transaction).
+_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("beacon_sqlite_transaction", default=False)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:

@@ -24,20 +24,29 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
+from slack_sdk.models.attachments import Attachment
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
+from beacon.bot.after_ack import AFTER_ACK, AfterAck, freeze_start_up
 from beacon.bot.errors import Unavailable
+from beacon.bot.integrations.http import SharedHttp
 from beacon.bot.metrics import CONTENT_TYPE
 from beacon.bot.request_log import FIRST_SIGHT, VERIFIED, dispatch_logged, log_refused
-from beacon.bot.services.signed_requests import first_sight
+from beacon.bot.services.signed_requests import SeenRecorder
 
 if TYPE_CHECKING:  # the runtime starts the operations server below, so this import only serves the types
     from beacon.bot.runtime import Runtime
 
 EVENTS_PATH = "/slack/events"
+AFTER_ACK_KEY = web.AppKey("after_ack", AfterAck)  # the limiter of a web app's work after acks, for a test to read
 log = logging.getLogger("beacon.requests")
 
 WINDOW_SECONDS = 5 * 60  # Slack's: a timestamp further than this from now is refused
@@ -106,6 +115,33 @@ def routable(body: object) -> bool:
     return isinstance(actions, list) and all(isinstance(action, dict) for action in actions)
 
 
+class PooledRespond(AsyncRespond):
+    """Bolt's `respond()`, posting over the process's one pooled HTTP session: Bolt's own opens a new session
+    (and a new connection) for every reply, which under a crowd costs more than the reply."""
+
+    def __init__(self, *, response_url: str, http: SharedHttp):
+        super().__init__(response_url=response_url)
+        self._http = http
+
+    async def __call__(self, text: str | dict[Any, Any] = "", blocks: Sequence[dict[Any, Any] | Block] | None = None,
+                       attachments: Sequence[dict[Any, Any] | Attachment] | None = None,
+                       response_type: str | None = None, replace_original: bool | None = None,
+                       delete_original: bool | None = None, unfurl_links: bool | None = None,
+                       unfurl_media: bool | None = None, thread_ts: str | None = None,
+                       metadata: dict[str, Any] | None = None) -> WebhookResponse:
+        fields: dict[str, Any] = {
+            "blocks": blocks, "attachments": attachments, "response_type": response_type,
+            "replace_original": replace_original, "delete_original": delete_original, "unfurl_links": unfurl_links,
+            "unfurl_media": unfurl_media, "thread_ts": thread_ts, "metadata": metadata}
+        try:
+            session = self._http.get()
+        except RuntimeError:  # not started (a script): Bolt's own way
+            return await super().__call__(text, **fields)
+        message = _build_message(**text) if isinstance(text, dict) else _build_message(text=text, **fields)
+        client = AsyncWebhookClient(url=self.response_url or "", session=session)
+        return await client.send_dict(message)
+
+
 def _retrieved(verdict: asyncio.Future[bool]) -> None:
     """Read a finished verdict's outcome, so that one nobody awaited (a request no listener took, or a replayed
     event) is not reported as an exception never retrieved; failures are already logged by `_verdict`."""
@@ -116,15 +152,16 @@ def _retrieved(verdict: asyncio.Future[bool]) -> None:
 def build_web_app(runtime: Runtime) -> web.Application:
     secret = runtime.deps.settings.secret("slack_signing_secret") if runtime.deps.settings.slack_signing_secret else ""
 
-    async def _first_sight(signature: str) -> bool:
-        async with runtime.deps.db.transaction() as session:
-            return await first_sight(session=session, signature=signature, now=datetime.now(UTC))
+    # Signatures are recorded in batches, one transaction at a time (bot/services/signed_requests.py).
+    recorder = SeenRecorder(runtime.deps.db.transaction, lambda: datetime.now(UTC))
+    # The work after each ack, bounded (bot/after_ack.py).
+    after_ack = AfterAck(runtime.deps.settings.beacon_work_in_flight)
 
     async def _verdict(signature: str, started: float) -> bool:
         """True the first time this signed request is seen; False for a replay. Raises `Unavailable` when the
         database cannot say within RECORD_SECONDS: unsure whether it was seen, Beacon does nothing and says so."""
         try:
-            first = await asyncio.wait_for(asyncio.shield(_first_sight(signature)), RECORD_SECONDS)
+            first = await asyncio.wait_for(asyncio.shield(recorder.seen(signature)), RECORD_SECONDS)
         except (SQLAlchemyError, OSError, TimeoutError):
             log.exception("could not record a signed request as seen; it does nothing")
             log_refused(runtime.app, status=503, started=started, outcome="unavailable")
@@ -155,22 +192,35 @@ def build_web_app(runtime: Runtime) -> web.Application:
         # Recording the signature runs beside the dispatch rather than before it, so the ack never waits for the
         # database; every listener waits for its verdict before it acts (handlers/errors.py: guarded). The one task
         # Beacon starts itself: it belongs to this request and ends within RECORD_SECONDS.
-        context: dict[str, object] = {VERIFIED: True}
+        context: dict[str, object] = {VERIFIED: True, AFTER_ACK: after_ack}
+        if isinstance(response_url := body.get("response_url"), str):  # replies over the one pooled session
+            context["respond"] = PooledRespond(response_url=response_url, http=runtime.deps.http)
         if body.get("type") != "event_callback":  # events are once-only by event_id already (bot/app.py): a second
             # check racing it could let a replay claim the signature and the original the event id, so neither acted
             first_sight = asyncio.ensure_future(_verdict(signature, started))
             first_sight.add_done_callback(_retrieved)  # a request no listener took still has its verdict read
             context[FIRST_SIGHT] = first_sight
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)
-        # The body as parsed above, not as Bolt re-parses it (see parse_signed_body); its context marks it verified.
-        bolt_request.body = body
+        # The body as parsed above, not as Bolt re-parses it (see parse_signed_body; and parsing a form's payload
+        # twice is a good part of a request's cost); its context marks it verified.
+        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=headers)
+        bolt_request.raw_body, bolt_request.body = text, body
         bolt_request.context = build_async_context(AsyncBoltContext(context), body)
         return await to_aiohttp_response(await dispatch_logged(runtime.app, bolt_request))
 
+    async def finish_recording(_app: web.Application) -> None:
+        await recorder.close()
+
     web_app = web.Application(client_max_size=1024 * 1024)
     web_app.router.add_post(EVENTS_PATH, slack_events)
+    web_app.on_shutdown.append(finish_recording)
+    web_app.on_startup.append(lambda _app: _frozen())
+    web_app[AFTER_ACK_KEY] = after_ack
     _add_operations(web_app, runtime)
     return web_app
+
+
+async def _frozen() -> None:
+    freeze_start_up()
 
 
 def build_operations_app(runtime: Runtime) -> web.Application:

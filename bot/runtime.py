@@ -189,7 +189,7 @@ class Runtime:
 # Work that must finish before Beacon exits: Bolt runs each listener, after its ack, as a task of this
 # coroutine; APScheduler runs each job as a task of the other. Everything else (servers, sockets) is
 # stopped by its owner.
-IN_FLIGHT_WORK = {"run_ack_function_asynchronously", "run_coroutine_job"}
+IN_FLIGHT_WORK = {"run_ack_function_asynchronously", "run_coroutine_job", "run_coalesced_work"}
 
 
 def in_flight_tasks() -> set[asyncio.Task[object]]:

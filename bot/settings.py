@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How long to wait for Slack or the database to answer (at start, and for each call to Slack), in seconds.
     beacon_connect_timeout: int = Field(default=15, ge=1, le=300)
+    # How many requests' work after the ack runs at once (bot/after_ack.py); beyond it requests are acked and wait.
+    beacon_work_in_flight: int = Field(default=8, ge=1, le=1000)
+    # A person's App Home is refreshed at most once in this many seconds after what it shows changes (bot/after_ack.py:
+    # Coalesced); 0 refreshes it as soon as the work after the acks allows.
+    beacon_home_refresh_seconds: float = Field(default=2.0, ge=0, le=60)
     graph_tenant_id: str | None = None
     graph_client_id: str | None = None
     graph_client_secret: SecretStr | None = None

@@ -6,6 +6,7 @@ import inspect
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -15,6 +16,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from beacon.bot.after_ack import AFTER_ACK, CURRENT, AfterAck
 from beacon.bot.blocks.errors import build_not_permitted_text, build_slack_refused_text, build_went_wrong_text
 from beacon.bot.deps import Deps
 from beacon.bot.errors import BeaconError
@@ -86,6 +88,21 @@ def _then_first_sight(ack: Callable[..., Awaitable[object]],
     return ack_then_check
 
 
+def _then_a_place(ack: Callable[..., Awaitable[object]], after_ack: AfterAck, work: AsyncExitStack, *,
+                  urgent: bool) -> Callable[..., Awaitable[None]]:
+    """The ack, then a place among the requests whose work runs now (bot/after_ack.py), held until the listener
+    ends: however many wait, every request is acked first."""
+    placed = False
+
+    async def ack_then_wait(*args: Any, **kwargs: Any) -> None:
+        nonlocal placed
+        await ack(*args, **kwargs)
+        if not placed:
+            placed = True
+            await work.enter_async_context(after_ack.slot(urgent=urgent))
+    return ack_then_wait
+
+
 def guarded(deps: Deps) -> Callable[[Listener], Listener]:
     """Wrap a listener so that any error it raises is acked (if it was not yet) and told to the person.
 
@@ -98,25 +115,36 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
         async def run(args: AsyncArgs) -> None:
             given = {name: getattr(args, name) for name in names}
             first_sight: Awaitable[bool] | None = args.context.get(FIRST_SIGHT)
-            try:
-                if first_sight is not None:
-                    if "ack" not in names or args.body.get("type") in ("view_submission", "view_closed"):
-                        # A form's listener answers in its ack (errors, the next view) after acting, and an
-                        # event's is acked by Bolt: wait first.
-                        if not await first_sight:
-                            if args.ack.response is None:
-                                await args.ack()
-                            return
-                    else:  # everything else acks first: the ack goes at once, the action only if it is new
-                        given["ack"] = _then_first_sight(args.ack, first_sight)
-                await listener(**given)
-            except Replayed:
-                return  # the same signed request again: acked, nothing done (logged where it was found)
-            except Exception as error:
-                if args.ack.response is None:
-                    await args.ack()
-                await tell(error, deps, body=args.body, client=args.client, respond=args.respond,
-                           context=args.context)
+            after_ack: AfterAck | None = args.context.get(AFTER_ACK)
+            async with AsyncExitStack() as work:
+                try:
+                    if first_sight is not None:
+                        if "ack" not in names or args.body.get("type") in ("view_submission", "view_closed"):
+                            # A form's listener answers in its ack (errors, the next view) after acting, and an
+                            # event's is acked by Bolt: wait first.
+                            if not await first_sight:
+                                if args.ack.response is None:
+                                    await args.ack()
+                                return
+                        else:  # everything else acks first: the ack goes at once, the action only if it is new
+                            given["ack"] = _then_first_sight(args.ack, first_sight)
+                    if after_ack is not None:
+                        CURRENT.set(after_ack)  # this listener's task only: for work it leaves to run later
+                        # A form's promise is kept before its ack; what follows only refreshes views, so waits
+                        # behind work a person is waiting to see.
+                        urgent = args.body.get("type") not in ("view_submission", "view_closed")
+                        if "ack" in names:  # the ack goes at once; what follows it waits for a place
+                            given["ack"] = _then_a_place(given["ack"], after_ack, work, urgent=urgent)
+                        else:
+                            await work.enter_async_context(after_ack.slot(urgent=urgent))
+                    await listener(**given)
+                except Replayed:
+                    return  # the same signed request again: acked, nothing done (logged where it was found)
+                except Exception as error:
+                    if args.ack.response is None:
+                        await args.ack()
+                    await tell(error, deps, body=args.body, client=args.client, respond=args.respond,
+                               context=args.context)
 
         run.__name__, run.__qualname__, run.__doc__ = listener.__name__, listener.__qualname__, listener.__doc__
         return run

@@ -68,11 +68,22 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     guard = guarded(deps)
     nominations, content, tz = deps.nominations, deps.content, deps.organisation.tz
 
+    # A new nomination's modal is the same for everyone with the same role, award and colleagues named; building
+    # and validating its blocks was the biggest cost of /nominate under a crowd, so each is built once.
+    # (Sent as JSON by views.open and views.update, never changed in place.)
+    fresh: dict[tuple[str | None, tuple[str, ...], bool], dict[str, Any]] = {}
+
     async def modal(user_id: str, *, award: str | None = None, colleagues: list[str] | None = None,
                     editing: tuple[Nomination, list[Nominee]] | None = None) -> dict[str, Any]:
-        return build_nominate_modal(content=content, framework=nominations.framework, award=award,
-                                    colleagues=colleagues, editing=editing,
-                                    can_enter_for_others=await deps.authorisation.has(user_id, Role.COMMS))
+        can_enter_for_others = await deps.authorisation.has(user_id, Role.COMMS)
+        key = (award, tuple(colleagues or ()), can_enter_for_others)
+        if editing is None and key in fresh:
+            return fresh[key]
+        built = build_nominate_modal(content=content, framework=nominations.framework, award=award,
+                                     colleagues=colleagues, editing=editing, can_enter_for_others=can_enter_for_others)
+        if editing is None and not colleagues and len(fresh) < 64:
+            fresh[key] = built
+        return built
 
     async def home_section(user_id: str, _roles: frozenset[Role]) -> list[Block]:
         async with deps.db.transaction() as session:

@@ -88,6 +88,7 @@ def settings_for(slack: LocalSlack, database_url: str, **overrides: object) -> S
         "slack_bot_token": ws.bot_token, "slack_app_token": ws.app_token,
         "slack_signing_secret": ws.signing_secret, "slack_api_url": slack.api_url,
         "database_url": database_url, "beacon_secret_key": SECRET_KEY,
+        "beacon_home_refresh_seconds": 0,  # settle() sees each Home refresh at once (test_home_refresh.py: 2 s)
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,5 +1,6 @@
 """Roles from beacon.yaml, user groups resolved through Slack and cached; refusals say who can help."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -45,6 +46,24 @@ async def test_groups_are_cached_and_refreshed_when_stale() -> None:
     clock.advance(timedelta(minutes=11))
     assert await auth.has("U0ALICE", Role.COMMS)
     assert not await auth.has("U0BOB", Role.COMMS), "someone removed from the group loses the role"
+
+
+async def test_a_crowd_finding_membership_stale_loads_it_once() -> None:
+    """Twenty requests at once (the first burst, or each ten minutes) make one usergroups.list, not twenty in turn."""
+    clock = ManualClock(start_of_test_time())
+
+    class Slow(Directory):
+        async def members_by_handle(self) -> dict[str, frozenset[str]]:
+            await asyncio.sleep(0.05)
+            return await super().members_by_handle()
+
+    directory = Slow({"@comms-team": frozenset({"U0BOB"})})
+    auth = Authorisation(ROLES, directory, clock, refresh_after=timedelta(minutes=10))
+    held = await asyncio.gather(*(auth.roles_of("U0BOB") for _ in range(20)))
+    assert held == [{Role.COMMS}] * 20 and directory.calls == 1
+    clock.advance(timedelta(minutes=11))
+    await asyncio.gather(*(auth.roles_of("U0ALICE") for _ in range(20)))
+    assert directory.calls == 2
 
 
 async def test_a_failed_refresh_keeps_the_last_membership() -> None:

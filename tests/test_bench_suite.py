@@ -14,7 +14,8 @@ from bench.reporting import finish
 from bench.suite import Bench, Outcome, Row, markdown, run_failure, summarise
 
 BENCH = Path(suite.__file__).parent
-NOT_BENCHMARKS = {"__init__", "__main__", "suite", "reporting", "bare_bolt", "shared"}
+NOT_BENCHMARKS = {"__init__", "__main__", "suite", "reporting", "bare_bolt", "shared", "serving", "closed_loop",
+                  "sampling"}
 
 
 def test_every_benchmark_module_is_in_the_suite() -> None:

@@ -57,19 +57,28 @@ class Authorisation:
     async def refresh(self) -> None:
         """Reload user-group membership; on failure the last good membership is kept."""
         async with self._lock:
-            try:
-                self._groups = await self._directory.members_by_handle()
-            except Exception:
-                log.exception("could not load Slack user groups; keeping the last membership seen")
-                if self._loaded_at is not None:
-                    return
-            self._loaded_at = self._clock.now()
+            await self._load()
+
+    async def _load(self) -> None:
+        try:
+            self._groups = await self._directory.members_by_handle()
+        except Exception:
+            log.exception("could not load Slack user groups; keeping the last membership seen")
+            if self._loaded_at is not None:
+                return
+        self._loaded_at = self._clock.now()
+
+    def _stale(self) -> bool:
+        return self._loaded_at is None or self._clock.now() - self._loaded_at >= self._refresh_after
 
     async def _fresh_groups(self) -> dict[str, frozenset[str]]:
         uses_groups = any(m.startswith("@") for role in Role for m in self._roles.members(role))
-        stale = self._loaded_at is None or self._clock.now() - self._loaded_at >= self._refresh_after
-        if uses_groups and stale:
-            await self.refresh()
+        if uses_groups and self._stale():
+            async with self._lock:
+                # Many requests find membership stale at once (the first burst, each ten minutes): the first loads
+                # it, the rest wait for that load instead of calling usergroups.list again one after another.
+                if self._stale():
+                    await self._load()
         return self._groups
 
     async def roles_of(self, user_id: str) -> frozenset[Role]:

@@ -256,13 +256,16 @@ class Nominations:
         nomination.behaviours = list(draft.behaviours) if draft.award == Award.LEADERSHIP else []
         nomination.share_publicly, nomination.hide_nominator = draft.share_publicly, draft.hide_nominator
         nomination.duplicate_key, nomination.updated_at = key, now
+        nominees = [Nominee(nomination_id=0, user_id=n.user_id, name=n.name, role=n.role, site=n.site)
+                    for n in draft.nominees]
+        # Versioned before the first write, so a new nomination is inserted with its version (not updated after).
+        changed = self._new_version(nomination, nominees, first_time=earlier is None)
         session.add(nomination)
         await session.flush()
         if earlier is not None:
             await session.execute(delete(Nominee).where(col(Nominee.nomination_id) == nomination.id))
-        nominees = [Nominee(nomination_id=nomination.id or 0, user_id=n.user_id, name=n.name, role=n.role,
-                            site=n.site) for n in draft.nominees]
-        changed = self._new_version(nomination, nominees, first_time=earlier is None)
+        for nominee in nominees:
+            nominee.nomination_id = nomination.id or 0
         public = can_be_public(nomination, nominees)
         asked: list[Nominee] = []
         for nominee in nominees:
@@ -287,7 +290,8 @@ class Nominations:
             elif nomination.hide_nominator and nomination.public_ts and nomination.consented_snapshot and not \
                     nomination.consented_snapshot.get("hide_nominator"):
                 await self._refresh_post(session, nomination)  # the nominator's wish to be hidden applies at once
-        await review_totals.refresh(session, [nomination.id])
+        if earlier is not None or nomination.round_id is not None:  # a new one outside a round counts nowhere
+            await review_totals.refresh(session, [nomination.id])
         await self._notify_submitted(session, nomination, nominees, asked=asked, replaced=earlier is not None,
                                      changed=changed and earlier is not None,
                                      new_people={self._person(n) for n in nominees} - set(before))
