@@ -32,6 +32,7 @@ class Mode(StrEnum):
     CHECK = "check"
     DATABASE = "db"
     ADMIN = "admin"  # privacy and audit commands: they write (and verify) the audit log
+    WORKER = "worker"  # `beacon worker`: heavy work (exports, calendar syncs, digests) queued by run/serve
 
 
 class Settings(BaseSettings):
@@ -52,6 +53,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # How long to wait for Slack or the database to answer (at start, and for each call to Slack), in seconds.
     beacon_connect_timeout: int = Field(default=15, ge=1, le=300)
+    # `beacon worker` processes that run/serve start and keep running; 0 when they run as units of their own.
+    beacon_workers: int = Field(default=1, ge=0, le=32)
     graph_tenant_id: str | None = None
     graph_client_id: str | None = None
     graph_client_secret: SecretStr | None = None
@@ -157,6 +160,7 @@ class Settings(BaseSettings):
             Mode.CHECK: ["slack_bot_token"],
             Mode.DATABASE: [],
             Mode.ADMIN: ["beacon_secret_key"],
+            Mode.WORKER: ["slack_bot_token", "beacon_secret_key"],
         }[mode]
         return [name.upper() for name in needed if getattr(self, name) is None]
 
