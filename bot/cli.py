@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import getpass
 import json
@@ -75,13 +76,14 @@ def _parser() -> argparse.ArgumentParser:
                                             "SLACK_SIGNING_SECRET and BEACON_SECRET_KEY. Exit codes as for run.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=3000, help="port to listen on (default 3000)")
-    commands.add_parser("worker", help="run the heavy work (exports, insight, calendar syncs, digests) that run and "
-                                       "serve queue",
+    worker = commands.add_parser("worker", help="run the heavy work (exports, insight, calendar syncs, digests) "
+                                                "that run and serve queue",
                         description="Claim and run the heavy work that `beacon run` and `beacon serve` queue in the "
                                     "database, until stopped; the job under way is finished first. run and serve "
                                     "start BEACON_WORKERS of these themselves (default 1); run it as units of its "
                                     "own, on any number of machines sharing one PostgreSQL database, with "
                                     "BEACON_WORKERS=0. Needs SLACK_BOT_TOKEN and BEACON_SECRET_KEY.")
+    worker.add_argument("--parent", type=int, help="stop when this process ends (how run and serve start theirs)")
     db = commands.add_parser("db", help="database maintenance")
     db_commands = _Commands(db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True))
     db_commands.add_parser("upgrade", help="bring the database schema up to date (also done at start-up)",
@@ -202,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             "audit": lambda _: _audit(settings, organisation, args),
             "serve": lambda life: _serve(settings, organisation, args.host, args.port, life),
             "run": lambda life: _run_socket(settings, organisation, life),
-            "worker": lambda life: _worker(settings, organisation, life),
+            "worker": lambda life: _worker(settings, organisation, life, parent=args.parent),
         }
         return asyncio.run(_with_signals(runners[command], service=command in SERVICES))
     except ConfigError as error:
@@ -352,12 +354,22 @@ async def _serve(settings: Settings, organisation: Organisation, host: str, port
     return 0
 
 
-async def _worker(settings: Settings, organisation: Organisation, life: _Lifecycle) -> int:
+async def _worker(settings: Settings, organisation: Organisation, life: _Lifecycle, *, parent: int | None) -> int:
     async with running(settings, organisation, serve=False) as runtime:
         worker = Worker(runtime.deps)
         gc.freeze()
         life.serving = True  # the first stop signal lets the job under way finish
-        await worker.run_forever(life.stop)
+        if parent is None:
+            await worker.run_forever(life.stop)
+        else:  # a child of run/serve: a parent killed outright (-9) must not leave it running
+            async with asyncio.TaskGroup() as group:
+                group.create_task(worker.run_forever(life.stop))
+                while not life.stop.is_set():
+                    if os.getppid() != parent:
+                        log.warning("the serving process has gone; the worker stops")
+                        life.stop.set()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(life.stop.wait(), timeout=1)
     return 0
 
 

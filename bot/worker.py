@@ -47,7 +47,8 @@ class Worker:
                  table: dict[str, Job] | None = None):
         self.deps = deps
         self.name = name or worker_name()
-        self.policy = policy or RetryPolicy()
+        # The outbox's lease (beacon.yaml delivery.lease_seconds): how long a job's claim outlives its worker.
+        self.policy = policy or RetryPolicy(lease=timedelta(seconds=deps.organisation.delivery.lease_seconds))
         self.jobs = table if table is not None else jobs()
         self._purged_at = deps.clock.now() - FORGET_AFTER
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 
 log = logging.getLogger("beacon.worker")
@@ -30,7 +31,8 @@ class WorkerProcesses:
             self._watching.append(asyncio.create_task(self._watch(slot), name=f"beacon worker {slot}"))
 
     async def _spawn(self, slot: int) -> None:
-        self._children[slot] = await asyncio.create_subprocess_exec(sys.executable, "-m", "beacon.bot", "worker")
+        self._children[slot] = await asyncio.create_subprocess_exec(sys.executable, "-m", "beacon.bot", "worker",
+                                                                     "--parent", str(os.getpid()))
         log.info("worker process started", extra={"pid": self._children[slot].pid})  # type: ignore[union-attr]
 
     async def _watch(self, slot: int) -> None:
