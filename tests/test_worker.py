@@ -71,7 +71,7 @@ async def test_serve_queues_the_export_and_its_worker_child_uploads_it(slack: Lo
         dave = slack.person(DAVE)
         await dave.command("/awards", ROUND)
         await dave.command("/awards", "export")
-        await eventually(lambda: _exports(slack))
+        await eventually(lambda: _exports(slack), seconds=60)
         await eventually(lambda: "is in your direct messages" in dave.last_ephemeral().text)
         assert any("beacon.bot worker" in line for line in _children(serve.pid)), "one worker child by default"
         serve.terminate()  # a graceful stop ends the child with it
@@ -99,7 +99,7 @@ async def test_with_no_worker_children_the_export_waits_for_a_beacon_worker(slac
         assert not _children(serve.pid)
         assert [i.status for i in await _items(database_url)] == [WorkStatus.PENDING]
         async with beacon_process("worker", env=env, cwd=tmp_path):
-            await eventually(lambda: _exports(slack))
+            await eventually(lambda: _exports(slack), seconds=60)
             assert not _children(serve.pid)
     assert reply is not None
     assert [i.status for i in await _items(database_url)] == [WorkStatus.DONE]
@@ -118,14 +118,14 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_file_arrives_once(sla
         slack.faults.add("files.getUploadURLExternal", delay_after=60)  # the first worker is stuck in the upload
         await dave.command("/awards", "export")
         async with beacon_process("worker", env=env, cwd=tmp_path) as first:
-            await eventually(lambda: slack.workspace.calls_to("files.getUploadURLExternal"))
+            await eventually(lambda: slack.workspace.calls_to("files.getUploadURLExternal"), seconds=60)
             first.kill()  # SIGKILL mid-job: its lease is never given back
             await first.wait()
         [item] = await _items(database_url)
         assert (item.status, item.attempts) == (WorkStatus.RUNNING, 1), "claimed by the dead worker"
         slack.faults.clear()
         async with beacon_process("worker", env=env, cwd=tmp_path):
-            await eventually(lambda: _exports(slack))
+            await eventually(lambda: _exports(slack), seconds=60)
             await asyncio.sleep(2)  # long enough for a second upload, were one to happen
     assert len(_exports(slack)) == 1, "the file arrives exactly once"
     [item] = await _items(database_url)
