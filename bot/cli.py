@@ -354,6 +354,9 @@ async def _serve(settings: Settings, organisation: Organisation, host: str, port
     return 0
 
 
+WORKER_NICENESS = 10  # a worker child runs below its serving parent: a click never waits for an export's CPU
+
+
 async def _worker(settings: Settings, organisation: Organisation, life: _Lifecycle, *, parent: int | None) -> int:
     async with running(settings, organisation, serve=False) as runtime:
         worker = Worker(runtime.deps)
@@ -361,7 +364,8 @@ async def _worker(settings: Settings, organisation: Organisation, life: _Lifecyc
         life.serving = True  # the first stop signal lets the job under way finish
         if parent is None:
             await worker.run_forever(life.stop)
-        else:  # a child of run/serve: a parent killed outright (-9) must not leave it running
+        else:  # a child of run/serve: it yields the CPU to its parent, and a parent killed (-9) must not leave it
+            os.nice(WORKER_NICENESS)
             async with asyncio.TaskGroup() as group:
                 group.create_task(worker.run_forever(life.stop))
                 while not life.stop.is_set():
