@@ -125,9 +125,10 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     async def export(said: Said) -> None:  # the file is written and uploaded by a worker: see export_job
         await deps.authorisation.require(said.user_id, Role.PANEL, action="Exporting a round")
+        # Said first, so it comes before the worker's own answer, however quick that is.
+        await said.reply(":hourglass_flowing_sand: Preparing the export; it will arrive in your direct messages.")
         await deps.work.submit(WorkKind.AWARDS_EXPORT, {"response_url": said.command.get("response_url")},
                                requested_by=said.user_id)
-        await said.reply(":hourglass_flowing_sand: Preparing the export; it will arrive in your direct messages.")
 
     async def insight(said: Said) -> None:  # counted by a worker, which answers here: see insight_job
         await deps.authorisation.require_any(said.user_id, (Role.PANEL, Role.COMMS), action="Seeing award insight")

@@ -72,7 +72,7 @@ async def test_serve_queues_the_export_and_its_worker_child_uploads_it(slack: Lo
         await dave.command("/awards", ROUND)
         await dave.command("/awards", "export")
         await eventually(lambda: _exports(slack), seconds=60)
-        await eventually(lambda: "is in your direct messages" in dave.last_ephemeral().text)
+        await eventually(lambda: any("is in your direct messages" in e.text for e in dave.ephemerals()))
         assert any("beacon.bot worker" in line for line in _children(serve.pid)), "one worker child by default"
         serve.terminate()  # a graceful stop ends the child with it
         assert await serve.wait() == 0

@@ -2,11 +2,11 @@
 marked exactly once.
 
 The serving process answers Slack; a CSV export of a large round, a calendar sync or a digest would hold its event
-loop for seconds, so it writes a `work_item` and a worker process runs it. Claims work as the outbox's do
-(bot/services/outbox.py): on PostgreSQL the row is picked with SELECT ... FOR UPDATE SKIP LOCKED inside one UPDATE, so
-workers on many machines never claim one row twice; SQLite has a single writer, so the same conditional UPDATE is
-atomic there. The claim is leased: a worker renews its lease while it runs (only if the row is still its own), and
-a row whose worker died is claimed again once the lease lapses. A failure is retried with a growing delay; after the
+loop for seconds, so it writes a `work_item` and a worker process runs it. Claims are leased and atomic, as the
+outbox's are (bot/services/outbox.py): on PostgreSQL the row is picked with SELECT ... FOR UPDATE SKIP LOCKED, so
+workers on many machines never claim one row twice; on SQLite the conditional UPDATE that follows decides. The
+claim is leased: a worker renews its lease while it runs (only if the row is still its own), and a row whose worker
+died is claimed again once the lease lapses. A failure is retried with a growing delay; after the
 last attempt the row fails for good and the person who asked is told through the outbox, in the same transaction.
 """
 
@@ -86,9 +86,15 @@ async def claim(*, session: AsyncSession, worker: str, now: datetime, lease: tim
         and_(col(WorkItem.status) == WorkStatus.PENDING, col(WorkItem.available_at) <= now),
         and_(col(WorkItem.status) == WorkStatus.RUNNING, col(WorkItem.lease_until) < now),
     )
-    ids = (select(col(WorkItem.id)).where(claimable).order_by(col(WorkItem.available_at), col(WorkItem.id))
-           .limit(1).with_for_update(skip_locked=True).scalar_subquery())
-    statement = (update(WorkItem).where(col(WorkItem.id).in_(ids), claimable)
+    # Two statements in one transaction: the row is locked by the first, then taken by the second. (One UPDATE over
+    # an IN (SELECT ... LIMIT 1 SKIP LOCKED) may run the subquery more than once on PostgreSQL and take two rows.)
+    # On SQLite the UPDATE's own condition decides between two workers that picked the same row.
+    picked = await session.scalar(select(col(WorkItem.id)).where(claimable)
+                                  .order_by(col(WorkItem.available_at), col(WorkItem.id))
+                                  .limit(1).with_for_update(skip_locked=True))
+    if picked is None:
+        return None
+    statement = (update(WorkItem).where(col(WorkItem.id) == picked, claimable)
                  .values(status=WorkStatus.RUNNING, claimed_by=worker, lease_until=now + lease,
                          attempts=col(WorkItem.attempts) + 1)
                  .returning(WorkItem).execution_options(synchronize_session=False))
