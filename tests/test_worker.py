@@ -185,10 +185,12 @@ async def test_two_workers_claiming_at_once_never_take_the_same_job(database_url
             if item is None:
                 return got
             got.append(item.id or 0)
+            await asyncio.sleep(0)
 
     a, b = await asyncio.gather(claim_all(replicas[0], "a"), claim_all(replicas[1], "b"))
     for replica in (*replicas, db):
         await replica.dispose()
     assert not set(a) & set(b), "no job claimed by both"
     assert sorted(a + b) == sorted(set(a + b)) and len(a + b) == 120
-    assert a and b, "both workers took a share"
+    if not database_url.startswith("sqlite"):  # SQLite has one writer: one worker may well take them all
+        assert a and b, "both workers took a share"
