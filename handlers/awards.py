@@ -29,6 +29,7 @@ from beacon.bot.blocks.awards import (
 from beacon.bot.deps import Deps
 from beacon.bot.errors import BeaconError, InvalidInput, NotFound
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.integrations.slack_files import upload_file
 from beacon.bot.organisation import Role
 from beacon.bot.services.work_queue import Work, WorkKind
 from beacon.handlers.errors import guarded
@@ -281,7 +282,7 @@ async def _answer(deps: Deps, item: Work, text: str, blocks: list[dict] | None =
 
 
 async def export_job(deps: Deps, item: Work) -> None:
-    """The round's CSV, written a part at a time to a temporary file and uploaded to the requester's DM."""
+    """The round's CSV, written a part at a time to a temporary file and streamed to the requester's DM."""
     user_id = item.requested_by or ""
     with tempfile.TemporaryDirectory(prefix="beacon-export-") as folder:  # written in parts, not held in memory
         path = Path(folder) / "export.csv"
@@ -294,10 +295,9 @@ async def export_job(deps: Deps, item: Work) -> None:
             await _answer(deps, item, refusal.user_message)
             return
         dm = (await deps.slack.conversations_open(users=user_id))["channel"]["id"]
-        await deps.slack.files_upload_v2(channel=dm, file=str(path), filename=filename,
-                                         title=f"{round_.name} export",
-                                         initial_comment=f"{rows} nominations from {round_.name}. Keep this "
-                                                         "file safe: it holds nominations and the panel's scores.")
+        await upload_file(deps.slack, path=path, filename=filename, title=f"{round_.name} export", channel=dm,
+                          initial_comment=f"{rows} nominations from {round_.name}. Keep this file safe: it holds "
+                                          "nominations and the panel's scores.")
     await _answer(deps, item, f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct "
                               "messages.")
 
