@@ -104,6 +104,7 @@ class Runtime:
         # Heavy work: run by `beacon worker` children (or elsewhere), or, with workers=None, in this process.
         self.worker_processes = WorkerProcesses(workers) if workers else None
         self.worker = Worker(deps) if workers is None else None
+        self._kicked: set[asyncio.Task[int]] = set()
 
     async def start(self) -> None:
         settings = self.deps.settings
@@ -119,10 +120,18 @@ class Runtime:
     def run_queued_work_soon(self) -> None:
         """In-process work (tests, the sandbox): run what was just queued as a task of its own, which shutdown and
         the tests' `settle` wait for like a listener."""
-        asyncio.get_running_loop().create_task(run_queued_work(self))
+        task = asyncio.get_running_loop().create_task(run_queued_work(self))
+        self._kicked.add(task)
+        task.add_done_callback(self._kicked.discard)
 
     async def run_queued_work(self) -> int:
-        """Run every due job in this process now (the sandbox's clock calls this after each jump)."""
+        """Run every due job in this process now, after any already under way (the sandbox's clock calls this after
+        each jump, so what a job queued is done before delivery runs)."""
+        if self._kicked:
+            await asyncio.gather(*self._kicked, return_exceptions=True)
+        return await self.drain_queued_work()
+
+    async def drain_queued_work(self) -> int:
         return await self.worker.drain() if self.worker is not None else 0
 
     async def _serve_operations(self, host: str, port: int) -> None:
@@ -217,7 +226,7 @@ IN_FLIGHT_WORK = {"run_ack_function_asynchronously", "run_coroutine_job", "run_q
 
 
 async def run_queued_work(runtime: Runtime) -> int:
-    return await runtime.run_queued_work()
+    return await runtime.drain_queued_work()
 
 
 def in_flight_tasks() -> set[asyncio.Task[object]]:
