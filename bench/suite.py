@@ -130,6 +130,11 @@ BENCHES: tuple[Bench, ...] = (
         Row("50,000: changed feed", "s", _at("large", "changed_sync_seconds"), most=6),
         Row("50,000: changed feed, peak memory", "MB", _at("large", "changed_sync_peak_rss_mb"), most=200),
     )),
+    Bench("isolation", ("--seconds", "15", "--rate", "20"),
+          about="staff clicks while the panel reviews and exports 10,000 nominations and 10,000 events sync", rows=(
+        Row("staff ack p99, loaded / idle", "x", _at("p99_ratio"), most=1.5),
+        Row("staff ack p99 under load", "ms", _at("loaded_ms", "p99"), most=100),
+    )),
     Bench("digest", ("--scales", "1,10,100", "--runs", "10"), about="a year of data at 100x", rows=(
         Row("channel digest at 100x, median", "ms", _scale(100, "channel_digest", "median_ms"), most=120),
         Row("400 personal digests at 100x, median", "ms", _scale(100, "personal_digests", "median_ms"), most=200),

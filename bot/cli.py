@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import getpass
 import json
 import logging
@@ -42,6 +44,7 @@ from beacon.bot.services.recurrence import to_utc
 from beacon.bot.settings import Mode, Settings, load_settings
 from beacon.bot.socket_mode import LoggedSocketModeHandler
 from beacon.bot.templates import Template
+from beacon.bot.worker import Worker
 
 # Exit codes (README "Exit codes"): 1 when a later try may succeed (Slack or the database briefly unreachable, a
 # check that failed), so systemd restarts Beacon; 2 when only a person can fix it (configuration, a refused token,
@@ -73,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
                                             "SLACK_SIGNING_SECRET and BEACON_SECRET_KEY. Exit codes as for run.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=3000, help="port to listen on (default 3000)")
+    worker = commands.add_parser("worker", help="run the heavy work (exports, insight, calendar syncs, digests) "
+                                                "that run and serve queue",
+                        description="Claim and run the heavy work that `beacon run` and `beacon serve` queue in the "
+                                    "database, until stopped; the job under way is finished first. run and serve "
+                                    "start BEACON_WORKERS of these themselves (default 1); run it as units of its "
+                                    "own, on any number of machines sharing one PostgreSQL database, with "
+                                    "BEACON_WORKERS=0. Needs SLACK_BOT_TOKEN and BEACON_SECRET_KEY.")
+    worker.add_argument("--parent", type=int, help="stop when this process ends (how run and serve start theirs)")
     db = commands.add_parser("db", help="database maintenance")
     db_commands = _Commands(db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True))
     db_commands.add_parser("upgrade", help="bring the database schema up to date (also done at start-up)",
@@ -172,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             settings.require(Mode.DATABASE)  # no secret needed, but an invalid value is still reported
             return asyncio.run(_with_signals(lambda _: _db_upgrade(settings)))
         mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK, "calendar": Mode.CHECK,
-                "digest": Mode.CHECK, "privacy": Mode.ADMIN, "audit": Mode.ADMIN, "reload": Mode.DATABASE}[command]
+                "digest": Mode.CHECK, "privacy": Mode.ADMIN, "audit": Mode.ADMIN, "reload": Mode.DATABASE,
+                "worker": Mode.WORKER}[command]
         try:
             organisation = _load_everything(settings, mode)
         except ConfigError as error:
@@ -192,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             "audit": lambda _: _audit(settings, organisation, args),
             "serve": lambda life: _serve(settings, organisation, args.host, args.port, life),
             "run": lambda life: _run_socket(settings, organisation, life),
+            "worker": lambda life: _worker(settings, organisation, life, parent=args.parent),
         }
         return asyncio.run(_with_signals(runners[command], service=command in SERVICES))
     except ConfigError as error:
@@ -243,7 +256,7 @@ class _Lifecycle:
 # The services stop on a signal as systemd asks them to, so they exit 0 whenever it comes. A one-off command
 # interrupted has not done its work, so it exits as the shell reports a signal (128 + its number: 130 for SIGINT,
 # 143 for SIGTERM), and `beacon check && deploy` does not go ahead.
-SERVICES = frozenset({"run", "serve", "sandbox"})
+SERVICES = frozenset({"run", "serve", "sandbox", "worker"})
 
 
 async def _with_signals(body: Callable[[_Lifecycle], Coroutine[Any, Any, int]], *, service: bool = False) -> int:
@@ -303,7 +316,8 @@ async def _signed_in(settings: Settings) -> dict[str, Any]:
 @asynccontextmanager
 async def _serving(settings: Settings, organisation: Organisation) -> AsyncIterator[Runtime]:
     auth = await _signed_in(settings)
-    async with running(settings, organisation) as runtime:
+    async with running(settings, organisation, workers=settings.beacon_workers) as runtime:
+        gc.freeze()  # what start-up made lives as long as the process: later collections need not walk it
         log.info("connected to Slack", extra={"team": auth.get("team"), "bot_user": auth.get("user_id")})
         _reload_on_sighup(runtime)
         if settings.beacon_pid_file:
@@ -337,6 +351,29 @@ async def _serve(settings: Settings, organisation: Organisation, host: str, port
             log.info("stopping: no new requests are taken")
         finally:
             await runner.cleanup()
+    return 0
+
+
+WORKER_NICENESS = 10  # a worker child runs below its serving parent: a click never waits for an export's CPU
+
+
+async def _worker(settings: Settings, organisation: Organisation, life: _Lifecycle, *, parent: int | None) -> int:
+    async with running(settings, organisation, serve=False) as runtime:
+        worker = Worker(runtime.deps)
+        gc.freeze()
+        life.serving = True  # the first stop signal lets the job under way finish
+        if parent is None:
+            await worker.run_forever(life.stop)
+        else:  # a child of run/serve: it yields the CPU to its parent, and a parent killed (-9) must not leave it
+            os.nice(WORKER_NICENESS)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(worker.run_forever(life.stop))
+                while not life.stop.is_set():
+                    if os.getppid() != parent:
+                        log.warning("the serving process has gone; the worker stops")
+                        life.stop.set()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(life.stop.wait(), timeout=1)
     return 0
 
 

@@ -47,6 +47,7 @@ from beacon.bot.services.pulse_batches import PulseAnswering
 from beacon.bot.services.pulses import PULSE_MESSAGE, Outcome, Pulses
 from beacon.bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from beacon.bot.services.scheduled_posts import ScheduledPosts
+from beacon.bot.services.work_queue import WorkQueue
 from beacon.bot.settings import Settings
 
 
@@ -74,6 +75,7 @@ class Deps:
     audit: Audit
     privacy: Privacy
     digests: Digests
+    work: WorkQueue  # heavy work handed to `beacon worker`
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True, session: aiohttp.ClientSession | None = None,
@@ -146,7 +148,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
                 award_rounds=award_rounds, panel_review=panel_review, http=http, engagements=engagements,
                 calendar_sync=calendar_sync, pulses=pulses, pulse_answering=pulse_answering, digests=digests,
-                audit=audit,
+                audit=audit, work=WorkQueue(db=db, clock=clock),
                 privacy=Privacy(clock=clock, audit=audit, retention=organisation.retention,
                                 organisation_name=organisation.name))
 

@@ -630,3 +630,35 @@ class SlackRequestSeen(SQLModel, table=True):
 
     signature_sha256: str = Field(primary_key=True, max_length=64)
     seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class WorkStatus(StrEnum):
+    PENDING = "pending"  # waiting for a worker (or for its retry time)
+    RUNNING = "running"  # claimed under a lease; claimed again by another worker once the lease lapses
+    DONE = "done"
+    FAILED = "failed"    # failed for good; whoever asked was told through the outbox
+
+
+class WorkItem(SQLModel, table=True):
+    """Heavy work (an export, a calendar sync, a digest) queued by the serving process for `beacon worker`, so the
+    event loop that answers Slack never runs it. `requested_by` is cleared once the work is done."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (
+        Index("ix_work_item_claimable", "status", "available_at"),
+        CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in WorkStatus)})", name="ck_work_item_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)                          # which job: awards.export, calendar.sync, ...
+    params: dict[str, Any] = Field(sa_type=JSON)
+    requested_by: str | None = Field(default=None, max_length=32)  # the person told if it fails for good
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)  # one per period for timed jobs
+    status: str = Field(max_length=12)
+    available_at: datetime = Field(sa_type=UTCDateTime)       # not claimed before this (retry backoff)
+    attempts: int = 0                                         # claims so far, including ones whose worker died
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

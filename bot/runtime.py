@@ -31,6 +31,8 @@ from beacon.bot.organisation import Organisation
 from beacon.bot.reachability import explain_database
 from beacon.bot.services.authorisation import GroupDirectory
 from beacon.bot.settings import Settings
+from beacon.bot.worker import Worker
+from beacon.bot.worker_processes import WorkerProcesses
 from beacon.scheduler import build_scheduler
 
 log = logging.getLogger("beacon.runtime")
@@ -39,11 +41,14 @@ log = logging.getLogger("beacon.runtime")
 @asynccontextmanager
 async def running(settings: Settings, organisation: Organisation, *, serve: bool = True, migrate: bool = True,
                   clock: Clock | None = None, db: Database | None = None, directory: GroupDirectory | None = None,
-                  start_paused: bool = False, grace_seconds: float = 20.0) -> AsyncIterator[Runtime]:
+                  start_paused: bool = False, grace_seconds: float = 20.0,
+                  workers: int | None = None) -> AsyncIterator[Runtime]:
     """Beacon, from its first connection to its last. With `serve`, the scheduler (and the metrics port, when set)
     run inside the block and stop, draining in-flight work for up to `grace_seconds`, when it ends; without it, the
     block has the dependencies alone, as the admin commands need. `migrate` checks that the database answers (one
-    clear message if not) and brings its schema up to date first."""
+    clear message if not) and brings its schema up to date first. `workers`: how many `beacon worker` processes to
+    start for the heavy work (0: they run elsewhere); None runs that work in this process, as the tests and the
+    sandbox do."""
     # Metrics of its own, not the process-wide registry: tests run several Beacons in one process.
     metrics = Metrics()
     # One pooled HTTP session for every outbound call (Slack, Graph, ICS) instead of a new one per call.
@@ -55,7 +60,7 @@ async def running(settings: Settings, organisation: Organisation, *, serve: bool
         try:
             if migrate:
                 await prepare_database(deps.db, settings.beacon_connect_timeout)
-            runtime = Runtime(deps, metrics, start_paused=start_paused)
+            runtime = Runtime(deps, metrics, start_paused=start_paused, workers=workers)
             if not serve:
                 yield runtime
                 return
@@ -86,7 +91,7 @@ async def prepare_database(db: Database, seconds: float) -> None:
 
 class Runtime:
     def __init__(self, deps: Deps, metrics: Metrics, *, app: AsyncApp | None = None,
-                 scheduler: AsyncIOScheduler | None = None, start_paused: bool = False):
+                 scheduler: AsyncIOScheduler | None = None, start_paused: bool = False, workers: int | None = None):
         self.deps = deps
         self._start_paused = start_paused
         self.app = app or create_app(deps.settings, deps)
@@ -96,13 +101,38 @@ class Runtime:
         attach(self.app, self.metrics)
         self._operations: web.AppRunner | None = None
         self.operations_port: int | None = None  # where /metrics and /healthz are served, when asked for
+        # Heavy work: run by `beacon worker` children (or elsewhere), or, with workers=None, in this process.
+        self.worker_processes = WorkerProcesses(workers) if workers else None
+        self.worker = Worker(deps) if workers is None else None
+        self._kicked: set[asyncio.Task[int]] = set()
 
     async def start(self) -> None:
         settings = self.deps.settings
         if settings.beacon_metrics_port is not None:  # first: a port already taken stops Beacon before any job runs
             await self._serve_operations(settings.beacon_metrics_host, settings.beacon_metrics_port)
+        if self.worker is not None:
+            self.deps.work.on_queued = self.run_queued_work_soon
+        if self.worker_processes is not None:
+            await self.worker_processes.start()
         self.scheduler.start(paused=self._start_paused)
         log.info("beacon started", extra={"version": __version__})
+
+    def run_queued_work_soon(self) -> None:
+        """In-process work (tests, the sandbox): run what was just queued as a task of its own, which shutdown and
+        the tests' `settle` wait for like a listener."""
+        task = asyncio.get_running_loop().create_task(run_queued_work(self))
+        self._kicked.add(task)
+        task.add_done_callback(self._kicked.discard)
+
+    async def run_queued_work(self) -> int:
+        """Run every due job in this process now, after any already under way (the sandbox's clock calls this after
+        each jump, so what a job queued is done before delivery runs)."""
+        if self._kicked:
+            await asyncio.gather(*self._kicked, return_exceptions=True)
+        return await self.drain_queued_work()
+
+    async def drain_queued_work(self) -> int:
+        return await self.worker.drain() if self.worker is not None else 0
 
     async def _serve_operations(self, host: str, port: int) -> None:
         try:
@@ -122,7 +152,10 @@ class Runtime:
         """Stop taking work, let in-flight handlers and jobs finish; `running` then closes the connections."""
         if self.scheduler.running:
             self.scheduler.pause()
+        self.deps.work.on_queued = None
         await drain_tasks(grace_seconds)
+        if self.worker_processes is not None:
+            await self.worker_processes.stop(grace_seconds)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.deps.pulse_answering.shutdown()  # held anonymous answers: stored, or their people told
@@ -186,10 +219,15 @@ class Runtime:
         return self.metrics.render(readings)
 
 
-# Work that must finish before Beacon exits: Bolt runs each listener, after its ack, as a task of this
-# coroutine; APScheduler runs each job as a task of the other. Everything else (servers, sockets) is
-# stopped by its owner.
-IN_FLIGHT_WORK = {"run_ack_function_asynchronously", "run_coroutine_job", "run_coalesced_work"}
+# Work that must finish before Beacon exits: Bolt runs each listener, after its ack, as a task of the first
+# coroutine; APScheduler runs each job as a task of the second; in-process queued work runs in the third;
+# coalesced App Home refreshes (bot/after_ack.py) in the fourth.
+# Everything else (servers, sockets) is stopped by its owner.
+IN_FLIGHT_WORK = {"run_ack_function_asynchronously", "run_coroutine_job", "run_queued_work", "run_coalesced_work"}
+
+
+async def run_queued_work(runtime: Runtime) -> int:
+    return await runtime.drain_queued_work()
 
 
 def in_flight_tasks() -> set[asyncio.Task[object]]:

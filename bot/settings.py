@@ -32,6 +32,7 @@ class Mode(StrEnum):
     CHECK = "check"
     DATABASE = "db"
     ADMIN = "admin"  # privacy and audit commands: they write (and verify) the audit log
+    WORKER = "worker"  # `beacon worker`: heavy work (exports, calendar syncs, digests) queued by run/serve
 
 
 class Settings(BaseSettings):
@@ -57,6 +58,8 @@ class Settings(BaseSettings):
     # A person's App Home is refreshed at most once in this many seconds after what it shows changes (bot/after_ack.py:
     # Coalesced); 0 refreshes it as soon as the work after the acks allows.
     beacon_home_refresh_seconds: float = Field(default=2.0, ge=0, le=60)
+    # `beacon worker` processes that run/serve start and keep running; 0 when they run as units of their own.
+    beacon_workers: int = Field(default=1, ge=0, le=32)
     graph_tenant_id: str | None = None
     graph_client_id: str | None = None
     graph_client_secret: SecretStr | None = None
@@ -162,6 +165,7 @@ class Settings(BaseSettings):
             Mode.CHECK: ["slack_bot_token"],
             Mode.DATABASE: [],
             Mode.ADMIN: ["beacon_secret_key"],
+            Mode.WORKER: ["slack_bot_token", "beacon_secret_key"],
         }[mode]
         return [name.upper() for name in needed if getattr(self, name) is None]
 

@@ -51,6 +51,8 @@ class Template(StrEnum):
     PERSONAL_DIGEST = "personal_digest"
     # delivery
     DELIVERY_FAILED = "delivery_failed"
+    # heavy work run by `beacon worker`
+    WORK_FAILED = "work_failed"
 
 
 def templated(template: Template, params: dict[str, Any], **options: Any) -> dict[str, Any]:

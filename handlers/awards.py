@@ -13,6 +13,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from beacon.bot.blocks.awards import (
     build_candidate_modal,
@@ -26,9 +27,11 @@ from beacon.bot.blocks.awards import (
     build_winner_naming,
 )
 from beacon.bot.deps import Deps
-from beacon.bot.errors import InvalidInput, NotFound
+from beacon.bot.errors import BeaconError, InvalidInput, NotFound
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
+from beacon.bot.integrations.slack_files import upload_file
 from beacon.bot.organisation import Role
+from beacon.bot.services.work_queue import Work, WorkKind
 from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
@@ -121,24 +124,17 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await said.reply(f":trophy: {build_round_line(announced)} The winners are being posted, and every "
                          "nominator is being told the outcome privately. " + build_winner_naming(naming))
 
-    async def export(said: Said) -> None:
-        with tempfile.TemporaryDirectory(prefix="beacon-export-") as folder:  # written in parts, not held in memory
-            path = Path(folder) / "export.csv"
-            with path.open("wb") as out:
-                async with deps.db.transaction() as session:
-                    round_, filename, rows = await review.export_csv(session=session, user_id=said.user_id, out=out)
-            dm = (await said.client.conversations_open(users=said.user_id))["channel"]["id"]
-            await said.client.files_upload_v2(channel=dm, file=str(path), filename=filename,
-                                              title=f"{round_.name} export",
-                                              initial_comment=f"{rows} nominations from {round_.name}. Keep this "
-                                                              "file safe: it holds nominations and the panel's scores.")
-        await said.reply(f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct "
-                         "messages.")
+    async def export(said: Said) -> None:  # the file is written and uploaded by a worker: see export_job
+        await deps.authorisation.require(said.user_id, Role.PANEL, action="Exporting a round")
+        # Said first, so it comes before the worker's own answer, however quick that is.
+        await said.reply(":hourglass_flowing_sand: Preparing the export; it will arrive in your direct messages.")
+        await deps.work.submit(WorkKind.AWARDS_EXPORT, {"response_url": said.command.get("response_url")},
+                               requested_by=said.user_id)
 
-    async def insight(said: Said) -> None:
-        async with deps.db.transaction() as session:
-            found = await review.insight(session=session, user_id=said.user_id)
-        await said.reply("Award insight", _blocks(build_insight_blocks(found)))
+    async def insight(said: Said) -> None:  # counted by a worker, which answers here: see insight_job
+        await deps.authorisation.require_any(said.user_id, (Role.PANEL, Role.COMMS), action="Seeing award insight")
+        await deps.work.submit(WorkKind.AWARDS_INSIGHT, {"response_url": said.command.get("response_url")},
+                               requested_by=said.user_id)
 
     async def archive(said: Said) -> None:
         async with deps.db.transaction() as session:
@@ -270,3 +266,48 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         kept = [b for b in body["message"]["blocks"] if b.get("block_id") != "winner_consent"]
         await respond(replace_original=True, text=body["message"].get("text", ""),
                       blocks=[*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": answer}]}])
+
+
+# Jobs run by `beacon worker` (bot/worker.py), out of the process that answers Slack. Each answers where the command
+# was typed, through its response URL, as the handler would have.
+
+async def _answer(deps: Deps, item: Work, text: str, blocks: list[dict] | None = None) -> None:
+    url = item.params.get("response_url")
+    if not url:
+        return
+    response = await AsyncWebhookClient(str(url), session=deps.slack.session).send(
+        text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    if response.status_code != 200:
+        raise RuntimeError(f"the response URL answered {response.status_code}")
+
+
+async def export_job(deps: Deps, item: Work) -> None:
+    """The round's CSV, written a part at a time to a temporary file and streamed to the requester's DM."""
+    user_id = item.requested_by or ""
+    with tempfile.TemporaryDirectory(prefix="beacon-export-") as folder:  # written in parts, not held in memory
+        path = Path(folder) / "export.csv"
+        try:
+            with path.open("wb") as out:
+                async with deps.db.transaction() as session:
+                    round_, filename, rows = await deps.panel_review.export_csv(session=session, user_id=user_id,
+                                                                                out=out)
+        except BeaconError as refusal:  # no round, or no longer on the panel: an answer, not a failure
+            await _answer(deps, item, refusal.user_message)
+            return
+        dm = (await deps.slack.conversations_open(users=user_id))["channel"]["id"]
+        await upload_file(deps.slack, path=path, filename=filename, title=f"{round_.name} export", channel=dm,
+                          initial_comment=f"{rows} nominations from {round_.name}. Keep this file safe: it holds "
+                                          "nominations and the panel's scores.")
+    await _answer(deps, item, f":inbox_tray: The export of {round_.name} ({rows} nominations) is in your direct "
+                              "messages.")
+
+
+async def insight_job(deps: Deps, item: Work) -> None:
+    """Who gets noticed, counted from the whole round, answered where `/awards insight` was typed."""
+    try:
+        async with deps.db.transaction() as session:
+            found = await deps.panel_review.insight(session=session, user_id=item.requested_by or "")
+    except BeaconError as refusal:
+        await _answer(deps, item, refusal.user_message)
+        return
+    await _answer(deps, item, "Award insight", _blocks(build_insight_blocks(found)))

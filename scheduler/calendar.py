@@ -1,4 +1,5 @@
-"""The engagement calendar's timetable: sync the sources, the weekly post, the day before and the day after."""
+"""The engagement calendar's timetable: sync the sources (queued for `beacon worker`), the weekly post, the day
+before and the day after."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from beacon.bot.deps import Deps
 from beacon.bot.services.delivery import worker_name
+from beacon.bot.services.work_queue import Work, WorkKind
 
 SYNC, WEEKLY, DAY_BEFORE, DAY_AFTER = ("calendar.sync", "calendar.weekly", "calendar.day_before",
                                        "calendar.day_after")
@@ -19,6 +21,15 @@ WORKER = worker_name()
 
 
 async def sync(deps: Deps) -> None:
+    """Queue this period's sync for a worker (parsing thousands of events would hold the serving loop); each
+    replica's timer names the same period, so the sync is queued once."""
+    every = deps.organisation.calendar.sync_every_minutes * 60
+    period = int(deps.clock.now().timestamp() // every)
+    await deps.work.submit(WorkKind.CALENDAR_SYNC, dedupe_key=f"{SYNC}:{period}")
+
+
+async def sync_job(deps: Deps, work: Work) -> None:
+    """Run by `beacon worker`: read every source and fold it into the calendar."""
     reports = await deps.calendar_sync.run()
     busy = {name: vars(r) for name, r in reports.items() if r.added or r.changed or r.cancelled or r.kept}
     if busy:

@@ -294,14 +294,14 @@ async def test_a_postgresql_database_or_role_that_does_not_exist(missing: str, t
 DEPLOY = Path(__file__).parent.parent / "deploy"
 
 
-@pytest.mark.parametrize("unit", ["beacon.service", "beacon-serve@.service"])
+@pytest.mark.parametrize("unit", ["beacon.service", "beacon-serve@.service", "beacon-worker@.service"])
 def test_the_units_restart_on_a_blip_and_not_on_a_configuration_mistake(unit: str) -> None:
     text = (DEPLOY / unit).read_text()
     assert "Restart=on-failure" in text
     assert "RestartPreventExitStatus=2" in text
 
 
-@pytest.mark.parametrize("unit", ["beacon.service", "beacon-serve@.service"])
+@pytest.mark.parametrize("unit", ["beacon.service", "beacon-serve@.service", "beacon-worker@.service"])
 def test_the_units_pass_systemd_analyze_verify(unit: str, tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:

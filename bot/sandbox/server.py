@@ -97,7 +97,7 @@ class Sandbox:
         bolt, bolt_port = await listen(build_web_app(self.runtime), "127.0.0.1", 0, shutdown_timeout=1)
         self._runners.append(bolt)
         self.slack.app_url = f"http://127.0.0.1:{bolt_port}{EVENTS_PATH}"
-        self.timeline = Timeline(self.runtime.scheduler, self.clock)
+        self.timeline = Timeline(self.runtime.scheduler, self.clock, work=self.runtime.run_queued_work)
         await self.timeline.run_due()  # roles, people and the calendar, as at any start
         if self._seed:
             await demo_story.play(self)

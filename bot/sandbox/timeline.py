@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import logging
 import time as system_time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -55,6 +55,7 @@ class Timeline:
 
     scheduler: BaseScheduler
     clock: TickingClock
+    work: Callable[[], Awaitable[int]] | None = None  # runs the work the jobs queued (exports, syncs, digests)
     _next: dict[str, datetime] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -89,6 +90,8 @@ class Timeline:
                 await self._run(job)
                 self._next[job.id] = self._after(job, now)
                 ran.append(job.id)
+        if self.work is not None:  # what the jobs queued is done at this moment too, before delivery
+            await self.work()
         delivery = self.scheduler.get_job(_DELIVERY_JOB)
         if delivery is not None and (ran or self._next.get(delivery.id, now) <= now):
             await self._run(delivery)  # last: what the jobs just wrote to the outbox goes out at this moment too

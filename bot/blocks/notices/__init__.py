@@ -45,6 +45,7 @@ from beacon.bot.blocks.notices.recognition import (
     round_reminder,
     winner_consent_request,
 )
+from beacon.bot.blocks.notices.work import work_failed
 from beacon.bot.blocks.pulse_chart import render_chart
 from beacon.bot.templates import Template
 
@@ -84,6 +85,7 @@ TEMPLATES: dict[Template, Callable[[dict[str, Any]], tuple[str, list[Block]]]] =
     Template.WEEKLY_DIGEST: weekly_digest,
     Template.PERSONAL_DIGEST: personal_digest,
     Template.DELIVERY_FAILED: delivery_failed,
+    Template.WORK_FAILED: work_failed,
 }
 
 

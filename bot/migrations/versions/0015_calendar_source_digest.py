@@ -3,7 +3,7 @@ shown where the source's health is shown; and a digest of the source's last answ
 feed reads only what has come within the window since.
 
 Revision ID: 0015
-Revises: 0013 (chained after 0014_work_item at merge)
+Revises: 0014
 Create Date: 2026-12-04
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0015'
-down_revision: str | None = '0013'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,196 @@
+"""Heavy work leaves the serving process: `/awards export` is queued by `beacon serve` and done by a `beacon worker`
+(its child, or a process of its own), a worker killed mid-job is replaced without the file arriving twice, a job
+that fails for good tells the person who asked, and two workers claiming at once never take the same job."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from beacon.bot.db import Database
+from beacon.bot.local_slack import LocalSlack
+from beacon.bot.models import WorkItem, WorkStatus
+from beacon.bot.services import work_queue
+from beacon.bot.services.work_queue import WorkKind
+from beacon.scheduler import calendar as calendar_jobs
+from tests.harness import DAVE, Beacon, settle
+from tests.nominating import deliver
+from tests.processes import beacon_process, eventually, free_port, slack_env, wait_healthy
+
+ROUND = 'open "2027 Staff Awards" closes 2027-03-31'
+
+
+def _config(path: Path, *, lease_seconds: float = 60) -> Path:
+    path.write_text(yaml.safe_dump({
+        "channels": {"recognition": "C0RECOG", "engagement": "C0ENGAGE", "forum": "C0FORUM", "admin": "C0ADMIN"},
+        "roles": {"comms": ["U0GRACE"], "admins": ["U0FRANK"], "panel": [DAVE]},
+        "delivery": {"posts_per_minute": 1200, "per_channel_seconds": 0, "lease_seconds": lease_seconds}}))
+    return path
+
+
+async def _items(database_url: str) -> list[WorkItem]:
+    """The exports queued (the calendar sync each start queues is left out)."""
+    db = Database(database_url)
+    async with db.transaction() as session:
+        rows = list((await session.scalars(select(WorkItem).where(WorkItem.kind == WorkKind.AWARDS_EXPORT)
+                                           .order_by(WorkItem.id))).all())
+    await db.dispose()
+    return rows
+
+
+def _exports(slack: LocalSlack) -> list[list[dict[str, str]]]:
+    """Every CSV file uploaded to Dave's direct messages, read back."""
+    ws = slack.workspace
+    return [list(csv.DictReader(io.StringIO(ws.files[f["id"]].content.decode("utf-8-sig"))))  # type: ignore[union-attr]
+            for m in slack.person(DAVE).dms() for f in m.files or []]
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of a process's children (Linux)."""
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [Path(f"/proc/{kid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for kid in kids
+            if Path(f"/proc/{kid}/cmdline").exists()]
+
+
+async def test_serve_queues_the_export_and_its_worker_child_uploads_it(slack: LocalSlack, tmp_path: Path,
+                                                                      database_url: str) -> None:
+    env = slack_env(slack, _config(tmp_path / "beacon.yaml"), database_url) | {"LOG_LEVEL": "WARNING"}
+    port = free_port()
+    async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path) as serve:
+        await wait_healthy(port)
+        slack.app_url = f"http://127.0.0.1:{port}/slack/events"
+        dave = slack.person(DAVE)
+        await dave.command("/awards", ROUND)
+        await dave.command("/awards", "export")
+        await eventually(lambda: _exports(slack), seconds=60)
+        await eventually(lambda: any("is in your direct messages" in e.text for e in dave.ephemerals()))
+        assert any("beacon.bot worker" in line for line in _children(serve.pid)), "one worker child by default"
+        serve.terminate()  # a graceful stop ends the child with it
+        assert await serve.wait() == 0
+    [export] = _exports(slack)
+    assert export == [], "the open round has no nominations yet: a header and no rows"
+    [item] = await _items(database_url)
+    assert (item.kind, item.status, item.attempts, item.requested_by) == (WorkKind.AWARDS_EXPORT, WorkStatus.DONE,
+                                                                          1, None)
+
+
+async def test_with_no_worker_children_the_export_waits_for_a_beacon_worker(slack: LocalSlack, tmp_path: Path,
+                                                                           database_url: str) -> None:
+    env = slack_env(slack, _config(tmp_path / "beacon.yaml"), database_url) | {"LOG_LEVEL": "WARNING",
+                                                                               "BEACON_WORKERS": "0"}
+    port = free_port()
+    async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path) as serve:
+        await wait_healthy(port)
+        slack.app_url = f"http://127.0.0.1:{port}/slack/events"
+        dave = slack.person(DAVE)
+        await dave.command("/awards", ROUND)
+        reply = await dave.command("/awards", "export")
+        await asyncio.sleep(1.5)
+        assert not _exports(slack), "the serving process never runs the export itself"
+        assert not _children(serve.pid)
+        assert [i.status for i in await _items(database_url)] == [WorkStatus.PENDING]
+        async with beacon_process("worker", env=env, cwd=tmp_path):
+            await eventually(lambda: _exports(slack), seconds=60)
+            assert not _children(serve.pid)
+    assert reply is not None
+    assert [i.status for i in await _items(database_url)] == [WorkStatus.DONE]
+
+
+async def test_a_worker_killed_mid_job_is_replaced_and_the_file_arrives_once(slack: LocalSlack, tmp_path: Path,
+                                                                            database_url: str) -> None:
+    env = slack_env(slack, _config(tmp_path / "beacon.yaml", lease_seconds=1), database_url) | {
+        "LOG_LEVEL": "WARNING", "BEACON_WORKERS": "0"}
+    port = free_port()
+    async with beacon_process("serve", "--port", str(port), env=env, cwd=tmp_path):
+        await wait_healthy(port)
+        slack.app_url = f"http://127.0.0.1:{port}/slack/events"
+        dave = slack.person(DAVE)
+        await dave.command("/awards", ROUND)
+        slack.faults.add("files.getUploadURLExternal", delay_after=60)  # the first worker is stuck in the upload
+        await dave.command("/awards", "export")
+        async with beacon_process("worker", env=env, cwd=tmp_path) as first:
+            await eventually(lambda: slack.workspace.calls_to("files.getUploadURLExternal"), seconds=60)
+            first.kill()  # SIGKILL mid-job: its lease is never given back
+            await first.wait()
+        [item] = await _items(database_url)
+        assert (item.status, item.attempts) == (WorkStatus.RUNNING, 1), "claimed by the dead worker"
+        slack.faults.clear()
+        async with beacon_process("worker", env=env, cwd=tmp_path):
+            await eventually(lambda: _exports(slack), seconds=60)
+            await asyncio.sleep(2)  # long enough for a second upload, were one to happen
+    assert len(_exports(slack)) == 1, "the file arrives exactly once"
+    [item] = await _items(database_url)
+    assert (item.status, item.attempts) == (WorkStatus.DONE, 2)
+
+
+async def test_an_export_that_fails_for_good_tells_the_person_who_asked(beacon: Beacon) -> None:
+    dave = beacon.slack.person(DAVE)
+    await dave.command("/awards", ROUND)
+    beacon.slack.faults.add("files.getUploadURLExternal", error="internal_error", times=10)
+    await dave.command("/awards", "export")
+    await settle()
+    for attempt in range(1, 3):  # the retries wait 5 s, then 10 s
+        [item] = await _work(beacon)
+        assert (item.status, item.attempts) == (WorkStatus.PENDING, attempt)
+        beacon.clock.advance(timedelta(seconds=5 * 2 ** (attempt - 1)))
+        await beacon.runtime.run_queued_work()
+    [item] = await _work(beacon)
+    assert (item.status, item.attempts) == (WorkStatus.FAILED, 3)
+    assert "internal_error" in (item.last_error or "")
+    await deliver(beacon)
+    told = [m.text for m in dave.dms() if "could not finish" in m.text]
+    assert told == [":warning: Beacon could not finish the export of the award round you asked for, after 3 "
+                    "attempt(s). Nothing was sent."]
+    assert not _exports(beacon.slack)
+
+
+async def _work(beacon: Beacon) -> list[WorkItem]:
+    async with beacon.deps.db.transaction() as session:
+        return list((await session.scalars(select(WorkItem).order_by(WorkItem.id))).all())
+
+
+async def test_each_calendar_sync_period_is_queued_once_whichever_replica_asks(beacon: Beacon) -> None:
+    await calendar_jobs.sync(beacon.deps)
+    await calendar_jobs.sync(beacon.deps)  # a second replica's timer, the same period
+    await settle()
+    beacon.clock.advance(timedelta(minutes=beacon.deps.organisation.calendar.sync_every_minutes))
+    await calendar_jobs.sync(beacon.deps)
+    await settle()
+    items = await _work(beacon)
+    assert [(i.kind, i.status) for i in items] == [(WorkKind.CALENDAR_SYNC, WorkStatus.DONE)] * 2
+
+
+async def test_two_workers_claiming_at_once_never_take_the_same_job(database_url: str) -> None:
+    now = datetime.now(UTC)
+    db = Database(database_url)
+    async with db.transaction() as session:
+        for i in range(120):
+            await work_queue.enqueue(session=session, kind=WorkKind.CALENDAR_SYNC, params={"i": i}, now=now)
+    replicas = [Database(database_url), Database(database_url)]
+
+    async def claim_all(replica: Database, name: str) -> list[int]:
+        got: list[int] = []
+        while True:
+            async with replica.transaction() as session:
+                item = await work_queue.claim(session=session, worker=name, now=now, lease=timedelta(minutes=5))
+            if item is None:
+                return got
+            got.append(item.id or 0)
+            await asyncio.sleep(0)
+
+    a, b = await asyncio.gather(claim_all(replicas[0], "a"), claim_all(replicas[1], "b"))
+    for replica in (*replicas, db):
+        await replica.dispose()
+    assert not set(a) & set(b), "no job claimed by both"
+    assert sorted(a + b) == sorted(set(a + b)) and len(a + b) == 120
+    if not database_url.startswith("sqlite"):  # SQLite has one writer: one worker may well take them all
+        assert a and b, "both workers took a share"
