@@ -177,7 +177,8 @@ def main() -> None:
     checks = {"the calendar synced meanwhile": bool(result["calendar_synced"]),
               "an export was delivered meanwhile": result["exports_delivered"] >= 1,
               "the review was opened every other second or more": result["reviews_opened"] >= args.seconds / 2}
-    finish(result, passed=result["p99_ratio"] <= GOAL, checks=checks, goal=f"loaded ack p99 within {GOAL}x of idle", results=RESULTS, record=args.record)
+    finish(result, passed=result["p99_ratio"] <= GOAL, checks=checks, goal=f"loaded ack p99 within {GOAL}x of idle",
+           results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":
