@@ -17,7 +17,7 @@ from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import Engagement, EngagementStatus
 from beacon.bot.organisation import IcsSource, Organisation
 from tests.fakes.feeds import FeedServer
-from tests.harness import ENGAGEMENT, Beacon, organisation_for, settle
+from tests.harness import CAROL, ENGAGEMENT, Beacon, organisation_for, settle
 
 TZ = ZoneInfo("Europe/London")
 SOURCE = IcsSource(type="ics", name="Chief Executive", url="http://127.0.0.1/feed.ics", leader_slack_id="U0CEO")
@@ -74,6 +74,16 @@ def test_a_private_event_is_never_published_whatever_its_nesting() -> None:
         assert got == expected, hidden
 
 
+def test_a_class_other_than_public_is_never_published() -> None:
+    # Not the merge's doing (parse_feed did the same before), but both readers publish these: RFC 5545 3.8.1.3
+    # says a CLASS value an application does not recognise MUST be treated as PRIVATE, and a stray space (a
+    # hand-edited feed) does not make a private meeting public.
+    for klass in ("CLASS:X-SECRET", "CLASS:PRIVATE ", "CLASS: CONFIDENTIAL"):
+        text = _cal(["UID:a@x", "DTSTART:20261201T090000Z", "SUMMARY:Disciplinary panel", klass])
+        assert parse_feed(text, source=SOURCE, tz=TZ, start=START, end=END) == [], klass
+        assert read_feed(text, source=SOURCE, tz=TZ, start=START, end=END).facts == [], klass
+
+
 def test_an_escaped_colon_is_unescaped_as_icalendar_does() -> None:
     # Outlook and others write "\:" in text; icalendar shows "Room: 4", the strict reader "Room\: 4".
     got, expected = _both(_cal(["UID:a@x", "DTSTART:20261201T090000Z", "SUMMARY:Board\\: budget",
@@ -125,7 +135,8 @@ async def feeds() -> AsyncIterator[FeedServer]:
 def organisation(slack: LocalSlack, feeds: FeedServer) -> Organisation:
     return organisation_for(slack.workspace, delivery={"posts_per_minute": 60000, "per_channel_seconds": 0},
                             calendar={"allow_hosts": ["127.0.0.1"], "sources": [
-                                {"type": "ics", "name": "Chief Executive", "url": feeds.url("ceo")}]})
+                                {"type": "ics", "name": "Chief Executive", "url": feeds.url("ceo"),
+                                 "leader_slack_id": CAROL}]})
 
 
 async def _sync(beacon: Beacon, *, send: bool = True) -> None:
@@ -209,3 +220,19 @@ async def test_a_fold_does_not_expire_with_its_first_engagement(beacon: Beacon, 
     await _sync(beacon)
     body = " ".join(json.dumps(m.blocks) + m.text for m in beacon.ws.messages(ENGAGEMENT))
     assert "Visit 1" in body or "12 leader engagements" in body, "twelve visits days away never announced"
+
+
+async def test_a_folded_engagement_still_gets_its_leaders_follow_up(beacon: Beacon, feeds: FeedServer) -> None:
+    # day_after asks the leader for a "you said, we did" follow-up only for engagements with announced_ts, and
+    # for_follow_up refuses one "never announced": folded engagements silently lose the follow-up.
+    feeds.feeds["ceo"] = _visits(13)
+    await _sync(beacon)
+    assert len(beacon.ws.messages(ENGAGEMENT)) == 1
+    carol = beacon.slack.person(CAROL)
+    before = len(carol.dms())
+    beacon.clock.set(DAY + timedelta(days=2, hours=1))  # the day after Visit 0
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.engagements.day_after(session=session, worker="test")
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    assert len(carol.dms()) > before and "Visit 0" in carol.dms()[-1].text
