@@ -66,7 +66,7 @@ class FeedLayout:
     def x_wr_timezone(self) -> str | None:
         for part in self.header:
             for line in NEWLINE.split(part):
-                if line[:15].upper() == "X-WR-TIMEZONE:" or line[:15].upper() == "X-WR-TIMEZONE;":
+                if line[:14].upper() in ("X-WR-TIMEZONE:", "X-WR-TIMEZONE;"):
                     return line.partition(":")[2].strip()
         return None
 
