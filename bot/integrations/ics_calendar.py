@@ -165,10 +165,10 @@ def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[
         facts = None
     if facts is not None:
         by_uid: dict[str, list[EngagementFact]] = {uid: [] for uid in left}
-        values = {uid.partition(":")[2]: uid for uid in left}
-        if all(f.external_id in values for f in facts):
+        # Groups are keyed by the UID's value stripped (ics_lines._uid); icalendar's UID keeps its spaces.
+        if all(f.external_id.strip() in by_uid for f in facts):
             for fact in facts:
-                by_uid[values[fact.external_id]].append(fact)
+                by_uid[fact.external_id.strip()].append(fact)
             for uid, digest in left.items():
                 groups[digest] = _Group(tuple(by_uid[uid]), window)
             return 0
