@@ -22,7 +22,13 @@ from beacon.bot.organisation import IcsSource
 from beacon.bot.services.engagements import EngagementFact, SourceAnswer
 
 log = logging.getLogger(__name__)
-NOT_PUBLISHED = {"PRIVATE", "CONFIDENTIAL"}
+# RFC 5545 3.8.1.3: a CLASS value an application does not recognise MUST be treated as PRIVATE, so only these
+# (or no CLASS) are published; compared stripped and in upper case.
+PUBLISHED = ("", "PUBLIC")
+
+
+def _published(klass: str) -> bool:
+    return klass.strip().upper() in PUBLISHED
 
 
 def _utc(value: date | datetime, tz: ZoneInfo) -> datetime:
@@ -39,9 +45,9 @@ def parse_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, e
               if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")}
     facts = []
     for event in recurring_ical_events.of(calendar).between(start, end):
-        if str(event.get("CLASS", "PUBLIC")).upper() in NOT_PUBLISHED:
+        if not _published(str(event.get("CLASS", ""))):
             continue
-        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        if str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
             continue
         begins = event.decoded("DTSTART")
         all_day = not isinstance(begins, datetime)
@@ -70,7 +76,7 @@ def plain_facts(event: PlainEvent, *, source: IcsSource, tz: ZoneInfo,
                 words: dict[str, str] | None = None) -> list[EngagementFact]:
     """What `parse_feed` makes of a one-off event, from the strict reader's reading of it. `words` shares one copy
     of each place named (thousands of events name a few dozen places)."""
-    if event.klass.upper() in NOT_PUBLISHED or event.status.upper() == "CANCELLED":
+    if not _published(event.klass) or event.status.strip().upper() == "CANCELLED":
         return []
     location = event.location.strip() or None
     if location is not None and words is not None:
