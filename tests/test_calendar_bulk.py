@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from beacon.bot.local_slack import LocalSlack
-from beacon.bot.models import CalendarSource, Engagement, OutboxMessage
+from beacon.bot.models import CalendarSource, Engagement, EngagementStatus, OutboxMessage
 from beacon.bot.organisation import Organisation
 from tests.fakes.feeds import FeedServer
 from tests.harness import ENGAGEMENT, Beacon, organisation_for, settle
@@ -126,6 +126,32 @@ async def test_an_event_that_cannot_be_read_is_skipped_and_counted(beacon: Beaco
     async with beacon.deps.db.transaction() as session:
         state = await session.get(CalendarSource, f"ics:{feeds.url('ceo')}")
     assert state is not None and state.skipped_events == 0
+
+
+async def test_an_event_that_becomes_unreadable_keeps_its_last_good_data(beacon: Beacon, feeds: FeedServer) -> None:
+    # An announced visit whose writer then mistypes its time (a DTSTART neither reader reads) is skipped, and
+    # kept as it was: never cancelled, and nobody told "This has been cancelled" for a visit still going ahead.
+    visit = DAY + timedelta(days=2, hours=1)
+    other = _event("b", visit + timedelta(days=1), "Other")
+    feeds.feeds["ceo"] = _feed(_event("a", visit, "Station visit"), other)
+    await _sync(beacon)
+    broken = [line if not line.startswith("DTSTART") else f"DTSTART:{visit:%Y%m%dT%H%M}Z"
+              for line in _event("a", visit, "Station visit")]
+    feeds.feeds["ceo"] = _feed(broken, other)
+    reports = await beacon.deps.calendar_sync.run()
+    for _ in range(3):
+        await beacon.deps.dispatcher.run_once()
+        await settle()
+    assert (reports["Chief Executive"].skipped, reports["Chief Executive"].cancelled) == (1, 0)
+    async with beacon.deps.db.transaction() as session:
+        kept = (await session.scalars(select(Engagement).where(Engagement.external_id == "a@tests"))).one()
+        state = await session.get(CalendarSource, f"ics:{feeds.url('ceo')}")
+    assert kept.status == EngagementStatus.SCHEDULED and kept.announced_ts and kept.starts_at == visit
+    assert state is not None and state.skipped_events == 1
+    assert not any("cancelled" in m.text.lower() for m in beacon.ws.messages(ENGAGEMENT))
+    # Gone from the feed for real, it is cancelled.
+    feeds.feeds["ceo"] = _feed(other)
+    assert (await beacon.deps.calendar_sync.run())["Chief Executive"].cancelled == 1
 
 
 async def test_an_unchanged_feed_later_the_same_day_stores_what_the_window_reaches(beacon: Beacon,

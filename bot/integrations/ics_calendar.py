@@ -120,6 +120,7 @@ class FeedReading:
     skipped: int
     groups: dict[bytes, Cached]
     parsed: int = 0  # groups read this time (the rest came from the last reading)
+    unreadable: frozenset[str] = frozenset()  # the UIDs of the groups skipped: their stored state is kept
 
 
 def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime,
@@ -155,15 +156,16 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
                 groups[digest] = facts[0] if facts else None
                 continue
         left[uid] = digest
-    skipped = _read_by_icalendar(layout, left, groups, source=source, tz=tz, start=start, end=end)
-    return FeedReading([f for g in groups.values() for f in _facts(g)], skipped, groups, parsed)
+    unreadable = _read_by_icalendar(layout, left, groups, source=source, tz=tz, start=start, end=end)
+    return FeedReading([f for g in groups.values() for f in _facts(g)], len(unreadable), groups, parsed,
+                       frozenset(uid for uid in unreadable if uid))
 
 
 def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[bytes, Cached], *,
-                       source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime) -> int:
-    """Read the groups the strict reader left, into `groups`; how many could not be read."""
+                       source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime) -> list[str]:
+    """Read the groups the strict reader left, into `groups`; the UIDs of those that could not be read."""
     if not left:
-        return 0
+        return []
     window = (start, end)
     try:
         facts = parse_feed(layout.calendar_text(list(left)), source=source, tz=tz, start=start, end=end)
@@ -177,14 +179,14 @@ def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[
                 by_uid[fact.external_id.strip()].append(fact)
             for uid, digest in left.items():
                 groups[digest] = _Group(tuple(by_uid[uid]), window)
-            return 0
-    skipped = 0
+            return []
+    skipped: list[str] = []
     for uid, digest in left.items():  # one at a time: find the group that cannot be read
         try:
             groups[digest] = _Group(tuple(parse_feed(layout.calendar_text([uid]), source=source, tz=tz,
                                                      start=start, end=end)), window)
         except UNREADABLE:
-            skipped += 1
+            skipped.append(uid)
             log.warning("calendar event could not be read; skipped", extra={"source": source.name})
     return skipped
 
@@ -206,6 +208,7 @@ class _Expanded:
     end: datetime
     facts: list[EngagementFact]
     skipped: int = 0
+    unreadable: frozenset[str] = frozenset()
 
     def answers(self, digest: bytes, start: datetime, end: datetime) -> bool:
         return digest == self.digest and self.start <= start and end <= self.end
@@ -284,14 +287,14 @@ class IcsFeed:
             self.parses += 1
             self.groups_parsed = reading.parsed
             self._groups = reading.groups
-            self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped)
+            self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped, reading.unreadable)
         if response.status == 200:
             if self._copy is None or self._copy[3] != digest:
                 self._copy = (_compress(text), response.etag, response.last_modified, digest)
             else:
                 self._copy = (self._copy[0], response.etag, response.last_modified, digest)
         return SourceAnswer(facts=self._expanded.between(start, end), skipped=self._expanded.skipped,
-                            digest=self._expanded.answer_digest())
+                            unreadable=self._expanded.unreadable, digest=self._expanded.answer_digest())
 
     def _failed(self, reason: str) -> SourceAnswer:
         log.warning("calendar feed could not be read; keeping its last good data",

@@ -78,6 +78,9 @@ class SourceAnswer:
     facts: list[EngagementFact] | None = None
     error: str | None = None
     skipped: int = 0  # events the source holds that could not be read (each skipped, the rest kept)
+    # The ids (UIDs) of those skipped events, where known: what is stored of them is kept as it was (neither
+    # cancelled nor changed), as a whole feed that could not be read keeps its last good data.
+    unreadable: frozenset[str] = frozenset()
     digest: bytes | None = None  # the same for the same facts (a feed's version and the days it was expanded over)
 
 
@@ -205,7 +208,9 @@ class Engagements:
                     new_rows = []
             elif hash(tuple(self._fields(fact, site).values())) != current[3]:
                 changed.append((current[0], fact, site))
-        gone = [row[0] for key, row in known.items() if row[1] and row[2] and key not in facts]
+        kept = {uid[:400].strip() for uid in answer.unreadable}
+        gone = [row[0] for key, row in known.items() if row[1] and row[2] and key not in facts
+                and key[0].strip() not in kept]
         loaded = await self._load(session, [i for i, _, _ in back] + [i for i, _, _ in changed] + gone)
         for engagement_id, fact, site in back:
             loaded[engagement_id].status = EngagementStatus.SCHEDULED
