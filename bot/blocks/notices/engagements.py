@@ -76,6 +76,8 @@ def engagement_changed(params: dict[str, Any]) -> tuple[str, list[Block]]:
         was = f" (it was {params['was']})" if params.get("was") else ""
         text = (f":arrows_counterclockwise: Change: {_leader(params)} will now be at {_place(params)}, "
                 f"{params['when']}{was}.")
+    if params.get("folded"):  # a note in the thread of a post announcing many: which one this is
+        return text, [section(f"{text}\n{escape_mrkdwn(params['title'])}, {params['when']}")]
     return text, [section(text)]
 
 
