@@ -222,3 +222,28 @@ async def test_a_folded_engagement_still_gets_its_leaders_follow_up(beacon: Beac
     await beacon.deps.dispatcher.run_once()
     await settle()
     assert len(carol.dms()) > before and "Visit" in carol.dms()[-1].text
+
+
+async def test_a_summary_not_yet_sent_drops_what_is_cancelled_before_it_goes(beacon: Beacon,
+                                                                              feeds: FeedServer) -> None:
+    # A calendar imported by mistake and withdrawn before the outbox sends the summary: it is never posted (as
+    # each individual announcement would be withdrawn); with some withdrawn, it lists only the rest.
+    feeds.feeds["ceo"] = _visits(13)
+    await beacon.deps.calendar_sync.run()
+    feeds.feeds["ceo"] = _visits(13, skip=frozenset({0, 1}))
+    await _sync(beacon)
+    posted, = beacon.ws.messages(ENGAGEMENT)
+    assert "11 leader engagements" in posted.text and "Visit 2" in json.dumps(posted.blocks)
+    assert '"Visit, ' not in json.dumps(posted.blocks) and "Visit 1:" not in json.dumps(posted.blocks)
+    async with beacon.deps.db.transaction() as session:
+        rows = {e.external_id: e for e in (await session.scalars(select(Engagement))).all()}
+    assert rows["v0@tests"].announced_ts is None and rows["v2@tests"].announced_ts == posted.ts
+    # All of a second import withdrawn (one other visit stays: an empty answer is only acted on the second time).
+    other = _event("other", DAY + timedelta(days=3, hours=5), "Other")
+    batch = _feed(*(_event(f"w{i}", DAY + timedelta(days=1 + i, hours=3), f"Walk {i}") for i in range(12)), other)
+    feeds.feeds["ceo"] = batch
+    await beacon.deps.calendar_sync.run()
+    feeds.feeds["ceo"] = _feed(other)
+    await _sync(beacon)
+    assert not any("Walk" in json.dumps(m.blocks) for m in beacon.ws.messages(ENGAGEMENT))
+    assert "1 leader engagement is newly in the calendar" in beacon.ws.messages(ENGAGEMENT)[-1].text

@@ -232,6 +232,7 @@ class Engagements:
         for engagement_id in gone:
             await self._cancel(session, loaded[engagement_id], now)
             report.cancelled += 1
+        await self._withdraw_from_folds(session, [i for i in gone if not loaded[i].announced_ts])
         await session.flush()
         await insert_many_ignoring_duplicates(session, Engagement, new_rows)
         if unmatched:
@@ -377,10 +378,14 @@ class Engagements:
         # other one behind a backlog (none starts within FOLD_NOT_WITHIN).
         return outbox.Promise(
             dedupe_key=f"engagements-added:{digest}", source=FOLDED_ANNOUNCEMENT, channel=self._org.channels.engagement,
-            content=templated(Template.ENGAGEMENTS_ADDED, {
-                "count": len(engagements), "days": self._org.calendar.announce_within_days,
-                "first": [self.describe(e) for e in engagements[:FOLD_SHOWN]]}, engagements=ids),
-            due_at=now, expires_at=min(engagements[-1].starts_at, now + timedelta(days=1)))
+            content=self._fold_content(engagements), due_at=now,
+            expires_at=min(engagements[-1].starts_at, now + timedelta(days=1)))
+
+    def _fold_content(self, engagements: list[Any]) -> dict[str, Any]:
+        """The folded post, with the ids of what it announces (for its outbox hook)."""
+        return templated(Template.ENGAGEMENTS_ADDED, {
+            "count": len(engagements), "days": self._org.calendar.announce_within_days,
+            "first": [self.describe(e) for e in engagements[:FOLD_SHOWN]]}, engagements=[e.id for e in engagements])
 
     async def _attending(self, session: AsyncSession, ids: list[int]) -> dict[int, int]:
         if not ids:
@@ -413,6 +418,34 @@ class Engagements:
                 col(Engagement.id).in_(ids[start:start + 500]), col(Engagement.announced_ts).is_(None))
                 .values(announced_channel=sent.sent_channel, announced_ts=sent.sent_ts)
                 .execution_options(synchronize_session=False))
+
+    async def _withdraw_from_folds(self, session: AsyncSession, cancelled: list[int]) -> None:
+        """Cancelled engagements taken out of a folded post not yet sent (as _cancel withdraws an individual
+        announcement): the post is rebuilt from those still scheduled, or cancelled when none is. A post already
+        being sent goes out; its thread then takes no note for them (they were never announced)."""
+        if not cancelled:
+            return
+        gone = set(cancelled)
+        waiting = (await session.scalars(select(OutboxMessage).where(
+            col(OutboxMessage.source) == FOLDED_ANNOUNCEMENT,
+            col(OutboxMessage.status).in_([OutboxStatus.HELD, OutboxStatus.PENDING])))).all()
+        for row in waiting:
+            ids = [int(i) for i in (row.content or {}).get("engagements") or []]
+            if gone.isdisjoint(ids):
+                continue
+            still = await self._scheduled_in_order(session, [i for i in ids if i not in gone])
+            if not still:
+                row.status = OutboxStatus.CANCELLED
+                continue
+            row.content = self._fold_content(still)
+
+    async def _scheduled_in_order(self, session: AsyncSession, ids: list[int]) -> list[Engagement]:
+        found: list[Engagement] = []
+        for start in range(0, len(ids), 500):
+            found += (await session.scalars(select(Engagement).where(
+                col(Engagement.id).in_(ids[start:start + 500]),
+                col(Engagement.status) == EngagementStatus.SCHEDULED))).all()
+        return sorted(found, key=lambda e: (e.starts_at, e.id or 0))
 
     async def _announced_in_fold(self, session: AsyncSession, engagement: Engagement) -> bool:
         """Whether the engagement's announcement is a folded post (whose thread takes notes, but which is never
