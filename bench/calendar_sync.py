@@ -212,7 +212,7 @@ async def large_feed(count: int, database_url: str) -> dict[str, Any]:
         changed_peak = _peak_mb()
         report = reports["Leader large"]
         reader = run.deps.calendar_sync.readers[0]
-        stored, _, _ = await run.count()
+        stored, *_ = await run.count()
     finally:
         await run.deps.http.close()
         await run.db.dispose()
