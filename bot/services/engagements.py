@@ -378,14 +378,14 @@ class Engagements:
         # other one behind a backlog (none starts within FOLD_NOT_WITHIN).
         return outbox.Promise(
             dedupe_key=f"engagements-added:{digest}", source=FOLDED_ANNOUNCEMENT, channel=self._org.channels.engagement,
-            content=self._fold_content(engagements), due_at=now,
+            content=self._fold_content(ids, engagements[:FOLD_SHOWN]), due_at=now,
             expires_at=min(engagements[-1].starts_at, now + timedelta(days=1)))
 
-    def _fold_content(self, engagements: list[Any]) -> dict[str, Any]:
-        """The folded post, with the ids of what it announces (for its outbox hook)."""
+    def _fold_content(self, ids: list[int], first: list[Any]) -> dict[str, Any]:
+        """The folded post: how many, the first few, and the ids of what it announces (for its outbox hook)."""
         return templated(Template.ENGAGEMENTS_ADDED, {
-            "count": len(engagements), "days": self._org.calendar.announce_within_days,
-            "first": [self.describe(e) for e in engagements[:FOLD_SHOWN]]}, engagements=[e.id for e in engagements])
+            "count": len(ids), "days": self._org.calendar.announce_within_days,
+            "first": [self.describe(e) for e in first]}, engagements=ids)
 
     async def _attending(self, session: AsyncSession, ids: list[int]) -> dict[int, int]:
         if not ids:
@@ -433,19 +433,20 @@ class Engagements:
             ids = [int(i) for i in (row.content or {}).get("engagements") or []]
             if gone.isdisjoint(ids):
                 continue
-            still = await self._scheduled_in_order(session, [i for i in ids if i not in gone])
+            # A summary may hold tens of thousands: their ids and starts are read, only the first few in full.
+            left = [i for i in ids if i not in gone]
+            still: list[tuple[datetime, int]] = []
+            for start in range(0, len(left), 500):
+                still += [(r.starts_at, r.id) for r in (await session.execute(
+                    select(col(Engagement.id), col(Engagement.starts_at)).where(
+                        col(Engagement.id).in_(left[start:start + 500]),
+                        col(Engagement.status) == EngagementStatus.SCHEDULED))).all()]
             if not still:
                 row.status = OutboxStatus.CANCELLED
                 continue
-            row.content = self._fold_content(still)
-
-    async def _scheduled_in_order(self, session: AsyncSession, ids: list[int]) -> list[Engagement]:
-        found: list[Engagement] = []
-        for start in range(0, len(ids), 500):
-            found += (await session.scalars(select(Engagement).where(
-                col(Engagement.id).in_(ids[start:start + 500]),
-                col(Engagement.status) == EngagementStatus.SCHEDULED))).all()
-        return sorted(found, key=lambda e: (e.starts_at, e.id or 0))
+            still.sort()
+            first = await self._load(session, [i for _, i in still[:FOLD_SHOWN]])
+            row.content = self._fold_content([i for _, i in still], [first[i] for _, i in still[:FOLD_SHOWN]])
 
     async def _announced_in_fold(self, session: AsyncSession, engagement: Engagement) -> bool:
         """Whether the engagement's announcement is a folded post (whose thread takes notes, but which is never
