@@ -433,20 +433,14 @@ class Engagements:
             ids = [int(i) for i in (row.content or {}).get("engagements") or []]
             if gone.isdisjoint(ids):
                 continue
-            # A summary may hold tens of thousands: their ids and starts are read, only the first few in full.
+            # The rest are still scheduled (every cancellation passes here, and is taken out), in date order as
+            # folded: a summary may hold tens of thousands, so only the first few are read again.
             left = [i for i in ids if i not in gone]
-            still: list[tuple[datetime, int]] = []
-            for start in range(0, len(left), 500):
-                still += [(r.starts_at, r.id) for r in (await session.execute(
-                    select(col(Engagement.id), col(Engagement.starts_at)).where(
-                        col(Engagement.id).in_(left[start:start + 500]),
-                        col(Engagement.status) == EngagementStatus.SCHEDULED))).all()]
-            if not still:
+            if not left:
                 row.status = OutboxStatus.CANCELLED
                 continue
-            still.sort()
-            first = await self._load(session, [i for _, i in still[:FOLD_SHOWN]])
-            row.content = self._fold_content([i for _, i in still], [first[i] for _, i in still[:FOLD_SHOWN]])
+            first = await self._load(session, left[:FOLD_SHOWN])
+            row.content = self._fold_content(left, [first[i] for i in left[:FOLD_SHOWN] if i in first])
 
     async def _announced_in_fold(self, session: AsyncSession, engagement: Engagement) -> bool:
         """Whether the engagement's announcement is a folded post (whose thread takes notes, but which is never
