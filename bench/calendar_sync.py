@@ -39,6 +39,7 @@ from beacon.bot.deps import build_deps
 from beacon.bot.local_slack import Workspace
 from beacon.bot.models import Engagement, OutboxMessage
 from beacon.bot.organisation import parse_organisation
+from beacon.bot.services.engagements import FOLD_NOT_WITHIN
 from beacon.bot.settings import Settings
 from bench.reporting import finish, fresh_database
 from tests.fakes.feeds import FeedServer
@@ -153,16 +154,19 @@ class Run:
         reports = await self.deps.calendar_sync.run()
         return time.perf_counter() - started, reports
 
-    async def count(self) -> tuple[int, int, int]:
-        """(engagements stored, of them within announcement reach, posts queued into the engagement channel)."""
+    async def count(self) -> tuple[int, int, int, int]:
+        """(engagements stored, of them within announcement reach, of them starting within the hour (never
+        folded: each announced on its own), posts queued into the engagement channel)."""
         reach = START + timedelta(days=self.deps.organisation.calendar.announce_within_days)
         async with self.db.transaction() as session:
             stored = await session.scalar(select(func.count()).select_from(Engagement))
             in_reach = await session.scalar(select(func.count()).select_from(Engagement).where(
                 col(Engagement.starts_at) > START, col(Engagement.starts_at) < reach))
+            soon = await session.scalar(select(func.count()).select_from(Engagement).where(
+                col(Engagement.starts_at) > START, col(Engagement.starts_at) <= START + FOLD_NOT_WITHIN))
             posts = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
                 col(OutboxMessage.channel) == ENGAGEMENT))
-        return stored or 0, in_reach or 0, posts or 0
+        return stored or 0, in_reach or 0, soon or 0, posts or 0
 
 
 async def bulk_import(calendars: int, count: int, database_url: str) -> dict[str, Any]:
@@ -174,7 +178,7 @@ async def bulk_import(calendars: int, count: int, database_url: str) -> dict[str
     try:
         first, reports = await run.timed()
         second, _ = await run.timed()
-        stored, in_reach, posts = await run.count()
+        stored, in_reach, soon, posts = await run.count()
     finally:
         await run.deps.http.close()
         await run.db.dispose()
@@ -183,7 +187,9 @@ async def bulk_import(calendars: int, count: int, database_url: str) -> dict[str
             "second_sync_seconds": round(second, 2), "engagements_stored": stored,
             "added": sum(r.added for r in reports.values()),
             # One post each before folding; what the import queues now (summaries).
-            "posts_one_each": in_reach, "posts_queued": posts}
+            "posts_one_each": in_reach, "starting_within_the_hour": soon, "posts_queued": posts,
+            # What starts within the hour is announced on its own (never folded): the rest is the summary.
+            "posts_beyond_the_hour": posts - soon}
 
 
 async def large_feed(count: int, database_url: str) -> dict[str, Any]:
@@ -206,7 +212,7 @@ async def large_feed(count: int, database_url: str) -> dict[str, Any]:
         changed_peak = _peak_mb()
         report = reports["Leader large"]
         reader = run.deps.calendar_sync.readers[0]
-        stored, _, _ = await run.count()
+        stored, *_ = await run.count()
     finally:
         await run.deps.http.close()
         await run.db.dispose()
@@ -234,7 +240,7 @@ async def run(calendars: int, count: int, large: int, database_url: str) -> dict
     result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     bulk, big = result["bulk"], result.get("large")
     result["pass"] = (bulk["first_sync_seconds"] < 5 and result["peak_rss_mb"] < 200
-                      and bulk["posts_queued"] <= 5 and (big is None or (
+                      and bulk["posts_beyond_the_hour"] <= 5 and (big is None or (
                           big["unchanged_sync_seconds"] < 1 and big["changed_sync_seconds"] < 10
                           and big["changed_sync_peak_rss_mb"] < 200)))
     return result
@@ -257,7 +263,8 @@ def main() -> None:
         checks["the changed feed's moves, removals and additions all seen"] = (
             moved["added"] > 0 and moved["changed"] > 0 and moved["cancelled"] > 0)
     finish(result, passed=result["pass"], checks=checks, goal="unchanged 50k < 1 s, changed 50k < 10 s and < 200 MB, "
-           "first sync of 5 x 2,000 < 5 s, a bulk import queues at most 5 posts", results=RESULTS, record=args.record)
+           "first sync of 5 x 2,000 < 5 s, a bulk import queues at most 5 posts besides one for each engagement "
+           "starting within the hour", results=RESULTS, record=args.record)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from beacon.bot.services.calendar_sync import CalendarSync, SourceReader
 from beacon.bot.services.delivery import DeliveryPolicy, Dispatcher, OutcomeObserver, worker_name
 from beacon.bot.services.digests import Digests
 from beacon.bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
-from beacon.bot.services.engagements import Engagements
+from beacon.bot.services.engagements import FOLDED_ANNOUNCEMENT, Engagements
 from beacon.bot.services.nominations import RECOGNITION_POST, Nominations
 from beacon.bot.services.panel_review import PanelReview
 from beacon.bot.services.privacy import Privacy
@@ -142,6 +142,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                             hooks={SCHEDULED_POST: scheduled_posts.record_outcome,
                                    RECOGNITION_POST: nominations.record_posted,
                                    ENGAGEMENT_ANNOUNCEMENT: engagements.record_announced,
+                                   FOLDED_ANNOUNCEMENT: engagements.record_folded,
                                    PULSE_MESSAGE: pulses.record_posted})
     return Deps(settings=settings, organisation=organisation, content=content, clock=clock,
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,

@@ -213,6 +213,7 @@ engagement_params = st.fixed_dictionaries({
     "place": st.none() | line(300), "area": st.none() | line(300), "when": st.just("Tue 24 Nov, 10:00–12:00"),
     "title": text(1000, min_size=1), "open_to": st.none() | line(300), "attending": counts,
     "cancelled": st.booleans(), "change": st.sampled_from(["cancelled", "moved"]), "was": st.none() | line(60),
+    "folded": st.booleans(),
     "attendees": st.lists(user_ids, max_size=400), "day": st.just("2026-11-24"),
     "questions": st.lists(st.fixed_dictionaries({"question": text(1000, min_size=1), "asker": st.none() | user_ids}),
                           max_size=40)})

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from beacon.bot.local_slack import LocalSlack
-from beacon.bot.models import CalendarSource, Engagement, OutboxMessage
+from beacon.bot.models import CalendarSource, Engagement, EngagementStatus, OutboxMessage
 from beacon.bot.organisation import Organisation
 from tests.fakes.feeds import FeedServer
-from tests.harness import ENGAGEMENT, Beacon, organisation_for, settle
+from tests.harness import CAROL, ENGAGEMENT, Beacon, organisation_for, settle
 
 DAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the tests' start of time, a Monday
 HOSTILE = "<!channel> *Board* & _staff_ <https://evil.example|click>"
@@ -36,10 +36,11 @@ def _feed(*events: list[str]) -> str:
     return "\r\n".join([*lines, "END:VCALENDAR", ""])
 
 
-def _visits(count: int, *, first_title: str = "Visit") -> str:
+def _visits(count: int, *, first_title: str = "Visit", first: timedelta = timedelta(days=1, hours=1),
+            skip: frozenset[int] = frozenset()) -> str:
     # Listed latest first (feeds are in no particular order); one a day at 10:00, the first tomorrow.
-    return _feed(*(_event(f"v{i}", DAY + timedelta(days=1 + i, hours=1), first_title if i == 0 else f"Visit {i}")
-                   for i in reversed(range(count))))
+    return _feed(*(_event(f"v{i}", DAY + first + timedelta(days=i), first_title if i == 0 else f"Visit {i}")
+                   for i in reversed(range(count)) if i not in skip))
 
 
 @pytest.fixture
@@ -53,7 +54,8 @@ async def feeds() -> AsyncIterator[FeedServer]:
 def organisation(slack: LocalSlack, feeds: FeedServer) -> Organisation:
     return organisation_for(slack.workspace, delivery={"posts_per_minute": 60000, "per_channel_seconds": 0},
                             calendar={"allow_hosts": ["127.0.0.1"], "sources": [
-                                {"type": "ics", "name": "Chief Executive", "url": feeds.url("ceo")}]})
+                                {"type": "ics", "name": "Chief Executive", "url": feeds.url("ceo"),
+                                 "leader_slack_id": CAROL}]})
 
 
 async def _sync(beacon: Beacon) -> None:
@@ -128,6 +130,32 @@ async def test_an_event_that_cannot_be_read_is_skipped_and_counted(beacon: Beaco
     assert state is not None and state.skipped_events == 0
 
 
+async def test_an_event_that_becomes_unreadable_keeps_its_last_good_data(beacon: Beacon, feeds: FeedServer) -> None:
+    # An announced visit whose writer then mistypes its time (a DTSTART neither reader reads) is skipped, and
+    # kept as it was: never cancelled, and nobody told "This has been cancelled" for a visit still going ahead.
+    visit = DAY + timedelta(days=2, hours=1)
+    other = _event("b", visit + timedelta(days=1), "Other")
+    feeds.feeds["ceo"] = _feed(_event("a", visit, "Station visit"), other)
+    await _sync(beacon)
+    broken = [line if not line.startswith("DTSTART") else f"DTSTART:{visit:%Y%m%dT%H%M}Z"
+              for line in _event("a", visit, "Station visit")]
+    feeds.feeds["ceo"] = _feed(broken, other)
+    reports = await beacon.deps.calendar_sync.run()
+    for _ in range(3):
+        await beacon.deps.dispatcher.run_once()
+        await settle()
+    assert (reports["Chief Executive"].skipped, reports["Chief Executive"].cancelled) == (1, 0)
+    async with beacon.deps.db.transaction() as session:
+        kept = (await session.scalars(select(Engagement).where(Engagement.external_id == "a@tests"))).one()
+        state = await session.get(CalendarSource, f"ics:{feeds.url('ceo')}")
+    assert kept.status == EngagementStatus.SCHEDULED and kept.announced_ts and kept.starts_at == visit
+    assert state is not None and state.skipped_events == 1
+    assert not any("cancelled" in m.text.lower() for m in beacon.ws.messages(ENGAGEMENT))
+    # Gone from the feed for real, it is cancelled.
+    feeds.feeds["ceo"] = _feed(other)
+    assert (await beacon.deps.calendar_sync.run())["Chief Executive"].cancelled == 1
+
+
 async def test_an_unchanged_feed_later_the_same_day_stores_what_the_window_reaches(beacon: Beacon,
                                                                                    feeds: FeedServer) -> None:
     window = beacon.deps.organisation.calendar.window_days
@@ -145,3 +173,77 @@ async def test_an_unchanged_feed_later_the_same_day_stores_what_the_window_reach
     feeds.feeds["ceo"] = _feed(_event("far", beyond - timedelta(days=1), "Far"))
     changed = await beacon.deps.calendar_sync.run()
     assert (changed["Chief Executive"].changed, changed["Chief Executive"].cancelled) == (1, 1)
+
+
+async def test_a_fold_waiting_behind_a_backlog_outlives_its_first_engagement(beacon: Beacon,
+                                                                              feeds: FeedServer) -> None:
+    # The first of 13 starts in 30 minutes and the channel is an hour behind: that one (announced on its own,
+    # never folded) is lost with its start, but the summary of the other twelve, days away, is still posted.
+    feeds.feeds["ceo"] = _visits(13, first=timedelta(minutes=30))
+    await beacon.deps.calendar_sync.run()
+    beacon.clock.advance(timedelta(hours=1))
+    await _sync(beacon)
+    await _sync(beacon)
+    posted = beacon.ws.messages(ENGAGEMENT)
+    assert [m.text.split(" are ")[0] for m in posted] == [":calendar: 12 leader engagements"], [m.text for m in posted]
+    assert "Visit 1" in json.dumps(posted[0].blocks) and "Visit\"" not in json.dumps(posted[0].blocks)
+
+
+async def test_a_folded_engagement_cancelled_or_moved_later_is_noted_in_the_summarys_thread(
+        beacon: Beacon, feeds: FeedServer) -> None:
+    feeds.feeds["ceo"] = _visits(13)
+    await _sync(beacon)
+    summary, = beacon.ws.messages(ENGAGEMENT)
+    async with beacon.deps.db.transaction() as session:
+        rows = (await session.scalars(select(Engagement))).all()
+    assert {(e.announced_channel, e.announced_ts) for e in rows} == {(ENGAGEMENT, summary.ts)}
+    # Visit 0 withdrawn, Visit 3 renamed: each said in the summary's thread, naming which; the summary untouched.
+    feeds.feeds["ceo"] = _visits(13, skip=frozenset({0})).replace("SUMMARY:Visit 3", "SUMMARY:Visit 3 (moved)")
+    await _sync(beacon)
+    async with beacon.deps.db.transaction() as session:
+        gone = (await session.scalars(select(Engagement).where(Engagement.external_id == "v0@tests"))).one()
+    assert gone.status == EngagementStatus.CANCELLED
+    replies = [m for m in beacon.ws.messages(ENGAGEMENT) if m.thread_ts == summary.ts and m.ts != summary.ts]
+    cancelled, changed = sorted(replies, key=lambda m: "cancelled" not in m.text)
+    assert "cancelled" in cancelled.text and "Visit, Tue" in json.dumps(cancelled.blocks), cancelled.blocks
+    assert "Change" in changed.text and "Visit 3 (moved)" in json.dumps(changed.blocks)
+    assert not beacon.ws.messages(ENGAGEMENT)[0].edited, "the summary is never rewritten as one announcement"
+
+
+async def test_a_folded_engagement_still_gets_its_leaders_follow_up(beacon: Beacon, feeds: FeedServer) -> None:
+    feeds.feeds["ceo"] = _visits(13)
+    await _sync(beacon)
+    assert len(beacon.ws.messages(ENGAGEMENT)) == 1
+    carol = beacon.slack.person(CAROL)
+    before = len(carol.dms())
+    beacon.clock.set(DAY + timedelta(days=2, hours=1))  # the day after Visit 0
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.engagements.day_after(session=session, worker="test")
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    assert len(carol.dms()) > before and "Visit" in carol.dms()[-1].text
+
+
+async def test_a_summary_not_yet_sent_drops_what_is_cancelled_before_it_goes(beacon: Beacon,
+                                                                              feeds: FeedServer) -> None:
+    # A calendar imported by mistake and withdrawn before the outbox sends the summary: it is never posted (as
+    # each individual announcement would be withdrawn); with some withdrawn, it lists only the rest.
+    feeds.feeds["ceo"] = _visits(13)
+    await beacon.deps.calendar_sync.run()
+    feeds.feeds["ceo"] = _visits(13, skip=frozenset({0, 1}))
+    await _sync(beacon)
+    posted, = beacon.ws.messages(ENGAGEMENT)
+    assert "11 leader engagements" in posted.text and "Visit 2" in json.dumps(posted.blocks)
+    assert '"Visit, ' not in json.dumps(posted.blocks) and "Visit 1:" not in json.dumps(posted.blocks)
+    async with beacon.deps.db.transaction() as session:
+        rows = {e.external_id: e for e in (await session.scalars(select(Engagement))).all()}
+    assert rows["v0@tests"].announced_ts is None and rows["v2@tests"].announced_ts == posted.ts
+    # All of a second import withdrawn (one other visit stays: an empty answer is only acted on the second time).
+    other = _event("other", DAY + timedelta(days=3, hours=5), "Other")
+    batch = _feed(*(_event(f"w{i}", DAY + timedelta(days=1 + i, hours=3), f"Walk {i}") for i in range(12)), other)
+    feeds.feeds["ceo"] = batch
+    await beacon.deps.calendar_sync.run()
+    feeds.feeds["ceo"] = _feed(other)
+    await _sync(beacon)
+    assert not any("Walk" in json.dumps(m.blocks) for m in beacon.ws.messages(ENGAGEMENT))
+    assert "1 leader engagement is newly in the calendar" in beacon.ws.messages(ENGAGEMENT)[-1].text

@@ -22,7 +22,13 @@ from beacon.bot.organisation import IcsSource
 from beacon.bot.services.engagements import EngagementFact, SourceAnswer
 
 log = logging.getLogger(__name__)
-NOT_PUBLISHED = {"PRIVATE", "CONFIDENTIAL"}
+# RFC 5545 3.8.1.3: a CLASS value an application does not recognise MUST be treated as PRIVATE, so only these
+# (or no CLASS) are published; compared stripped and in upper case.
+PUBLISHED = ("", "PUBLIC")
+
+
+def _published(klass: str) -> bool:
+    return klass.strip().upper() in PUBLISHED
 
 
 def _utc(value: date | datetime, tz: ZoneInfo) -> datetime:
@@ -39,9 +45,9 @@ def parse_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, e
               if c.get("RRULE") or c.get("RDATE") or c.get("RECURRENCE-ID")}
     facts = []
     for event in recurring_ical_events.of(calendar).between(start, end):
-        if str(event.get("CLASS", "PUBLIC")).upper() in NOT_PUBLISHED:
+        if not _published(str(event.get("CLASS", ""))):
             continue
-        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        if str(event.get("STATUS", "")).strip().upper() == "CANCELLED":
             continue
         begins = event.decoded("DTSTART")
         all_day = not isinstance(begins, datetime)
@@ -70,7 +76,7 @@ def plain_facts(event: PlainEvent, *, source: IcsSource, tz: ZoneInfo,
                 words: dict[str, str] | None = None) -> list[EngagementFact]:
     """What `parse_feed` makes of a one-off event, from the strict reader's reading of it. `words` shares one copy
     of each place named (thousands of events name a few dozen places)."""
-    if event.klass.upper() in NOT_PUBLISHED or event.status.upper() == "CANCELLED":
+    if not _published(event.klass) or event.status.strip().upper() == "CANCELLED":
         return []
     location = event.location.strip() or None
     if location is not None and words is not None:
@@ -114,6 +120,7 @@ class FeedReading:
     skipped: int
     groups: dict[bytes, Cached]
     parsed: int = 0  # groups read this time (the rest came from the last reading)
+    unreadable: frozenset[str] = frozenset()  # the UIDs of the groups skipped: their stored state is kept
 
 
 def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime,
@@ -149,15 +156,16 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
                 groups[digest] = facts[0] if facts else None
                 continue
         left[uid] = digest
-    skipped = _read_by_icalendar(layout, left, groups, source=source, tz=tz, start=start, end=end)
-    return FeedReading([f for g in groups.values() for f in _facts(g)], skipped, groups, parsed)
+    unreadable = _read_by_icalendar(layout, left, groups, source=source, tz=tz, start=start, end=end)
+    return FeedReading([f for g in groups.values() for f in _facts(g)], len(unreadable), groups, parsed,
+                       frozenset(uid for uid in unreadable if uid))
 
 
 def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[bytes, Cached], *,
-                       source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime) -> int:
-    """Read the groups the strict reader left, into `groups`; how many could not be read."""
+                       source: IcsSource, tz: ZoneInfo, start: datetime, end: datetime) -> list[str]:
+    """Read the groups the strict reader left, into `groups`; the UIDs of those that could not be read."""
     if not left:
-        return 0
+        return []
     window = (start, end)
     try:
         facts = parse_feed(layout.calendar_text(list(left)), source=source, tz=tz, start=start, end=end)
@@ -165,20 +173,20 @@ def _read_by_icalendar(layout: FeedLayout, left: dict[str, bytes], groups: dict[
         facts = None
     if facts is not None:
         by_uid: dict[str, list[EngagementFact]] = {uid: [] for uid in left}
-        values = {uid.partition(":")[2]: uid for uid in left}
-        if all(f.external_id in values for f in facts):
+        # Groups are keyed by the UID's value stripped (ics_lines._uid); icalendar's UID keeps its spaces.
+        if all(f.external_id.strip() in by_uid for f in facts):
             for fact in facts:
-                by_uid[values[fact.external_id]].append(fact)
+                by_uid[fact.external_id.strip()].append(fact)
             for uid, digest in left.items():
                 groups[digest] = _Group(tuple(by_uid[uid]), window)
-            return 0
-    skipped = 0
+            return []
+    skipped: list[str] = []
     for uid, digest in left.items():  # one at a time: find the group that cannot be read
         try:
             groups[digest] = _Group(tuple(parse_feed(layout.calendar_text([uid]), source=source, tz=tz,
                                                      start=start, end=end)), window)
         except UNREADABLE:
-            skipped += 1
+            skipped.append(uid)
             log.warning("calendar event could not be read; skipped", extra={"source": source.name})
     return skipped
 
@@ -200,6 +208,7 @@ class _Expanded:
     end: datetime
     facts: list[EngagementFact]
     skipped: int = 0
+    unreadable: frozenset[str] = frozenset()
 
     def answers(self, digest: bytes, start: datetime, end: datetime) -> bool:
         return digest == self.digest and self.start <= start and end <= self.end
@@ -278,14 +287,14 @@ class IcsFeed:
             self.parses += 1
             self.groups_parsed = reading.parsed
             self._groups = reading.groups
-            self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped)
+            self._expanded = _Expanded(digest, first, last, reading.facts, reading.skipped, reading.unreadable)
         if response.status == 200:
             if self._copy is None or self._copy[3] != digest:
                 self._copy = (_compress(text), response.etag, response.last_modified, digest)
             else:
                 self._copy = (self._copy[0], response.etag, response.last_modified, digest)
         return SourceAnswer(facts=self._expanded.between(start, end), skipped=self._expanded.skipped,
-                            digest=self._expanded.answer_digest())
+                            unreadable=self._expanded.unreadable, digest=self._expanded.answer_digest())
 
     def _failed(self, reason: str) -> SourceAnswer:
         log.warning("calendar feed could not be read; keeping its last good data",

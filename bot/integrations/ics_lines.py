@@ -24,6 +24,8 @@ NEWLINE = re.compile(r"\r?\n")
 BOUNDARY = re.compile(r"^(BEGIN|END):([A-Za-z0-9-]+)\r?$", re.M | re.I)
 UID_LINE = re.compile(r"^UID[;:][^\r\n]*", re.M | re.I)
 NAME = re.compile(r"[A-Za-z0-9-]+")
+# The escapes the strict reader undoes (RFC 5545 3.3.11); any other backslash is icalendar's to read.
+OTHER_ESCAPE = re.compile(r"\\(?![nN,;])")
 DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 DATE_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)")
 # A one-off event has none of these; an event with any of them is read by icalendar and recurring_ical_events.
@@ -66,7 +68,7 @@ class FeedLayout:
     def x_wr_timezone(self) -> str | None:
         for part in self.header:
             for line in NEWLINE.split(part):
-                if line[:15].upper() == "X-WR-TIMEZONE:" or line[:15].upper() == "X-WR-TIMEZONE;":
+                if line[:14].upper() in ("X-WR-TIMEZONE:", "X-WR-TIMEZONE;"):
                     return line.partition(":")[2].strip()
         return None
 
@@ -91,6 +93,9 @@ def split_feed(text: str) -> FeedLayout:
     calendars = 0
     for match in BOUNDARY.finditer(unfolded):
         begin, name = match.group(1).upper() == "BEGIN", match.group(2).upper()
+        if begin and name == "VEVENT" and any(n == "VEVENT" for n, _ in stack):
+            # icalendar reads an event inside an event as one more; the scanner would drop it.
+            raise NotACalendar("an event inside an event")
         if begin:
             if not stack:
                 if name != "VCALENDAR":
@@ -135,10 +140,23 @@ def _keep(header: list[str], lines: str) -> None:
 
 
 def _uid(text: str, start: int, end: int, nested: list[tuple[int, int]]) -> str:
-    """The event's own UID line (not one of an alarm inside it), as a grouping key; "" when it has none."""
+    """The event's own UID (not one of an alarm inside it) as a grouping key: its value, after the first colon
+    outside quotes, stripped, so that "UID:a", "uid:a" and "UID;X-A=1: a" are one group as they are one UID to
+    icalendar; "" when it has none."""
     for match in UID_LINE.finditer(text, start, end):
         if not any(a <= match.start() < b for a, b in nested):
-            return match.group(0).rstrip("\r")
+            return _value(match.group(0).rstrip("\r")).strip()
+    return ""
+
+
+def _value(line: str) -> str:
+    """What follows a content line's first colon outside a quoted parameter value."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == ":" and not quoted:
+            return line[i + 1:]
     return ""
 
 
@@ -162,16 +180,25 @@ def read_plain(body: str, *, floating_allowed: bool) -> PlainEvent:
     values: dict[str, tuple[str, str]] = {}  # name -> (parameters, value)
     depth = 0
     lines = NEWLINE.split(body)
-    for line in lines[1:]:
+    last = len(lines) - 1
+    while last > 0 and not lines[last].strip("\r"):
+        last -= 1
+    for number, line in enumerate(lines[1:], 1):
         if not line:
             continue
         head = line[:6].upper()
-        if head == "BEGIN:":
-            depth += 1
-            continue
-        if head[:4] == "END:":
-            depth -= 1
-            continue
+        if head[:5] == "BEGIN" or head[:3] == "END":
+            named = NAME.match(line)
+            if named is not None and named.group(0).upper() in ("BEGIN", "END"):
+                # Counted only as split_feed counts boundaries (a plain name, no parameters): otherwise the two
+                # would disagree on where a nested component ends, and a CLASS or STATUS after it be missed.
+                boundary = BOUNDARY.fullmatch(line)
+                if boundary is None:
+                    raise NotPlain("a BEGIN or END line split_feed does not count")
+                depth += 1 if boundary.group(1).upper() == "BEGIN" else -1
+                if depth < 0 and number != last:
+                    raise NotPlain("an END before the event's end")
+                continue
         if depth:  # an alarm or other component inside the event: nothing an engagement needs
             continue
         name, params, value = _parts(line)
@@ -181,6 +208,8 @@ def read_plain(body: str, *, floating_allowed: bool) -> PlainEvent:
             if name in values:
                 raise NotPlain(f"two {name}")
             values[name] = (params, value)
+    if depth != -1:
+        raise NotPlain("nested components that do not close")
     if "UID" not in values or "DTSTART" not in values:
         raise NotPlain("no UID or DTSTART")
     starts = _when(*values["DTSTART"], floating_allowed=floating_allowed)
@@ -228,15 +257,15 @@ def _parts(line: str) -> tuple[str, str, str]:
 
 
 def _text(values: dict[str, tuple[str, str]], name: str) -> str:
-    """A TEXT value unescaped (RFC 5545 3.3.11). An escaped backslash is left to icalendar, whose unescaping of
-    it differs from a single pass."""
+    """A TEXT value unescaped (RFC 5545 3.3.11). Any other backslash (an escaped backslash, Outlook's "\\:") is
+    left to icalendar, whose unescaping of those differs from a single pass."""
     if name not in values:
         return ""
     value = values[name][1]
     if "\\" not in value:
         return value
-    if "\\\\" in value:
-        raise NotPlain("an escaped backslash")
+    if OTHER_ESCAPE.search(value):
+        raise NotPlain("an escape other than \\n, \\N, \\, or \\; (icalendar's to read)")
     return value.replace("\\N", "\n").replace("\\n", "\n").replace("\\,", ",").replace("\\;", ";")
 
 

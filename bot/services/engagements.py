@@ -42,6 +42,9 @@ from beacon.bot.services.recurrence import to_utc
 from beacon.bot.templates import Template, templated
 
 ANNOUNCEMENT = "engagement_announcement"
+# The one post announcing many engagements at once: its content lists their ids under "engagements", and once it
+# is sent each becomes announced by it (record_folded), so changes go in its thread and follow-ups are asked.
+FOLDED_ANNOUNCEMENT = "engagements_folded"
 CALENDAR_POST = "calendar_post"
 SLACK_VISITS = "slack:visits"
 FAILURES_BEFORE_ALERT = 3
@@ -51,6 +54,9 @@ MAX_LISTED = 40
 # Slack's pace of one a second).
 FOLD_ABOVE = 10  # the sandbox's demo trust brings six at its start: each shown with its buttons
 FOLD_SHOWN = 5
+# What starts sooner than this is never folded: the summary may wait behind a backlog, and an engagement about to
+# start is announced on its own (its post expiring when it starts) or not at all.
+FOLD_NOT_WITHIN = timedelta(hours=1)
 
 # The columns a calendar source decides (Engagements._fields gives their values for a fact).
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
@@ -78,6 +84,9 @@ class SourceAnswer:
     facts: list[EngagementFact] | None = None
     error: str | None = None
     skipped: int = 0  # events the source holds that could not be read (each skipped, the rest kept)
+    # The ids (UIDs) of those skipped events, where known: what is stored of them is kept as it was (neither
+    # cancelled nor changed), as a whole feed that could not be read keeps its last good data.
+    unreadable: frozenset[str] = frozenset()
     digest: bytes | None = None  # the same for the same facts (a feed's version and the days it was expanded over)
 
 
@@ -205,7 +214,9 @@ class Engagements:
                     new_rows = []
             elif hash(tuple(self._fields(fact, site).values())) != current[3]:
                 changed.append((current[0], fact, site))
-        gone = [row[0] for key, row in known.items() if row[1] and row[2] and key not in facts]
+        kept = {uid[:400].strip() for uid in answer.unreadable}
+        gone = [row[0] for key, row in known.items() if row[1] and row[2] and key not in facts
+                and key[0].strip() not in kept]
         loaded = await self._load(session, [i for i, _, _ in back] + [i for i, _, _ in changed] + gone)
         for engagement_id, fact, site in back:
             loaded[engagement_id].status = EngagementStatus.SCHEDULED
@@ -221,6 +232,7 @@ class Engagements:
         for engagement_id in gone:
             await self._cancel(session, loaded[engagement_id], now)
             report.cancelled += 1
+        await self._withdraw_from_folds(session, [i for i in gone if not loaded[i].announced_ts])
         await session.flush()
         await insert_many_ignoring_duplicates(session, Engagement, new_rows)
         if unmatched:
@@ -292,10 +304,17 @@ class Engagements:
         if before is not None:
             params["was"] = when.span(before[1], before[2], self._org.tz, all_day=engagement.all_day)
         channel, ts = engagement.announced_channel or "", engagement.announced_ts or ""
+        folded = await self._announced_in_fold(session, engagement)
+        if folded:  # the thread holds many engagements' notes: say which
+            params["folded"] = True
+        note = outbox.Promise(dedupe_key=f"engagement-note:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
+                              channel=channel, thread_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
+                              content={"template": Template.ENGAGEMENT_CHANGED, "params": params})
+        if folded:
+            await outbox.enqueue(session=session, now=now, promises=[note])
+            return
         await outbox.enqueue(session=session, now=now, promises=[
-            outbox.Promise(dedupe_key=f"engagement-note:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
-                           channel=channel, thread_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
-                           content={"template": Template.ENGAGEMENT_CHANGED, "params": params}),
+            note,
             outbox.Promise(dedupe_key=f"engagement-edit:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
                            channel=channel, update_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
                            content=templated(Template.ENGAGEMENT_ANNOUNCEMENT,
@@ -322,10 +341,12 @@ class Engagements:
                 .order_by(col(Engagement.starts_at), col(Engagement.id)))).all())
         going = await self._attending(session, [e.id for e in due if e.id])
         promises = []
-        synced = [e for e in due if e.source_key != SLACK_VISITS]  # a visit announced in Slack is never folded
-        if only is None and len(synced) > FOLD_ABOVE:
-            promises.append(self._fold(synced, now))
-            due_one_by_one = [e for e in due if e.source_key == SLACK_VISITS]
+        # A visit announced in Slack is never folded, nor what starts within the hour.
+        foldable = [e for e in due if e.source_key != SLACK_VISITS and e.starts_at > now + FOLD_NOT_WITHIN]
+        if only is None and len(foldable) > FOLD_ABOVE:
+            promises.append(self._fold(foldable, now))
+            folded = {e.id for e in foldable}
+            due_one_by_one = [e for e in due if e.id not in folded]
         else:
             due_one_by_one = due
         for engagement in due_one_by_one:
@@ -353,12 +374,18 @@ class Engagements:
         """One post for many engagements (already in date order): how many, the first few, where to see all."""
         ids = [e.id for e in engagements]
         digest = hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:32]
+        # It expires a day on (or when the last of them starts): never with the first, which would lose every
+        # other one behind a backlog (none starts within FOLD_NOT_WITHIN).
         return outbox.Promise(
-            dedupe_key=f"engagements-added:{digest}", source=CALENDAR_POST, channel=self._org.channels.engagement,
-            content=templated(Template.ENGAGEMENTS_ADDED, {
-                "count": len(engagements), "days": self._org.calendar.announce_within_days,
-                "first": [self.describe(e) for e in engagements[:FOLD_SHOWN]]}),
-            due_at=now, expires_at=min(engagements[0].starts_at, now + timedelta(days=1)))
+            dedupe_key=f"engagements-added:{digest}", source=FOLDED_ANNOUNCEMENT, channel=self._org.channels.engagement,
+            content=self._fold_content(ids, engagements[:FOLD_SHOWN]), due_at=now,
+            expires_at=min(engagements[-1].starts_at, now + timedelta(days=1)))
+
+    def _fold_content(self, ids: list[int], first: list[Any]) -> dict[str, Any]:
+        """The folded post: how many, the first few, and the ids of what it announces (for its outbox hook)."""
+        return templated(Template.ENGAGEMENTS_ADDED, {
+            "count": len(ids), "days": self._org.calendar.announce_within_days,
+            "first": [self.describe(e) for e in first]}, engagements=ids)
 
     async def _attending(self, session: AsyncSession, ids: list[int]) -> dict[int, int]:
         if not ids:
@@ -375,6 +402,52 @@ class Engagements:
         sent = await session.get(OutboxMessage, message.id)
         if engagement is not None and sent is not None:
             engagement.announced_channel, engagement.announced_ts = sent.sent_channel, sent.sent_ts
+
+    async def record_folded(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
+                            error: str | None) -> None:
+        """Outbox hook for the folded post: each engagement in it is announced by it, so a change or cancellation
+        is noted in its thread and the leader is asked for a follow-up there (the post itself is not edited)."""
+        if status != OutboxStatus.SENT:
+            return
+        sent = await session.get(OutboxMessage, message.id)
+        ids = [int(i) for i in (message.content or {}).get("engagements") or []]
+        if sent is None or not sent.sent_ts:
+            return
+        for start in range(0, len(ids), 500):
+            await session.execute(update(Engagement).where(
+                col(Engagement.id).in_(ids[start:start + 500]), col(Engagement.announced_ts).is_(None))
+                .values(announced_channel=sent.sent_channel, announced_ts=sent.sent_ts)
+                .execution_options(synchronize_session=False))
+
+    async def _withdraw_from_folds(self, session: AsyncSession, cancelled: list[int]) -> None:
+        """Cancelled engagements taken out of a folded post not yet sent (as _cancel withdraws an individual
+        announcement): the post is rebuilt from those still scheduled, or cancelled when none is. A post already
+        being sent goes out; its thread then takes no note for them (they were never announced)."""
+        if not cancelled:
+            return
+        gone = set(cancelled)
+        waiting = (await session.scalars(select(OutboxMessage).where(
+            col(OutboxMessage.source) == FOLDED_ANNOUNCEMENT,
+            col(OutboxMessage.status).in_([OutboxStatus.HELD, OutboxStatus.PENDING])))).all()
+        for row in waiting:
+            ids = [int(i) for i in (row.content or {}).get("engagements") or []]
+            if gone.isdisjoint(ids):
+                continue
+            # The rest are still scheduled (every cancellation passes here, and is taken out), in date order as
+            # folded: a summary may hold tens of thousands, so only the first few are read again.
+            left = [i for i in ids if i not in gone]
+            if not left:
+                row.status = OutboxStatus.CANCELLED
+                continue
+            first = await self._load(session, left[:FOLD_SHOWN])
+            row.content = self._fold_content(left, [first[i] for i in left[:FOLD_SHOWN] if i in first])
+
+    async def _announced_in_fold(self, session: AsyncSession, engagement: Engagement) -> bool:
+        """Whether the engagement's announcement is a folded post (whose thread takes notes, but which is never
+        edited into one engagement's announcement)."""
+        return (await session.scalars(select(col(OutboxMessage.id)).where(
+            col(OutboxMessage.source) == FOLDED_ANNOUNCEMENT, col(OutboxMessage.sent_ts) == engagement.announced_ts,
+            col(OutboxMessage.sent_channel) == engagement.announced_channel).limit(1))).first() is not None
 
     async def _report_unmatched(self, session: AsyncSession) -> None:
         fresh = (await session.scalars(select(UnmatchedLocation).where(col(UnmatchedLocation.reported).is_(False))

@@ -57,7 +57,7 @@ def engagements_added(params: dict[str, Any]) -> tuple[str, list[Block]]:
     """Many engagements in announcement reach at once (a leader's calendar imported, a new source): one post
     with the count and the first few, rather than a post each."""
     count, days = int(params["count"]), int(params.get("days") or 0)
-    text = (f":calendar: {count} leader engagements are newly in the calendar"
+    text = (f":calendar: {count} leader engagement{'s are' if count != 1 else ' is'} newly in the calendar"
             + (f" for the next {days} days" if days else ""))
     lines = [f"• {e['when']} · {_leader(e)} at {_place(e)}: {escape_mrkdwn(e['title'])}"
              for e in (params.get("first") or [])]
@@ -76,6 +76,8 @@ def engagement_changed(params: dict[str, Any]) -> tuple[str, list[Block]]:
         was = f" (it was {params['was']})" if params.get("was") else ""
         text = (f":arrows_counterclockwise: Change: {_leader(params)} will now be at {_place(params)}, "
                 f"{params['when']}{was}.")
+    if params.get("folded"):  # a note in the thread of a post announcing many: which one this is
+        return text, [section(f"{text}\n{escape_mrkdwn(params['title'])}, {params['when']}")]
     return text, [section(text)]
 
 
