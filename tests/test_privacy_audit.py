@@ -15,6 +15,7 @@ from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.models import AuditEntry, Nomination, SQLModel
 from beacon.bot.reload import reload_organisation
+from beacon.bot.services.work_queue import WorkKind, enqueue
 from tests.harness import (
     ALICE,
     BOB,
@@ -149,7 +150,10 @@ async def test_entries_written_at_once_form_one_chain(beacon: Beacon) -> None:
 async def test_a_persons_data_is_exported_without_anonymous_answers(beacon: Beacon) -> None:
     await _activity(beacon)
     async with beacon.deps.db.transaction() as session:
+        await enqueue(session=session, kind=WorkKind.AWARDS_INSIGHT, params={}, requested_by=ALICE,
+                      now=datetime(2099, 1, 1, tzinfo=UTC))
         document = await beacon.deps.privacy.export(session=session, user_id=ALICE, actor="cli:ig-officer")
+    assert [w["what"] for w in document["work_you_asked_for"]] == [WorkKind.AWARDS_INSIGHT]
     assert document["about"]["user_id"] == ALICE
     [made] = document["nominations_made"]
     assert made["nominees"] == [HEIDI] and made["celebrated_at"]
@@ -190,12 +194,16 @@ async def test_erasure_forgets_the_person_and_keeps_the_counts(beacon: Beacon) -
         return r["nominations"], r["colleagues"], r["by_value"], results.total
 
     before = await counts()
+    async with beacon.deps.db.transaction() as session:  # an export she asked for, still waiting for a worker
+        await enqueue(session=session, kind=WorkKind.AWARDS_EXPORT, params={}, requested_by=ALICE,
+                      now=datetime(2099, 1, 1, tzinfo=UTC))
     assert ALICE in await _everything_stored(beacon)
     async with beacon.deps.db.transaction() as session:
         report = await beacon.deps.privacy.erase(session=session, user_id=ALICE, actor="cli:ig-officer")
     assert report.pseudonym.startswith("ERASED-") and report.total > 0
     assert report.changed["nominations made"] == 1 and report.changed["nominations received"] == 1
     assert report.changed["named pulse answers"] == 1 and report.changed["attendance"] == 1
+    assert report.changed["work they asked for"] == 1
     stored = await _everything_stored(beacon)
     assert ALICE not in stored, [line[:60] + "…" + line[line.index(ALICE) - 200:line.index(ALICE) + 50]
                                  for line in stored.splitlines() if ALICE in line]

@@ -46,6 +46,7 @@ from beacon.bot.models import (
     ScheduledPost,
     Score,
     UserPreference,
+    WorkItem,
 )
 from beacon.bot.organisation import RetentionSettings
 from beacon.bot.rich_text import plain_text
@@ -188,6 +189,8 @@ class Privacy:
             "messages_beacon_sent_you": [{"what": m.content.get("template") or "message", "status": m.status,
                                           "at": _iso(m.sent_at or m.created_at)}
                                          for m in await rows(OutboxMessage, col(OutboxMessage.channel) == user_id)],
+            "work_you_asked_for": [{"what": w.kind, "status": w.status, "at": _iso(w.created_at)}
+                                   for w in await rows(WorkItem, col(WorkItem.requested_by) == user_id)],
             "audit_entries": [{"seq": a.seq, "at": _iso(a.at), "actor": a.actor, "action": a.action,
                                "subject": a.subject} for a in audit],
         }
@@ -285,6 +288,9 @@ class Privacy:
             channel=case((col(OutboxMessage.channel) == user_id, pseudonym), else_=col(OutboxMessage.channel)),
             dedupe_key=func.replace(col(OutboxMessage.dedupe_key), user_id, pseudonym), content={"text": REMOVED}))
         await change("preferences", delete(UserPreference).where(col(UserPreference.user_id) == user_id))
+        # Work they asked for and not yet done (an export waiting for a worker): it still runs, for nobody.
+        await change("work they asked for", update(WorkItem).where(col(WorkItem.requested_by) == user_id)
+                     .values(requested_by=pseudonym))
         await review_totals.refresh(session, touched)
         report.changed = {k: v for k, v in report.changed.items() if v}
         await self._audit.record(session=session, actor=actor, action="privacy.erased", subject=f"user:{pseudonym}",
