@@ -84,7 +84,7 @@ from beacon.bot.services.audit import _payload, key_id
 from beacon.bot.settings import Settings
 from bench.digest import CHANNELS, DIGEST_AT, SITES, STAFF, YEAR_START, _bulk
 from bench.digest import _seed as seed_digest_year
-from bench.reporting import finish, fresh_database
+from bench.reporting import finish, fresh_database, percentiles
 
 RESULTS = Path(__file__).parent / "results" / "audit_privacy.json"
 GOAL = ("goals: append p99 < 25 ms and no fork; verify 100,000 < 10 s; export and erase < 2 s, ID gone, "
@@ -106,11 +106,6 @@ ACTIONS = ["post.scheduled", "post.approved", "post.cancelled", "pulse.created",
 def _staff(n: int) -> str:
     return f"U{n % STAFF:08d}"
 
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 2),
-            "max_ms": round(ordered[-1], 2), "samples": len(ordered)}
 
 
 # -- the year ------------------------------------------------------------------------------------------------------
@@ -379,8 +374,8 @@ async def run(database_url: str, appends: int, tasks: int, scrapes: int) -> dict
         head = (await session.execute(select(AuditHead.seq))).scalar_one()
     verify_seconds = time.perf_counter() - started
     result["audit_append"] = {
-        "sequential": _percentiles(sequential) | {"sql_statements_per_append": round(per_append, 1)},
-        "concurrent": _percentiles(latencies) | {
+        "sequential": percentiles(sequential) | {"sql_statements_per_append": round(per_append, 1)},
+        "concurrent": percentiles(latencies) | {
             "tasks": tasks, "appends_per_second": round(len(latencies) / concurrent_seconds),
             "seconds": round(concurrent_seconds, 1)},
         "chain_ok": verified.ok, "problem": verified.problem, "head_seq": head,
@@ -408,7 +403,7 @@ async def run(database_url: str, appends: int, tasks: int, scrapes: int) -> dict
     timings = [await scrape() for _ in range(scrapes)]
     body = timings[-1][1].decode()
     due_line = next(line for line in body.splitlines() if line.startswith("beacon_outbox_due "))
-    result["metrics_scrape"] = _percentiles([t for t, _ in timings]) | {
+    result["metrics_scrape"] = percentiles([t for t, _ in timings]) | {
         "sql_statements": (statements - before) // scrapes, "outbox_rows": rows["outbox_message"],
         "outbox_due": float(due_line.split()[1]), "bytes": len(body)}
 

@@ -45,7 +45,7 @@ from beacon.bot.local_slack import LocalSlack
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.local_slack.workspace import Ephemeral, Message
 from beacon.bot.models import Nomination, PulseNamedAnswer
-from bench.reporting import finish, fresh_database
+from bench.reporting import finish, fresh_database, percentiles
 from bench.serving import BEACON, ROOT, Process, bare_env, beacon_env, cpu_seconds, free_port, healthy, rss_mb
 from tests.harness import ALICE, ERIN, FORUM, seed_workspace
 from tests.nominating import STORY
@@ -55,14 +55,6 @@ GOAL = ("goal: every request acked 200 and its work done; ack p99 under 100 ms a
         "same round; click to private confirmation p99 under 1 s on PostgreSQL; memory back within 15% of idle")
 SCALE = 5
 
-
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    if not ordered:
-        return {}
-    return {"p50_ms": round(statistics.median(ordered), 2),
-            "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 2),
-            "max_ms": round(ordered[-1], 2), "samples": len(ordered)}
 
 
 class Arrivals(list[Ephemeral]):

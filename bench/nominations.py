@@ -15,7 +15,6 @@ import asyncio
 import os
 import platform
 import random
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,7 +28,7 @@ from beacon.bot.db import Database, upgrade
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import Nomination, Nominee
-from bench.reporting import finish
+from bench.reporting import finish, percentiles
 from tests.harness import BeaconServer, organisation_for, seed_workspace, settings_for, settle
 
 RESULTS = Path(__file__).parent / "results" / "nominations.json"
@@ -37,11 +36,6 @@ STORY = ("Jo noticed a colleague struggling after a difficult job and made time 
          "got proper support. Kind, calm and honest.")
 STAFF = 4000
 
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 2),
-            "max_ms": round(ordered[-1], 2), "samples": len(ordered)}
 
 
 async def _seed(database_url: str, count: int, heavy_receiver: str, heavy_nominator: str) -> None:
@@ -116,8 +110,8 @@ async def run(nominations: int, samples: int, database_url: str) -> dict[str, ob
     await slack.stop()
     result = {
         "nominations": nominations, "database": database_url.split(":")[0], "seed_seconds": round(seeded, 1),
-        "command_to_ack": _percentiles(command_ack), "command_to_views_open": _percentiles(to_views_open),
-        "submission_to_ack": _percentiles(submit_ack), "app_home_500_nominations": _percentiles(home),
+        "command_to_ack": percentiles(command_ack), "command_to_views_open": percentiles(to_views_open),
+        "submission_to_ack": percentiles(submit_ack), "app_home_500_nominations": percentiles(home),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

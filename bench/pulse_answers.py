@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -33,8 +32,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import yaml
 from sqlalchemy import func, select
 
 from beacon.bot.blocks.pulses import slot_blocks
@@ -45,28 +42,16 @@ from beacon.bot.local_slack import LocalSlack
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.local_slack.workspace import Message
 from beacon.bot.models import Pulse, PulseAnswer, PulseHeld, PulseParticipation
-from bench.reporting import finish
-from tests.harness import ERIN, FORUM, SECRET_KEY, organisation_for, seed_workspace
+from bench.reporting import finish, percentiles
+from bench.serving import BEACON, Process, beacon_env, free_port, healthy
+from tests.harness import ERIN, FORUM, seed_workspace
 
 RESULTS = Path(__file__).parent / "results" / "pulse_answers.json"
 GOAL = "goal: every request acked, p99 under 100 ms, one stored answer per person, the answers pressed"
 ROOT = Path(__file__).resolve().parents[1]
-BEACON = str(Path(sys.executable).parent / "beacon")
 SCALE = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 2),
-            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1], 2), "max_ms": round(ordered[-1], 2),
-            "samples": len(ordered)}
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _until(check: Callable[[], Awaitable[bool] | bool], seconds: float) -> bool:
@@ -81,39 +66,6 @@ async def _until(check: Callable[[], Awaitable[bool] | bool], seconds: float) ->
     return False
 
 
-async def _healthy(port: int, path: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}{path}") as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"nothing answered on port {port}")
-
-
-class Process:
-    def __init__(self, *args: str, env: dict[str, str], cwd: Path):
-        self.args, self.env, self.cwd = args, env, cwd
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> Process:
-        self.process = await asyncio.create_subprocess_exec(
-            *self.args, env=self.env, cwd=self.cwd, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 20)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
 
 
 def _schedule(people: int, window: float, seed: int) -> list[tuple[float, str, int]]:
@@ -141,26 +93,17 @@ async def _press_all(slack: LocalSlack, message: Message, presses: list[tuple[fl
 
 def _acks(replies: list[Reply]) -> dict[str, Any]:
     return {"requests": len(replies), "acked_200": sum(1 for r in replies if r.status == 200),
-            "ack_latency": _percentiles([r.latency_ms for r in replies])}
+            "ack_latency": percentiles([r.latency_ms for r in replies])}
 
 
 async def _beacon_run(slack: LocalSlack, presses: list[tuple[float, str, int]], people: int, database_url: str,
                       workdir: Path) -> tuple[Message, dict[str, Any]]:
     ws = slack.workspace
-    organisation = organisation_for(ws)
-    config = workdir / "beacon.yaml"
-    config.write_text(yaml.safe_dump({"name": organisation.name, "timezone": "Europe/London",
-                                      "channels": {"recognition": "C0RECOG", "engagement": "C0ENGAGE",
-                                                   "forum": FORUM, "admin": "C0ADMIN"},
-                                      "roles": {"forum_moderators": [ERIN], "admins": ["U0FRANK"]}}))
     await upgrade(database_url)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BEACON_", "DATABASE_URL"))}
-    env |= {"SLACK_BOT_TOKEN": ws.bot_token, "SLACK_SIGNING_SECRET": ws.signing_secret,
-            "SLACK_API_URL": slack.api_url, "BEACON_SECRET_KEY": SECRET_KEY, "BEACON_CONFIG": str(config),
-            "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    port = free_port()
+    env = beacon_env(slack, database_url, workdir)
     async with Process(BEACON, "serve", "--port", str(port), env=env, cwd=workdir):
-        await _healthy(port, "/healthz")
+        await healthy(port, "/healthz")
         slack.app_url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
         erin = slack.person(ERIN)
         await erin.command("/pulse", channel=FORUM)
@@ -226,12 +169,12 @@ async def _equal(value: Awaitable[int], expected: int) -> bool:
 async def _bare_run(slack: LocalSlack, message: Message, presses: list[tuple[float, str, int]],
                     workdir: Path) -> dict[str, Any]:
     ws = slack.workspace
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SLACK_BOT_TOKEN": ws.bot_token, "SLACK_SIGNING_SECRET": ws.signing_secret,
            "SLACK_API_URL": slack.api_url}
     async with Process(sys.executable, "-m", "bench.bare_bolt", "--port", str(port), env=env,
                        cwd=ROOT):
-        await _healthy(port, "/")
+        await healthy(port, "/")
         slack.app_url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
         replies = await _press_all(slack, message, presses)
     return _acks(replies)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,19 @@ from typing import Any
 from sqlalchemy import text
 
 from beacon.bot.db import Database
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    """p50 / p95 / p99 / max of latencies in ms, and how many there were; {} for none."""
+    ordered = sorted(samples)
+    if not ordered:
+        return {}
+
+    def at(share: float) -> float:
+        return round(ordered[max(0, int(len(ordered) * share) - 1)], 2)
+
+    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": at(0.95), "p99_ms": at(0.99),
+            "max_ms": round(ordered[-1], 2), "samples": len(ordered)}
 
 
 async def fresh_database(database_url: str, name: str) -> str:
