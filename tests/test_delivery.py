@@ -6,9 +6,9 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 from beacon.bot.db import Database
-from beacon.bot.models import OutboxStatus
+from beacon.bot.models import OutboxMessage, OutboxStatus
 from beacon.bot.services import outbox
-from beacon.bot.services.delivery import Dispatcher
+from beacon.bot.services.delivery import Dispatcher, SendResult
 from beacon.bot.services.job_runs import claim_period
 from tests.harness import ALICE, GENERAL, GRACE, Beacon
 from tests.scheduling import outbox_rows, schedule, tick
@@ -145,6 +145,42 @@ async def test_two_dispatchers_on_one_database_send_each_row_once(beacon: Beacon
     assert sum(r.sent for r in reports) == 120
     posted = _outbox_ids_posted(beacon)
     assert len(posted) == 120 and len(set(posted)) == 120
+
+
+async def test_a_row_whose_lease_lapsed_while_it_waited_its_turn_is_sent_once(beacon: Beacon,
+                                                                              database_url: str) -> None:
+    """A fan-out far beyond the pace holds a claimed row back for longer than its lease: another replica takes it
+    over and sends it meanwhile, and the first, its turn come at last, must not send it again."""
+    await _enqueue(beacon, 1, channel=GENERAL)
+    real = beacon.deps.dispatcher.sender
+    other_db = Database(database_url)
+    replica = Dispatcher(db=other_db, sender=real, clock=beacon.clock, worker="replica-b")
+
+    class HeldBack:
+        """The sender, except that the first turn comes only after the lease has lapsed and the replica has run."""
+
+        def __init__(self) -> None:
+            self.waited = False
+
+        async def wait_turn(self, channel: str) -> None:
+            if not self.waited:
+                self.waited = True
+                beacon.clock.advance(timedelta(seconds=61))
+                assert (await replica.run_once()).sent == 1, "the replica took the lapsed claim and sent it"
+            await real.wait_turn(channel)
+
+        async def send(self, message: OutboxMessage) -> SendResult:
+            return await real.send(message)
+
+        async def find_sent(self, message: OutboxMessage) -> SendResult | None:
+            return await real.find_sent(message)
+
+    first = Dispatcher(db=beacon.deps.db, sender=HeldBack(), clock=beacon.clock, worker="replica-a")
+    report = await first.run_once()
+    await other_db.dispose()
+    assert report.sent == 0 and report.skipped == 1
+    assert len(_outbox_ids_posted(beacon)) == 1, "sent once, by the replica"
+    assert len(beacon.ws.calls_to("chat.postMessage")) == 1
 
 
 async def test_a_periodic_job_runs_once_per_period_across_replicas(beacon: Beacon, database_url: str) -> None:

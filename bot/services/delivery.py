@@ -183,16 +183,20 @@ class Dispatcher:
                 await self._finish(row, OutboxStatus.MISSED, SendResult(SendOutcome.PERMANENT, error=reason),
                                    report)
                 return report
-            async with self.db.transaction() as session:
-                still_mine = await outbox.fence(session=session, message_id=row.id or 0, worker=self.worker,
-                                                now=self.clock.now(), lease=self.policy.lease)
-            if not still_mine:
+            if not await self._fence(row):
                 report.skipped += 1
                 self._observe("skipped", row)
                 return report
             # The turn is taken last, just before the call: a database write between the two would make calls
-            # reach Slack bunched up after their slots, and Slack answers a bunch with 429.
+            # reach Slack bunched up after their slots, and Slack answers a bunch with 429. But a turn can be long
+            # in coming (a fan-out far beyond the pace): past half the lease, another replica may take the row
+            # once the lease lapses, so the lease is renewed (or found lost) before the call.
+            fenced_at = self.clock.now()
             await self.sender.wait_turn(row.channel)
+            if self.clock.now() - fenced_at > self.policy.lease / 2 and not await self._fence(row):
+                report.skipped += 1
+                self._observe("skipped", row)
+                return report
             result = await self.sender.send(row)
         except Exception as error:  # one bad row never stops the others; it is retried later
             log.exception("delivery of an outbox row failed unexpectedly", extra={"outbox_id": row.id})
@@ -204,6 +208,12 @@ class Dispatcher:
         else:
             await self._retry(row, result, report)
         return report
+
+    async def _fence(self, row: OutboxMessage) -> bool:
+        """Renew this row's lease; False when it is no longer this dispatcher's to send."""
+        async with self.db.transaction() as session:
+            return await outbox.fence(session=session, message_id=row.id or 0, worker=self.worker,
+                                      now=self.clock.now(), lease=self.policy.lease)
 
     async def _finish(self, row: OutboxMessage, status: OutboxStatus, result: SendResult,
                       report: DispatchReport, *, recovered: bool = False) -> None:
