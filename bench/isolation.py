@@ -31,6 +31,7 @@ from beacon.bot.services import work_queue
 from beacon.bot.services.work_queue import WorkKind
 from bench.awards import PANEL, SITES
 from bench.awards import _seed as seed_round
+from bench.calendar_sync import events as calendar_events
 from bench.calendar_sync import feed
 from bench.reporting import finish, fresh_database
 from tests.fakes.feeds import FeedServer
@@ -111,7 +112,7 @@ async def run(database_url: str, seconds: float, rate: float, events: int) -> di
         workspace.add_channel(channel, channel.lower(), members=set(PANEL))
     slack = LocalSlack(workspace)
     await slack.start()
-    feeds = await FeedServer(feeds={"leader": feed("leader", 10, random.Random(5))}).start()
+    feeds = await FeedServer(feeds={"leader": feed("leader", calendar_events("leader", 10, random.Random(5)))}).start()
     folder = Path(tempfile.mkdtemp(prefix="beacon-isolation-"))
     config = folder / "beacon.yaml"
     config.write_text(yaml.safe_dump({
@@ -130,7 +131,7 @@ async def run(database_url: str, seconds: float, rate: float, events: int) -> di
         await _clicks(slack, 3, rate)  # warm up
         idle = await _clicks(slack, seconds, rate)
         # Under load: the feed now has 10,000 events and its sync is queued, as the timer would.
-        feeds.feeds["leader"] = feed("leader", events, random.Random(6))
+        feeds.feeds["leader"] = feed("leader", calendar_events("leader", events, random.Random(6)))
         db = Database(url)
         async with db.transaction() as session:
             await work_queue.enqueue(session=session, kind=WorkKind.CALENDAR_SYNC, params={},
