@@ -142,14 +142,18 @@ class Database:
         return self._sessions()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, queue: bool = True) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
         On SQLite one transaction at a time in this process, first come first served: SQLite lets one writer in at
         a time, and writers that find it busy poll with growing sleeps (up to 100 ms each) in no order, so under a
         crowd a form could wait seconds behind later arrivals. Waiting here, in order, each starts as soon as the
-        one before it ends. A transaction opened inside another (same task) does not wait for itself."""
-        if self._one_at_a_time is None or _HOLDING.get():
+        one before it ends. A transaction opened inside another (same task) does not wait for itself.
+
+        `queue=False` is for one-row writes that must not wait behind a long transaction of this process (the
+        replay check, which every click waits for; a worker's lease renewal, while its own job reads a whole round):
+        they go straight to SQLite, whose busy timeout makes them wait only for a writer, never for a reader."""
+        if self._one_at_a_time is None or not queue or _HOLDING.get():
             async with self._sessions() as session, session.begin():
                 yield session
             return

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -153,7 +154,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
     secret = runtime.deps.settings.secret("slack_signing_secret") if runtime.deps.settings.slack_signing_secret else ""
 
     # Signatures are recorded in batches, one transaction at a time (bot/services/signed_requests.py).
-    recorder = SeenRecorder(runtime.deps.db.transaction, lambda: datetime.now(UTC))
+    recorder = SeenRecorder(partial(runtime.deps.db.transaction, queue=False), lambda: datetime.now(UTC))
     # The work after each ack, bounded (bot/after_ack.py).
     after_ack = AfterAck(runtime.deps.settings.beacon_work_in_flight)
 

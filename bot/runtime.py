@@ -237,12 +237,16 @@ def in_flight_tasks() -> set[asyncio.Task[object]]:
 
 
 async def drain_tasks(grace_seconds: float) -> None:
-    """Wait for in-flight listeners and jobs to finish; cancel any still running after the grace period."""
+    """Wait for in-flight listeners and jobs to finish, and for what they start as they finish (a listener's App Home
+    refresh); cancel any still running after the grace period."""
     pending = in_flight_tasks()
     if not pending:
         return
     log.info("waiting for in-flight work", extra={"tasks": len(pending)})
-    _, still_running = await asyncio.wait(pending, timeout=grace_seconds)
-    for task in still_running:
+    deadline = asyncio.get_running_loop().time() + grace_seconds
+    while pending and (left := deadline - asyncio.get_running_loop().time()) > 0:
+        await asyncio.wait(pending, timeout=left)
+        pending = in_flight_tasks()
+    for task in pending:
         log.warning("cancelling work that did not finish in time", extra={"task": task.get_name()})
         task.cancel()

@@ -105,7 +105,7 @@ class Worker:
                 if done:
                     running.result()
                     return
-                async with self.deps.db.transaction() as session:
+                async with self.deps.db.transaction(queue=False) as session:  # never behind the job's own
                     mine = await work_queue.renew(session=session, item_id=item.id or 0, worker=self.name,
                                                   now=self.deps.clock.now(), lease=self.policy.lease)
                 if not mine:
@@ -115,10 +115,10 @@ class Worker:
             if not running.done():
                 running.cancel()
 
-    async def drain(self) -> int:
-        """Run jobs until none is due; returns how many ran."""
+    async def drain(self, stop: asyncio.Event | None = None) -> int:
+        """Run jobs until none is due (or `stop` is set: no further job is started); returns how many ran."""
         ran = 0
-        while await self.run_one():
+        while not (stop is not None and stop.is_set()) and await self.run_one():
             ran += 1
         return ran
 
@@ -127,7 +127,7 @@ class Worker:
         log.info("worker started", extra={"worker": self.name})
         while not stop.is_set():
             try:
-                ran = await self.drain()
+                ran = await self.drain(stop)
                 await self._forget_old()
             except Exception:  # the database went away for a moment: try again at the next poll
                 log.exception("worker could not reach the queue")

@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from beacon.bot.after_ack import Coalesced
 from beacon.bot.runtime import drain_tasks, in_flight_tasks
 
 SECRET = "drain-test-signing-secret"
@@ -101,3 +102,23 @@ async def test_work_still_running_after_the_grace_period_is_cancelled_not_waited
     await asyncio.sleep(0)
     await drain_tasks(grace_seconds=0.1)
     await asyncio.wait_for(cancelled.wait(), 5)
+
+
+async def test_a_home_refresh_asked_for_as_a_listener_finishes_is_waited_for() -> None:
+    """A listener that ends during the grace asks for its App Home refresh (a new task, not among those in flight
+    when the drain began): the drain waits for it too, as after_ack.py promises."""
+    published: list[str] = []
+
+    async def publish(user: str) -> None:
+        published.append(user)
+
+    refresh: Coalesced[str] = Coalesced(publish, window=0.01)
+
+    async def run_ack_function_asynchronously() -> None:  # a listener's work after its ack (Bolt's name)
+        await asyncio.sleep(0.05)
+        refresh.request("U0ALICE")  # home_tab.publish at its end
+
+    listener = asyncio.get_running_loop().create_task(run_ack_function_asynchronously())
+    await drain_tasks(grace_seconds=2)
+    assert listener.done()
+    assert published == ["U0ALICE"], "the refresh the listener asked for was left behind at shutdown"

@@ -4,11 +4,15 @@ SQLite's one write lock, and a transaction opened inside another does not wait f
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import text
 
 from beacon.bot.db import Database
+from beacon.bot.models import SlackRequestSeen
+from beacon.bot.services.signed_requests import SeenRecorder
 
 
 async def test_sqlite_transactions_run_one_at_a_time_first_come_first_served(tmp_path: Path) -> None:
@@ -34,3 +38,30 @@ async def test_sqlite_transactions_run_one_at_a_time_first_come_first_served(tmp
         async with db.transaction() as inner:  # would wait for ever if it queued behind its own outer transaction
             assert (await inner.execute(text("SELECT count(*) FROM said"))).scalar() == 10
     await db.engine.dispose()
+
+
+async def test_a_long_read_does_not_hold_back_the_replay_check(tmp_path: Path) -> None:
+    """Every click waits for the replay check (at most RECORD_SECONDS before it is refused): a long read elsewhere in
+    the process (an export streaming a round to a file) must not queue it. WAL lets a writer commit beside a reader,
+    so the check's one-row write skips the queue, as bot/http_server.py builds it."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}")
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda c: SlackRequestSeen.__table__.create(c))  # type: ignore[attr-defined]
+    reading = asyncio.Event()
+
+    async def long_export() -> None:
+        async with db.transaction() as session:
+            await session.execute(text("SELECT count(*) FROM slack_request_seen"))
+            reading.set()
+            await asyncio.sleep(1.5)  # streaming rows to a file, a part at a time
+
+    export = asyncio.create_task(long_export())
+    await reading.wait()
+    recorder = SeenRecorder(partial(db.transaction, queue=False), lambda: datetime.now(UTC))
+    try:
+        assert await asyncio.wait_for(recorder.seen("v0=abc"), 0.5) is True  # 0.5 s stands for RECORD_SECONDS
+        assert not export.done(), "the check was answered while the read was still open"
+    finally:
+        await export
+        await recorder.close()
+        await db.dispose()

@@ -9,15 +9,18 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from beacon.bot.db import Database
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.models import WorkItem, WorkStatus
 from beacon.bot.services import work_queue
-from beacon.bot.services.work_queue import WorkKind
+from beacon.bot.services.work_queue import RetryPolicy, WorkKind
+from beacon.bot.worker import Worker
 from beacon.scheduler import calendar as calendar_jobs
 from tests.harness import DAVE, Beacon, settle
 from tests.nominating import deliver
@@ -100,9 +103,13 @@ async def test_with_no_worker_children_the_export_waits_for_a_beacon_worker(slac
         assert [i.status for i in await _items(database_url)] == [WorkStatus.PENDING]
         async with beacon_process("worker", env=env, cwd=tmp_path):
             await eventually(lambda: _exports(slack), seconds=60)
+
+            async def done() -> bool:  # the file arrives a moment before the worker marks the job done
+                return [i.status for i in await _items(database_url)] == [WorkStatus.DONE]
+            await eventually(done)
             assert not _children(serve.pid)
     assert reply is not None
-    assert [i.status for i in await _items(database_url)] == [WorkStatus.DONE]
+    assert len(_exports(slack)) == 1
 
 
 async def test_a_worker_killed_mid_job_is_replaced_and_the_file_arrives_once(slack: LocalSlack, tmp_path: Path,
@@ -194,3 +201,60 @@ async def test_two_workers_claiming_at_once_never_take_the_same_job(database_url
     assert sorted(a + b) == sorted(set(a + b)) and len(a + b) == 120
     if not database_url.startswith("sqlite"):  # SQLite has one writer: one worker may well take them all
         assert a and b, "both workers took a share"
+
+
+async def test_a_worker_told_to_stop_starts_no_further_job(database_url: str) -> None:
+    """SIGTERM finishes the job under way and starts no other, however many wait: a worker that went on would be
+    killed mid-job at the end of the grace, and each such kill counts against the job's attempts."""
+    db = Database(database_url)
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        for i in range(3):
+            await work_queue.enqueue(session=session, kind=WorkKind.CALENDAR_SYNC, params={"i": i}, now=now)
+    stop = asyncio.Event()
+    ran: list[int] = []
+
+    async def job(_deps: object, work: work_queue.Work) -> None:
+        ran.append(work.params["i"])
+        stop.set()  # the stop signal arrives while the first job runs
+
+    deps = SimpleNamespace(db=db, clock=SimpleNamespace(now=lambda: datetime.now(UTC)))
+    worker = Worker(deps, name="stopping", policy=RetryPolicy(), table={WorkKind.CALENDAR_SYNC: job})  # type: ignore[arg-type]
+    try:
+        await asyncio.wait_for(worker.run_forever(stop), 10)
+    finally:
+        await db.dispose()
+    assert ran == [0], f"a worker told to stop went on to start jobs {ran[1:]}"
+
+
+async def test_a_job_holding_one_long_transaction_keeps_its_lease(database_url: str) -> None:
+    """The export reads a whole round inside one transaction: on SQLite the lease renewal must not queue behind it,
+    or another worker takes the job over while it runs and the file arrives twice."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the transaction queue is SQLite's")
+    first, second = Database(database_url), Database(database_url)  # two worker processes
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    async with first.transaction() as session:
+        await work_queue.enqueue(session=session, kind=WorkKind.AWARDS_EXPORT, params={}, now=now())
+
+    async def export(deps: SimpleNamespace, _work: work_queue.Work) -> None:
+        async with deps.db.transaction() as session:  # read only, as export_csv's
+            await session.execute(text("SELECT 1"))
+            await asyncio.sleep(1.2)
+
+    lease = timedelta(seconds=0.6)
+    worker = Worker(SimpleNamespace(db=first, clock=SimpleNamespace(now=now)), name="first",  # type: ignore[arg-type]
+                    policy=RetryPolicy(lease=lease), table={WorkKind.AWARDS_EXPORT: export})
+    running = asyncio.create_task(worker.run_one())
+    try:
+        await asyncio.sleep(0.9)  # renewals were due at 0.2, 0.4, 0.6 and 0.8 s
+        async with second.transaction() as session:
+            taken = await work_queue.claim(session=session, worker="second", now=now(), lease=lease)
+        assert taken is None, "a job still running, its worker alive, was claimed by another worker"
+    finally:
+        await running
+        await first.dispose()
+        await second.dispose()
