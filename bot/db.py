@@ -215,7 +215,9 @@ def _ping(dbapi_connection: DBAPIConnection) -> None:
     cursor.close()
 
 
-# Set while this task holds the SQLite transaction queue (Database.transaction).
+# Set while this task holds the SQLite transaction queue (Database.transaction). asyncio copies it into every task
+# started inside the transaction, where it stays set after the transaction ends: such a task never queues again.
+# Start background tasks outside transactions (every one Beacon starts today is).
 _HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("beacon_sqlite_transaction", default=False)
 
 
