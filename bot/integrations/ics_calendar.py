@@ -150,7 +150,7 @@ def read_feed(text: str, *, source: IcsSource, tz: ZoneInfo, start: datetime, en
             try:
                 event = read_plain(layout.bodies(uid)[0], floating_allowed=floating)
             except NotPlain:
-                pass
+                pass  # not a plain one-off: icalendar reads it below, with the rest
             else:
                 facts = plain_facts(event, source=source, tz=tz, words=words)
                 groups[digest] = facts[0] if facts else None
