@@ -170,8 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         from beacon.bot.sandbox.server import serve as serve_sandbox
 
         configure_logging(args.log_level)
-        return asyncio.run(_with_signals(lambda life: serve_sandbox(host=args.host, port=args.port, stop=life.stop),
-                                         service=True))
+        return asyncio.run(_with_signals(
+            lambda life: serve_sandbox(host=args.host, port=args.port, stop=life.stop,
+                                       ready=lambda: setattr(life, "serving", True)),
+            service=True))
     try:
         settings = load_settings()
     except ConfigError as error:

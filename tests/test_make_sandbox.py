@@ -58,3 +58,6 @@ async def test_make_sandbox_serves_the_page_on_the_port_asked_for(tmp_path: Path
         os.killpg(process.pid, signal.SIGTERM)
         out, _ = await asyncio.wait_for(process.communicate(), 30)
     assert "Traceback" not in out.decode()
+    # Once the page is served, SIGTERM is a graceful stop (work under way finishes), not an abandoned start, which
+    # cancelled the sandbox's timeline mid-transaction and left SQLAlchemy to log a rollback it could not finish.
+    assert "stopped before Beacon was ready" not in out.decode()

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 
 from beacon.bot.db import Database
 from beacon.bot.local_slack import LocalSlack
+from beacon.bot.local_slack.person import Person
 from beacon.bot.models import WorkItem, WorkStatus
 from beacon.bot.services import work_queue
 from beacon.bot.services.work_queue import RetryPolicy, WorkKind
@@ -72,7 +73,7 @@ async def test_serve_queues_the_export_and_its_worker_child_uploads_it(slack: Lo
         await wait_healthy(port)
         slack.app_url = f"http://127.0.0.1:{port}/slack/events"
         dave = slack.person(DAVE)
-        await dave.command("/awards", ROUND)
+        await _open_round(dave)
         await dave.command("/awards", "export")
         await eventually(lambda: _exports(slack), seconds=60)
         await eventually(lambda: any("is in your direct messages" in e.text for e in dave.ephemerals()))
@@ -95,7 +96,7 @@ async def test_with_no_worker_children_the_export_waits_for_a_beacon_worker(slac
         await wait_healthy(port)
         slack.app_url = f"http://127.0.0.1:{port}/slack/events"
         dave = slack.person(DAVE)
-        await dave.command("/awards", ROUND)
+        await _open_round(dave)
         reply = await dave.command("/awards", "export")
         await asyncio.sleep(1.5)
         assert not _exports(slack), "the serving process never runs the export itself"
@@ -121,7 +122,7 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_file_arrives_once(sla
         await wait_healthy(port)
         slack.app_url = f"http://127.0.0.1:{port}/slack/events"
         dave = slack.person(DAVE)
-        await dave.command("/awards", ROUND)
+        await _open_round(dave)
         slack.faults.add("files.getUploadURLExternal", delay_after=60)  # the first worker is stuck in the upload
         await dave.command("/awards", "export")
         async with beacon_process("worker", env=env, cwd=tmp_path) as first:
@@ -142,6 +143,7 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_file_arrives_once(sla
 async def test_an_export_that_fails_for_good_tells_the_person_who_asked(beacon: Beacon) -> None:
     dave = beacon.slack.person(DAVE)
     await dave.command("/awards", ROUND)
+    await settle()  # the round is open before the export is asked for, as Dave would see it was
     beacon.slack.faults.add("files.getUploadURLExternal", error="internal_error", times=10)
     await dave.command("/awards", "export")
     await settle()
@@ -158,6 +160,13 @@ async def test_an_export_that_fails_for_good_tells_the_person_who_asked(beacon: 
     assert told == [":warning: Beacon could not finish the export of the award round you asked for, after 3 "
                     "attempt(s). Nothing was sent."]
     assert not _exports(beacon.slack)
+
+
+async def _open_round(dave: Person) -> None:
+    """Open the round and wait for Dave to be told it is open: the command is acked before the round is stored, so
+    an export asked for sooner could find no round (as it would for a person who did not wait)."""
+    await dave.command("/awards", ROUND)
+    await eventually(lambda: any(e.text.startswith(":white_check_mark:") for e in dave.ephemerals()))
 
 
 async def _work(beacon: Beacon) -> list[WorkItem]:

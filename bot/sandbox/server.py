@@ -13,6 +13,7 @@ import contextlib
 import logging
 import secrets
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -67,6 +68,7 @@ class Sandbox:
         self._runners: list[web.AppRunner] = []
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._ticking: asyncio.Task[None] | None = None
+        self._stop_ticking = asyncio.Event()
         self._lifetime = contextlib.AsyncExitStack()  # the runtime's, entered in start()
 
     @property
@@ -102,14 +104,18 @@ class Sandbox:
         if self._seed:
             await demo_story.play(self)
             await self.timeline.run_all()  # e.g. the pulse's response count, which the timetable job updates
-        self._ticking = asyncio.create_task(self.timeline.keep_running(), name="sandbox timeline")
+        self._ticking = asyncio.create_task(self.timeline.keep_running(self._stop_ticking), name="sandbox timeline")
         return self
 
     async def stop(self) -> None:
         if self._ticking is not None:
-            self._ticking.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticking
+            self._stop_ticking.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._ticking), 10)
+            except TimeoutError:  # a step that does not finish in time is cancelled, as the runtime's grace does
+                self._ticking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._ticking
         for runner in reversed(self._runners):
             await runner.cleanup()
         await self._lifetime.aclose()
@@ -127,8 +133,9 @@ class Sandbox:
         return web.Response(text=demo_trust.leaders_calendar(leader, self.first_day), content_type="text/calendar")
 
 
-async def serve(*, host: str, port: int, stop: asyncio.Event) -> int:
-    """`beacon sandbox`: run until `stop` is set."""
+async def serve(*, host: str, port: int, stop: asyncio.Event, ready: Callable[[], None] = lambda: None) -> int:
+    """`beacon sandbox`: run until `stop` is set. `ready` is called once the page is served: from then on a stop
+    signal lets the work under way finish (before it, the start is abandoned)."""
     sandbox = Sandbox(host=host, port=port)
     try:
         await sandbox.start()
@@ -141,6 +148,7 @@ async def serve(*, host: str, port: int, stop: asyncio.Event) -> int:
     except BaseException:  # stopped while starting (SIGTERM, Ctrl+C): what had started is closed, not leaked
         await asyncio.shield(sandbox.stop())
         raise
+    ready()
     print(f"Beacon sandbox: open {sandbox.url} in your browser. Nothing here reaches Slack. Ctrl+C stops it.",
           flush=True)
     try:

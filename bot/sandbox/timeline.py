@@ -9,6 +9,7 @@ at its own moment, as it would have on a real day.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time as system_time
@@ -142,8 +143,11 @@ class Timeline:
         except Exception:  # as APScheduler does: a failing job is logged and the others still run
             log.exception("sandbox job failed", extra={"job": job.id})
 
-    async def keep_running(self, every_seconds: float = 1.0) -> None:
-        """Between jumps, sandbox time passes as real time does, and jobs run when they fall due."""
-        while True:
+    async def keep_running(self, stop: asyncio.Event, every_seconds: float = 1.0) -> None:
+        """Between jumps, sandbox time passes as real time does, and jobs run when they fall due, until `stop` is set:
+        a step under way finishes (cancelling it mid-transaction would leave a connection to be rolled back by the
+        garbage collector)."""
+        while not stop.is_set():
             await self.run_due()
-            await asyncio.sleep(every_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_seconds)
