@@ -82,7 +82,8 @@ class Worker:
             log.exception("work failed", extra={"work": item.id, "kind": item.kind, "attempt": item.attempts})
             async with self.deps.db.transaction() as session:
                 await work_queue.mark_retry(session=session, item=item, worker=self.name, now=self.deps.clock.now(),
-                                            error=f"{type(error).__name__}: {error}", policy=self.policy)
+                                            error=f"{type(error).__name__}: {error}", policy=self.policy,
+                                            admin_channel=self.deps.organisation.channels.admin)
             return True
         async with self.deps.db.transaction() as session:
             await work_queue.mark_done(session=session, item_id=item.id or 0, worker=self.name,
@@ -93,7 +94,7 @@ class Worker:
     async def _finish_failed(self, item: WorkItem, reason: str) -> None:
         async with self.deps.db.transaction() as session:
             await work_queue.mark_failed(session=session, item=item, worker=self.name, error=reason,
-                                         now=self.deps.clock.now())
+                                         now=self.deps.clock.now(), admin_channel=self.deps.organisation.channels.admin)
 
     async def _run_leased(self, job: Job, item: WorkItem) -> None:
         """Run the job while renewing its lease every third of it; if the row is no longer ours, stop the job."""

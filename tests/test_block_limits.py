@@ -317,7 +317,8 @@ TEMPLATE_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     **{name: pulse_params for name in ("pulse_message", "pulse_reminder")},
     "pulse_results": st.builds(lambda p, r: {**p, "results": r}, pulse_params, results_params),
     "weekly_digest": weekly_params, "personal_digest": personal_params, "delivery_failed": failure_params,
-    "work_failed": st.fixed_dictionaries({"what": line(200), "reference": line(200), "attempts": st.integers(1, 100)}),
+    "work_failed": st.fixed_dictionaries({"what": line(200), "reference": line(200), "attempts": st.integers(1, 100)},
+                                         optional={"scheduled": st.booleans(), "error": line(200)}),
 }
 
 

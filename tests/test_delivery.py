@@ -147,6 +147,32 @@ async def test_two_dispatchers_on_one_database_send_each_row_once(beacon: Beacon
     assert len(posted) == 120 and len(set(posted)) == 120
 
 
+async def test_replicas_claiming_at_once_each_take_at_most_their_limit_and_never_the_same_row(
+        beacon: Beacon, database_url: str) -> None:
+    """Six replicas, each its own connection pool, claim batches of 7 from 100 due rows at the same moment, three
+    times over: no batch is larger than asked for (the in-flight cap depends on it) and no row is claimed twice."""
+    await _enqueue(beacon, 100, channel=GENERAL)
+    databases = [Database(database_url) for _ in range(6)]
+
+    async def claim_batch(db: Database, worker: str) -> list[int]:
+        async with db.transaction() as session:
+            rows = await outbox.claim(session=session, worker=worker, now=beacon.clock.now(),
+                                      lease=timedelta(seconds=60), limit=7)
+        return [r.id or 0 for r in rows]
+
+    try:
+        batches: list[list[int]] = []
+        for _ in range(3):
+            batches += await asyncio.gather(*(claim_batch(db, f"replica-{n}") for n, db in enumerate(databases)))
+    finally:
+        for db in databases:
+            await db.dispose()
+    assert max(len(b) for b in batches) <= 7
+    claimed = [i for b in batches for i in b]
+    assert len(claimed) == len(set(claimed)), "no row claimed twice"
+    assert len(claimed) >= 7, "the claims were not all refused"
+
+
 async def test_a_row_whose_lease_lapsed_while_it_waited_its_turn_is_sent_once(beacon: Beacon,
                                                                               database_url: str) -> None:
     """A fan-out far beyond the pace holds a claimed row back for longer than its lease: another replica takes it

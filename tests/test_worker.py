@@ -10,6 +10,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import yaml
@@ -23,9 +24,10 @@ from beacon.bot.services import work_queue
 from beacon.bot.services.work_queue import RetryPolicy, WorkKind
 from beacon.bot.worker import Worker
 from beacon.scheduler import calendar as calendar_jobs
-from tests.harness import DAVE, Beacon, settle
+from tests.harness import ADMIN, DAVE, DIGEST, Beacon, settle
 from tests.nominating import deliver
 from tests.processes import beacon_process, eventually, free_port, slack_env, wait_healthy
+from tests.test_digests import DIGEST_TIME
 
 ROUND = 'open "2027 Staff Awards" closes 2027-03-31'
 
@@ -267,3 +269,37 @@ async def test_a_job_holding_one_long_transaction_keeps_its_lease(database_url: 
         await running
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_timed_job_that_fails_for_good_tells_the_admins_and_is_queued_again_while_due(beacon: Beacon) -> None:
+    """A database outage longer than the retries must not cost the trust its week's digest: the period's key is
+    given up, the administrators hear of it once, and the timer's next check queues the digest again."""
+    from beacon.scheduler import digests as digest_jobs
+
+    outage = 3  # as many failures as a job has attempts
+
+    async def through_an_outage(deps: Any, work: Any) -> None:
+        nonlocal outage
+        if outage:
+            outage -= 1
+            raise OSError("could not connect to the database")
+        await digest_jobs.digest_job(deps, work)
+
+    worker = Worker(beacon.deps, name="through-outage", policy=RetryPolicy(backoff=timedelta(0)),
+                    table={WorkKind.WEEKLY_DIGEST: through_an_outage})
+    beacon.clock.set(DIGEST_TIME)
+    await digest_jobs.run(beacon.deps)
+    await worker.drain()
+    [failed] = await _work(beacon)
+    assert (failed.status, failed.attempts, failed.dedupe_key) == (WorkStatus.FAILED, 3, None)
+    await deliver(beacon)
+    for _ in range(2):  # the timer checks every minute; once it has succeeded, the period is not queued again
+        beacon.clock.advance(timedelta(minutes=1))
+        await digest_jobs.run(beacon.deps)
+        await worker.drain()
+        await deliver(beacon)
+    warnings = [m.text for m in beacon.slack.workspace.messages(ADMIN) if "could not finish" in m.text]
+    assert warnings == [":warning: Beacon could not finish the weekly digest after 3 attempt(s). Its timer queues it "
+                        "again at its next check while it is still due."]
+    assert [i.status for i in await _work(beacon)] == [WorkStatus.FAILED, WorkStatus.DONE]
+    assert len(beacon.slack.workspace.messages(DIGEST)) == 1, "the week's digest, once"

@@ -64,16 +64,23 @@ async def claim(*, session: AsyncSession, worker: str, now: datetime, lease: tim
         and_(col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.available_at) <= now),
         and_(col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.lease_until) < now),
     )
-    ids = (select(col(OutboxMessage.id)).where(claimable).order_by(col(OutboxMessage.available_at),
-                                                                   col(OutboxMessage.id))
-           .limit(limit).with_for_update(skip_locked=True).scalar_subquery())
+    # Two statements in one transaction, as the work queue claims: the rows are locked by the first, then taken by
+    # the second. (One UPDATE over IN (SELECT ... LIMIT n SKIP LOCKED) may run the subquery more than once on
+    # PostgreSQL and take more than `limit` rows.) On SQLite the UPDATE's own condition decides between two replicas
+    # that picked the same rows.
+    ids = list((await session.scalars(
+        select(col(OutboxMessage.id)).where(claimable)
+        .order_by(col(OutboxMessage.available_at), col(OutboxMessage.id))
+        .limit(limit).with_for_update(skip_locked=True))).all())
+    if not ids:
+        return []
     statement = (
         update(OutboxMessage).where(col(OutboxMessage.id).in_(ids), claimable)
         .values(status=OutboxStatus.SENDING, claimed_by=worker, lease_until=now + lease,
                 attempts=col(OutboxMessage.attempts) + 1)
         .returning(OutboxMessage).execution_options(synchronize_session=False)
     )
-    return list((await session.scalars(statement)).all())
+    return sorted((await session.scalars(statement)).all(), key=lambda m: (m.available_at, m.id or 0))
 
 
 async def fence(*, session: AsyncSession, message_id: int, worker: str, now: datetime, lease: timedelta) -> bool:

@@ -119,27 +119,40 @@ async def mark_done(*, session: AsyncSession, item_id: int, worker: str, now: da
 
 
 async def mark_retry(*, session: AsyncSession, item: WorkItem, worker: str, error: str, now: datetime,
-                     policy: RetryPolicy) -> bool:
+                     policy: RetryPolicy, admin_channel: str | None = None) -> bool:
     """Back to pending after a delay, or, after the last attempt, failed for good with its requester told."""
     if item.attempts >= policy.attempts:
-        return await mark_failed(session=session, item=item, worker=worker, error=error, now=now)
+        return await mark_failed(session=session, item=item, worker=worker, error=error, now=now,
+                                 admin_channel=admin_channel)
     return await rows_changed(session, update(WorkItem).where(_mine(item.id or 0, worker)).values(
         status=WorkStatus.PENDING, claimed_by=None, lease_until=None, last_error=error[:200],
         available_at=now + policy.delay(item.attempts)).execution_options(synchronize_session=False)) == 1
 
 
-async def mark_failed(*, session: AsyncSession, item: WorkItem, worker: str, error: str, now: datetime) -> bool:
-    """Failed for good: the requester (if a person asked) hears of it through the outbox, in this transaction."""
+async def mark_failed(*, session: AsyncSession, item: WorkItem, worker: str, error: str, now: datetime,
+                      admin_channel: str | None = None) -> bool:
+    """Failed for good, told through the outbox in this transaction: the requester, if a person asked; for a timed
+    job (a period's digest or sync), the administrators' channel, once for the period, and the period's key is given
+    up so the timer's next check queues it again while it is still due (a database outage longer than the retries
+    must not cost the trust its week's digest)."""
+    released = {"dedupe_key": None} if item.dedupe_key and not item.requested_by else {}
     failed = await rows_changed(session, update(WorkItem).where(_mine(item.id or 0, worker)).values(
-        status=WorkStatus.FAILED, claimed_by=None, lease_until=None, finished_at=now, last_error=error[:200])
-        .execution_options(synchronize_session=False)) == 1
-    if failed and item.requested_by:
+        status=WorkStatus.FAILED, claimed_by=None, lease_until=None, finished_at=now, last_error=error[:200],
+        **released).execution_options(synchronize_session=False)) == 1
+    if not failed:
+        return False
+    params = {"what": DESCRIBED.get(item.kind, "a job"), "reference": f"work #{item.id}", "attempts": item.attempts}
+    if item.requested_by:
         await outbox.enqueue(session=session, promises=[outbox.notice(
             key=f"work-failed:{item.id}", user_id=item.requested_by, template=Template.WORK_FAILED, now=now,
-            source="work", source_id=item.id,
-            params={"what": DESCRIBED.get(item.kind, "a job"),
-                    "reference": f"work #{item.id}", "attempts": item.attempts})], now=now)
-    return failed
+            source="work", source_id=item.id, params=params)], now=now)
+    elif admin_channel:
+        key = f"work-failed:{item.dedupe_key or item.id}"[:200]  # once a period, however often it is re-queued
+        await outbox.enqueue(session=session, promises=[outbox.Promise(
+            dedupe_key=key, source="work", source_id=item.id, channel=admin_channel, due_at=now,
+            expires_at=now + timedelta(days=1), content={"template": Template.WORK_FAILED, "params": {
+                **params, "scheduled": True, "error": error[:200]}})], now=now)
+    return True
 
 
 async def purge(*, session: AsyncSession, before: datetime) -> int:

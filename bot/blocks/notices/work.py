@@ -13,6 +13,11 @@ from beacon.bot.escaping import escape_mrkdwn
 def work_failed(params: dict[str, Any]) -> tuple[str, list[Block]]:
     what = escape_mrkdwn(str(params.get("what") or "a job"))
     reference = escape_mrkdwn(str(params.get("reference") or ""))
+    if params.get("scheduled"):  # a timed job nobody asked for: the administrators' channel hears of it
+        error = escape_mrkdwn(str(params.get("error") or "unknown"))
+        text = (f":warning: Beacon could not finish {what} after {int(params.get('attempts') or 1)} attempt(s). "
+                "Its timer queues it again at its next check while it is still due.")
+        return text, [section(text), context(f"Last error: {error}. Check the worker's log for {reference}.")]
     text = (f":warning: Beacon could not finish {what} you asked for, after {int(params.get('attempts') or 1)} "
             "attempt(s). Nothing was sent.")
     return text, [section(text), context(f"Try again later; if it fails again, ask your Beacon administrator "
