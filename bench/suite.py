@@ -140,6 +140,10 @@ BENCHES: tuple[Bench, ...] = (
         Row("channel digest at 100x, median", "ms", _scale(100, "channel_digest", "median_ms"), most=120),
         Row("400 personal digests at 100x, median", "ms", _scale(100, "personal_digests", "median_ms"), most=200),
     )),
+    Bench("visibility", ("--runs", "10"), about="a year of 10,000 engagements, 100 sites, 4,000 staff", rows=(
+        Row("the year's visibility report, median", "ms", _at("sizes", 1, "year", "median_ms"), most=300),
+        Row("the year's visibility report, slowest", "ms", _at("sizes", 1, "year", "max_ms"), most=300),
+    )),
     Bench("awards", ("--scales", "10000,100000"), about="a round of 10,000 and 100,000 nominations", rows=(
         Row("review page at 10k, median", "ms", _scale(10_000, "review_page_ms", "median"), most=30),
         Row("review page at 100k, median", "ms", _scale(100_000, "review_page_ms", "median"), most=30),

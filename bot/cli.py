@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from beacon.bot import __version__
+from beacon.bot.blocks import visibility as visibility_blocks
 from beacon.bot.blocks.notices import render
 from beacon.bot.blocks.terminal import render_text
 from beacon.bot.check import check_ways_to_run, format_table, run_checks
@@ -31,6 +32,7 @@ from beacon.bot.config_errors import ConfigError
 from beacon.bot.content import check_organisation, load_content
 from beacon.bot.db import Database
 from beacon.bot.deps import build_slack_client
+from beacon.bot.errors import InvalidInput
 from beacon.bot.http_server import build_web_app
 from beacon.bot.listening import cannot_listen, listen, next_port
 from beacon.bot.logs import configure_logging
@@ -39,6 +41,7 @@ from beacon.bot.organisation import Organisation, load_organisation
 from beacon.bot.reachability import Unreachable, explain_slack, is_refusal, refused_token
 from beacon.bot.reload import reload_organisation
 from beacon.bot.runtime import Runtime, prepare_database, running
+from beacon.bot.services import visibility
 from beacon.bot.services.digests import DIGEST_POST, PERSONAL_DIGEST
 from beacon.bot.services.recurrence import to_utc
 from beacon.bot.settings import Mode, Settings, load_settings
@@ -51,6 +54,7 @@ from beacon.bot.worker import Worker
 # an untrusted certificate, a missing database), so the units' RestartPreventExitStatus=2 leaves it stopped.
 EXIT_UNREACHABLE = Unreachable.exit_code
 EXIT_CONFIG = 2
+EXIT_USAGE = 2  # as argparse exits for a word it cannot read
 BOT_REFUSAL_ADVICE = "copy the Bot User OAuth Token again (Slack app > OAuth & Permissions)"
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 log = logging.getLogger("beacon.cli")
@@ -117,6 +121,18 @@ def _parser() -> argparse.ArgumentParser:
     retention = privacy_commands.add_parser("retention", help="remove what is older than `retention:` allows "
                                                               "(also done daily)")
     retention.add_argument("--dry-run", action="store_true", help="only report what would be removed")
+    report = commands.add_parser("report", help="reports for the board")
+    report_commands = _Commands(report.add_subparsers(dest="report_command", metavar="REPORT_COMMAND", required=True))
+    visibility = report_commands.add_parser(
+        "visibility", help="where leaders have been: engagements by leader, site, area and kind, and the sites no "
+                           "leader visited")
+    visibility.add_argument("--from", dest="first", type=_day, help="first day (YYYY-MM-DD, trust time); with --to")
+    visibility.add_argument("--to", dest="last", type=_day, help="last day, included (YYYY-MM-DD)")
+    visibility.add_argument("--period", default="month",
+                            help="month (so far, the default), 'last month', quarter (financial: April to June is "
+                                 "Q1), 'last quarter' or year, when --from and --to are not given")
+    visibility.add_argument("--csv", action="store_true", help="print CSV (every row) instead of text")
+    visibility.add_argument("--png", metavar="FILE", help="also write the chart (by area) to this PNG file")
     audit = commands.add_parser("audit", help="read or verify the audit log of privileged actions")
     audit.add_argument("--since", type=_day, help="from this day (YYYY-MM-DD, trust time); default: 30 days ago")
     audit.add_argument("--until", type=_day, help="up to the start of this day (YYYY-MM-DD)")
@@ -186,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_with_signals(lambda _: _db_upgrade(settings)))
         mode = {"run": Mode.SOCKET, "serve": Mode.HTTP, "check": Mode.CHECK, "calendar": Mode.CHECK,
                 "digest": Mode.CHECK, "privacy": Mode.ADMIN, "audit": Mode.ADMIN, "reload": Mode.DATABASE,
+                "report": Mode.DATABASE,
                 "worker": Mode.WORKER}[command]
         try:
             organisation = _load_everything(settings, mode)
@@ -204,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             "digest": lambda _: _digest(settings, organisation, send=args.send),
             "privacy": lambda _: _privacy(settings, organisation, args),
             "audit": lambda _: _audit(settings, organisation, args),
+            "report": lambda _: _report_visibility(settings, organisation, args),
             "serve": lambda life: _serve(settings, organisation, args.host, args.port, life),
             "run": lambda life: _run_socket(settings, organisation, life),
             "worker": lambda life: _worker(settings, organisation, life, parent=args.parent),
@@ -553,6 +571,30 @@ async def _audit(settings: Settings, organisation: Organisation, args: argparse.
             print(f"{e.at.astimezone(tz):%Y-%m-%d %H:%M:%S}  {e.actor:<16} {e.action:<28} {e.subject:<24} {details}")
     if not entries and not args.json:
         print(f"No audit entries since {since:%-d %B %Y}.")
+    return 0
+
+
+async def _report_visibility(settings: Settings, organisation: Organisation, args: argparse.Namespace) -> int:
+    """`beacon report visibility`: read only, from the database; no Slack token is needed."""
+    today = datetime.now(organisation.tz).date()
+    try:
+        if (args.first is None) != (args.last is None):
+            raise InvalidInput("Give both --from and --to, or neither (then --period says which).")
+        text = f"{args.first} {args.last}" if args.first else args.period
+        period = visibility.period_named(text, today=today)
+    except InvalidInput as problem:
+        print(f"beacon report visibility: {problem.user_message.replace('`', '')}", file=sys.stderr)
+        return EXIT_USAGE
+    db = Database(settings.database_url, connect_timeout=settings.beacon_connect_timeout)
+    try:
+        async with db.transaction() as session:
+            report = await visibility.build_report(session=session, organisation=organisation, period=period,
+                                                   now=datetime.now(UTC))
+    finally:
+        await db.dispose()
+    if args.png:
+        await asyncio.to_thread(Path(args.png).write_bytes, visibility_blocks.report_chart(report))
+    print(visibility_blocks.report_csv(report) if args.csv else visibility_blocks.report_text(report), end="")
     return 0
 
 

@@ -28,6 +28,7 @@ from beacon.bot.organisation import Role
 from beacon.bot.services.engagements import VisitDraft, VisitProblems
 from beacon.bot.services.recurrence import exists_locally, to_utc
 from beacon.bot.templates import Template
+from beacon.handlers import visibility
 from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
@@ -73,7 +74,12 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
         await ack()
-        where = command.get("text", "").strip() or None
+        words = command.get("text", "").strip()
+        if words.lower() == "report" or words.lower().startswith("report "):  # handlers/visibility.py
+            text, blocks = await visibility.report_blocks(deps, user_id=command["user_id"], text=words[6:])
+            await respond(response_type="ephemeral", text=text, blocks=blocks)
+            return
+        where = words or None
         heading = f"Leaders out and about: {where}, the next 14 days" if where else (
             "Leaders out and about: the next 14 days")
         await respond(response_type="ephemeral", text=heading,

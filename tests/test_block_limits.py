@@ -332,6 +332,19 @@ def _module(name: str) -> Any:
     return importlib.import_module(f"beacon.bot.blocks.{name}")
 
 
+def visibility_reports() -> st.SearchStrategy[Any]:
+    """Reports as the organisation file allows them: names of sites, areas and leaders up to their column widths."""
+    from beacon.bot.services.visibility import Period, Tally, Unvisited, VisibilityReport
+
+    tallies = st.lists(st.builds(Tally, line(200), counts, counts, line(120)), max_size=120)
+    unvisited = st.lists(st.builds(Unvisited, line(120), line(120), st.none() | st.dates()), max_size=120)
+    period = st.builds(Period, st.dates(), st.dates(), line(60))
+    return st.builds(lambda p, leaders, sites, areas, kinds, missing, people: VisibilityReport(
+        period=p, held=people or 0, planned=3, by_leader=leaders, by_site=sites, by_area=areas, by_kind=kinds,
+        elsewhere=people or 0, unvisited=missing, sites=len(sites) + len(missing), attending=people, questions=people,
+        minimum=11), period, tallies, tallies, tallies, tallies, unvisited, st.none() | counts)
+
+
 def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
     about, awards, calendar, digest_home, errors, home, noms, privacy, pulses_, schedule = (
         _module(m) for m in ("about", "awards", "calendar", "digest_home", "errors", "home", "nominations",
@@ -389,6 +402,8 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "calendar.build_calendar_blocks": _call(calendar.build_calendar_blocks,
                                                 items=st.lists(st.tuples(engagements, describe), max_size=40),
                                                 more=counts, heading=line(300), my_site=st.none() | line(200)),
+        "visibility.build_report_blocks": _call(_module("visibility").build_report_blocks, report=visibility_reports(),
+                                                files_note=st.none() | line(300)),
         "calendar.build_my_site_picker": _call(calendar.build_my_site_picker, sites=sites,
                                                current=st.none() | line(200)),
         "calendar.build_visit_modal": _call(calendar.build_visit_modal, leader=user_ids, sites=sites,

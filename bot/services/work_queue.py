@@ -36,12 +36,14 @@ class WorkKind(StrEnum):
     AWARDS_INSIGHT = "awards.insight"
     CALENDAR_SYNC = "calendar.sync"
     WEEKLY_DIGEST = "digest.weekly"
+    VISIBILITY_FILES = "calendar.report"
 
 
 # What each job is called when its requester is told it failed.
 DESCRIBED: dict[str, str] = {WorkKind.AWARDS_EXPORT: "the export of the award round",
                              WorkKind.AWARDS_INSIGHT: "the award insight", WorkKind.CALENDAR_SYNC: "the calendar sync",
-                             WorkKind.WEEKLY_DIGEST: "the weekly digest"}
+                             WorkKind.WEEKLY_DIGEST: "the weekly digest",
+                             WorkKind.VISIBILITY_FILES: "the visibility report's chart and CSV"}
 
 
 @dataclass(frozen=True)
