@@ -14,11 +14,13 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from beacon.bot.blocks.visibility import build_report_blocks, chart_alt_text, headline, report_chart, report_csv
 from beacon.bot.deps import Deps
+from beacon.bot.errors import BeaconError
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.integrations.slack_files import upload_file
 from beacon.bot.organisation import Role
 from beacon.bot.services import visibility
 from beacon.bot.services.work_queue import Work, WorkKind
+from beacon.bot.worker import PermanentFailure
 from beacon.handlers.home import HomeTab
 
 REPORT_ROLES = (Role.EXECUTIVES, Role.COMMS, Role.ADMINS)
@@ -43,7 +45,10 @@ async def report_blocks(deps: Deps, *, user_id: str, text: str) -> tuple[str, li
 async def files_job(deps: Deps, item: Work) -> None:
     """Run by `beacon worker`: the period's chart and CSV, uploaded into the requester's DM."""
     user_id = item.requested_by or ""
-    await deps.authorisation.require_any(user_id, REPORT_ROLES, action=ACTION)  # still entitled when it runs
+    try:
+        await deps.authorisation.require_any(user_id, REPORT_ROLES, action=ACTION)  # still entitled when it runs
+    except BeaconError as refusal:  # not worth retrying: failed for good, and the requester is told
+        raise PermanentFailure(refusal.user_message) from None
     period = visibility.Period(date.fromisoformat(str(item.params["first"])),
                                date.fromisoformat(str(item.params["last"])), str(item.params["label"]))
     async with deps.db.transaction() as session:
