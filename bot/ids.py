@@ -29,6 +29,7 @@ class CallbackId(StrEnum):
     PULSE_CREATE = "pulse_create"
     PULSE_ANSWER = "pulse_answer"
     LEADER_STATEMENT = "leader_statement"
+    LEADERS_DIRECTORY = "leaders_directory"  # read only: nothing to submit
 
 
 class ActionId(StrEnum):

@@ -67,7 +67,8 @@ def build_directory_blocks(directory: Directory, *, may_write: bool) -> list[Blo
 
 
 def build_directory_modal(blocks: list[Block]) -> dict[str, Any]:
-    return View(type="modal", title="Your leaders", close="Close", blocks=blocks).to_dict()
+    return View(type="modal", callback_id=CallbackId.LEADERS_DIRECTORY, title="Your leaders", close="Close",
+                blocks=blocks).to_dict()
 
 
 def build_leaders_home(*, count: int, may_write: bool) -> list[Block]:
