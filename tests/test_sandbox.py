@@ -99,7 +99,7 @@ async def test_the_demo_trust_is_seeded_through_beacon(page: Page) -> None:
     engagement = " ".join(m["text"] for m in await page.messages("C0ENGAGE", ALICE))
     assert "Chelmsford Ambulance Station" in engagement, "the leaders' ICS calendar was read"
     assert "Dentist" not in engagement, "a private event is never published"
-    assert "Tea and a talk with the night shift" in engagement, "a locality manager announced a visit in her area"
+    assert "<@U0LENA> will be at *Colchester Ambulance Station*" in engagement, "a locality manager, in her area"
     assert await _count(page.sandbox, LeaderProfile) >= 2, "two leaders wrote their commitment"
     forum = str((await page.messages("C0FORUM", ALICE))[-1]["blocks"])
     assert "5 responses" in forum, "the pulse's count is up to date as soon as the sandbox opens"
