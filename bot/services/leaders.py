@@ -78,13 +78,10 @@ class Leaders:
         return {}
 
     # -- the directory -----------------------------------------------------------------------------------------
-    async def _area(self, user_id: str, executives: frozenset[str]) -> tuple[str, list[Site]]:
-        if user_id in executives:
-            return TRUST_WIDE, []
-        members = await self._auth.granted_by(user_id, Role.LEADERS)
-        places = [self._org.leaders[m] for m in members if m in self._org.leaders]
-        named = list(dict.fromkeys([a for p in places for a in p.areas] + [s for p in places for s in p.sites]))
-        return ", ".join(named), self._org.leader_sites(members)
+    def _area(self, entries: list[str]) -> str:
+        """A leader's area as people read it ("Essex, Bedford Ambulance Station")."""
+        places = [self._org.leaders[m] for m in entries if m in self._org.leaders]
+        return ", ".join(dict.fromkeys([a for p in places for a in p.areas] + [s for p in places for s in p.sites]))
 
     async def directory(self, *, session: AsyncSession, query: str | None = None,
                         limit: int = LISTED) -> Directory:
@@ -92,7 +89,8 @@ class Leaders:
 
         Two statements whatever the number of leaders: their stored profiles, then their next engagements."""
         executives = await self._auth.members(Role.EXECUTIVES)
-        ids = sorted(executives | await self._auth.members(Role.LEADERS))
+        grants = await self._auth.grants(Role.LEADERS)  # group membership expanded once, not per leader
+        ids = sorted(executives | grants.keys())
         if not ids:
             return Directory([], 0, query)
         profiles = {p.user_id: p for p in (await session.scalars(
@@ -101,10 +99,11 @@ class Leaders:
         matched: list[tuple[tuple[bool, str, str], LeaderCard]] = []
         for user_id in ids:
             profile = profiles.get(user_id)
-            area, sites = await self._area(user_id, executives)
+            area = TRUST_WIDE if user_id in executives else self._area(grants[user_id])
             name, title = (profile.name, profile.title) if profile else ("", "")
             title = title or ("Executive" if user_id in executives else "Leader")
-            if wanted and not any(wanted in text.lower() for text in _searchable(name, title, area, sites)):
+            if wanted and not any(wanted in text.lower() for text in _searchable(
+                    name, title, area, [] if user_id in executives else self._org.leader_sites(grants[user_id]))):
                 continue
             card = LeaderCard(user_id=user_id, name=name, title=title, area=area,
                               image_url=profile.image_url if profile else "",
