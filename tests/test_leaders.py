@@ -201,3 +201,32 @@ def test_the_organisation_file_refuses_leaders_without_places(slack: LocalSlack)
         organisation_for(slack.workspace, roles={"leaders": [HEIDI]}, leaders={HEIDI: {"sites": ["Luton"]}})
     with pytest.raises(ConfigError, match=re.escape("leaders.U0ALICE is not in roles.leaders")):
         organisation_for(slack.workspace, leaders={ALICE: {"areas": ["Essex"]}})
+
+
+async def test_a_leaders_commitment_is_in_their_export_and_goes_with_erasure(beacon: Beacon) -> None:
+    await leaders_refresh.run(beacon.deps)
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.leaders.set_statement(session=session, user_id=HEIDI, text="I will listen")
+    async with beacon.deps.db.transaction() as session:
+        document = await beacon.deps.privacy.export(session=session, user_id=HEIDI, actor="cli:ig-officer")
+    assert document["leader_directory"]["commitment"] == "I will listen"
+    assert document["leader_directory"]["photo"] == HEIDI_PHOTO + "_72.jpg"
+    async with beacon.deps.db.transaction() as session:
+        report = await beacon.deps.privacy.erase(session=session, user_id=HEIDI, actor="cli:ig-officer")
+    assert report.changed["leader directory entry"] == 1
+    async with beacon.deps.db.transaction() as session:
+        assert await session.get(LeaderProfile, HEIDI) is None
+
+
+def test_a_leader_card_as_built() -> None:
+    from beacon.bot.blocks.leaders import build_directory_blocks
+    from beacon.bot.services.leaders import Directory, LeaderCard
+    from tests.snapshots import assert_snapshot
+
+    card = LeaderCard(user_id=HEIDI, name="Heidi Hart", title="Locality Manager, Essex", area="Essex",
+                      image_url=HEIDI_PHOTO + "_72.jpg", statement="I will be at every station & listen.\nEvery month.",
+                      upcoming=("Wed 25 Nov, 14:00–15:30 GMT at Colchester Ambulance Station",))
+    unnamed = LeaderCard(user_id=CAROL, name="", title="Executive", area="Trust-wide", image_url="", statement=None,
+                         upcoming=())
+    blocks = build_directory_blocks(Directory([unnamed, card], more=3, query=None), may_write=True)
+    assert_snapshot("leaders_directory", [b.to_dict() for b in blocks])

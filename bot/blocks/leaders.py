@@ -60,7 +60,7 @@ def build_directory_blocks(directory: Directory, *, may_write: bool) -> list[Blo
     blocks += [_card(card) for card in directory.leaders]
     if directory.more:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"…and {directory.more} more: `/leaders <area, site or name>` narrows it down.")]))
+            text=f"…and {directory.more} more: add an area, a site or a name (`/leaders Essex`) to narrow it down.")]))
     if may_write:
         blocks.append(ActionsBlock(block_id="leaders_actions", elements=[_write_button()]))
     return blocks
