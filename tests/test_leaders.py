@@ -230,3 +230,22 @@ def test_a_leader_card_as_built() -> None:
                          upcoming=())
     blocks = build_directory_blocks(Directory([unnamed, card], more=3, query=None), may_write=True)
     assert_snapshot("leaders_directory", [b.to_dict() for b in blocks])
+
+
+async def test_a_leader_writes_their_commitment_from_the_directory(beacon: Beacon) -> None:
+    heidi = beacon.slack.person(HEIDI)
+    await heidi.open_home()
+    await settle()
+    await heidi.click(ActionId.LEADERS_OPEN, in_home=True)
+    await settle()
+    assert heidi.modal is not None and heidi.modal.callback_id == CallbackId.LEADERS_DIRECTORY
+    await heidi.click(ActionId.LEADER_STATEMENT_OPEN)  # in the directory's modal: the form is pushed on top
+    await settle()
+    assert heidi.modal is not None and heidi.modal.callback_id == CallbackId.LEADER_STATEMENT
+    await _write(heidi, "Ask me anything, any shift.")
+    await settle()
+    await leaders_refresh.run(beacon.deps)
+    await heidi.command("/leaders", "Heidi")
+    await settle()
+    assert "&gt; Ask me anything, any shift." not in heidi.last_ephemeral().blocks[1]["text"]["text"]
+    assert "> Ask me anything, any shift." in heidi.last_ephemeral().blocks[1]["text"]["text"]
