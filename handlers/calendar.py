@@ -34,7 +34,7 @@ from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
-                "purpose": BlockId.VISIT_PURPOSE, "site_choice": BlockId.VISIT_SITE}
+                "purpose": BlockId.VISIT_PURPOSE, "site_choice": BlockId.VISIT_SITE, "leader": BlockId.VISIT_LEADER}
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:

@@ -59,7 +59,12 @@ async def test_a_leader_announces_visits_at_their_own_sites_only(beacon: Beacon)
     await settle()
     assert _site_options(heidi.modal) == ESSEX, "a locality manager: every site in the area, and only those"
 
-    reply = await heidi.submit({**VISIT, BlockId.VISIT_OTHER_PLACE: "Luton and Dunstable Hospital"})
+    reply = await heidi.submit({**VISIT, BlockId.VISIT_SITE: "Colchester Ambulance Station",
+                                BlockId.VISIT_LEADER: CAROL})
+    assert "As a leader you announce your own visits" in reply.json["errors"][BlockId.VISIT_LEADER], \
+        "a leader cannot announce someone else (an executive) at their station"
+    reply = await heidi.submit({BlockId.VISIT_LEADER: HEIDI, BlockId.VISIT_SITE: None,
+                                BlockId.VISIT_OTHER_PLACE: "Luton and Dunstable Hospital"})
     error = reply.json["errors"][BlockId.VISIT_OTHER_PLACE]
     assert "your own sites: Chelmsford Ambulance Station, Colchester Ambulance Station" in error
 

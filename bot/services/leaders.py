@@ -61,12 +61,16 @@ class Leaders:
             return list(self._org.sites)
         return self._org.leader_sites(await self._auth.granted_by(user_id, Role.LEADERS))
 
-    async def place_problems(self, *, user_id: str, site: str | None, other_place: str | None) -> dict[str, str]:
-        """Refuse anyone without either role; for a leader, name the sites they may use when they chose another.
-        Keys: "site_choice" (the site list), "site" (the "somewhere else" box)."""
+    async def place_problems(self, *, user_id: str, site: str | None, other_place: str | None,
+                             leader: str | None = None) -> dict[str, str]:
+        """Refuse anyone without either role; for a leader, name the sites they may use when they chose another, and
+        keep the visit their own. Keys: "site_choice" (the site list), "site" (the "somewhere else" box), "leader"."""
         await self._auth.require_any(user_id, ANNOUNCES, action="Announcing a visit")
         if await self._auth.has(user_id, Role.EXECUTIVES):
             return {}
+        if leader and leader != user_id:
+            return {"leader": "As a leader you announce your own visits: choose yourself. An executive can announce "
+                              "a visit for someone else."}
         own = await self.visit_sites(user_id)
         names = ", ".join(s.name for s in own) or "none yet"
         if site and site not in {s.name for s in own}:
