@@ -173,6 +173,11 @@ BENCHES: tuple[Bench, ...] = (
           about="300 DMs at Beacon's default 300 a minute, calls answered after 300 ± 50 ms", rows=(
               Row("time over the limits' minimum", "%", _at("over_minimum_percent_runs"), most=5),
           )),
+    Bench("leaders", ("--leaders", "20,200", "--engagements", "10000"),
+          about="the leader directory: 210 leaders, 10,000 engagements", rows=(
+        Row("`/leaders` read and built, 210 leaders, median", "ms", _at("largest", "median_ms"), most=50),
+        Row("SQL statements per listing", "statements", _at("largest", "sql_statements"), most=2),
+    )),
 )
 
 

@@ -40,6 +40,7 @@ from beacon.bot.services.delivery import DeliveryPolicy, Dispatcher, OutcomeObse
 from beacon.bot.services.digests import Digests
 from beacon.bot.services.engagements import ANNOUNCEMENT as ENGAGEMENT_ANNOUNCEMENT
 from beacon.bot.services.engagements import FOLDED_ANNOUNCEMENT, Engagements
+from beacon.bot.services.leaders import Leaders
 from beacon.bot.services.nominations import RECOGNITION_POST, Nominations
 from beacon.bot.services.panel_review import PanelReview
 from beacon.bot.services.privacy import Privacy
@@ -76,6 +77,7 @@ class Deps:
     privacy: Privacy
     digests: Digests
     work: WorkQueue  # heavy work handed to `beacon worker`
+    leaders: Leaders  # who may announce where, and the leader directory
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True, session: aiohttp.ClientSession | None = None,
@@ -118,7 +120,9 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                audit=audit)
     panel_review = PanelReview(content=content, organisation=organisation, clock=clock, authorisation=authorisation,
                                audit=audit)
-    engagements = Engagements(organisation=organisation, clock=clock, authorisation=authorisation, audit=audit)
+    leaders = Leaders(organisation=organisation, clock=clock, authorisation=authorisation, people=people, audit=audit)
+    engagements = Engagements(organisation=organisation, clock=clock, authorisation=authorisation, audit=audit,
+                              leaders=leaders)
     calendar_sync = CalendarSync(db=db, engagements=engagements, clock=clock,
                                  readers=_calendar_readers(settings, organisation, http),
                                  window_days=organisation.calendar.window_days)
@@ -149,7 +153,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
                 award_rounds=award_rounds, panel_review=panel_review, http=http, engagements=engagements,
                 calendar_sync=calendar_sync, pulses=pulses, pulse_answering=pulse_answering, digests=digests,
-                audit=audit, work=WorkQueue(db=db, clock=clock),
+                audit=audit, work=WorkQueue(db=db, clock=clock), leaders=leaders,
                 privacy=Privacy(clock=clock, audit=audit, retention=organisation.retention,
                                 organisation_name=organisation.name))
 

@@ -12,6 +12,7 @@ class Command(StrEnum):
     CALENDAR = "/calendar"
     PULSE = "/pulse"
     DIGEST = "/digest"
+    LEADERS = "/leaders"
 
 
 class CallbackId(StrEnum):
@@ -27,6 +28,8 @@ class CallbackId(StrEnum):
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
     PULSE_CREATE = "pulse_create"
     PULSE_ANSWER = "pulse_answer"
+    LEADER_STATEMENT = "leader_statement"
+    LEADERS_DIRECTORY = "leaders_directory"  # read only: nothing to submit
 
 
 class ActionId(StrEnum):
@@ -70,6 +73,8 @@ class ActionId(StrEnum):
     PULSE_COMMENTS = "pulse_comments"
     DIGEST_PERSONAL = "digest_personal"
     PRIVACY_NOTICE = "privacy_notice"
+    LEADERS_OPEN = "leaders_open"
+    LEADER_STATEMENT_OPEN = "leader_statement_open"
 
 
 class BlockId(StrEnum):
@@ -117,3 +122,4 @@ class BlockId(StrEnum):
     PULSE_CLOSES_TIME = "pulse_closes_time"
     PULSE_REMINDER = "pulse_reminder"
     PULSE_REPEAT = "pulse_repeat"
+    LEADER_STATEMENT = "leader_statement"

@@ -415,6 +415,7 @@ class Engagement(SQLModel, table=True):
         UniqueConstraint("source_key", "external_id", "occurrence", name="uq_engagement_occurrence"),
         CheckConstraint("status IN ('scheduled', 'cancelled')", name="ck_engagement_status"),
         Index("ix_engagement_starts", "starts_at", "status"),
+        Index("ix_engagement_leader", "leader_user_id", "starts_at"),  # the leader directory's next few
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -662,3 +663,18 @@ class WorkItem(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LeaderProfile(SQLModel, table=True):
+    """A leader as the directory shows them: their Slack profile, copied by a background job so that listing the
+    leaders needs no Slack call, and the commitment they wrote themselves (the strategy's Leadership Charter)."""
+
+    __tablename__ = "leader_profile"
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=200)
+    image_url: str = Field(default="", max_length=500)  # the profile's image_72, https only
+    profile_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    statement: str | None = Field(default=None, sa_type=Text)
+    statement_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -67,6 +67,7 @@ class Role(StrEnum):
     PANEL = "panel"
     FORUM_MODERATORS = "forum_moderators"
     ADMINS = "admins"
+    LEADERS = "leaders"  # announce engagements for their own areas and sites (see `leaders:`)
 
     @property
     def label(self) -> str:
@@ -80,6 +81,7 @@ _ROLE_TITLES = {
     Role.PANEL: "awards panel",
     Role.FORUM_MODERATORS: "staff forum moderator",
     Role.ADMINS: "Beacon administrator",
+    Role.LEADERS: "leader",
 }
 
 
@@ -108,6 +110,7 @@ class Roles(_Strict):
     panel: list[RoleMember] = Field(default_factory=list)
     forum_moderators: list[RoleMember] = Field(default_factory=list)
     admins: list[RoleMember] = Field(default_factory=list)
+    leaders: list[RoleMember] = Field(default_factory=list)
 
     def members(self, role: Role) -> list[str]:
         return list(getattr(self, role.value))
@@ -128,6 +131,13 @@ class Site(_Strict):
         if isinstance(data, dict) and "channel" in data and data["channel"] is None:
             raise ValueError(f"channel is empty: it {_COMMENTED_OUT} (leave channel out for a site without one)")
         return data
+
+
+class LeaderPlaces(_Strict):
+    """Where a leader (or everyone in a user group) may announce engagements: whole areas, single sites, or both."""
+
+    areas: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(default_factory=list)
 
 
 class ScheduleSettings(_Strict):
@@ -263,6 +273,37 @@ class Organisation(_Strict):
     pulse: PulseSettings = Field(default_factory=PulseSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    # Each member of roles.leaders (a user ID or a @user-group) and the places it covers.
+    leaders: dict[RoleMember, LeaderPlaces] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _leaders_cover_known_places(self) -> Organisation:
+        areas, names = {s.area for s in self.sites}, {s.name for s in self.sites}
+        for member, places in self.leaders.items():
+            if member not in self.roles.leaders:
+                raise ValueError(f"leaders.{member} is not in roles.leaders; add it there too (or remove it here)")
+            if not places.areas and not places.sites:
+                raise ValueError(f"leaders.{member} names no areas or sites; give at least one")
+            for area in places.areas:
+                if area not in areas:
+                    raise ValueError(f"leaders.{member}.areas: {area!r} is not the area of any site under sites: "
+                                     f"(areas: {', '.join(sorted(areas)) or 'none yet'})")
+            for site in places.sites:
+                if site not in names:
+                    raise ValueError(f"leaders.{member}.sites: {site!r} is not a site under sites: "
+                                     "(use the site's name exactly)")
+        for member in self.roles.leaders:
+            if member not in self.leaders:
+                raise ValueError(f"roles.leaders: {member} has no places; under leaders:, give the areas or sites "
+                                 f"{member} covers")
+        return self
+
+    def leader_sites(self, members: list[str]) -> list[Site]:
+        """The sites that `members` (the role entries a person holds `leaders` through) cover, in file order."""
+        covered = [self.leaders[m] for m in members if m in self.leaders]
+        areas = {a for p in covered for a in p.areas}
+        names = {n for p in covered for n in p.sites}
+        return [s for s in self.sites if s.area in areas or s.name in names]
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)

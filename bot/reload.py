@@ -17,7 +17,7 @@ from beacon.bot.deps import Deps
 from beacon.bot.organisation import Organisation, load_organisation
 
 log = logging.getLogger("beacon.reload")
-LIVE = ("roles", "channels", "sites")
+LIVE = ("roles", "channels", "sites", "leaders")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from beacon.handlers import (
     digest,
     errors,
     home,
+    leaders,
     nominations,
     privacy,
     pulse,
@@ -28,6 +29,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     awards.register(app, deps, home_tab)       # /awards: rounds and the panel's review
     calendar.register(app, deps, home_tab)     # /calendar, /visit: leaders out and about
     visibility.register(deps, home_tab)        # /calendar report: where leaders have been, for the board
+    leaders.register(app, deps, home_tab)      # /leaders: who the leaders are, and their commitments
     pulse.register(app, deps, home_tab)        # /pulse: the staff forum's pulse polls
     digest.register(app, deps, home_tab)       # /digest: the weekly digest and personal digests
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts

@@ -35,7 +35,7 @@ from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
-                "purpose": BlockId.VISIT_PURPOSE}
+                "purpose": BlockId.VISIT_PURPOSE, "site_choice": BlockId.VISIT_SITE, "leader": BlockId.VISIT_LEADER}
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
@@ -90,9 +90,10 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_visit(ack: AsyncAck, command: dict, client: AsyncWebClient) -> None:
         await ack()
         user_id = command["user_id"]
-        await deps.authorisation.require(user_id, Role.EXECUTIVES, action="Announcing a visit")
-        await client.views_open(trigger_id=command["trigger_id"], view=build_visit_modal(
-            leader=user_id, sites=org.sites, today=deps.clock.now().astimezone(tz).date(), tz=tz))
+        await deps.authorisation.require_any(user_id, (Role.EXECUTIVES, Role.LEADERS), action="Announcing a visit")
+        await client.views_open(trigger_id=command["trigger_id"], view=build_visit_modal(  # a leader: their sites
+            leader=user_id, sites=await deps.leaders.visit_sites(user_id), today=deps.clock.now().astimezone(tz).date(),
+            tz=tz))
 
     @app.view(CallbackId.VISIT)
     @guard

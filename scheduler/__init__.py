@@ -11,6 +11,7 @@ from beacon.scheduler import (
     delivery,
     digests,
     housekeeping,
+    leaders_refresh,
     people_refresh,
     pulses,
     retention,
@@ -22,6 +23,7 @@ from beacon.scheduler import (
 def register_jobs(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     roles_refresh.register(scheduler, deps)    # keep user-group membership for roles warm
     people_refresh.register(scheduler, deps)   # who is a person, a bot, or deactivated
+    leaders_refresh.register(scheduler, deps)  # the leader directory's names, titles and photos
     delivery.register(scheduler, deps)         # send what the outbox holds that is due
     scheduled_posts.register(scheduler, deps)  # write each scheduled post's next run
     award_rounds.register(scheduler, deps)     # close award rounds at their closing time

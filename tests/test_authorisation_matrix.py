@@ -50,6 +50,7 @@ from beacon.bot.models import (
     Engagement,
     EngagementAttendee,
     EngagementQuestion,
+    LeaderProfile,
     Nomination,
     NominationStatus,
     Nominee,
@@ -634,6 +635,14 @@ async def visit_modal(case: Case) -> None:
     await type_command(case.owner(CAROL), "/visit")
 
 
+async def statement_modal(case: Case) -> None:
+    writer = case.owner(CAROL)
+    await writer.open_home()
+    await settle()
+    await writer.click(ActionId.LEADER_STATEMENT_OPEN, in_home=True)
+    await settle()
+
+
 async def visit_announced(case: Case) -> None:
     """Carol's visit to Chelmsford on Wednesday, announced in the engagement channel."""
     draft = VisitDraft(leader_user_id=CAROL, leader_name="Carol Chen", site="Chelmsford Ambulance Station",
@@ -879,8 +888,8 @@ ENTRIES: list[Entry] = [
 
     # The engagement calendar ------------------------------------------------------------------------------------
     Entry("calendar", EVERYONE, typed("/calendar"), shown("Leaders out and about")),
-    Entry("visit", roles(Role.EXECUTIVES), typed("/visit"), modal_opened(CallbackId.VISIT)),
-    Entry("visit-submit", roles(Role.EXECUTIVES), submitted(CallbackId.VISIT, VISIT, default=CAROL),
+    Entry("visit", roles(Role.EXECUTIVES, Role.LEADERS), typed("/visit"), modal_opened(CallbackId.VISIT)),
+    Entry("visit-submit", roles(Role.EXECUTIVES, Role.LEADERS), submitted(CallbackId.VISIT, VISIT, default=CAROL),
           all_of(stored(Engagement, created_by=PERSON), dm_says("Your visit is announced")), visit_modal),
     Entry("calendar-attend", EVERYONE, on_message(ActionId.CALENDAR_ATTEND),
           stored(EngagementAttendee, engagement_id=Ref("engagement"), user_id=PERSON), visit_announced),
@@ -894,6 +903,14 @@ ENTRIES: list[Entry] = [
     Entry("calendar-follow-up-submit", only(CAROL, NOT_THE_LEADER),
           submitted(CallbackId.CALENDAR_FOLLOW_UP, FOLLOW_UP, default=CAROL), followed_up_in_thread,
           follow_up_modal),
+    Entry("leaders", EVERYONE, typed("/leaders"), shown("Your leaders")),
+    Entry("leaders-open", EVERYONE, in_home(ActionId.LEADERS_OPEN, default=ALICE),
+          modal_opened(CallbackId.LEADERS_DIRECTORY)),
+    Entry("leader-statement-open", roles(Role.EXECUTIVES, Role.LEADERS),
+          in_home(ActionId.LEADER_STATEMENT_OPEN, default=CAROL), modal_opened(CallbackId.LEADER_STATEMENT)),
+    Entry("leader-statement", roles(Role.EXECUTIVES, Role.LEADERS),
+          submitted(CallbackId.LEADER_STATEMENT, {BlockId.LEADER_STATEMENT: "I will listen"}, default=CAROL),
+          stored(LeaderProfile, user_id=PERSON, statement="I will listen"), statement_modal),
     Entry("calendar-my-site", EVERYONE,
           in_home(ActionId.CALENDAR_MY_SITE, default=ALICE, value="Chelmsford Ambulance Station"),
           stored(UserPreference, user_id=PERSON, site="Chelmsford Ambulance Station")),

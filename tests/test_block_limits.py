@@ -482,6 +482,30 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "schedule.build_decision_blocks": _call(schedule.build_decision_blocks, approve=st.booleans(),
                                                 decided_by=user_ids, summary=text(300)),
         **{f"notices.{name}": TEMPLATE_PARAMS[name].map(partial(partial, TEMPLATES[name])) for name in TEMPLATE_PARAMS},
+        **leader_strategies(),
+    }
+
+
+def leader_strategies() -> dict[str, st.SearchStrategy[Any]]:
+    from beacon.bot.blocks import leaders
+    from beacon.bot.services.leaders import LISTED as LEADERS_LISTED
+    from beacon.bot.services.leaders import STATEMENT_LIMIT, UPCOMING, Directory, LeaderCard
+    photo = st.just("") | st.just("https://avatars.slack-edge.com/2026-12-01/123_abc_72.jpg")
+    card = st.builds(LeaderCard, user_id=user_ids, name=line(200), title=line(200), area=text(600), image_url=photo,
+                     statement=st.none() | text(STATEMENT_LIMIT, min_size=1),
+                     upcoming=st.lists(line(400), max_size=UPCOMING).map(tuple))
+    directory = st.builds(Directory, leaders=st.lists(card, max_size=LEADERS_LISTED), more=counts,
+                          query=st.none() | line(300))
+    return {
+        "leaders.build_directory_blocks": _call(leaders.build_directory_blocks, directory=directory,
+                                                may_write=st.booleans()),
+        "leaders.build_directory_modal": st.builds(
+            lambda d, w: partial(leaders.build_directory_modal, leaders.build_directory_blocks(d, may_write=w)),
+            directory, st.booleans()),
+        "leaders.build_leaders_home": _call(leaders.build_leaders_home, count=counts, may_write=st.booleans()),
+        "leaders.build_statement_modal": _call(leaders.build_statement_modal,
+                                               current=st.none() | text(STATEMENT_LIMIT),
+                                               limit=st.just(STATEMENT_LIMIT)),
     }
 
 

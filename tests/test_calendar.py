@@ -291,7 +291,7 @@ async def test_an_executive_announces_a_visit(beacon: Beacon) -> None:
     carol, alice = beacon.slack.person(CAROL), beacon.slack.person(ALICE)
     await alice.command("/visit")
     await settle()
-    assert alice.modal is None and "needs the *executive* role" in alice.last_ephemeral().text
+    assert alice.modal is None and "needs the *executive* or *leader* role" in alice.last_ephemeral().text
     await carol.command("/visit")
     await settle()
     values = {BlockId.VISIT_SITE: "Chelmsford Ambulance Station", BlockId.VISIT_DAY: "2026-11-25",

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from beacon.bot.cli import main
 from beacon.bot.ids import ActionId, BlockId
-from beacon.bot.models import Nomination, Pulse, ScheduledPost
+from beacon.bot.models import LeaderProfile, Nomination, Pulse, ScheduledPost
 from beacon.bot.sandbox.demo_trust import ALICE, CAROL, DIGEST, GENERAL, GRACE, HEIDI, IVAN, RECOGNITION
 from beacon.bot.sandbox.server import Sandbox
 from beacon.bot.sandbox.timeline import TickingClock, Timeline
@@ -86,7 +86,7 @@ async def _count(sandbox: Sandbox, model: type) -> int:
 async def test_the_demo_trust_is_seeded_through_beacon(page: Page) -> None:
     people = (await page.get("/api/people"))["people"]
     assert {p["label"] for p in people} == {"Staff member", "Executive", "Comms officer", "Awards panel member",
-                                            "Forum moderator", "Beacon admin"}
+                                            "Forum moderator", "Beacon admin", "Leader"}
     state = await page.get("/api/state", ALICE)
     assert state["now_label"] == "Monday 23 November 2026, 10:00 (GMT)"
     assert {"recognition", "staff-forum", "chelmsford-station"} <= {c["name"] for c in state["channels"]}
@@ -99,6 +99,8 @@ async def test_the_demo_trust_is_seeded_through_beacon(page: Page) -> None:
     engagement = " ".join(m["text"] for m in await page.messages("C0ENGAGE", ALICE))
     assert "Chelmsford Ambulance Station" in engagement, "the leaders' ICS calendar was read"
     assert "Dentist" not in engagement, "a private event is never published"
+    assert "<@U0LENA> will be at *Colchester Ambulance Station*" in engagement, "a locality manager, in her area"
+    assert await _count(page.sandbox, LeaderProfile) >= 2, "two leaders wrote their commitment"
     forum = str((await page.messages("C0FORUM", ALICE))[-1]["blocks"])
     assert "5 responses" in forum, "the pulse's count is up to date as soon as the sandbox opens"
     assert await _count(page.sandbox, Nomination) == 3

@@ -18,9 +18,12 @@ log = logging.getLogger(__name__)
 
 
 def _colleague(user: dict[str, Any]) -> Colleague:
-    name = (user.get("profile") or {}).get("real_name") or user.get("real_name") or user.get("name", "")
+    profile = user.get("profile") or {}
+    name = profile.get("real_name") or user.get("real_name") or user.get("name", "")
+    image = str(profile.get("image_72") or "")
     return Colleague(id=user["id"], name=name, is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
-                     deactivated=bool(user.get("deleted")))
+                     deactivated=bool(user.get("deleted")), title=str(profile.get("title") or ""),
+                     image=image if image.startswith("https://") else "")
 
 
 class SlackUserDirectory:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import secrets
@@ -25,8 +26,19 @@ class User:
     deleted: bool = False
     tz: str = "Europe/London"
     title: str = ""
+    # An uploaded photo, as the start of Slack's avatar addresses ("https://avatars.slack-edge.com/2026-12-01/
+    # 123_abc"), each size ending "_72.jpg" and so on; empty: the default avatar Slack serves from Gravatar.
+    image: str = ""
 
     def to_api(self, team_id: str) -> dict[str, Any]:
+        # As Slack: image_24 ... image_512 always, image_1024 and image_original only for an uploaded photo.
+        avatar_hash = hashlib.sha256(self.id.encode()).hexdigest()[:12]
+        sizes = (24, 32, 48, 72, 192, 512) + ((1024,) if self.image else ())
+        images = {f"image_{size}": (f"{self.image}_{size}.jpg" if self.image else
+                                    f"https://secure.gravatar.com/avatar/{avatar_hash}.jpg?s={size}&d=mp")
+                  for size in sizes}
+        if self.image:
+            images["image_original"] = f"{self.image}_original.jpg"
         return {
             "id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted,
             "real_name": self.real_name, "tz": self.tz, "tz_label": "Greenwich Mean Time", "tz_offset": 0,
@@ -34,7 +46,8 @@ class User:
             "is_restricted": False, "is_ultra_restricted": False, "updated": 1700000000,
             "profile": {"real_name": self.real_name, "display_name": self.name, "title": self.title,
                         "real_name_normalized": self.real_name, "display_name_normalized": self.name,
-                        "team": team_id},
+                        "team": team_id, "avatar_hash": avatar_hash, "is_custom_image": bool(self.image),
+                        **images},
         }
 
 

@@ -17,6 +17,7 @@ from beacon.bot.sandbox.demo_trust import (
     ALICE,
     BOB,
     CAROL,
+    COMMITMENTS,
     DAVE,
     ERIN,
     FORUM,
@@ -25,11 +26,13 @@ from beacon.bot.sandbox.demo_trust import (
     GRACE,
     HEIDI,
     IVAN,
+    LENA,
     OMAR,
     PRIYA,
 )
 from beacon.bot.sandbox.page_api import settled
 from beacon.bot.services.pulses import PulseDraft, QuestionDraft
+from beacon.scheduler import leaders_refresh
 
 if TYPE_CHECKING:
     from beacon.bot.sandbox.server import Sandbox
@@ -106,6 +109,23 @@ async def play(sandbox: Sandbox) -> None:
                         (ERIN, 2), (FRANK, 0)):
         await slack.person(who).click(f"{ActionId.PULSE_CHOOSE}_{choice}", message=pulse_message)
         await settled()
+
+    for leader, words in COMMITMENTS.items():  # two leaders write their commitment, from the App Home
+        person = slack.person(leader)
+        await person.open_home()
+        await settled()
+        await person.click(ActionId.LEADER_STATEMENT_OPEN, in_home=True)
+        await settled()
+        await person.submit({BlockId.LEADER_STATEMENT: words})
+        await settled()
+    await leaders_refresh.run(runtime.deps)  # their names, titles and photos, as the half-hourly job copies them
+    lena = slack.person(LENA)  # and a locality manager announces a visit in her area
+    await lena.command("/visit", channel=GENERAL)
+    await settled()
+    await lena.submit({BlockId.VISIT_SITE: "Colchester Ambulance Station", BlockId.VISIT_DAY: today + timedelta(days=2),
+                       BlockId.VISIT_STARTS: "21:00", BlockId.VISIT_ENDS: "23:00",
+                       BlockId.VISIT_PURPOSE: "Tea and a talk with the night shift"})
+    await _deliver(sandbox)
 
     grace = slack.person(GRACE)
     await grace.command("/schedule", channel=GENERAL)

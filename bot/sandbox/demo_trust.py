@@ -41,9 +41,17 @@ PEOPLE = (
                "Awards panel member"),
     DemoPerson("U0ERIN", "erin", "Erin Evans", "Staff forum chair", "forum_moderators", "Forum moderator"),
     DemoPerson("U0FRANK", "frank", "Frank Fox", "IT lead", "admins", "Beacon admin"),
+    DemoPerson("U0LENA", "lena", "Lena Lowe", "Locality Manager, Essex", "leaders", "Leader"),
 )
 BY_ID = {p.id: p for p in PEOPLE}
-ALICE, HEIDI, IVAN, CAROL, OMAR, GRACE, BOB, DAVE, PRIYA, ERIN, FRANK = (p.id for p in PEOPLE)
+ALICE, HEIDI, IVAN, CAROL, OMAR, GRACE, BOB, DAVE, PRIYA, ERIN, FRANK, LENA = (p.id for p in PEOPLE)
+# What two leaders have written as their commitment to staff (the demo story types them in through Slack).
+COMMITMENTS = {
+    CAROL: "I will spend a shift with a crew or in a control room every month, and tell you what I heard and what "
+           "we are doing about it.",
+    LENA: "I will be at every Essex station each quarter, on days and on nights, and I will answer every question "
+          "you ask me, even when the answer is not yet.",
+}
 
 GENERAL, RECOGNITION, ENGAGEMENT, FORUM, DIGEST, ADMIN = (
     "C0GENERAL", "C0RECOG", "C0ENGAGE", "C0FORUM", "C0DIGEST", "C0ADMIN")
@@ -76,7 +84,7 @@ def workspace(scopes: set[str] | None) -> Workspace:
 def organisation(calendar_url: str) -> Organisation:
     """The demo trust's beacon.yaml, as data. `calendar_url` serves `leaders_calendar`."""
     roles: dict[str, list[str]] = {"executives": [], "comms": ["@comms-team"], "panel": [], "forum_moderators": [],
-                                   "admins": []}
+                                   "admins": [], "leaders": []}
     for person in PEOPLE:
         if person.role and person.id != BOB:  # Bob is in comms through the @comms-team user group
             roles[person.role].append(person.id)
@@ -86,6 +94,7 @@ def organisation(calendar_url: str) -> Organisation:
         "channels": {"recognition": RECOGNITION, "engagement": ENGAGEMENT, "forum": FORUM, "admin": ADMIN,
                      "digest": [DIGEST]},
         "roles": roles,
+        "leaders": {LENA: {"areas": ["Essex"]}},  # a locality manager announces visits in her own area
         "sites": [{"name": name, "area": area, "channel": channel_id, "aliases": aliases}
                   for name, area, channel_id, _channel_name, aliases in SITES],
         # The sandbox serves its leaders' calendars itself, on this machine: allowed by name, as a trust would.

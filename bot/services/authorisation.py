@@ -106,6 +106,21 @@ class Authorisation:
             raise RoleRequired(action=action, holders=self.holders(roles[0]),
                                also=tuple(self.holders(r) for r in roles[1:]))
 
+    async def granted_by(self, user_id: str, role: Role) -> list[str]:
+        """The entries of `roles.<role>` (the person's own ID, user-group handles) through which `user_id` holds it."""
+        groups = await self._fresh_groups()
+        return [m for m in self._roles.members(role)
+                if m == user_id or (m.startswith("@") and user_id in groups.get(m, ()))]
+
+    async def grants(self, role: Role) -> dict[str, list[str]]:
+        """`granted_by` for every holder of `role` at once: user ID -> the entries that give it to them."""
+        groups = await self._fresh_groups()
+        held: dict[str, list[str]] = {}
+        for member in self._roles.members(role):
+            for user_id in groups.get(member, ()) if member.startswith("@") else (member,):
+                held.setdefault(user_id, []).append(member)
+        return held
+
     async def members(self, role: Role) -> frozenset[str]:
         """Every user ID holding `role`, with groups expanded."""
         groups = await self._fresh_groups()

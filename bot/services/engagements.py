@@ -38,6 +38,7 @@ from beacon.bot.services import outbox
 from beacon.bot.services.audit import Audit
 from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.job_runs import claim_period
+from beacon.bot.services.leaders import Leaders
 from beacon.bot.services.recurrence import to_utc
 from beacon.bot.templates import Template, templated
 
@@ -112,11 +113,13 @@ class VisitDraft:
 
 
 class Engagements:
-    def __init__(self, *, organisation: Organisation, clock: Clock, authorisation: Authorisation, audit: Audit):
+    def __init__(self, *, organisation: Organisation, clock: Clock, authorisation: Authorisation, audit: Audit,
+                 leaders: Leaders | None = None):
         self._audit = audit
         self._org = organisation
         self._clock = clock
         self._auth = authorisation
+        self._leaders = leaders  # who may announce where; without it, executives only
 
     # -- places ------------------------------------------------------------------------------------------
     def match_site(self, location: str | None) -> Site | None:
@@ -498,8 +501,12 @@ class Engagements:
         return problems
 
     async def create_visit(self, *, session: AsyncSession, user_id: str, draft: VisitDraft) -> Engagement:
-        await self._auth.require(user_id, Role.EXECUTIVES, action="Announcing a visit")
-        problems = self.check_visit(draft)
+        if self._leaders is None:
+            await self._auth.require(user_id, Role.EXECUTIVES, action="Announcing a visit")
+            problems = self.check_visit(draft)
+        else:  # executives anywhere, leaders at their own sites
+            problems = self.check_visit(draft) | await self._leaders.place_problems(
+                user_id=user_id, site=draft.site, other_place=draft.other_place, leader=draft.leader_user_id)
         if problems:
             raise VisitProblems(problems)
         now = self._clock.now()

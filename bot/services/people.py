@@ -13,6 +13,8 @@ class Colleague:
     name: str
     is_bot: bool = False
     deactivated: bool = False
+    title: str = ""   # the profile's job title, as they wrote it
+    image: str = ""   # the profile's 72-pixel photo (https), for the leader directory
 
 
 class PeopleDirectory(Protocol):

@@ -31,6 +31,7 @@ from beacon.bot.models import (
     Engagement,
     EngagementAttendee,
     EngagementQuestion,
+    LeaderProfile,
     Nomination,
     Nominee,
     OutboxMessage,
@@ -127,6 +128,7 @@ class Privacy:
             return list((await session.scalars(select(model).where(*conditions))).all())
 
         preference = await session.get(UserPreference, user_id)
+        leader = await session.get(LeaderProfile, user_id)
         decisions = await rows(CandidateDecision, or_(col(CandidateDecision.updated_by) == user_id,
                                                       col(CandidateDecision.candidate).contains(user_id)))
         taken = select(col(Pulse.id), col(Pulse.title), col(Pulse.anonymous))
@@ -145,6 +147,9 @@ class Privacy:
                             "anyone, so it cannot tell which are yours. The pulses you took part in are listed.",
             "preferences": {"site": preference.site, "personal_digest": preference.personal_digest}
             if preference else None,
+            "leader_directory": {"name": leader.name, "title": leader.title, "photo": leader.image_url,
+                                 "commitment": leader.statement, "commitment_written_at": _iso(leader.statement_at)}
+            if leader else None,
             "nominations_made": [nomination(n, as_nominee=False) for n in made],
             "recognition_received": [nomination(n, as_nominee=True) for n in received],
             "endorsements": [{"nomination_id": e.nomination_id, "at": _iso(e.created_at)}
@@ -288,6 +293,7 @@ class Privacy:
             channel=case((col(OutboxMessage.channel) == user_id, pseudonym), else_=col(OutboxMessage.channel)),
             dedupe_key=func.replace(col(OutboxMessage.dedupe_key), user_id, pseudonym), content={"text": REMOVED}))
         await change("preferences", delete(UserPreference).where(col(UserPreference.user_id) == user_id))
+        await change("leader directory entry", delete(LeaderProfile).where(col(LeaderProfile.user_id) == user_id))
         # Work they asked for and not yet done (an export waiting for a worker): it still runs, for nobody.
         await change("work they asked for", update(WorkItem).where(col(WorkItem.requested_by) == user_id)
                      .values(requested_by=pseudonym))
