@@ -59,6 +59,7 @@ class ActionId(StrEnum):
     CALENDAR_ASK = "calendar_ask"
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
     CALENDAR_MY_SITE = "calendar_my_site"
+    CALENDAR_QUESTION_CHECK = "calendar_question_check"  # an anonymous asker's token: has my question an answer?
     PULSE_NEW = "pulse_new"
     PULSE_ADD_QUESTION = "pulse_add_question"
     PULSE_REMOVE_QUESTION = "pulse_remove_question"

@@ -10,6 +10,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
+from beacon.bot import when
 from beacon.bot.blocks.calendar import (
     ANONYMOUS,
     build_calendar_blocks,
@@ -17,6 +18,8 @@ from beacon.bot.blocks.calendar import (
     build_follow_up_post,
     build_my_site_picker,
     build_question_modal,
+    build_question_receipt,
+    build_question_status,
     build_visit_modal,
 )
 from beacon.bot.blocks.notices import render
@@ -25,7 +28,7 @@ from beacon.bot.errors import InvalidInput
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
 from beacon.bot.models import Engagement
 from beacon.bot.organisation import Role
-from beacon.bot.services.engagements import VisitDraft, VisitProblems
+from beacon.bot.services.engagements import QUESTION_BATCH, VisitDraft, VisitProblems
 from beacon.bot.services.recurrence import exists_locally, to_utc
 from beacon.bot.templates import Template
 from beacon.handlers.errors import guarded
@@ -140,7 +143,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_ask(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         async with deps.db.transaction() as session:
-            engagement = await engagements.coming(session=session, engagement_id=record_id(action.get("value")))
+            engagement = await engagements.askable(session=session, engagement_id=record_id(action.get("value")))
         await client.views_open(trigger_id=body["trigger_id"], view=build_question_modal(
             engagement=engagement, when=engagements.describe(engagement)["when"]))
 
@@ -152,16 +155,29 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         hidden = set(state.options(BlockId.QUESTION_ANONYMOUS))
         try:
             async with deps.db.transaction() as session:
-                engagement = await engagements.ask(session=session, user_id=user_id,
-                                                   engagement_id=record_id(read_metadata(view).get("engagement")),
-                                                   question=question, hide_name=ANONYMOUS in hidden)
+                asked = await engagements.ask(session=session, user_id=user_id,
+                                              engagement_id=record_id(read_metadata(view).get("engagement")),
+                                              question=question, hide_name=ANONYMOUS in hidden)
         except InvalidInput as problem:
             await ack(response_action="errors", errors={BlockId.QUESTION_TEXT: problem.user_message})
             return
         await ack()
-        await client.chat_postMessage(channel=user_id, text=(
-            f"Your question for {engagement.leader} is in; they get it the day before the visit"
-            + (", without your name." if ANONYMOUS in hidden else ".")))
+        # Told here, never through the outbox: a stored DM would pair the asker with their token.
+        text, blocks = build_question_receipt(
+            leader=asked.engagement.leader, token=asked.token, batch_minutes=int(QUESTION_BATCH.total_seconds() // 60),
+            briefing_at=when.moment(asked.briefing_at, tz, joined=" at ") if asked.briefing_at else None)
+        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+    @app.action(ActionId.CALENDAR_QUESTION_CHECK)
+    @guard
+    async def handle_question_check(ack: AsyncAck, action: dict, respond: AsyncRespond) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            asked, _ = await engagements.question_for_token(session=session, token=str(action.get("value") or ""))
+        text, blocks = build_question_status(
+            question=asked.question, answer=asked.answer, answered_by=asked.answered_by,
+            answered_on=when.day(asked.answered_at.astimezone(tz), year=True) if asked.answered_at else None)
+        await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
 
     @app.action(ActionId.CALENDAR_FOLLOW_UP)
     @guard

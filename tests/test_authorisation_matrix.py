@@ -654,6 +654,15 @@ async def question_modal(case: Case) -> None:
     await settle()
 
 
+async def anonymous_question_asked(case: Case) -> None:
+    """The person asked a question without their name and kept Beacon's receipt, which holds their token."""
+    await question_modal(case)
+    await case.person.submit({BlockId.QUESTION_TEXT: "Will the rota be fair?",
+                              BlockId.QUESTION_ANONYMOUS: ["anonymous"]})
+    await settle()
+    case.refs["receipt"] = message_with(case.person.dms(), ActionId.CALENDAR_QUESTION_CHECK)
+
+
 async def follow_up_asked(case: Case) -> None:
     """The day after Carol's visit, Beacon asks her (by direct message) for a follow-up."""
     await visit_announced(case)
@@ -889,6 +898,8 @@ ENTRIES: list[Entry] = [
     Entry("calendar-question", EVERYONE,
           submitted(CallbackId.CALENDAR_QUESTION, {BlockId.QUESTION_TEXT: "Will the rota be fair?"}, default=CAROL),
           stored(EngagementQuestion, engagement_id=Ref("engagement"), asker_id=PERSON), question_modal),
+    Entry("calendar-question-check", EVERYONE, on_message(ActionId.CALENDAR_QUESTION_CHECK, "receipt"),
+          shown("No answer yet"), anonymous_question_asked),
     Entry("calendar-follow-up", only(CAROL, NOT_THE_LEADER), on_message(ActionId.CALENDAR_FOLLOW_UP),
           modal_opened(CallbackId.CALENDAR_FOLLOW_UP, engagement="engagement"), follow_up_asked),
     Entry("calendar-follow-up-submit", only(CAROL, NOT_THE_LEADER),

@@ -21,6 +21,7 @@ from beacon.bot.blocks.notices.engagements import (
     engagements_added,
     leader_briefing,
     leader_follow_up,
+    leader_questions,
     leaders_this_week,
     visit_reminder,
 )
@@ -76,6 +77,7 @@ TEMPLATES: dict[Template, Callable[[dict[str, Any]], tuple[str, list[Block]]]] =
     Template.LEADERS_THIS_WEEK: leaders_this_week,
     Template.LEADER_BRIEFING: leader_briefing,
     Template.LEADER_FOLLOW_UP: leader_follow_up,
+    Template.LEADER_QUESTIONS: leader_questions,
     Template.CALENDAR_SOURCE_FAILING: calendar_source_failing,
     Template.CALENDAR_SOURCE_RECOVERED: calendar_source_recovered,
     Template.CALENDAR_UNMATCHED: calendar_unmatched,
