@@ -25,6 +25,7 @@ class CallbackId(StrEnum):
     VISIT = "visit"
     CALENDAR_QUESTION = "calendar_question"
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
+    CALENDAR_ANSWER = "calendar_answer"
     PULSE_CREATE = "pulse_create"
     PULSE_ANSWER = "pulse_answer"
 
@@ -60,6 +61,7 @@ class ActionId(StrEnum):
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
     CALENDAR_MY_SITE = "calendar_my_site"
     CALENDAR_QUESTION_CHECK = "calendar_question_check"  # an anonymous asker's token: has my question an answer?
+    CALENDAR_ANSWER = "calendar_answer"  # a leader answering a question from their briefing or follow-up
     PULSE_NEW = "pulse_new"
     PULSE_ADD_QUESTION = "pulse_add_question"
     PULSE_REMOVE_QUESTION = "pulse_remove_question"
@@ -108,6 +110,7 @@ class BlockId(StrEnum):
     QUESTION_TEXT = "question_text"
     QUESTION_ANONYMOUS = "question_anonymous"
     FOLLOW_UP_TEXT = "follow_up_text"
+    ANSWER_TEXT = "answer_text"
     PULSE_TITLE = "pulse_title"
     PULSE_BANK = "pulse_bank"
     PULSE_CHANNEL = "pulse_channel"

@@ -13,6 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from beacon.bot import when
 from beacon.bot.blocks.calendar import (
     ANONYMOUS,
+    build_answer_modal,
+    build_answers_log,
     build_calendar_blocks,
     build_follow_up_modal,
     build_follow_up_post,
@@ -25,6 +27,7 @@ from beacon.bot.blocks.calendar import (
 from beacon.bot.blocks.notices import render
 from beacon.bot.deps import Deps
 from beacon.bot.errors import InvalidInput
+from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
 from beacon.bot.models import Engagement
 from beacon.bot.organisation import Role
@@ -36,6 +39,7 @@ from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
 
+HOME_ANSWERS = 5
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
                 "purpose": BlockId.VISIT_PURPOSE}
 
@@ -57,6 +61,10 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             async with deps.db.transaction() as session:
                 mine = await engagements.site_of(session=session, user_id=user_id)
             blocks.append(build_my_site_picker(org.sites, mine))
+        async with deps.db.transaction() as session:
+            answered = await engagements.answers(session=session, limit=HOME_ANSWERS)
+        if answered:
+            blocks += build_answers_log(answered, heading="You said, we did: the latest answers")
         return blocks
 
     home_tab.add_section(home_section)
@@ -77,6 +85,14 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
         await ack()
         where = command.get("text", "").strip() or None
+        if where and where.split()[0].lower() == "answers":  # the "you said, we did" log, searched
+            search = where[len("answers"):].strip() or None
+            async with deps.db.transaction() as session:
+                items = await engagements.answers(session=session, search=search)
+            heading = f"You said, we did: {search}" if search else "You said, we did"
+            await respond(response_type="ephemeral", text=heading,
+                          blocks=[b.to_dict() for b in build_answers_log(items, heading=heading, search=search)])
+            return
         heading = f"Leaders out and about: {where}, the next 14 days" if where else (
             "Leaders out and about: the next 14 days")
         await respond(response_type="ephemeral", text=heading,
@@ -200,6 +216,33 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         heading, blocks = build_follow_up_post(leader_user_id=user_id, text=text)
         await client.chat_postMessage(channel=engagement.announced_channel or "", thread_ts=engagement.announced_ts,
                                       text=heading, blocks=blocks, reply_broadcast=False)
+
+    @app.action(ActionId.CALENDAR_ANSWER)
+    @guard
+    async def handle_answer_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            question, engagement = await engagements.answerable(
+                session=session, user_id=body["user"]["id"], question_id=record_id(action.get("value")))
+        await client.views_open(trigger_id=body["trigger_id"], view=build_answer_modal(
+            question_id=question.id or 0, question=question.question, title=engagement.title))
+
+    @app.view(CallbackId.CALENDAR_ANSWER)
+    @guard
+    async def handle_answer(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id = body["user"]["id"]
+        try:
+            async with deps.db.transaction() as session:
+                engagement = await engagements.answer(
+                    session=session, user_id=user_id, question_id=record_id(read_metadata(view).get("question")),
+                    answer=ModalState(view).text(BlockId.ANSWER_TEXT))
+        except InvalidInput as problem:
+            await ack(response_action="errors", errors={BlockId.ANSWER_TEXT: problem.user_message})
+            return
+        await ack()
+        await client.chat_postMessage(channel=user_id, text=(
+            f":white_check_mark: Your answer about {escape_mrkdwn(engagement.title)} is going to the engagement's "
+            "thread and its site's channel, and the asker is told."))
 
     @app.action(ActionId.CALENDAR_MY_SITE)
     @guard

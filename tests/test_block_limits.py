@@ -217,6 +217,9 @@ engagement_params = st.fixed_dictionaries({
     "attendees": st.lists(user_ids, max_size=400), "day": st.just("2026-11-24"),
     "questions": st.lists(st.fixed_dictionaries({"id": st.integers(1, 10**9), "question": text(1000, min_size=1),
                                                  "asker": st.none() | user_ids}), max_size=60)})
+answer_item = st.builds(lambda e, extra: {**e, **extra}, engagement_params, st.fixed_dictionaries({
+    "question": text(1000, min_size=1), "answer": text(2000, min_size=1), "answered_by": user_ids,
+    "answered_on": st.just("Tue 24 Nov 2026")}))
 pulse_question_params = st.fixed_dictionaries({
     "key": st.sampled_from(["q0", "q1"]), "text": text(150, min_size=5),
     "type": st.sampled_from(["single", "multiple", "agreement", "frequency", "scale", "text"]),
@@ -309,6 +312,7 @@ TEMPLATE_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
                                        "awards_announcement", "nomination_outcome")},
     **{name: engagement_params for name in ("engagement_announcement", "engagement_changed", "visit_reminder",
                                             "leader_briefing", "leader_follow_up", "leader_questions")},
+    **{name: answer_item for name in ("you_said_we_did", "question_answered")},
     "leaders_this_week": st.fixed_dictionaries({"week_of": st.just("30 November 2026"), "engagements": leader_items}),
     "engagements_added": st.fixed_dictionaries({"count": st.integers(0, 10**6), "days": st.integers(0, 90),
                                                 "first": leader_items.map(lambda items: items[:5])}),
@@ -397,6 +401,10 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "calendar.build_follow_up_modal": _call(calendar.build_follow_up_modal, engagement=engagements),
         "calendar.build_follow_up_post": _call(calendar.build_follow_up_post, leader_user_id=user_ids,
                                                text=text(2500, min_size=1)),
+        "calendar.build_answer_modal": _call(calendar.build_answer_modal, question_id=st.integers(1, 10**9),
+                                             question=text(1000, min_size=1), title=text(300, min_size=1)),
+        "calendar.build_answers_log": _call(calendar.build_answers_log, items=st.lists(answer_item, max_size=60),
+                                            heading=line(300), search=st.none() | line(100)),
         "calendar.build_question_receipt": _call(
             calendar.build_question_receipt, leader=line(300), token=st.none() | st.just("t" * 32),
             briefing_at=st.none() | st.just("Tue 24 Nov at 16:00 GMT"), batch_minutes=st.just(5)),

@@ -17,7 +17,7 @@ from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.local_slack.workspace import Message
 from beacon.bot.logs import PAYLOAD_LOGGERS
 from beacon.bot.models import EngagementQuestion
-from tests.harness import ALICE, CAROL, ENGAGEMENT, HEIDI, Beacon, settle
+from tests.harness import ALICE, CAROL, CHELMSFORD, ENGAGEMENT, HEIDI, Beacon, settle
 from tests.test_calendar import _sync, _utc, feeds, organisation  # noqa: F401  (the calendar's fixtures)
 
 ASKED_AFTER = "What happens to the night shift's breaks?"
@@ -210,3 +210,74 @@ async def test_an_anonymous_question_leaves_its_asker_nowhere_in_the_database_or
     assert any("leader question" in line for line in lines), "the requests were logged"
     leaks = [line for line in lines if ALICE in line or token in line]
     assert leaks == [], f"a log line names the asker of an anonymous question: {leaks[0][:300]}"
+
+
+# -- "you said, we did": the leader answers, and the answer goes where the askers are --------------------------------
+
+def _answer_button(message: Message, question: str) -> Message:
+    """The briefing with only the Answer button beside `question` (the person clicks the first one found)."""
+    blocks = [b for b in message.blocks if b.get("accessory", {}).get("action_id") != ActionId.CALENDAR_ANSWER
+              or question in b["text"]["text"]]
+    return Message(channel=message.channel, ts=message.ts, user=message.user, text=message.text, blocks=blocks)
+
+
+async def test_a_leader_answers_and_the_answer_goes_where_the_askers_are(beacon: Beacon) -> None:
+    announcement = await _announcement(beacon)
+    beacon.clock.set(_utc(2026, 11, 24, 10, 0))
+    await _ask(beacon, HEIDI, announcement, "Can we talk about breaks?")
+    await _ask(beacon, ALICE, announcement, "Is the rota changing?", anonymous=True)
+    beacon.clock.set(_utc(2026, 11, 24, 16, 0))
+    await _run(beacon, "day_before")
+    carol, heidi, alice = (beacon.slack.person(u) for u in (CAROL, HEIDI, ALICE))
+    briefing = carol.dms()[-1]
+    await heidi.click(ActionId.CALENDAR_ANSWER, message=_answer_button(briefing, "breaks"))
+    await settle()
+    assert "Only the leader" in heidi.last_ephemeral().text, "nobody else answers for the leader"
+    await carol.click(ActionId.CALENDAR_ANSWER, message=_answer_button(briefing, "breaks"))
+    await settle()
+    carol.modal.blocks[1]["element"].pop("max_length", None)  # type: ignore[union-attr]  (a scripted submission)
+    too_long = await carol.submit({BlockId.ANSWER_TEXT: "y" * 2005})
+    assert "2,005 characters; the limit is 2,000. Shorten it by 5" in too_long.json["errors"][BlockId.ANSWER_TEXT]
+    reply = await carol.submit({BlockId.ANSWER_TEXT: "From January every shift gets a protected break <!here>."})
+    assert reply.json in ({}, None), reply.json
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    [in_thread] = [m for m in beacon.ws.messages(ENGAGEMENT) if m.thread_ts == announcement.ts]
+    at_site = beacon.ws.messages(CHELMSFORD)[-1]
+    for post in (in_thread, at_site):
+        shown = json.dumps(post.blocks)
+        assert "You said, we did" in post.text and "<@U0CAROL>" in post.text
+        assert "Can we talk about breaks?" in shown and "protected break &lt;!here&gt;" in shown
+        assert "<!here>" not in shown, "the leader's words are escaped"
+    told = heidi.dms()[-1]
+    assert "answered your question" in told.text and "protected break" in json.dumps(told.blocks)
+    # Alice asked without her name: she alone finds the answer, with her token.
+    await carol.click(ActionId.CALENDAR_ANSWER, message=_answer_button(briefing, "rota"))
+    await settle()
+    await carol.submit({BlockId.ANSWER_TEXT: "Not this year: we heard you and it stays as it is."})
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    receipt = next(m for m in alice.dms() if "See the answer" in json.dumps(m.blocks))
+    await alice.click(ActionId.CALENDAR_QUESTION_CHECK, message=receipt)
+    await settle()
+    assert "answered your question on Tue 24 Nov 2026" in alice.last_ephemeral().text
+    assert "stays as it is" in json.dumps(alice.last_ephemeral().blocks), alice.last_ephemeral()
+    await carol.click(ActionId.CALENDAR_ANSWER, message=_answer_button(briefing, "rota"))
+    await settle()
+    assert "was answered on Tue 24 Nov" in carol.last_ephemeral().text, "an answer is given once"
+    # The log: in /calendar and the App Home, with dates and who answered; searchable.
+    await heidi.command("/calendar", "answers rota")
+    await settle()
+    log = json.dumps(heidi.last_ephemeral().blocks)
+    assert "stays as it is" in log and "protected break" not in log
+    assert "Tue 24 Nov 2026" in log and "<@U0CAROL>" in log
+    await heidi.command("/calendar", "answers")
+    await settle()
+    assert "protected break" in json.dumps(heidi.last_ephemeral().blocks)
+    await heidi.open_home()
+    await settle()
+    assert "You said, we did" in json.dumps(heidi.home.blocks) and "protected break" in json.dumps(heidi.home.blocks)
+    # The day after, nothing is left to answer.
+    beacon.clock.set(_utc(2026, 11, 26, 10, 0))
+    await _run(beacon, "day_after")
+    assert "still to answer" not in json.dumps(carol.dms()[-1].blocks)

@@ -171,3 +171,38 @@ def build_follow_up_post(*, leader_user_id: str, text: str) -> tuple[str, list[d
     # The form takes 2,500 characters; escaped, that can be five times as long: split it, lose none of it.
     pieces = sections(f"{heading}\n{escape_mrkdwn(text)}", SECTION_TEXT, count=FOLLOW_UP_SECTIONS)
     return heading, [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict() for piece in pieces]
+
+
+def build_answer_modal(*, question_id: int, question: str, title: str) -> dict[str, Any]:
+    return View(type="modal", callback_id=CallbackId.CALENDAR_ANSWER, title="You said, we did", submit="Answer",
+                close="Cancel", private_metadata=json.dumps({"question": question_id}), blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=shorten(
+                        f"Asked before *{escape_mrkdwn(title)}*:\n{quoted(question, SECTION_TEXT - 400)}",
+                        SECTION_TEXT))),
+                    InputBlock(block_id=BlockId.ANSWER_TEXT, label="Your answer: what you heard and what happens",
+                               element=PlainTextInputElement(action_id=BlockId.ANSWER_TEXT, multiline=True,
+                                                             max_length=2000)),
+                    ContextBlock(elements=[MarkdownTextObject(
+                        text="Posted in the engagement's thread and its site's channel; the asker is told (one who "
+                             "asked without their name finds it with their own link).")])]).to_dict()
+
+
+ANSWER_LINE = 900
+
+
+def build_answers_log(items: list[dict[str, Any]], *, heading: str, search: str | None = None) -> list[Block]:
+    """The log of "you said, we did": each answer with its question, when and who answered, latest first."""
+    blocks: list[Block] = [HeaderBlock(text=truncate(heading, 150))]
+    if not items:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=(
+            f"No answers match “{escape_mrkdwn(search)}”." if search else "No questions have been answered yet."))))
+        return blocks
+    for item in items[:45]:
+        place = escape_mrkdwn(item.get("place") or "a place to be confirmed")
+        line = (f"*{escape_mrkdwn(item['answered_on'])}* · {mention(item['answered_by'])} at {place} "
+                f"({escape_mrkdwn(item['title'])})\n{quoted(item['question'], 300)}\n"
+                f"{escape_mrkdwn(item['answer'] or '')}")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=shorten(line, ANSWER_LINE))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="Search them with `/calendar answers <words>`.")]))
+    return blocks

@@ -63,6 +63,8 @@ QUESTION_LIMIT = 1000  # characters of a question for a leader (the form's own l
 # Questions asked once the leader's briefing has gone are sent on a timer of this period, all of one engagement's
 # in one DM: the leader is not pinged per question, and the DM's time says only which few minutes they came in.
 QUESTION_BATCH = timedelta(minutes=5)
+ANSWER_LIMIT = 2000  # characters of a leader's answer (the form's own limit)
+ANSWERS_LISTED = 20
 
 # The columns a calendar source decides (Engagements._fields gives their values for a fact).
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
@@ -662,6 +664,78 @@ class Engagements:
                     now=now, template=Template.LEADER_QUESTIONS, source_id=engagement.id,
                     params=self.describe(engagement) | {"questions": self._listed(questions)}))
         return await outbox.enqueue(session=session, promises=promises, now=now)
+
+    async def answerable(self, *, session: AsyncSession, user_id: str,
+                         question_id: int) -> tuple[EngagementQuestion, Engagement]:
+        """A question the person may answer: theirs as the engagement's leader (or whoever announced it)."""
+        question = await session.get(EngagementQuestion, question_id)
+        engagement = await session.get(Engagement, question.engagement_id) if question else None
+        if question is None or engagement is None or user_id not in (engagement.leader_user_id,
+                                                                      engagement.created_by):
+            raise NotFound("Only the leader the question was asked of can answer it.")
+        if question.answered_at is not None:
+            answered_on = when.day(question.answered_at.astimezone(self._org.tz))
+            raise InvalidInput(f"That question was answered on {answered_on}; the answer is in the engagement's "
+                               "thread.")
+        return question, engagement
+
+    async def answer(self, *, session: AsyncSession, user_id: str, question_id: int, answer: str) -> Engagement:
+        """"You said, we did": the answer is kept (with when and by whom), posted in the engagement's thread and in
+        its site's channel, and a named asker is told; an anonymous one finds it with their token."""
+        question, engagement = await self.answerable(session=session, user_id=user_id, question_id=question_id)
+        text = answer.strip()
+        if len(text) < 5:
+            raise InvalidInput("Write the answer in a few words, as staff should read it.")
+        if len(text) > ANSWER_LIMIT:
+            raise InvalidInput(f"The answer is {len(text):,} characters; the limit is {ANSWER_LIMIT:,}. "
+                               f"Shorten it by {len(text) - ANSWER_LIMIT:,}.")
+        now = self._clock.now()
+        claimed = await session.scalars(update(EngagementQuestion).where(
+            col(EngagementQuestion.id) == question_id, col(EngagementQuestion.answered_at).is_(None))
+            .values(answer=text, answered_by=user_id, answered_at=now).returning(col(EngagementQuestion.id))
+            .execution_options(synchronize_session=False))
+        if claimed.first() is None:  # answered a moment ago, in another tab
+            raise InvalidInput("That question has just been answered; the answer is in the engagement's thread.")
+        params = self.describe(engagement) | {"question": question.question, "answer": text,
+                                              "answered_by": user_id, "answered_on": when.day(now.astimezone(
+                                                  self._org.tz), year=True)}
+        post = {"template": Template.YOU_SAID_WE_DID, "params": params}
+        promises = []
+        if engagement.announced_channel and engagement.announced_ts:
+            promises.append(outbox.Promise(
+                dedupe_key=f"answer-thread:{question_id}", source=CALENDAR_POST, source_id=engagement.id,
+                channel=engagement.announced_channel, thread_ts=engagement.announced_ts, content=post, due_at=now,
+                expires_at=now + timedelta(days=2)))
+        site = self._org.site_named(engagement.site)
+        if site and site.channel and site.channel != engagement.announced_channel:
+            promises.append(outbox.Promise(
+                dedupe_key=f"answer-site:{question_id}:{site.channel}", source=CALENDAR_POST, source_id=engagement.id,
+                channel=site.channel, content=post, due_at=now, expires_at=now + timedelta(days=2)))
+        if question.asker_id and not question.hide_name:
+            promises.append(outbox.notice(key=f"question-answered:{question_id}", user_id=question.asker_id, now=now,
+                                          template=Template.QUESTION_ANSWERED, source_id=engagement.id, params=params))
+        await outbox.enqueue(session=session, promises=promises, now=now)
+        await self._audit.record(session=session, actor=user_id, action="question.answered",
+                                 subject=f"engagement:{engagement.id}", details={"question": question_id})
+        return engagement
+
+    async def answers(self, *, session: AsyncSession, search: str | None = None,
+                      limit: int = ANSWERS_LISTED) -> list[dict[str, Any]]:
+        """The log of "you said, we did": the latest answers first, with when and who answered; `search` narrows it
+        to answers, questions, engagements or places that contain the words."""
+        statement = select(EngagementQuestion, Engagement).join(
+            Engagement, col(Engagement.id) == col(EngagementQuestion.engagement_id)).where(
+            col(EngagementQuestion.answered_at).is_not(None))
+        if search and search.strip():
+            wanted = f"%{search.strip().lower()[:100]}%"
+            statement = statement.where(or_(*(func.lower(c).like(wanted) for c in (
+                col(EngagementQuestion.question), col(EngagementQuestion.answer), col(Engagement.title),
+                col(Engagement.location)))))
+        rows = (await session.execute(statement.order_by(col(EngagementQuestion.answered_at).desc(),
+                                                         col(EngagementQuestion.id).desc()).limit(limit))).all()
+        return [self.describe(e) | {"question": q.question, "answer": q.answer, "answered_by": q.answered_by,
+                                    "answered_on": when.day((q.answered_at or self._clock.now()).astimezone(
+                                        self._org.tz), year=True)} for q, e in rows]
 
     async def for_follow_up(self, *, session: AsyncSession, user_id: str, engagement_id: int) -> Engagement:
         engagement = await session.get(Engagement, engagement_id)

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from beacon.bot.blocks.limits import SECTION_TEXT
-from beacon.bot.blocks.mrkdwn import listing, mention, quoted, truncate
+from beacon.bot.blocks.mrkdwn import listing, mention, quoted, sections, truncate
 from beacon.bot.blocks.notices.common import context, section
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId
@@ -123,7 +123,10 @@ def _questions(questions: list[dict[str, Any]], heading: str) -> list[Block]:
     blocks: list[Block] = [section(heading)]
     for q in questions[:QUESTIONS_SHOWN]:
         by = f"_from {mention(q['asker']) if q.get('asker') else 'a colleague'}_"
-        blocks.append(section(f"{quoted(q['question'], SECTION_TEXT - len(by) - 1)}\n{by}"))
+        block = section(f"{quoted(q['question'], SECTION_TEXT - len(by) - 1)}\n{by}")
+        if q.get("id"):
+            block.accessory = ButtonElement(text="Answer", action_id=ActionId.CALENDAR_ANSWER, value=str(q["id"]))
+        blocks.append(block)
     if len(questions) > QUESTIONS_SHOWN:
         blocks.append(context(f"…and {len(questions) - QUESTIONS_SHOWN} more."))
     return blocks
@@ -163,6 +166,30 @@ def leader_follow_up(params: dict[str, Any]) -> tuple[str, list[Block]]:
         text="Write the follow-up", action_id=ActionId.CALENDAR_FOLLOW_UP, value=str(params["engagement_id"]),
         style="primary")]))
     return text, blocks
+
+
+ANSWER_SECTIONS = 3  # a 2,000-character answer, escaped, may need more than one section
+
+
+def you_said_we_did(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """A leader's answer to a question asked before their engagement, where the askers are."""
+    text = (f":speech_balloon: You said, we did: {mention(params['answered_by'])} answered a question asked before "
+            f"{escape_mrkdwn(params['title'])} at {_place(params)}")
+    return text, _answer_blocks(text, params)
+
+
+def question_answered(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = (f":speech_balloon: {mention(params['answered_by'])} answered your question about "
+            f"{escape_mrkdwn(params['title'])} at {_place(params)}")
+    return text, _answer_blocks(text, params)
+
+
+def _answer_blocks(text: str, params: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = [section(text), section(quoted(params["question"], SECTION_TEXT))]
+    blocks += [section(piece) for piece in sections(escape_mrkdwn(params["answer"]), SECTION_TEXT,
+                                                       count=ANSWER_SECTIONS)]
+    blocks.append(context(f"Answered {escape_mrkdwn(params['answered_on'])}. Every answer: `/calendar answers`."))
+    return blocks
 
 
 def calendar_source_failing(params: dict[str, Any]) -> tuple[str, list[Block]]:
