@@ -249,6 +249,9 @@ leader_items = st.lists(st.fixed_dictionaries({
     max_size=60)
 weekly_params = st.fixed_dictionaries({
     "organisation": line(200), "week_of": st.just("30 November 2026"), "quiet": st.booleans(),
+    "you_said": st.lists(st.fixed_dictionaries({
+        "leader": line(200), "title": line(300), "place": st.none() | line(300), "question": line(120),
+        "answer": line(300)}), max_size=25), "you_said_total": counts,
     "leaders": leader_items, "leaders_total": st.integers(0, 500), "home_url": st.none() | st.just("https://x/"),
     "workspace_url": st.none() | st.just("https://trust.slack.com/"),
     "recognition": st.fixed_dictionaries({

@@ -281,3 +281,13 @@ async def test_a_leader_answers_and_the_answer_goes_where_the_askers_are(beacon:
     beacon.clock.set(_utc(2026, 11, 26, 10, 0))
     await _run(beacon, "day_after")
     assert "still to answer" not in json.dumps(carol.dms()[-1].blocks)
+    # The next weekly digest says what was answered the week before.
+    beacon.clock.set(_utc(2026, 11, 30, 8, 0))
+    await beacon.deps.digests.send_now(db=beacon.deps.db)
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    [digest] = [m for c in beacon.deps.organisation.channels.digest for m in beacon.ws.messages(c)
+                if "weekly digest" in m.text]
+    shown = json.dumps(digest.blocks)
+    assert "You said, we did" in shown and "Can we talk about breaks?" in shown and "protected break" in shown
+    assert "Is the rota changing?" in shown and "*Carol Chen, Chief Executive*" in shown

@@ -737,6 +737,19 @@ class Engagements:
                                     "answered_on": when.day((q.answered_at or self._clock.now()).astimezone(
                                         self._org.tz), year=True)} for q, e in rows]
 
+    async def answered_between(self, *, session: AsyncSession, starts: datetime, ends: datetime,
+                               limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Answers given in a period, oldest first, for the weekly digest: two statements, whatever the numbers."""
+        within = (col(EngagementQuestion.answered_at) >= starts, col(EngagementQuestion.answered_at) < ends)
+        total = await session.scalar(select(func.count()).select_from(EngagementQuestion).where(*within)) or 0
+        rows = (await session.execute(select(
+            col(EngagementQuestion.question), col(EngagementQuestion.answer), col(Engagement.leader),
+            col(Engagement.title), col(Engagement.site), col(Engagement.location)).join(
+            Engagement, col(Engagement.id) == col(EngagementQuestion.engagement_id)).where(*within).order_by(
+            col(EngagementQuestion.answered_at), col(EngagementQuestion.id)).limit(limit))).all()
+        return [{"leader": r.leader, "title": r.title, "place": r.site or r.location, "question": r.question,
+                 "answer": r.answer or ""} for r in rows], int(total)
+
     async def for_follow_up(self, *, session: AsyncSession, user_id: str, engagement_id: int) -> Engagement:
         engagement = await session.get(Engagement, engagement_id)
         if engagement is None or user_id not in (engagement.leader_user_id, engagement.created_by):
