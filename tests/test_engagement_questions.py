@@ -291,3 +291,30 @@ async def test_a_leader_answers_and_the_answer_goes_where_the_askers_are(beacon:
     shown = json.dumps(digest.blocks)
     assert "You said, we did" in shown and "Can we talk about breaks?" in shown and "protected break" in shown
     assert "Is the rota changing?" in shown and "*Carol Chen, Chief Executive*" in shown
+
+
+async def test_upgrading_takes_the_asker_off_questions_already_asked_without_a_name(tmp_path: Path) -> None:
+    """Migration 0017 on a database that holds anonymous questions stored the old way (with the asker's ID)."""
+    from beacon.bot.db import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await upgrade(url, "0015")
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text(
+            "INSERT INTO engagement (id, source_key, external_id, occurrence, title, leader, starts_at, ends_at, "
+            "all_day, status, announcement_queued, first_seen_at, updated_at) VALUES (1, 's', 'e', 'single', 'Visit', "
+            "'Carol', '2026-11-25 10:00:00', '2026-11-25 12:00:00', 0, 'scheduled', 0, '2026-11-20 09:00:00', "
+            "'2026-11-20 09:00:00')"))
+        await connection.execute(text(
+            "INSERT INTO engagement_question (engagement_id, asker_id, hide_name, question, created_at) VALUES "
+            "(1, 'U0ALICE', 1, 'Anonymous?', '2026-11-23 16:05:00'), (1, 'U0HEIDI', 0, 'Named', "
+            "'2026-11-23 16:06:00')"))
+    await upgrade(url)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text(
+            "SELECT question, asker_id, created_at FROM engagement_question ORDER BY id"))).all()
+    await engine.dispose()
+    assert [tuple(r)[:2] for r in rows] == [("Anonymous?", None), ("Named", "U0HEIDI")]
+    assert str(rows[0][2]).startswith("2026-11-23 00:00:00"), "only the day an anonymous question was asked is kept"
+    assert str(rows[1][2]).startswith("2026-11-23 16:06:00")

@@ -31,6 +31,12 @@ def upgrade() -> None:
     # Questions already asked: those of engagements already briefed stay as they were delivered; anonymous ones
     # lose their asker (and their time of day) before the rule that keeps it so is added.
     op.execute("UPDATE engagement_question SET asker_id = NULL WHERE hide_name")
+    if op.get_bind().dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC)
+        op.execute("UPDATE engagement_question SET created_at = substr(created_at, 1, 10) || ' 00:00:00.000000' "
+                   "WHERE hide_name")
+    else:
+        op.execute("UPDATE engagement_question SET created_at = date_trunc('day', created_at AT TIME ZONE 'UTC') "
+                   "AT TIME ZONE 'UTC' WHERE hide_name")
     op.execute("UPDATE engagement_question SET delivered = 'briefing' WHERE engagement_id IN (SELECT source_id "
                "FROM outbox_message WHERE dedupe_key LIKE 'notice:leader-briefing:%')")
     with op.batch_alter_table('engagement_question') as batch:
