@@ -3,6 +3,7 @@ an anonymous one leaves nothing that points to its asker: not in the database fi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.local_slack.workspace import Message
 from beacon.bot.logs import PAYLOAD_LOGGERS
 from beacon.bot.models import EngagementQuestion
+from beacon.scheduler.calendar import LATE_QUESTIONS
 from tests.harness import ALICE, CAROL, CHELMSFORD, ENGAGEMENT, HEIDI, Beacon, settle
 from tests.test_calendar import _sync, _utc, feeds, organisation  # noqa: F401  (the calendar's fixtures)
 
@@ -86,6 +88,27 @@ async def test_a_question_asked_after_the_briefing_reaches_the_leader_within_min
     listed = json.dumps(follow_up.blocks)
     assert "3 questions still to answer" in listed
     assert all(q in listed for q in ("Can we talk about breaks?", ASKED_AFTER, "new ambulances"))
+
+
+async def test_replicas_ticking_together_send_the_late_questions_once(beacon: Beacon) -> None:
+    """Every replica's scheduler fires on the same five-minute mark: the questions go in one DM all the same."""
+    announcement = await _announcement(beacon)
+    beacon.clock.set(_utc(2026, 11, 24, 16, 5))
+    for n in range(3):
+        await _ask(beacon, ALICE, announcement, f"Question number {n} for Carol", anonymous=n % 2 == 0)
+    beacon.clock.set(_utc(2026, 11, 24, 16, 10))
+
+    async def tick() -> None:
+        async with beacon.deps.db.transaction() as session:
+            await beacon.deps.engagements.deliver_late_questions(session=session)
+
+    await asyncio.gather(tick(), tick(), tick())
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    [dm] = _question_dms(beacon)
+    assert "3 new questions" in dm.text
+    job = beacon.runtime.scheduler.get_job(LATE_QUESTIONS)
+    assert job is not None and "*/5" in str(job.trigger), "the scheduler runs it on the five-minute marks"
 
 
 async def test_a_question_before_the_briefing_goes_in_it_and_nowhere_else(beacon: Beacon) -> None:
