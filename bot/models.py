@@ -477,7 +477,7 @@ class EngagementQuestion(SQLModel, table=True):
     delivered: str | None = Field(default=None, max_length=12)  # a QuestionDelivery
     answer: str | None = Field(default=None, sa_type=Text)
     answered_by: str | None = Field(default=None, max_length=32)
-    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)  # the log, the digest
 
 
 class UnmatchedLocation(SQLModel, table=True):

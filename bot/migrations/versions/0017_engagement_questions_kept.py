@@ -28,6 +28,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('answered_by', sa.String(length=32), nullable=True))
         batch.add_column(sa.Column('answered_at', beacon.bot.db.UTCDateTime(), nullable=True))
         batch.create_unique_constraint('uq_engagement_question_token_hash', ['token_hash'])
+        batch.create_index('ix_engagement_question_answered_at', ['answered_at'], unique=False)
     # Questions already asked: those of engagements already briefed stay as they were delivered; anonymous ones
     # lose their asker (and their time of day) before the rule that keeps it so is added.
     op.execute("UPDATE engagement_question SET asker_id = NULL WHERE hide_name")
@@ -48,6 +49,7 @@ def downgrade() -> None:
     with op.batch_alter_table('engagement_question') as batch:
         batch.drop_constraint('ck_engagement_question_anonymous_has_no_asker', type_='check')
         batch.drop_constraint('uq_engagement_question_token_hash', type_='unique')
+        batch.drop_index('ix_engagement_question_answered_at')
         batch.drop_column('answered_at')
         batch.drop_column('answered_by')
         batch.drop_column('answer')
