@@ -26,6 +26,7 @@ class CallbackId(StrEnum):
     VISIT = "visit"
     CALENDAR_QUESTION = "calendar_question"
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
+    CALENDAR_ANSWER = "calendar_answer"
     PULSE_CREATE = "pulse_create"
     PULSE_ANSWER = "pulse_answer"
     LEADER_STATEMENT = "leader_statement"
@@ -62,6 +63,8 @@ class ActionId(StrEnum):
     CALENDAR_ASK = "calendar_ask"
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
     CALENDAR_MY_SITE = "calendar_my_site"
+    CALENDAR_QUESTION_CHECK = "calendar_question_check"  # an anonymous asker's token: has my question an answer?
+    CALENDAR_ANSWER = "calendar_answer"  # a leader answering a question from their briefing or follow-up
     PULSE_NEW = "pulse_new"
     PULSE_ADD_QUESTION = "pulse_add_question"
     PULSE_REMOVE_QUESTION = "pulse_remove_question"
@@ -112,6 +115,7 @@ class BlockId(StrEnum):
     QUESTION_TEXT = "question_text"
     QUESTION_ANONYMOUS = "question_anonymous"
     FOLLOW_UP_TEXT = "follow_up_text"
+    ANSWER_TEXT = "answer_text"
     PULSE_TITLE = "pulse_title"
     PULSE_BANK = "pulse_bank"
     PULSE_CHANNEL = "pulse_channel"

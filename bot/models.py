@@ -452,17 +452,33 @@ class EngagementAttendee(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class QuestionDelivery(StrEnum):
+    BRIEFING = "briefing"  # in the leader's day-before briefing
+    LATE = "late"  # asked after the briefing went (or when there was none): a DM of its own, within minutes
+    FOLLOW_UP = "follow_up"  # asked in the last minutes before the day-after follow-up, which lists it
+
+
 class EngagementQuestion(SQLModel, table=True):
-    """A question for the leader, asked in advance; the leader sees the asker only if they allowed it."""
+    """A question for the leader, asked in advance. Asked without a name, it keeps nobody's: no asker, and only the
+    day it was asked (a time would join it to request logs); the asker holds a token (its hash is here) to read
+    the answer later, as with anonymous pulses."""
 
     __tablename__ = "engagement_question"
+    __table_args__ = (CheckConstraint("(hide_name AND asker_id IS NULL) OR (NOT hide_name AND asker_id IS NOT NULL)",
+                                      name="ck_engagement_question_anonymous_has_no_asker"),
+                      UniqueConstraint("token_hash", name="uq_engagement_question_token_hash"))
 
     id: int | None = Field(default=None, primary_key=True)
     engagement_id: int = Field(foreign_key="engagement.id", index=True)
-    asker_id: str = Field(max_length=32)
+    asker_id: str | None = Field(default=None, max_length=32)
     hide_name: bool = True
     question: str = Field(sa_type=Text)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)  # the start of the day it was asked (trust's timezone)
+    token_hash: str | None = Field(default=None, max_length=64)
+    delivered: str | None = Field(default=None, max_length=12)  # a QuestionDelivery
+    answer: str | None = Field(default=None, sa_type=Text)
+    answered_by: str | None = Field(default=None, max_length=32)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)  # the log, the digest
 
 
 class UnmatchedLocation(SQLModel, table=True):

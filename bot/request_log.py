@@ -31,6 +31,10 @@ FIRST_SIGHT = "beacon_first_sight"
 # beside the database's record of when answers were stored, would narrow an anonymous answer down to a person.
 PULSE_ANSWER = "pulse answer"
 _PULSE_ACTIONS = (ActionId.PULSE_CHOOSE, ActionId.PULSE_ANSWER, ActionId.PULSE_CHANGE)
+# Asking a leader a question (opening the form, sending it, an anonymous asker checking for the answer): one kind
+# of request, logged without the person, named or not, so that no log line can be joined to an anonymous question.
+LEADER_QUESTION = "leader question"
+_QUESTION_ACTIONS = (ActionId.CALENDAR_ASK, ActionId.CALENDAR_QUESTION_CHECK)
 
 
 def describe(body: dict[str, Any]) -> tuple[str, str | None]:
@@ -47,11 +51,15 @@ def describe(body: dict[str, Any]) -> tuple[str, str | None]:
         action_id = str(actions[0].get("action_id"))
         if action_id.startswith(_PULSE_ACTIONS):
             return PULSE_ANSWER, None
+        if action_id in _QUESTION_ACTIONS:
+            return LEADER_QUESTION, None
         return f"action {action_id[:100]}", user
     if kind in ("view_submission", "view_closed"):
         callback_id = str((body.get("view") or {}).get("callback_id"))
         if callback_id == CallbackId.PULSE_ANSWER:
             return PULSE_ANSWER, None
+        if callback_id == CallbackId.CALENDAR_QUESTION:
+            return LEADER_QUESTION, None
         return f"{kind} {callback_id[:100]}", user
     return str(kind)[:40], user
 

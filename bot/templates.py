@@ -38,6 +38,9 @@ class Template(StrEnum):
     LEADERS_THIS_WEEK = "leaders_this_week"
     LEADER_BRIEFING = "leader_briefing"
     LEADER_FOLLOW_UP = "leader_follow_up"
+    LEADER_QUESTIONS = "leader_questions"  # asked after the briefing went: sent within minutes, batched
+    YOU_SAID_WE_DID = "you_said_we_did"  # a leader's answer to a question, in the thread and the site's channel
+    QUESTION_ANSWERED = "question_answered"  # to a named asker: your question has its answer
     CALENDAR_SOURCE_FAILING = "calendar_source_failing"
     CALENDAR_SOURCE_RECOVERED = "calendar_source_recovered"
     CALENDAR_UNMATCHED = "calendar_unmatched"

@@ -10,22 +10,28 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 
+from beacon.bot import when
 from beacon.bot.blocks.calendar import (
     ANONYMOUS,
+    build_answer_modal,
+    build_answers_log,
     build_calendar_blocks,
     build_follow_up_modal,
     build_follow_up_post,
     build_my_site_picker,
     build_question_modal,
+    build_question_receipt,
+    build_question_status,
     build_visit_modal,
 )
 from beacon.bot.blocks.notices import render
 from beacon.bot.deps import Deps
 from beacon.bot.errors import InvalidInput
+from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
 from beacon.bot.models import Engagement
 from beacon.bot.organisation import Role
-from beacon.bot.services.engagements import VisitDraft, VisitProblems
+from beacon.bot.services.engagements import QUESTION_BATCH, VisitDraft, VisitProblems
 from beacon.bot.services.recurrence import exists_locally, to_utc
 from beacon.bot.templates import Template
 from beacon.handlers import visibility
@@ -34,6 +40,7 @@ from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
 
+HOME_ANSWERS = 5
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
                 "purpose": BlockId.VISIT_PURPOSE, "site_choice": BlockId.VISIT_SITE, "leader": BlockId.VISIT_LEADER}
 
@@ -55,6 +62,10 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             async with deps.db.transaction() as session:
                 mine = await engagements.site_of(session=session, user_id=user_id)
             blocks.append(build_my_site_picker(org.sites, mine))
+        async with deps.db.transaction() as session:
+            answered = await engagements.answers(session=session, limit=HOME_ANSWERS)
+        if answered:
+            blocks += build_answers_log(answered, heading="You said, we did: the latest answers")
         return blocks
 
     home_tab.add_section(home_section)
@@ -80,6 +91,14 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             await respond(response_type="ephemeral", text=text, blocks=blocks)
             return
         where = words or None
+        if where and where.split()[0].lower() == "answers":  # the "you said, we did" log, searched
+            search = where[len("answers"):].strip() or None
+            async with deps.db.transaction() as session:
+                items = await engagements.answers(session=session, search=search)
+            heading = f"You said, we did: {search}" if search else "You said, we did"
+            await respond(response_type="ephemeral", text=heading,
+                          blocks=[b.to_dict() for b in build_answers_log(items, heading=heading, search=search)])
+            return
         heading = f"Leaders out and about: {where}, the next 14 days" if where else (
             "Leaders out and about: the next 14 days")
         await respond(response_type="ephemeral", text=heading,
@@ -147,7 +166,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_ask(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         async with deps.db.transaction() as session:
-            engagement = await engagements.coming(session=session, engagement_id=record_id(action.get("value")))
+            engagement = await engagements.askable(session=session, engagement_id=record_id(action.get("value")))
         await client.views_open(trigger_id=body["trigger_id"], view=build_question_modal(
             engagement=engagement, when=engagements.describe(engagement)["when"]))
 
@@ -159,16 +178,29 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         hidden = set(state.options(BlockId.QUESTION_ANONYMOUS))
         try:
             async with deps.db.transaction() as session:
-                engagement = await engagements.ask(session=session, user_id=user_id,
-                                                   engagement_id=record_id(read_metadata(view).get("engagement")),
-                                                   question=question, hide_name=ANONYMOUS in hidden)
+                asked = await engagements.ask(session=session, user_id=user_id,
+                                              engagement_id=record_id(read_metadata(view).get("engagement")),
+                                              question=question, hide_name=ANONYMOUS in hidden)
         except InvalidInput as problem:
             await ack(response_action="errors", errors={BlockId.QUESTION_TEXT: problem.user_message})
             return
         await ack()
-        await client.chat_postMessage(channel=user_id, text=(
-            f"Your question for {engagement.leader} is in; they get it the day before the visit"
-            + (", without your name." if ANONYMOUS in hidden else ".")))
+        # Told here, never through the outbox: a stored DM would pair the asker with their token.
+        text, blocks = build_question_receipt(
+            leader=asked.engagement.leader, token=asked.token, batch_minutes=int(QUESTION_BATCH.total_seconds() // 60),
+            briefing_at=when.moment(asked.briefing_at, tz, joined=" at ") if asked.briefing_at else None)
+        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+
+    @app.action(ActionId.CALENDAR_QUESTION_CHECK)
+    @guard
+    async def handle_question_check(ack: AsyncAck, action: dict, respond: AsyncRespond) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            asked, _ = await engagements.question_for_token(session=session, token=str(action.get("value") or ""))
+        text, blocks = build_question_status(
+            question=asked.question, answer=asked.answer, answered_by=asked.answered_by,
+            answered_on=when.day(asked.answered_at.astimezone(tz), year=True) if asked.answered_at else None)
+        await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks)
 
     @app.action(ActionId.CALENDAR_FOLLOW_UP)
     @guard
@@ -191,6 +223,33 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         heading, blocks = build_follow_up_post(leader_user_id=user_id, text=text)
         await client.chat_postMessage(channel=engagement.announced_channel or "", thread_ts=engagement.announced_ts,
                                       text=heading, blocks=blocks, reply_broadcast=False)
+
+    @app.action(ActionId.CALENDAR_ANSWER)
+    @guard
+    async def handle_answer_open(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        async with deps.db.transaction() as session:
+            question, engagement = await engagements.answerable(
+                session=session, user_id=body["user"]["id"], question_id=record_id(action.get("value")))
+        await client.views_open(trigger_id=body["trigger_id"], view=build_answer_modal(
+            question_id=question.id or 0, question=question.question, title=engagement.title))
+
+    @app.view(CallbackId.CALENDAR_ANSWER)
+    @guard
+    async def handle_answer(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+        user_id = body["user"]["id"]
+        try:
+            async with deps.db.transaction() as session:
+                engagement = await engagements.answer(
+                    session=session, user_id=user_id, question_id=record_id(read_metadata(view).get("question")),
+                    answer=ModalState(view).text(BlockId.ANSWER_TEXT))
+        except InvalidInput as problem:
+            await ack(response_action="errors", errors={BlockId.ANSWER_TEXT: problem.user_message})
+            return
+        await ack()
+        await client.chat_postMessage(channel=user_id, text=(
+            f":white_check_mark: Your answer about {escape_mrkdwn(engagement.title)} is going to the engagement's "
+            "thread and its site's channel, and the asker is told."))
 
     @app.action(ActionId.CALENDAR_MY_SITE)
     @guard

@@ -12,10 +12,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from beacon.bot.deps import Deps
 from beacon.bot.services.delivery import worker_name
+from beacon.bot.services.engagements import QUESTION_BATCH
 from beacon.bot.services.work_queue import Work, WorkKind
 
 SYNC, WEEKLY, DAY_BEFORE, DAY_AFTER = ("calendar.sync", "calendar.weekly", "calendar.day_before",
                                        "calendar.day_after")
+LATE_QUESTIONS = "calendar.late_questions"
 log = logging.getLogger(__name__)
 WORKER = worker_name()
 
@@ -51,6 +53,11 @@ async def day_after(deps: Deps) -> None:
         await deps.engagements.day_after(session=session, worker=WORKER)
 
 
+async def late_questions(deps: Deps) -> None:
+    async with deps.db.transaction() as session:
+        await deps.engagements.deliver_late_questions(session=session)
+
+
 def _at(clock: str) -> dict[str, int]:
     hour, minute = clock.split(":")
     return {"hour": int(hour), "minute": int(minute)}
@@ -65,4 +72,7 @@ def register(scheduler: AsyncIOScheduler, deps: Deps) -> None:
     scheduler.add_job(weekly, CronTrigger(day_of_week=settings.weekly_post_day, timezone=tz,
                                           **_at(settings.weekly_post_time)), id=WEEKLY, **options)
     scheduler.add_job(day_before, CronTrigger(timezone=tz, **_at(settings.reminder_time)), id=DAY_BEFORE, **options)
+    # On the clock's five-minute marks: a question's DM says only which five minutes it came in.
+    scheduler.add_job(late_questions, CronTrigger(minute=f"*/{int(QUESTION_BATCH.total_seconds() // 60)}", timezone=tz),
+                      id=LATE_QUESTIONS, **options)
     scheduler.add_job(day_after, CronTrigger(timezone=tz, **_at(settings.follow_up_time)), id=DAY_AFTER, **options)

@@ -663,6 +663,38 @@ async def question_modal(case: Case) -> None:
     await settle()
 
 
+async def anonymous_question_asked(case: Case) -> None:
+    """The person asked a question without their name and kept Beacon's receipt, which holds their token."""
+    await question_modal(case)
+    await case.person.submit({BlockId.QUESTION_TEXT: "Will the rota be fair?",
+                              BlockId.QUESTION_ANONYMOUS: ["anonymous"]})
+    await settle()
+    case.refs["receipt"] = message_with(case.person.dms(), ActionId.CALENDAR_QUESTION_CHECK)
+
+
+async def briefed_with_a_question(case: Case) -> None:
+    """Heidi asked Carol a question; Carol's briefing holds it with an Answer button."""
+    await visit_announced(case)
+    heidi = case.beacon.slack.person(HEIDI)
+    await heidi.click(ActionId.CALENDAR_ASK, message=case.refs["message"])
+    await settle()
+    await heidi.submit({BlockId.QUESTION_TEXT: "Can we talk about breaks?"})
+    await settle()
+    case.beacon.clock.set(datetime(2026, 11, 24, 16, 0, tzinfo=UTC))
+    async with case.transaction() as session:
+        await case.beacon.deps.engagements.day_before(session=session, worker="test")
+    await deliver(case.beacon)
+    case.refs["briefing"] = message_with(case.beacon.slack.person(CAROL).dms(), ActionId.CALENDAR_ANSWER)
+    async with case.transaction() as session:
+        case.refs["question"] = (await session.scalars(select(EngagementQuestion))).one().id
+
+
+async def leader_answer_modal(case: Case) -> None:
+    await briefed_with_a_question(case)
+    await case.owner(CAROL).click(ActionId.CALENDAR_ANSWER, message=case.refs["briefing"])
+    await settle()
+
+
 async def follow_up_asked(case: Case) -> None:
     """The day after Carol's visit, Beacon asks her (by direct message) for a follow-up."""
     await visit_announced(case)
@@ -808,6 +840,7 @@ NOT_YOURS = "You can only change nominations you made."
 NOT_ADDRESSED = "That recognition is not addressed to you."
 NOT_THE_WINNER = "That question was not for you."
 NOT_THE_LEADER = "Only the leader who made the visit can post its follow-up."
+NOT_ASKED = "Only the leader the question was asked of can answer it."
 PAGE_BUTTON = {"type": "button", "action_id": ActionId.AWARDS_PAGE, "value": "0",
                "text": {"type": "plain_text", "text": "Next"}}
 ROUND_NAMED = {BlockId.AWARDS_ROUND_NAME: "Spring Awards", BlockId.AWARDS_ROUND_CLOSES: "2027-02-28"}
@@ -898,6 +931,14 @@ ENTRIES: list[Entry] = [
     Entry("calendar-question", EVERYONE,
           submitted(CallbackId.CALENDAR_QUESTION, {BlockId.QUESTION_TEXT: "Will the rota be fair?"}, default=CAROL),
           stored(EngagementQuestion, engagement_id=Ref("engagement"), asker_id=PERSON), question_modal),
+    Entry("calendar-answer", only(CAROL, NOT_ASKED), on_message(ActionId.CALENDAR_ANSWER, "briefing"),
+          modal_opened(CallbackId.CALENDAR_ANSWER, question="question"), briefed_with_a_question),
+    Entry("calendar-answer-submit", only(CAROL, NOT_ASKED),
+          submitted(CallbackId.CALENDAR_ANSWER, {BlockId.ANSWER_TEXT: "Breaks are protected from January."},
+                    default=CAROL),
+          stored(EngagementQuestion, answered_by=PERSON), leader_answer_modal),
+    Entry("calendar-question-check", EVERYONE, on_message(ActionId.CALENDAR_QUESTION_CHECK, "receipt"),
+          shown("No answer yet"), anonymous_question_asked),
     Entry("calendar-follow-up", only(CAROL, NOT_THE_LEADER), on_message(ActionId.CALENDAR_FOLLOW_UP),
           modal_opened(CallbackId.CALENDAR_FOLLOW_UP, engagement="engagement"), follow_up_asked),
     Entry("calendar-follow-up-submit", only(CAROL, NOT_THE_LEADER),

@@ -215,8 +215,11 @@ engagement_params = st.fixed_dictionaries({
     "cancelled": st.booleans(), "change": st.sampled_from(["cancelled", "moved"]), "was": st.none() | line(60),
     "folded": st.booleans(),
     "attendees": st.lists(user_ids, max_size=400), "day": st.just("2026-11-24"),
-    "questions": st.lists(st.fixed_dictionaries({"question": text(1000, min_size=1), "asker": st.none() | user_ids}),
-                          max_size=40)})
+    "questions": st.lists(st.fixed_dictionaries({"id": st.integers(1, 10**9), "question": text(1000, min_size=1),
+                                                 "asker": st.none() | user_ids}), max_size=60)})
+answer_item = st.builds(lambda e, extra: {**e, **extra}, engagement_params, st.fixed_dictionaries({
+    "question": text(1000, min_size=1), "answer": text(2000, min_size=1), "answered_by": user_ids,
+    "answered_on": st.just("Tue 24 Nov 2026")}))
 pulse_question_params = st.fixed_dictionaries({
     "key": st.sampled_from(["q0", "q1"]), "text": text(150, min_size=5),
     "type": st.sampled_from(["single", "multiple", "agreement", "frequency", "scale", "text"]),
@@ -246,6 +249,9 @@ leader_items = st.lists(st.fixed_dictionaries({
     max_size=60)
 weekly_params = st.fixed_dictionaries({
     "organisation": line(200), "week_of": st.just("30 November 2026"), "quiet": st.booleans(),
+    "you_said": st.lists(st.fixed_dictionaries({
+        "leader": line(200), "title": line(300), "place": st.none() | line(300), "question": line(120),
+        "answer": line(300)}), max_size=25), "you_said_total": counts,
     "leaders": leader_items, "leaders_total": st.integers(0, 500), "home_url": st.none() | st.just("https://x/"),
     "workspace_url": st.none() | st.just("https://trust.slack.com/"),
     "recognition": st.fixed_dictionaries({
@@ -308,7 +314,8 @@ TEMPLATE_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     **{name: round_params for name in ("round_opened", "round_reminder", "round_closed", "winner_consent_request",
                                        "awards_announcement", "nomination_outcome")},
     **{name: engagement_params for name in ("engagement_announcement", "engagement_changed", "visit_reminder",
-                                            "leader_briefing", "leader_follow_up")},
+                                            "leader_briefing", "leader_follow_up", "leader_questions")},
+    **{name: answer_item for name in ("you_said_we_did", "question_answered")},
     "leaders_this_week": st.fixed_dictionaries({"week_of": st.just("30 November 2026"), "engagements": leader_items}),
     "engagements_added": st.fixed_dictionaries({"count": st.integers(0, 10**6), "days": st.integers(0, 90),
                                                 "first": leader_items.map(lambda items: items[:5])}),
@@ -413,6 +420,16 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "calendar.build_follow_up_modal": _call(calendar.build_follow_up_modal, engagement=engagements),
         "calendar.build_follow_up_post": _call(calendar.build_follow_up_post, leader_user_id=user_ids,
                                                text=text(2500, min_size=1)),
+        "calendar.build_answer_modal": _call(calendar.build_answer_modal, question_id=st.integers(1, 10**9),
+                                             question=text(1000, min_size=1), title=text(300, min_size=1)),
+        "calendar.build_answers_log": _call(calendar.build_answers_log, items=st.lists(answer_item, max_size=60),
+                                            heading=line(300), search=st.none() | line(100)),
+        "calendar.build_question_receipt": _call(
+            calendar.build_question_receipt, leader=line(300), token=st.none() | st.just("t" * 32),
+            briefing_at=st.none() | st.just("Tue 24 Nov at 16:00 GMT"), batch_minutes=st.just(5)),
+        "calendar.build_question_status": _call(
+            calendar.build_question_status, question=text(1000, min_size=1), answer=st.none() | text(2000),
+            answered_by=st.none() | user_ids, answered_on=st.none() | st.just("Wed 25 Nov 2026")),
         "digest_home.build_digest_choice": _call(digest_home.build_digest_choice, wanted=st.booleans()),
         "errors.build_not_permitted_text": _call(
             errors.build_not_permitted_text, messages=st.just(CONTENT.messages),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    ButtonElement,
     CheckboxesElement,
     ContextBlock,
     DatePickerElement,
@@ -26,7 +27,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
 from beacon.bot.blocks.limits import SECTION_TEXT
-from beacon.bot.blocks.mrkdwn import mention, sections, shorten, truncate
+from beacon.bot.blocks.mrkdwn import mention, quoted, sections, shorten, truncate
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.models import Engagement
@@ -120,7 +121,39 @@ def build_question_modal(*, engagement: Engagement, when: str) -> dict[str, Any]
                                element=CheckboxesElement(action_id=BlockId.QUESTION_ANONYMOUS, options=[
                                    Option(value=ANONYMOUS, label="Don't show my name to the leader")])),
                     ContextBlock(elements=[MarkdownTextObject(
-                        text="The leader gets the questions the day before the visit.")])]).to_dict()
+                        text="The leader gets questions in their briefing the day before the visit; asked after "
+                             "it, within minutes. Without your name, Beacon keeps no record that it was you.")])]
+                ).to_dict()
+
+
+def build_question_receipt(*, leader: str, briefing_at: str | None, token: str | None,
+                           batch_minutes: int) -> tuple[str, list[dict[str, Any]]]:
+    """What the asker is told: truthfully when the leader gets it and, without a name, what Beacon keeps."""
+    when = (f"in their briefing on {briefing_at}" if briefing_at else
+            f"within {batch_minutes} minutes (their briefing has gone, so it goes to them on its own)")
+    text = f"Your question for *{escape_mrkdwn(leader)}* is in: they get it {when}"
+    if token is None:
+        return text + ".", [SectionBlock(text=MarkdownTextObject(text=text + ".")).to_dict()]
+    text += ", without your name."
+    return text, [
+        SectionBlock(text=MarkdownTextObject(text=text)).to_dict(),
+        ContextBlock(elements=[MarkdownTextObject(text=(
+            "Beacon stored the question without your name or the time you asked, so nobody, not even Beacon's "
+            "administrators, can tell it was you. Keep this message: its button is the only way back to your "
+            "question and its answer."))]).to_dict(),
+        ActionsBlock(elements=[ButtonElement(text="See the answer", action_id=ActionId.CALENDAR_QUESTION_CHECK,
+                                             value=token)]).to_dict()]
+
+
+def build_question_status(*, question: str, answer: str | None, answered_by: str | None,
+                          answered_on: str | None) -> tuple[str, list[dict[str, Any]]]:
+    if not answer:
+        text = "No answer yet to your question:"
+        body = f"{text}\n{quoted(question, SECTION_TEXT - 100)}\nAsk again here once the visit has happened."
+    else:
+        text = f"{mention(answered_by) if answered_by else 'The leader'} answered your question on {answered_on}:"
+        body = shorten(f"{text}\n{quoted(question, 1200)}\n{escape_mrkdwn(answer)}", SECTION_TEXT)
+    return text, [SectionBlock(text=MarkdownTextObject(text=body)).to_dict()]
 
 
 def build_follow_up_modal(*, engagement: Engagement) -> dict[str, Any]:
@@ -138,3 +171,38 @@ def build_follow_up_post(*, leader_user_id: str, text: str) -> tuple[str, list[d
     # The form takes 2,500 characters; escaped, that can be five times as long: split it, lose none of it.
     pieces = sections(f"{heading}\n{escape_mrkdwn(text)}", SECTION_TEXT, count=FOLLOW_UP_SECTIONS)
     return heading, [SectionBlock(text=MarkdownTextObject(text=piece)).to_dict() for piece in pieces]
+
+
+def build_answer_modal(*, question_id: int, question: str, title: str) -> dict[str, Any]:
+    return View(type="modal", callback_id=CallbackId.CALENDAR_ANSWER, title="You said, we did", submit="Answer",
+                close="Cancel", private_metadata=json.dumps({"question": question_id}), blocks=[
+                    SectionBlock(text=MarkdownTextObject(text=shorten(
+                        f"Asked before *{escape_mrkdwn(title)}*:\n{quoted(question, SECTION_TEXT - 400)}",
+                        SECTION_TEXT))),
+                    InputBlock(block_id=BlockId.ANSWER_TEXT, label="Your answer: what you heard and what happens",
+                               element=PlainTextInputElement(action_id=BlockId.ANSWER_TEXT, multiline=True,
+                                                             max_length=2000)),
+                    ContextBlock(elements=[MarkdownTextObject(
+                        text="Posted in the engagement's thread and its site's channel; the asker is told (one who "
+                             "asked without their name finds it with their own link).")])]).to_dict()
+
+
+ANSWER_LINE = 900
+
+
+def build_answers_log(items: list[dict[str, Any]], *, heading: str, search: str | None = None) -> list[Block]:
+    """The log of "you said, we did": each answer with its question, when and who answered, latest first."""
+    blocks: list[Block] = [HeaderBlock(text=truncate(heading, 150))]
+    if not items:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=(
+            f"No answers match “{escape_mrkdwn(search)}”." if search else "No questions have been answered yet."))))
+        return blocks
+    for item in items[:45]:
+        place = escape_mrkdwn(item.get("place") or "a place to be confirmed")
+        line = (f"*{escape_mrkdwn(item['answered_on'])}* · {mention(item['answered_by'])} at {place} "
+                f"({escape_mrkdwn(item['title'])})\n{quoted(item['question'], 300)}\n"
+                f"{escape_mrkdwn(item['answer'] or '')}")
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=shorten(line, ANSWER_LINE))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="Search them with `/calendar answers <words>`.")]))
+    return blocks

@@ -134,6 +134,20 @@ def _scheduled(params: dict[str, Any]) -> str | None:
     return fit(":loudspeaker: *Coming up from the communications team*", lines, total=params["scheduled_total"])
 
 
+def _you_said(params: dict[str, Any]) -> str | None:
+    """Leaders' answers to staff questions last week: the question, then what they said (a digest written before
+    this section existed has none)."""
+    items = params.get("you_said") or []
+    if not items:
+        return None
+    lines: list[Line] = []
+    for a in items:
+        lines.append((f"• _{escape_mrkdwn(a['question'])}_ ({_leader(a)}, {escape_mrkdwn(a['title'])} at "
+                      f"{_place(a)})", True))
+        lines.append((f"   {escape_mrkdwn(a['answer'])}", False))
+    return fit(":speech_balloon: *You said, we did*", lines, total=params.get("you_said_total") or len(items))
+
+
 def weekly_digest(params: dict[str, Any]) -> tuple[str, list[Block]]:
     title = f"Beacon weekly digest: week of {params['week_of']}"
     text = f":newspaper: {escape_mrkdwn(title)}"
@@ -147,10 +161,11 @@ def weekly_digest(params: dict[str, Any]) -> tuple[str, list[Block]]:
         if params["leaders"]:
             sections.append(fit(":world_map: *Leaders out and about this week*", leader_lines(params["leaders"]),
                                 total=params["leaders_total"]))
-        sections += [s for s in (_recognition(params), _forum(params), _scheduled(params)) if s]
+        sections += [s for s in (_recognition(params), _you_said(params), _forum(params), _scheduled(params)) if s]
         for body in sections:
             blocks += [DividerBlock(), _section(body)]
-    footer = "Recognise a colleague with `/nominate`; see the calendar with `/calendar`."
+    footer = ("Recognise a colleague with `/nominate`; see the calendar with `/calendar`, and every answer to staff "
+              "questions with `/calendar answers`.")
     if params.get("home_url"):
         footer = (f"<{params['home_url']}|Open Beacon's Home tab> for your own recognition, the calendar and a "
                   "personal weekly digest. " + footer)

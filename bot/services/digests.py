@@ -198,11 +198,16 @@ class Digests:
         recognition = await self._recognition(session, week)
         forum = await self._forum(session, week)
         scheduled, scheduled_total = await self._scheduled(session, week)
+        answered, answered_total = await self._engagements.answered_between(
+            session=session, starts=week.last_starts, ends=week.starts, limit=LISTED)
+        you_said = [a | {"question": _first_line(a["question"]), "answer": _first_line(a["answer"], 300)}
+                    for a in answered]
         quiet = not (leaders or recognition["shout_outs"] or recognition["nominations"] or recognition["round"]
-                     or forum["open"] or forum["results"] or scheduled)
+                     or forum["open"] or forum["results"] or scheduled or you_said)
         return {"organisation": self._org.name, "week_of": week.label, "quiet": quiet,
                 "leaders": leaders, "leaders_total": leaders_total, "recognition": recognition, "forum": forum,
-                "scheduled": scheduled, "scheduled_total": scheduled_total}
+                "scheduled": scheduled, "scheduled_total": scheduled_total, "you_said": you_said,
+                "you_said_total": answered_total}
 
     async def _engagements_in(self, session: AsyncSession, week: DigestWeek) -> list[Engagement]:
         return list((await session.scalars(select(Engagement).where(

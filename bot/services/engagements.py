@@ -10,6 +10,7 @@ is open to are ever kept.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from beacon.bot.models import (
     EngagementStatus,
     OutboxMessage,
     OutboxStatus,
+    QuestionDelivery,
     UnmatchedLocation,
     UserPreference,
 )
@@ -58,6 +60,12 @@ FOLD_SHOWN = 5
 # What starts sooner than this is never folded: the summary may wait behind a backlog, and an engagement about to
 # start is announced on its own (its post expiring when it starts) or not at all.
 FOLD_NOT_WITHIN = timedelta(hours=1)
+QUESTION_LIMIT = 1000  # characters of a question for a leader (the form's own limit)
+# Questions asked once the leader's briefing has gone are sent on a timer of this period, all of one engagement's
+# in one DM: the leader is not pinged per question, and the DM's time says only which few minutes they came in.
+QUESTION_BATCH = timedelta(minutes=5)
+ANSWER_LIMIT = 2000  # characters of a leader's answer (the form's own limit)
+ANSWERS_LISTED = 20
 
 # The columns a calendar source decides (Engagements._fields gives their values for a fact).
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
@@ -110,6 +118,20 @@ class VisitDraft:
     ends_at: datetime
     purpose: str
     open_to: str
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question taken: for which engagement, how it reaches the leader, and (asked without a name) the token the
+    asker alone holds to read the answer."""
+
+    engagement: Engagement
+    briefing_at: datetime | None  # None: the briefing has gone (or never comes); the question goes within minutes
+    token: str | None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Engagements:
@@ -552,15 +574,188 @@ class Engagements:
             "engagement_id": engagement_id, "user_id": user_id, "created_at": self._clock.now()})
         return engagement, True
 
-    async def ask(self, *, session: AsyncSession, user_id: str, engagement_id: int, question: str,
-                  hide_name: bool) -> Engagement:
+    async def askable(self, *, session: AsyncSession, engagement_id: int) -> Engagement:
+        """An engagement still to come whose leader Beacon can reach in Slack (else a question would go nowhere)."""
         engagement = await self.coming(session=session, engagement_id=engagement_id)
+        if not engagement.leader_user_id:
+            raise InvalidInput(f"Beacon cannot reach {engagement.leader} in Slack, so it cannot pass questions on "
+                               "for this engagement. Ask them in person on the day.")
+        return engagement
+
+    def briefing_time(self, engagement: Engagement) -> datetime:
+        """When the leader's day-before briefing for an engagement is due."""
+        day = engagement.starts_at.astimezone(self._org.tz).date() - timedelta(days=1)
+        return self._local(day, self._org.calendar.reminder_time)
+
+    async def ask(self, *, session: AsyncSession, user_id: str, engagement_id: int, question: str,
+                  hide_name: bool) -> Asked:
+        """Take a question for the leader. Without a name, nothing stored points to the asker: no ID, only the day
+        (a time would join it to the request logs, which name nobody for questions either), and a token the asker
+        alone is given. It reaches the leader in the briefing if that is still to come, else within minutes."""
+        engagement = await self.askable(session=session, engagement_id=engagement_id)
         text = question.strip()
         if len(text) < 5:
             raise InvalidInput("Write your question in a few words.")
-        session.add(EngagementQuestion(engagement_id=engagement_id, asker_id=user_id, hide_name=hide_name,
-                                       question=text[:2000], created_at=self._clock.now()))
+        if len(text) > QUESTION_LIMIT:
+            raise InvalidInput(f"Your question is {len(text):,} characters; the limit is {QUESTION_LIMIT:,}. "
+                               f"Shorten it by {len(text) - QUESTION_LIMIT:,}.")
+        now = self._clock.now()
+        token = secrets.token_urlsafe(24) if hide_name else None
+        day = self._local(now.astimezone(self._org.tz).date(), "00:00")
+        session.add(EngagementQuestion(engagement_id=engagement_id, asker_id=None if hide_name else user_id,
+                                       hide_name=hide_name, question=text, created_at=day,
+                                       token_hash=_hash(token) if token else None))
+        briefing_at = self.briefing_time(engagement)
+        gone = briefing_at <= now or await self._briefed(session, [engagement_id])
+        return Asked(engagement=engagement, briefing_at=None if gone else briefing_at, token=token)
+
+    async def question_for_token(self, *, session: AsyncSession, token: str) -> tuple[EngagementQuestion, Engagement]:
+        """An anonymous question, found by the token only its asker holds."""
+        row = (await session.scalars(select(EngagementQuestion).where(
+            col(EngagementQuestion.token_hash) == _hash(token)))).first()
+        engagement = await session.get(Engagement, row.engagement_id) if row else None
+        if row is None or engagement is None:
+            raise NotFound("That question is no longer kept.")
+        return row, engagement
+
+    @staticmethod
+    async def _briefed(session: AsyncSession, engagement_ids: list[int]) -> set[int]:
+        """Which of these engagements' leaders have had their briefing (its outbox row is written)."""
+        if not engagement_ids:
+            return set()
+        keys = [f"notice:leader-briefing:{i}" for i in engagement_ids]
+        found = (await session.scalars(select(col(OutboxMessage.source_id)).where(
+            col(OutboxMessage.dedupe_key).in_(keys)))).all()
+        return {i for i in found if i is not None}
+
+    @staticmethod
+    async def _claim_questions(session: AsyncSession, engagement_id: int, how: QuestionDelivery,
+                               unanswered: bool = False) -> list[EngagementQuestion]:
+        """This engagement's questions not yet given to the leader, marked as given `how`, in the order asked
+        (only one caller gets each: the update is conditional). With `unanswered`, every question not yet answered
+        is returned, given before or not."""
+        claimed = list((await session.scalars(update(EngagementQuestion).where(
+            col(EngagementQuestion.engagement_id) == engagement_id, col(EngagementQuestion.delivered).is_(None))
+            .values(delivered=how).returning(col(EngagementQuestion.id))
+            .execution_options(synchronize_session=False))).all())
+        statement = select(EngagementQuestion).where(col(EngagementQuestion.engagement_id) == engagement_id)
+        statement = (statement.where(col(EngagementQuestion.answered_at).is_(None)) if unanswered
+                     else statement.where(col(EngagementQuestion.id).in_(claimed)))
+        return list((await session.scalars(statement.order_by(col(EngagementQuestion.id))
+                                           .execution_options(populate_existing=True))).all())
+
+    @staticmethod
+    def _listed(questions: list[EngagementQuestion]) -> list[dict[str, Any]]:
+        return [{"id": q.id, "question": q.question, "asker": None if q.hide_name else q.asker_id}
+                for q in questions]
+
+    async def deliver_late_questions(self, *, session: AsyncSession) -> int:
+        """Questions asked after the leader's briefing went (or for an engagement announced too late to have one):
+        one DM per engagement with all that came in since the last run, through the outbox."""
+        now = self._clock.now()
+        pending = (await session.execute(select(col(Engagement.id), col(Engagement.starts_at)).join(
+            EngagementQuestion, col(EngagementQuestion.engagement_id) == col(Engagement.id)).where(
+            col(EngagementQuestion.delivered).is_(None), col(Engagement.status) == EngagementStatus.SCHEDULED,
+            col(Engagement.ends_at) > now, col(Engagement.leader_user_id).is_not(None)).distinct())).all()
+        briefed = await self._briefed(session, [r.id for r in pending])
+        # The briefing's own run may be a moment late: its questions are its own until a batch period after.
+        due = [r.id for r in pending if r.id in briefed
+               or self._local(r.starts_at.astimezone(self._org.tz).date() - timedelta(days=1),
+                              self._org.calendar.reminder_time) + QUESTION_BATCH <= now]
+        promises = []
+        for engagement in (await self._load(session, due)).values():
+            questions = await self._claim_questions(session, engagement.id or 0, QuestionDelivery.LATE)
+            if questions:
+                promises.append(outbox.notice(
+                    key=f"leader-questions:{engagement.id}:{questions[0].id}", user_id=engagement.leader_user_id or "",
+                    now=now, template=Template.LEADER_QUESTIONS, source_id=engagement.id,
+                    params=self.describe(engagement) | {"questions": self._listed(questions)}))
+        return await outbox.enqueue(session=session, promises=promises, now=now)
+
+    async def answerable(self, *, session: AsyncSession, user_id: str,
+                         question_id: int) -> tuple[EngagementQuestion, Engagement]:
+        """A question the person may answer: theirs as the engagement's leader (or whoever announced it)."""
+        question = await session.get(EngagementQuestion, question_id)
+        engagement = await session.get(Engagement, question.engagement_id) if question else None
+        if question is None or engagement is None or user_id not in (engagement.leader_user_id,
+                                                                      engagement.created_by):
+            raise NotFound("Only the leader the question was asked of can answer it.")
+        if question.answered_at is not None:
+            answered_on = when.day(question.answered_at.astimezone(self._org.tz))
+            raise InvalidInput(f"That question was answered on {answered_on}; the answer is in the engagement's "
+                               "thread.")
+        return question, engagement
+
+    async def answer(self, *, session: AsyncSession, user_id: str, question_id: int, answer: str) -> Engagement:
+        """"You said, we did": the answer is kept (with when and by whom), posted in the engagement's thread and in
+        its site's channel, and a named asker is told; an anonymous one finds it with their token."""
+        question, engagement = await self.answerable(session=session, user_id=user_id, question_id=question_id)
+        text = answer.strip()
+        if len(text) < 5:
+            raise InvalidInput("Write the answer in a few words, as staff should read it.")
+        if len(text) > ANSWER_LIMIT:
+            raise InvalidInput(f"The answer is {len(text):,} characters; the limit is {ANSWER_LIMIT:,}. "
+                               f"Shorten it by {len(text) - ANSWER_LIMIT:,}.")
+        now = self._clock.now()
+        claimed = await session.scalars(update(EngagementQuestion).where(
+            col(EngagementQuestion.id) == question_id, col(EngagementQuestion.answered_at).is_(None))
+            .values(answer=text, answered_by=user_id, answered_at=now).returning(col(EngagementQuestion.id))
+            .execution_options(synchronize_session=False))
+        if claimed.first() is None:  # answered a moment ago, in another tab
+            raise InvalidInput("That question has just been answered; the answer is in the engagement's thread.")
+        params = self.describe(engagement) | {"question": question.question, "answer": text,
+                                              "answered_by": user_id, "answered_on": when.day(now.astimezone(
+                                                  self._org.tz), year=True)}
+        post = {"template": Template.YOU_SAID_WE_DID, "params": params}
+        promises = []
+        if engagement.announced_channel and engagement.announced_ts:
+            promises.append(outbox.Promise(
+                dedupe_key=f"answer-thread:{question_id}", source=CALENDAR_POST, source_id=engagement.id,
+                channel=engagement.announced_channel, thread_ts=engagement.announced_ts, content=post, due_at=now,
+                expires_at=now + timedelta(days=2)))
+        site = self._org.site_named(engagement.site)
+        if site and site.channel and site.channel != engagement.announced_channel:
+            promises.append(outbox.Promise(
+                dedupe_key=f"answer-site:{question_id}:{site.channel}", source=CALENDAR_POST, source_id=engagement.id,
+                channel=site.channel, content=post, due_at=now, expires_at=now + timedelta(days=2)))
+        if question.asker_id and not question.hide_name:
+            promises.append(outbox.notice(key=f"question-answered:{question_id}", user_id=question.asker_id, now=now,
+                                          template=Template.QUESTION_ANSWERED, source_id=engagement.id, params=params))
+        await outbox.enqueue(session=session, promises=promises, now=now)
+        await self._audit.record(session=session, actor=user_id, action="question.answered",
+                                 subject=f"engagement:{engagement.id}", details={"question": question_id})
         return engagement
+
+    async def answers(self, *, session: AsyncSession, search: str | None = None,
+                      limit: int = ANSWERS_LISTED) -> list[dict[str, Any]]:
+        """The log of "you said, we did": the latest answers first, with when and who answered; `search` narrows it
+        to answers, questions, engagements or places that contain the words."""
+        statement = select(EngagementQuestion, Engagement).join(
+            Engagement, col(Engagement.id) == col(EngagementQuestion.engagement_id)).where(
+            col(EngagementQuestion.answered_at).is_not(None))
+        if search and search.strip():
+            wanted = f"%{search.strip().lower()[:100]}%"
+            statement = statement.where(or_(*(func.lower(c).like(wanted) for c in (
+                col(EngagementQuestion.question), col(EngagementQuestion.answer), col(Engagement.title),
+                col(Engagement.location)))))
+        rows = (await session.execute(statement.order_by(col(EngagementQuestion.answered_at).desc(),
+                                                         col(EngagementQuestion.id).desc()).limit(limit))).all()
+        return [self.describe(e) | {"question": q.question, "answer": q.answer, "answered_by": q.answered_by,
+                                    "answered_on": when.day((q.answered_at or self._clock.now()).astimezone(
+                                        self._org.tz), year=True)} for q, e in rows]
+
+    async def answered_between(self, *, session: AsyncSession, starts: datetime, ends: datetime,
+                               limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Answers given in a period, oldest first, for the weekly digest: two statements, whatever the numbers."""
+        within = (col(EngagementQuestion.answered_at) >= starts, col(EngagementQuestion.answered_at) < ends)
+        total = await session.scalar(select(func.count()).select_from(EngagementQuestion).where(*within)) or 0
+        rows = (await session.execute(select(
+            col(EngagementQuestion.question), col(EngagementQuestion.answer), col(Engagement.leader),
+            col(Engagement.title), col(Engagement.site), col(Engagement.location)).join(
+            Engagement, col(Engagement.id) == col(EngagementQuestion.engagement_id)).where(*within).order_by(
+            col(EngagementQuestion.answered_at), col(EngagementQuestion.id)).limit(limit))).all()
+        return [{"leader": r.leader, "title": r.title, "place": r.site or r.location, "question": r.question,
+                 "answer": r.answer or ""} for r in rows], int(total)
 
     async def for_follow_up(self, *, session: AsyncSession, user_id: str, engagement_id: int) -> Engagement:
         engagement = await session.get(Engagement, engagement_id)
@@ -648,15 +843,12 @@ class Engagements:
             if engagement.leader_user_id:
                 attendees = (await session.scalars(select(col(EngagementAttendee.user_id)).where(
                     col(EngagementAttendee.engagement_id) == engagement.id))).all()
-                questions = (await session.scalars(select(EngagementQuestion).where(
-                    col(EngagementQuestion.engagement_id) == engagement.id).order_by(col(EngagementQuestion.id)))).all()
+                questions = await self._claim_questions(session, engagement.id or 0, QuestionDelivery.BRIEFING)
                 promises.append(outbox.notice(
                     key=f"leader-briefing:{engagement.id}", user_id=engagement.leader_user_id, now=now,
                     template=Template.LEADER_BRIEFING, source_id=engagement.id,
-                    params=self.describe(engagement) | {
-                        "attendees": list(attendees),
-                        "questions": [{"question": q.question, "asker": None if q.hide_name else q.asker_id}
-                                      for q in questions]}))
+                    params=self.describe(engagement) | {"attendees": list(attendees),
+                                                        "questions": self._listed(questions)}))
         return await outbox.enqueue(session=session, promises=promises, now=now)
 
     async def day_after(self, *, session: AsyncSession, worker: str) -> int:
@@ -670,9 +862,13 @@ class Engagements:
             col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.leader_user_id).is_not(None),
             col(Engagement.announced_ts).is_not(None), col(Engagement.starts_at) >= self._local(yesterday, "00:00"),
             col(Engagement.starts_at) < self._local(yesterday + timedelta(days=1), "00:00")))).all()
-        return await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
-            key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template=Template.LEADER_FOLLOW_UP, now=now,
-            source_id=e.id, params=self.describe(e)) for e in rows])
+        promises = []
+        for e in rows:  # every question not yet answered, including any asked too late for a DM of its own
+            questions = await self._claim_questions(session, e.id or 0, QuestionDelivery.FOLLOW_UP, unanswered=True)
+            promises.append(outbox.notice(
+                key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template=Template.LEADER_FOLLOW_UP, now=now,
+                source_id=e.id, params=self.describe(e) | {"questions": self._listed(questions)}))
+        return await outbox.enqueue(session=session, now=now, promises=promises)
 
 
 class VisitProblems(InvalidInput):

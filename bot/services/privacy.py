@@ -263,8 +263,11 @@ class Privacy:
             created_by=pseudonym))
         await change("attendance", update(EngagementAttendee).where(col(EngagementAttendee.user_id) == user_id).values(
             user_id=pseudonym))
+        # Kept as an anonymous question is (no asker at all: the schema allows no other shape for a hidden name).
         await change("questions asked", update(EngagementQuestion).where(col(EngagementQuestion.asker_id) == user_id)
-                     .values(asker_id=pseudonym, question=REMOVED, hide_name=True))
+                     .values(asker_id=None, question=REMOVED, hide_name=True))
+        await change("questions answered", update(EngagementQuestion).where(
+            col(EngagementQuestion.answered_by) == user_id).values(answered_by=pseudonym))
         await change("pulses created",
                      update(Pulse).where(col(Pulse.created_by) == user_id).values(created_by=pseudonym))
         await change("pulse series created", update(PulseSeries).where(col(PulseSeries.created_by) == user_id).values(

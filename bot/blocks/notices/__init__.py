@@ -21,8 +21,11 @@ from beacon.bot.blocks.notices.engagements import (
     engagements_added,
     leader_briefing,
     leader_follow_up,
+    leader_questions,
     leaders_this_week,
+    question_answered,
     visit_reminder,
+    you_said_we_did,
 )
 from beacon.bot.blocks.notices.posts import (
     post_approval_request,
@@ -76,6 +79,9 @@ TEMPLATES: dict[Template, Callable[[dict[str, Any]], tuple[str, list[Block]]]] =
     Template.LEADERS_THIS_WEEK: leaders_this_week,
     Template.LEADER_BRIEFING: leader_briefing,
     Template.LEADER_FOLLOW_UP: leader_follow_up,
+    Template.LEADER_QUESTIONS: leader_questions,
+    Template.YOU_SAID_WE_DID: you_said_we_did,
+    Template.QUESTION_ANSWERED: question_answered,
     Template.CALENDAR_SOURCE_FAILING: calendar_source_failing,
     Template.CALENDAR_SOURCE_RECOVERED: calendar_source_recovered,
     Template.CALENDAR_UNMATCHED: calendar_unmatched,

@@ -14,7 +14,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
-from beacon.bot.blocks.mrkdwn import listing, mention, quote, truncate
+from beacon.bot.blocks.limits import SECTION_TEXT
+from beacon.bot.blocks.mrkdwn import listing, mention, quoted, sections, truncate
 from beacon.bot.blocks.notices.common import context, section
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId
@@ -113,6 +114,24 @@ def leaders_this_week(params: dict[str, Any]) -> tuple[str, list[Block]]:
     return text, blocks
 
 
+QUESTIONS_SHOWN = 40  # a section each, within a message's 50 blocks
+
+
+def _questions(questions: list[dict[str, Any]], heading: str) -> list[Block]:
+    """Each question in a section of its own (every word kept, as far as a section holds), the asker named only
+    where they allowed it."""
+    blocks: list[Block] = [section(heading)]
+    for q in questions[:QUESTIONS_SHOWN]:
+        by = f"_from {mention(q['asker']) if q.get('asker') else 'a colleague'}_"
+        block = section(f"{quoted(q['question'], SECTION_TEXT - len(by) - 1)}\n{by}")
+        if q.get("id"):
+            block.accessory = ButtonElement(text="Answer", action_id=ActionId.CALENDAR_ANSWER, value=str(q["id"]))
+        blocks.append(block)
+    if len(questions) > QUESTIONS_SHOWN:
+        blocks.append(context(f"…and {len(questions) - QUESTIONS_SHOWN} more."))
+    return blocks
+
+
 def leader_briefing(params: dict[str, Any]) -> tuple[str, list[Block]]:
     text = f":spiral_calendar_pad: Tomorrow: {escape_mrkdwn(params['title'])} at {_place(params)}, {params['when']}."
     attendees = params.get("attendees") or []
@@ -121,18 +140,56 @@ def leader_briefing(params: dict[str, Any]) -> tuple[str, list[Block]]:
     blocks: list[Block] = [section(text), section(going)]
     questions = params.get("questions") or []
     if questions:
-        asked = "\n".join(f"{quote(q['question'])}\n_from {mention(q['asker']) if q.get('asker') else 'a colleague'}_"
-                          for q in questions[:20])
-        blocks.append(section(truncate(f"*Questions asked in advance*\n{asked}", 3000)))
+        blocks += _questions(questions, "*Questions asked in advance*")
+    blocks.append(context("Questions asked from now until the visit come to you within minutes."))
     return text, blocks
+
+
+def leader_questions(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """Questions asked after the briefing went, sent within minutes, those of a few minutes together."""
+    questions = params.get("questions") or []
+    count = len(questions)
+    text = (f":raising_hand: {count} new question{'s' if count != 1 else ''} for {escape_mrkdwn(params['title'])} "
+            f"at {_place(params)}, {params['when']}")
+    return text, [section(text), *_questions(questions, "*Asked since your briefing*")[1:]]
 
 
 def leader_follow_up(params: dict[str, Any]) -> tuple[str, list[Block]]:
     text = (f"How did {escape_mrkdwn(params['title'])} at {_place(params)} go? Staff value hearing back: post a "
             "short “you said, we did” in the announcement's thread.")
-    return text, [section(text), ActionsBlock(elements=[ButtonElement(
+    blocks: list[Block] = [section(text)]
+    questions = params.get("questions") or []
+    if questions:
+        count = len(questions)
+        blocks += _questions(questions, f"*{count} question{'s' if count != 1 else ''} still to answer*")
+    blocks.append(ActionsBlock(elements=[ButtonElement(
         text="Write the follow-up", action_id=ActionId.CALENDAR_FOLLOW_UP, value=str(params["engagement_id"]),
-        style="primary")])]
+        style="primary")]))
+    return text, blocks
+
+
+ANSWER_SECTIONS = 3  # a 2,000-character answer, escaped, may need more than one section
+
+
+def you_said_we_did(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """A leader's answer to a question asked before their engagement, where the askers are."""
+    text = (f":speech_balloon: You said, we did: {mention(params['answered_by'])} answered a question asked before "
+            f"{escape_mrkdwn(params['title'])} at {_place(params)}")
+    return text, _answer_blocks(text, params)
+
+
+def question_answered(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    text = (f":speech_balloon: {mention(params['answered_by'])} answered your question about "
+            f"{escape_mrkdwn(params['title'])} at {_place(params)}")
+    return text, _answer_blocks(text, params)
+
+
+def _answer_blocks(text: str, params: dict[str, Any]) -> list[Block]:
+    blocks: list[Block] = [section(text), section(quoted(params["question"], SECTION_TEXT))]
+    blocks += [section(piece) for piece in sections(escape_mrkdwn(params["answer"]), SECTION_TEXT,
+                                                       count=ANSWER_SECTIONS)]
+    blocks.append(context(f"Answered {escape_mrkdwn(params['answered_on'])}. Every answer: `/calendar answers`."))
+    return blocks
 
 
 def calendar_source_failing(params: dict[str, Any]) -> tuple[str, list[Block]]:
