@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import event
+from sqlalchemy import delete, event
+from sqlmodel import col
 
 from beacon.bot.local_slack import LocalSlack
-from beacon.bot.models import Engagement, EngagementAttendee, EngagementStatus
+from beacon.bot.models import Engagement, EngagementAttendee, EngagementQuestion, EngagementStatus
 from beacon.bot.organisation import Organisation
 from beacon.bot.services import visibility
 from beacon.bot.services.visibility import period_named
@@ -219,3 +220,21 @@ async def test_beacon_report_visibility_prints_the_report_and_refuses_bad_days_i
     assert err.strip() == ("beacon report visibility: The period ends before it starts: give the earlier day first.")
     code, _, err = await beacon_says("report", "visibility", "--from", "2026-11-31")
     assert code == 2 and "Traceback" not in err and "not a day such as 2026-11-23" in err
+
+
+async def test_questions_answered_and_the_median_wait_are_counted_from_the_minimum(beacon: Beacon) -> None:
+    await _a_month_of_visits(beacon)
+    minimum = beacon.deps.organisation.pulse.reporting_minimum
+    asked = NOVEMBER + timedelta(days=1)
+    async with beacon.deps.db.transaction() as session:
+        session.add_all([EngagementQuestion(
+            engagement_id=1 + n % 3, asker_id=None, hide_name=True, question=f"Question {n}", created_at=asked,
+            answer="We are on it" if n < 5 else None, answered_by=CAROL if n < 5 else None,
+            answered_at=asked + timedelta(days=n + 1) if n < 5 else None) for n in range(minimum)])
+    report = await _report(beacon, period_named("2026-11-01 2026-11-30", today=date(2026, 12, 1)))
+    assert (report.questions, report.answered, report.median_days_to_answer) == (minimum, 5, 3.0)
+    async with beacon.deps.db.transaction() as session:
+        await session.execute(delete(EngagementQuestion).where(col(EngagementQuestion.question) == "Question 10"))
+    report = await _report(beacon, period_named("2026-11-01 2026-11-30", today=date(2026, 12, 1)))
+    assert (report.questions, report.answered, report.median_days_to_answer) == (None, None, None), \
+        "under the minimum, none of the three is shown"

@@ -33,7 +33,9 @@ def headline(report: VisibilityReport) -> str:
     if report.attending is not None:
         people.append(f"{report.attending} said they would be there")
     if report.questions is not None:
-        people.append(f"{report.questions} questions asked")
+        people.append(f"{report.questions} questions asked, {report.answered or 0} answered")
+        if report.median_days_to_answer is not None:
+            people.append(f"answered in a median of {report.median_days_to_answer:.1f} days")
     tail = f"; {', '.join(people)}" if people else ""
     return (f"{report.held} engagements held and {report.planned} planned; {report.sites_visited} of "
             f"{report.sites} sites visited{tail}.")

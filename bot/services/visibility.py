@@ -2,7 +2,8 @@
 
 Engagements held or planned in a period, counted by leader, by site and area and by kind; the sites no leader has
 visited in the period (what the strategy cares about most), each with when a leader was last there; the people who
-said they would be there and the questions staff asked. Everything is counted by the database in a fixed number of
+said they would be there, the questions staff asked, how many were answered ("you said, we did") and the median
+time to an answer. Everything is counted by the database in a fixed number of
 set-based statements (four, whatever the size of the year), and a figure about people (attendance, questions) is
 shown only when it reaches the trust's reporting minimum.
 
@@ -13,6 +14,7 @@ days given. A cancelled engagement is not counted; one that has not ended yet is
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -129,6 +131,8 @@ class VisibilityReport:
     sites: int                            # sites configured
     attending: int | None                 # "I'll be there" across the period; None under the reporting minimum
     questions: int | None                 # questions asked; None under the reporting minimum
+    answered: int | None                  # of them answered ("you said, we did"); None with `questions`
+    median_days_to_answer: float | None   # from the day asked to the answer; None with `questions`, or none answered
     minimum: int
     notes: list[str] = field(default_factory=list)
 
@@ -158,14 +162,16 @@ async def build_report(*, session: AsyncSession, organisation: Organisation, per
     attending = (await session.scalar(
         select(func.count()).select_from(EngagementAttendee)
         .join(Engagement, col(Engagement.id) == col(EngagementAttendee.engagement_id)).where(in_period))) or 0
-    questions = (await session.scalar(
-        select(func.count()).select_from(EngagementQuestion)
-        .join(Engagement, col(Engagement.id) == col(EngagementQuestion.engagement_id)).where(in_period))) or 0
-    return _assemble(organisation, period, grouped, last_seen, attending=attending, questions=questions)
+    asked = (await session.execute(
+        select(col(EngagementQuestion.created_at), col(EngagementQuestion.answered_at))
+        .join(Engagement, col(Engagement.id) == col(EngagementQuestion.engagement_id)).where(in_period))).all()
+    waits = sorted((answered - created).total_seconds() / 86400 for created, answered in asked if answered)
+    return _assemble(organisation, period, grouped, last_seen, attending=attending, questions=len(asked),
+                     answered=len(waits), median_days=statistics.median(waits) if waits else None)
 
 
 def _assemble(organisation: Organisation, period: Period, grouped: Sequence[Any], last_seen: dict[str | None, datetime],
-              *, attending: int, questions: int) -> VisibilityReport:
+              *, attending: int, questions: int, answered: int, median_days: float | None) -> VisibilityReport:
     tz = organisation.tz
     area_of = {s.name: s.area for s in organisation.sites}
     held: Counter[tuple[str, str]] = Counter()
@@ -212,4 +218,6 @@ def _assemble(organisation: Organisation, period: Period, grouped: Sequence[Any]
         by_kind=[Tally(KINDS[t.name], t.held, t.planned) for t in tallies("kind")],
         elsewhere=total[("elsewhere", "")], unvisited=unvisited, sites=len(organisation.sites),
         attending=attending if attending >= minimum else None,
-        questions=questions if questions >= minimum else None, minimum=minimum)
+        questions=questions if questions >= minimum else None,
+        answered=answered if questions >= minimum else None,
+        median_days_to_answer=median_days if questions >= minimum else None, minimum=minimum)
