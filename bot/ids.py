@@ -12,6 +12,7 @@ class Command(StrEnum):
     CALENDAR = "/calendar"
     PULSE = "/pulse"
     DIGEST = "/digest"
+    ASK = "/ask"
 
 
 class CallbackId(StrEnum):
@@ -27,6 +28,11 @@ class CallbackId(StrEnum):
     CALENDAR_FOLLOW_UP = "calendar_follow_up"
     PULSE_CREATE = "pulse_create"
     PULSE_ANSWER = "pulse_answer"
+    ASK_COMPOSE = "ask_compose"
+    ASK_DECLINE = "ask_decline"
+    ASK_MERGE = "ask_merge"
+    ASK_ASSIGN = "ask_assign"
+    ASK_ANSWER = "ask_answer"
 
 
 class ActionId(StrEnum):
@@ -70,6 +76,13 @@ class ActionId(StrEnum):
     PULSE_COMMENTS = "pulse_comments"
     DIGEST_PERSONAL = "digest_personal"
     PRIVACY_NOTICE = "privacy_notice"
+    ASK_OPEN = "ask_open"
+    ASK_PUBLISH = "ask_publish"
+    ASK_DECLINE = "ask_decline"
+    ASK_MERGE = "ask_merge"
+    ASK_ASSIGN = "ask_assign"
+    ASK_SUPPORT = "ask_support"
+    ASK_ANSWER = "ask_answer"
 
 
 class BlockId(StrEnum):
@@ -117,3 +130,9 @@ class BlockId(StrEnum):
     PULSE_CLOSES_TIME = "pulse_closes_time"
     PULSE_REMINDER = "pulse_reminder"
     PULSE_REPEAT = "pulse_repeat"
+    ASK_TEXT = "ask_text"
+    ASK_ANONYMOUS = "ask_anonymous"
+    ASK_REASON = "ask_reason"
+    ASK_MERGE_INTO = "ask_merge_into"
+    ASK_LEADER = "ask_leader"
+    ASK_ANSWER_TEXT = "ask_answer_text"

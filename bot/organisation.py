@@ -250,6 +250,12 @@ class RecognitionSettings(_Strict):
     leadership_framework: str = "healthcare_leadership_model"  # a framework in content/leadership.yaml
 
 
+class AskSettings(_Strict):
+    """Ask the leaders (`/ask`): staff questions for the leadership team."""
+
+    unanswered_days: int = Field(default=14, ge=1, le=365)  # older published questions are flagged to moderators
+
+
 class Organisation(_Strict):
     name: str = "the Trust"
     timezone: TimeZoneName = "Europe/London"
@@ -263,6 +269,7 @@ class Organisation(_Strict):
     pulse: PulseSettings = Field(default_factory=PulseSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    ask: AskSettings = Field(default_factory=AskSettings)
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)
