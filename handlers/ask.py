@@ -198,9 +198,10 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @app.view(CallbackId.ASK_MERGE)
     @guard
     async def handle_merge(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
-        into = question_id(ModalState(view).option(BlockId.ASK_MERGE_INTO) or "")
+        into = ModalState(view).option(BlockId.ASK_MERGE_INTO)  # read once the moderator is known to be one
         await decided(ack, body, view, client, lambda session, qid: questions.merge(
-            session=session, question_id=qid, into_id=into, now=deps.clock.now()), BlockId.ASK_MERGE_INTO)
+            session=session, question_id=qid, into_id=question_id(into), now=deps.clock.now()),
+            BlockId.ASK_MERGE_INTO)
 
     @app.view(CallbackId.ASK_ASSIGN)
     @guard

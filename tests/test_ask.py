@@ -12,11 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from beacon.bot.ids import ActionId, BlockId
-from beacon.bot.logs import PAYLOAD_LOGGERS
 from beacon.bot.local_slack.workspace import Message
+from beacon.bot.logs import PAYLOAD_LOGGERS
 from beacon.bot.models import ForumQuestion, OutboxMessage
 from beacon.bot.organisation import Organisation
 from tests.harness import ALICE, CAROL, ERIN, FORUM, GRACE, HEIDI, Beacon, organisation_for, settle
@@ -102,7 +102,8 @@ async def test_a_named_question_is_published_supported_once_each_answered_and_it
 
     await carol.click(ActionId.ASK_ANSWER, message=asked[-1])
     await settle()
-    assert (await carol.submit({BlockId.ASK_ANSWER_TEXT: "From Monday the Bedford canteen opens until 02:00."})).json == {}
+    answer = "From Monday the Bedford canteen opens until 02:00."
+    assert (await carol.submit({BlockId.ASK_ANSWER_TEXT: answer})).json == {}
     await deliver(beacon)
     replies = [m for m in beacon.ws.messages(FORUM) if m.thread_ts == post.ts]
     assert replies and "canteen opens until 02:00" in _said(replies[0].blocks)
@@ -217,7 +218,7 @@ async def _every_stored_value(beacon: Beacon) -> str:
     dumped = []
     async with beacon.deps.db.transaction() as session:
         for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(text(f'SELECT * FROM "{table.name}"'))).all():
+            for row in (await session.execute(select(table))).all():
                 dumped.append(f"{table.name}: {tuple(row)}")
     return "\n".join(dumped)
 
@@ -248,7 +249,7 @@ async def test_nothing_stored_or_logged_links_an_anonymous_question_to_its_asker
     assert token[0] not in stored
     moment = beacon.clock.now()
     for shown in (moment.strftime("%H:%M"), moment.isoformat()[:16], moment.strftime("%H:%M:%S")):
-        assert shown not in [line for line in stored.splitlines() if line.startswith("forum_question")][0]
+        assert shown not in next(line for line in stored.splitlines() if line.startswith("forum_question"))
     if database_url.startswith("sqlite"):
         path = Path(database_url.split("///", 1)[1])
         raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
