@@ -17,7 +17,7 @@ from sqlalchemy import select
 from beacon.bot.ids import ActionId, BlockId
 from beacon.bot.local_slack.workspace import Message
 from beacon.bot.logs import PAYLOAD_LOGGERS
-from beacon.bot.models import ForumQuestion, OutboxMessage
+from beacon.bot.models import ForumQuestion, ForumSupport, OutboxMessage
 from beacon.bot.organisation import Organisation
 from tests.harness import ALICE, CAROL, ERIN, FORUM, GRACE, HEIDI, Beacon, organisation_for, settle
 from tests.nominating import deliver
@@ -260,3 +260,61 @@ async def test_nothing_stored_or_logged_links_an_anonymous_question_to_its_asker
     assert any("ask question" in line for line in lines), "the asking requests were logged (without a name)"
     assert not [line for line in lines if ALICE in line], "a log line names the asker"
     assert not [line for line in lines if token[0] in line], "a log line holds the token"
+
+
+async def test_an_anonymous_question_is_published_escaped_and_its_answer_reaches_the_token_holder(
+        beacon: Beacon) -> None:
+    await _ask(beacon, ALICE, "<!channel> Is the *new rota* fair & final? <@U0BOB>", anonymous=True)
+    alice = beacon.slack.person(ALICE)
+    token = TOKEN.search(_said(alice.modal.blocks))  # type: ignore[union-attr]
+    assert token
+    erin = beacon.slack.person(ERIN)
+    await erin.open_home()
+    await settle()
+    await erin.click(ActionId.ASK_PUBLISH, in_home=True)
+    await deliver(beacon)
+    post = _forum_post(beacon)
+    said = _said(post.blocks)
+    assert "anonymously" in said and ALICE not in said
+    assert "<!channel>" not in said and "&lt;!channel&gt;" in said and "<@U0BOB>" not in said
+    await erin.open_home()
+    await settle()
+    await erin.click(ActionId.ASK_ASSIGN, in_home=True)
+    await settle()
+    await erin.submit({BlockId.ASK_LEADER: CAROL})
+    await deliver(beacon)
+    carol = beacon.slack.person(CAROL)
+    await carol.click(ActionId.ASK_ANSWER, message=[m for m in carol.dms() if "ask you to answer" in m.text][-1])
+    await settle()
+    await carol.submit({BlockId.ASK_ANSWER_TEXT: "The rota is a draft <until> staff have had their say."})
+    await deliver(beacon)
+    dms = len(alice.dms())
+    await alice.command("/ask", f"status {token[0]}")
+    await settle()
+    status = _said(alice.last_ephemeral().blocks)
+    assert "answered" in status and "staff have had their say" in status and "&lt;until&gt;" in status
+    assert len(alice.dms()) == dms, "Beacon cannot DM an anonymous asker: it does not know who they are"
+
+
+async def test_a_named_asker_supporter_and_leader_are_exported_and_erased_keeping_the_count(beacon: Beacon) -> None:
+    await _ask(beacon, ALICE)
+    erin = beacon.slack.person(ERIN)
+    await erin.open_home()
+    await settle()
+    await erin.click(ActionId.ASK_PUBLISH, in_home=True)
+    await deliver(beacon)
+    await beacon.slack.person(HEIDI).click(ActionId.ASK_SUPPORT, message=_forum_post(beacon))
+    await deliver(beacon)
+    async with beacon.deps.db.transaction() as session:
+        exported = await beacon.deps.privacy.export(session=session, user_id=ALICE, actor="cli:ig-officer")
+        heidi = await beacon.deps.privacy.export(session=session, user_id=HEIDI, actor="cli:ig-officer")
+    assert exported["questions_for_the_leaders"]["asked"][0]["question"] == QUESTION
+    assert heidi["questions_for_the_leaders"]["supported"] == 1
+    async with beacon.deps.db.transaction() as session:
+        for person in (ALICE, HEIDI):
+            await beacon.deps.privacy.erase(session=session, user_id=person, actor="cli:ig-officer")
+    [question] = await _questions(beacon)
+    assert question.asker_id != ALICE and question.text != QUESTION and question.supporters == 1
+    async with beacon.deps.db.transaction() as session:
+        supporters = [s.user_id for s in (await session.scalars(select(ForumSupport))).all()]
+    assert supporters and HEIDI not in supporters
