@@ -96,6 +96,7 @@ async def test_a_named_question_is_published_supported_once_each_answered_and_it
     await settle()
     assert (await erin.submit({BlockId.ASK_LEADER: CAROL})).json == {}
     await deliver(beacon)
+    assert f"<@{CAROL}> will answer in the thread" in _said(_forum_post(beacon).blocks)
     carol = beacon.slack.person(CAROL)
     asked = [m for m in carol.dms() if "ask you to answer" in m.text]
     assert asked, [m.text for m in carol.dms()]

@@ -227,7 +227,8 @@ async def support(*, session: AsyncSession, question_id: str, user_id: str, post
 
 def post_update(question: QuestionView, *, channel: str, ts: str, now: datetime) -> outbox.Promise:
     """The published post, edited to show the count (keyed by the count, so two clicks never undo each other)."""
-    return outbox.Promise(dedupe_key=f"forum-question:{question.id}:{question.supporters}:{question.status}",
+    return outbox.Promise(dedupe_key=f"forum-question:{question.id}:{question.supporters}:{question.status}:"
+                                     f"{question.leader_id or ''}",
                           source=SOURCE, channel=channel, update_ts=ts,
                           content=templated(Template.FORUM_QUESTION, _post_params(question)), due_at=now,
                           expires_at=now + timedelta(days=1))
@@ -240,6 +241,10 @@ async def view(*, session: AsyncSession, question_id: str) -> QuestionView:
 async def assign(*, session: AsyncSession, question_id: str, leader_id: str, now: datetime) -> QuestionView:
     question = await _get(session, question_id, status=[Status.PUBLISHED])
     question.leader_id = leader_id
+    post = await _posted(session, question.id)
+    if post is not None and post.sent_ts:  # the post says who will answer
+        await outbox.enqueue(session=session, now=now, promises=[
+            post_update(_view(question), channel=post.sent_channel or post.channel, ts=post.sent_ts, now=now)])
     await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
         key=f"forum-leader:{question.id}:{leader_id}", user_id=leader_id, template=Template.FORUM_LEADER_ASKED,
         now=now, source=SOURCE, params={"question_id": question.id, "question": question.text,
