@@ -7,9 +7,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from beacon.bot.blocks.mrkdwn import mention, quoted, quoted_sections
+from beacon.bot.blocks.mrkdwn import escaped, mention, quoted, quoted_sections
 from beacon.bot.blocks.notices.common import context, section
-from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId
 
 _QUOTE = 2900  # a question is 1,000 characters; escaped and quoted it may be several times that
@@ -50,7 +49,7 @@ def forum_outcome(params: dict[str, Any]) -> tuple[str, list[Block]]:
     if outcome == "declined":
         text = ":information_source: The forum moderators did not publish your question for the leaders."
         return text, [section(text), question,
-                      section(f"Their reason: {escape_mrkdwn(str(params.get('reason') or ''))[:2500]}")]
+                      section(f"Their reason: {escaped(str(params.get('reason') or ''), 2500)}")]
     if outcome == "merged":
         text = (":link: Your question for the leaders was merged into one a colleague already asked; your support "
                 "is counted there.")
