@@ -48,6 +48,8 @@ class Messages(_Strict):
     home_no_roles: str
     home_can_do: str
     home_footer: str
+    ask_intro: str
+    ask_home: str
 
 
 _KEY = r"^[a-z][a-z0-9_]*$"

@@ -13,6 +13,7 @@ class Command(StrEnum):
     PULSE = "/pulse"
     DIGEST = "/digest"
     LEADERS = "/leaders"
+    ASK = "/ask"
 
 
 class CallbackId(StrEnum):
@@ -31,6 +32,11 @@ class CallbackId(StrEnum):
     PULSE_ANSWER = "pulse_answer"
     LEADER_STATEMENT = "leader_statement"
     LEADERS_DIRECTORY = "leaders_directory"  # read only: nothing to submit
+    ASK_COMPOSE = "ask_compose"
+    ASK_DECLINE = "ask_decline"
+    ASK_MERGE = "ask_merge"
+    ASK_ASSIGN = "ask_assign"
+    ASK_ANSWER = "ask_answer"
 
 
 class ActionId(StrEnum):
@@ -78,6 +84,13 @@ class ActionId(StrEnum):
     PRIVACY_NOTICE = "privacy_notice"
     LEADERS_OPEN = "leaders_open"
     LEADER_STATEMENT_OPEN = "leader_statement_open"
+    ASK_OPEN = "ask_open"
+    ASK_PUBLISH = "ask_publish"
+    ASK_DECLINE = "ask_decline"
+    ASK_MERGE = "ask_merge"
+    ASK_ASSIGN = "ask_assign"
+    ASK_SUPPORT = "ask_support"
+    ASK_ANSWER = "ask_answer"
 
 
 class BlockId(StrEnum):
@@ -127,3 +140,9 @@ class BlockId(StrEnum):
     PULSE_REMINDER = "pulse_reminder"
     PULSE_REPEAT = "pulse_repeat"
     LEADER_STATEMENT = "leader_statement"
+    ASK_TEXT = "ask_text"
+    ASK_ANONYMOUS = "ask_anonymous"
+    ASK_REASON = "ask_reason"
+    ASK_MERGE_INTO = "ask_merge_into"
+    ASK_LEADER = "ask_leader"
+    ASK_ANSWER_TEXT = "ask_answer_text"

@@ -694,3 +694,48 @@ class LeaderProfile(SQLModel, table=True):
     profile_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     statement: str | None = Field(default=None, sa_type=Text)
     statement_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+class ForumQuestionStatus(StrEnum):
+    PENDING = "pending"      # waiting for a forum moderator
+    PUBLISHED = "published"  # posted to the forum channel, waiting for its leader's answer
+    ANSWERED = "answered"
+    MERGED = "merged"        # folded into another published question (`merged_into`)
+    DECLINED = "declined"    # not published; `reason` says why
+
+
+class ForumQuestion(SQLModel, table=True):
+    """A question or suggestion for the leadership team ("Ask the leaders"). A named one keeps its asker; an
+    anonymous one keeps no user, no hash of one, only the day it was asked, a random id (no rowid, so no insertion
+    order) and the hash of the status token its asker alone was given (docs/ARCHITECTURE.md, "Threat model")."""
+
+    __tablename__ = "forum_question"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s.value) for s in ForumQuestionStatus)})",
+                        name="ck_forum_question_status"),
+        CheckConstraint("(asker_id IS NULL) <> (status_hash IS NULL)", name="ck_forum_question_named_or_token"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    text: str = Field(sa_type=Text)
+    asker_id: str | None = Field(default=None, max_length=32)  # named questions only
+    status_hash: str | None = Field(default=None, max_length=64, unique=True)  # anonymous only: sha256 of the token
+    asked_on: date                                             # the day, never the moment
+    status: str = Field(default=ForumQuestionStatus.PENDING, max_length=12, index=True)
+    reason: str | None = Field(default=None, max_length=500)   # why it was declined
+    merged_into: str | None = Field(default=None, max_length=32)
+    published_on: date | None = None
+    leader_id: str | None = Field(default=None, max_length=32)  # who is to answer
+    answer: str | None = Field(default=None, sa_type=Text)
+    answered_by: str | None = Field(default=None, max_length=32)
+    answered_on: date | None = None
+    supporters: int = 0                                         # shown; who supported never is
+
+
+class ForumSupport(SQLModel, table=True):
+    """Who supported a published question: kept only so each person counts once; never shown."""
+
+    __tablename__ = "forum_support"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    question_id: str = Field(foreign_key="forum_question.id", primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)

@@ -260,6 +260,12 @@ class RecognitionSettings(_Strict):
     leadership_framework: str = "healthcare_leadership_model"  # a framework in content/leadership.yaml
 
 
+class AskSettings(_Strict):
+    """Ask the leaders (`/ask`): staff questions for the leadership team."""
+
+    unanswered_days: int = Field(default=14, ge=1, le=365)  # older published questions are flagged to moderators
+
+
 class Organisation(_Strict):
     name: str = "the Trust"
     timezone: TimeZoneName = "Europe/London"
@@ -304,6 +310,7 @@ class Organisation(_Strict):
         areas = {a for p in covered for a in p.areas}
         names = {n for p in covered for n in p.sites}
         return [s for s in self.sites if s.area in areas or s.name in names]
+    ask: AskSettings = Field(default_factory=AskSettings)
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)

@@ -56,6 +56,11 @@ class Template(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     # heavy work run by `beacon worker`
     WORK_FAILED = "work_failed"
+    # ask the leaders (/ask)
+    FORUM_QUESTION = "forum_question"          # a published question in the forum channel: support count and button
+    FORUM_ANSWER = "forum_answer"              # the leader's answer, in the question's thread
+    FORUM_OUTCOME = "forum_outcome"            # to a named asker: published, merged, declined or answered
+    FORUM_LEADER_ASKED = "forum_leader_asked"  # to the leader assigned a question, with the Answer button
 
 
 def templated(template: Template, params: dict[str, Any], **options: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncApp
 from beacon.bot.deps import Deps
 from beacon.handlers import (
     about,
+    ask,
     awards,
     calendar,
     digest,
@@ -33,4 +34,5 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     pulse.register(app, deps, home_tab)        # /pulse: the staff forum's pulse polls
     digest.register(app, deps, home_tab)       # /digest: the weekly digest and personal digests
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts
+    ask.register(app, deps, home_tab)       # /ask: staff ask the leaders, moderators publish, leaders answer
     privacy.register(app, deps, home_tab)   # the privacy notice, last in the App Home

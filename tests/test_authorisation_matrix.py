@@ -50,6 +50,8 @@ from beacon.bot.models import (
     Engagement,
     EngagementAttendee,
     EngagementQuestion,
+    ForumQuestion,
+    ForumSupport,
     LeaderProfile,
     Nomination,
     NominationStatus,
@@ -65,6 +67,7 @@ from beacon.bot.models import (
     UserPreference,
 )
 from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services import forum_questions
 from beacon.bot.services.engagements import VisitDraft
 from beacon.bot.services.nominations import NominationDraft, NomineeInput
 from beacon.bot.services.pulses import PulseDraft, QuestionDraft
@@ -846,6 +849,112 @@ PAGE_BUTTON = {"type": "button", "action_id": ActionId.AWARDS_PAGE, "value": "0"
 ROUND_NAMED = {BlockId.AWARDS_ROUND_NAME: "Spring Awards", BlockId.AWARDS_ROUND_CLOSES: "2027-02-28"}
 FOLLOW_UP = {BlockId.FOLLOW_UP_TEXT: "You said the rota was unfair; we are changing it in January."}
 
+# Ask the leaders (/ask) -----------------------------------------------------------------------------------------
+ASKED = "Why is the Clacton rest room closed at night?"
+NOT_THE_ANSWERER = "Only the leader the forum moderators asked can answer this question."
+MODERATORS = roles(Role.FORUM_MODERATORS)
+
+
+async def heidi_asked(case: Case) -> None:
+    """Heidi's named question, waiting for the moderators."""
+    async with case.transaction() as session:
+        asked = await forum_questions.ask(session=session, user_id=HEIDI, text=ASKED, anonymous=False,
+                                          today=TOMORROW)
+    case.refs["question"] = asked.question_id
+
+
+async def anonymous_asked(case: Case) -> None:
+    async with case.transaction() as session:
+        asked = await forum_questions.ask(session=session, user_id=HEIDI, text=ASKED, anonymous=True, today=TOMORROW)
+    case.refs["token"] = asked.token
+
+
+async def question_published(case: Case) -> None:
+    """Heidi's question, published in the staff forum, where its Support button is."""
+    await heidi_asked(case)
+    async with case.transaction() as session:
+        await forum_questions.publish(session=session, question_id=case.refs["question"], channel=FORUM,
+                                      now=case.beacon.clock.now(), today=TOMORROW)
+    await deliver(case.beacon)
+    case.refs["message"] = message_with(case.beacon.ws.messages(FORUM), ActionId.ASK_SUPPORT)
+
+
+async def another_question_waiting(case: Case) -> None:
+    """A published question (`into`) and Heidi's second one, waiting (`question`)."""
+    await question_published(case)
+    case.refs["into"] = case.refs["question"]
+    await heidi_asked(case)
+
+
+async def carol_asked_to_answer(case: Case) -> None:
+    await question_published(case)
+    async with case.transaction() as session:
+        await forum_questions.assign(session=session, question_id=case.refs["question"], leader_id=CAROL,
+                                     now=case.beacon.clock.now())
+    await deliver(case.beacon)
+    keep_dm(case, CAROL, ActionId.ASK_ANSWER)
+
+
+def moderator_form(action_id: str) -> Setup:
+    async def setup(case: Case) -> None:
+        owner = case.owner(ERIN)
+        await show_home(case.beacon, owner, action_id, default=ERIN, own=True)
+        await press_in_home(case.beacon, owner, action_id, default=ERIN)
+        assert owner.modal is not None and owner.modal.callback_id == action_id
+    return setup
+
+
+async def merge_chosen(case: Case) -> Reply:
+    """Submit the merge form with the published question chosen (its id is only known once the setup made it)."""
+    return await submit_view(case.beacon, case.person, CallbackId.ASK_MERGE,
+                             {BlockId.ASK_MERGE_INTO: case.refs["into"]}, default=ERIN)
+
+
+async def ask_form(case: Case) -> None:
+    await type_command(case.owner(ALICE), "/ask")
+
+
+async def answer_form(case: Case) -> None:
+    await case.owner(CAROL).click(ActionId.ASK_ANSWER, message=case.refs["message"])
+    await settle()
+
+
+ASK_ENTRIES = [
+    Entry("ask", EVERYONE, typed("/ask"), modal_opened(CallbackId.ASK_COMPOSE)),
+    Entry("ask-open", EVERYONE, in_home(ActionId.ASK_OPEN, default=ALICE), modal_opened(CallbackId.ASK_COMPOSE)),
+    Entry("ask-submit", EVERYONE, submitted(CallbackId.ASK_COMPOSE, {BlockId.ASK_TEXT: ASKED}, default=ALICE),
+          stored(ForumQuestion, asker_id=PERSON, text=ASKED), ask_form),
+    Entry("ask-status", EVERYONE, typed("/ask status {token}"), shown("Your question for the leaders"),
+          anonymous_asked),
+    Entry("ask-queue", MODERATORS, typed("/ask queue"), shown("the moderators' queue"), heidi_asked),
+    Entry("ask-publish", MODERATORS, in_home(ActionId.ASK_PUBLISH, default=ERIN),
+          stored(ForumQuestion, id=Ref("question"), status="published"), heidi_asked),
+    Entry("ask-decline-form", MODERATORS, in_home(ActionId.ASK_DECLINE, default=ERIN),
+          modal_opened(CallbackId.ASK_DECLINE, question="question"), heidi_asked),
+    Entry("ask-decline", MODERATORS,
+          submitted(CallbackId.ASK_DECLINE, {BlockId.ASK_REASON: "One for the station manager."}, default=ERIN),
+          stored(ForumQuestion, id=Ref("question"), status="declined"),
+          then(heidi_asked, moderator_form(ActionId.ASK_DECLINE))),
+    Entry("ask-merge-form", MODERATORS, in_home(ActionId.ASK_MERGE, default=ERIN),
+          modal_opened(CallbackId.ASK_MERGE, question="question"), another_question_waiting),
+    Entry("ask-merge", MODERATORS, Step("view", CallbackId.ASK_MERGE, merge_chosen),
+          stored(ForumQuestion, id=Ref("question"), status="merged", merged_into=Ref("into")),
+          then(another_question_waiting, moderator_form(ActionId.ASK_MERGE))),
+    Entry("ask-assign-form", MODERATORS, in_home(ActionId.ASK_ASSIGN, default=ERIN),
+          modal_opened(CallbackId.ASK_ASSIGN, question="question"), question_published),
+    Entry("ask-assign", MODERATORS, submitted(CallbackId.ASK_ASSIGN, {BlockId.ASK_LEADER: CAROL}, default=ERIN),
+          stored(ForumQuestion, id=Ref("question"), leader_id=CAROL),
+          then(question_published, moderator_form(ActionId.ASK_ASSIGN))),
+    Entry("ask-support", EVERYONE, on_message(ActionId.ASK_SUPPORT),
+          stored(ForumSupport, question_id=Ref("question"), user_id=PERSON), question_published),
+    Entry("ask-answer-form", only(CAROL, NOT_THE_ANSWERER), on_message(ActionId.ASK_ANSWER),
+          modal_opened(CallbackId.ASK_ANSWER, question="question"), carol_asked_to_answer),
+    Entry("ask-answer", only(CAROL, NOT_THE_ANSWERER),
+          submitted(CallbackId.ASK_ANSWER, {BlockId.ASK_ANSWER_TEXT: "It reopens on Monday."}, default=CAROL),
+          stored(ForumQuestion, id=Ref("question"), status="answered", answered_by=CAROL),
+          then(carol_asked_to_answer, answer_form)),
+]
+
 ENTRIES: list[Entry] = [
     # /beacon ----------------------------------------------------------------------------------------------------
     Entry("beacon", EVERYONE, typed("/beacon"), shown("What Beacon can do for you")),
@@ -1031,6 +1140,7 @@ ENTRIES: list[Entry] = [
 
     # The privacy notice -----------------------------------------------------------------------------------------
     Entry("privacy-notice", EVERYONE, in_home(ActionId.PRIVACY_NOTICE, default=ALICE), privacy_notice_shown),
+    *ASK_ENTRIES,
 ]
 
 

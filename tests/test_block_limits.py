@@ -329,6 +329,24 @@ TEMPLATE_PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 }
 
 
+# Ask the leaders (/ask): a question is at most 1,000 characters, an answer 2,500, a reason 500.
+ask_question_ids = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
+TEMPLATE_PARAMS.update({
+    "forum_question": st.fixed_dictionaries({
+        "question_id": ask_question_ids, "question": text(1000, min_size=1), "asker": st.none() | user_ids,
+        "supporters": counts, "leader": st.none() | user_ids, "answered": st.booleans()}),
+    "forum_answer": st.fixed_dictionaries({"question": text(1000, min_size=1), "answer": text(2500, min_size=1),
+                                           "leader": user_ids}),
+    "forum_outcome": st.fixed_dictionaries({
+        "outcome": st.sampled_from(["published", "declined", "merged", "answered"]),
+        "question": text(1000, min_size=1)}, optional={
+        "channel": channels, "reason": text(500, min_size=1), "into": text(1000, min_size=1),
+        "answer": st.none() | text(2500, min_size=1), "leader": user_ids}),
+    "forum_leader_asked": st.fixed_dictionaries({"question_id": ask_question_ids,
+                                                 "question": text(1000, min_size=1), "supporters": counts}),
+})
+
+
 # ---- every builder ----------------------------------------------------------------------------------------------
 def _call(fn: Callable[..., Any], **kwargs: st.SearchStrategy[Any]) -> st.SearchStrategy[Callable[[], Any]]:
     """A call of `fn` with drawn arguments, made later by the test (so a failure is the builder's, not the draw's)."""
@@ -528,6 +546,36 @@ def leader_strategies() -> dict[str, st.SearchStrategy[Any]]:
 
 
 STRATEGIES = builder_strategies()
+
+
+def ask_builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
+    from beacon.bot.services.forum_questions import QuestionView
+
+    ask = _module("ask")
+    views = st.builds(
+        QuestionView, id=ask_question_ids, text=text(1000, min_size=1), asker_id=st.none() | user_ids,
+        anonymous=st.booleans(), status=st.sampled_from(["pending", "published", "answered", "merged", "declined"]),
+        asked_on=st.just(TODAY), supporters=counts, reason=st.none() | text(500, min_size=1),
+        leader_id=st.none() | user_ids, answer=st.none() | text(2500, min_size=1),
+        published_on=st.none() | st.just(TODAY), overdue=st.booleans())
+    tokens = st.none() | st.just("ask-" + "A" * 24)
+    return {
+        "ask.build_ask_modal": _call(ask.build_ask_modal, intro=text(600, min_size=1)),
+        "ask.build_ask_receipt": _call(ask.build_ask_receipt, token=tokens, text=text(1000, min_size=1)),
+        "ask.build_receipt_blocks": _call(ask.build_receipt_blocks, token=tokens, text=text(1000, min_size=1)),
+        "ask.build_status_blocks": views.map(lambda v: partial(ask.build_status_blocks, v)),
+        "ask.build_ask_button": st.just(lambda: ask.build_ask_button()),
+        "ask.build_moderator_queue": _call(ask.build_moderator_queue, pending=st.lists(views, max_size=15),
+                                           waiting=st.lists(views, max_size=15), unanswered_days=st.integers(1, 365)),
+        "ask.build_decline_modal": _call(ask.build_decline_modal, question=views),
+        "ask.build_merge_modal": _call(ask.build_merge_modal, question=views,
+                                       candidates=st.lists(views, max_size=110)),
+        "ask.build_assign_modal": _call(ask.build_assign_modal, question=views),
+        "ask.build_answer_modal": _call(ask.build_answer_modal, question=views),
+    }
+
+
+STRATEGIES.update(ask_builder_strategies())
 VIEWS = {"home.build_home"}  # outputs that are views although they are not modals
 
 

@@ -31,6 +31,8 @@ from beacon.bot.models import (
     Engagement,
     EngagementAttendee,
     EngagementQuestion,
+    ForumQuestion,
+    ForumSupport,
     LeaderProfile,
     Nomination,
     Nominee,
@@ -188,6 +190,14 @@ class Privacy:
                                    "at": _iso(a.answered_at)}
                                   for a in await rows(PulseNamedAnswer, col(PulseNamedAnswer.user_id) == user_id)],
             },
+            # Ask the leaders: named questions only (an anonymous one holds nothing that leads to anyone)
+            "questions_for_the_leaders": {
+                "asked": [{"question": q.text, "asked_on": q.asked_on.isoformat(), "status": q.status}
+                          for q in await rows(ForumQuestion, col(ForumQuestion.asker_id) == user_id)],
+                "answered": [{"question": q.text, "answer": q.answer} for q in await rows(
+                    ForumQuestion, col(ForumQuestion.answered_by) == user_id)],
+                "supported": len(await rows(ForumSupport, col(ForumSupport.user_id) == user_id)),
+            },
             "scheduled_posts": [{"id": p.id, "status": p.status, "channels": p.channels,
                                  "text": plain_text(p.message), "you_are": "author" if p.author_id == user_id
                                  else "approver"} for p in posts],
@@ -280,6 +290,13 @@ class Privacy:
             col(PulseHeld.user_id) == user_id))
         await change("named pulse answers", update(PulseNamedAnswer).where(col(PulseNamedAnswer.user_id) == user_id)
                      .values(user_id=pseudonym))
+        await change("questions for the leaders asked", update(ForumQuestion).where(
+            col(ForumQuestion.asker_id) == user_id).values(asker_id=pseudonym, text=REMOVED))
+        for name in ("leader_id", "answered_by"):
+            await change("questions for the leaders answered", update(ForumQuestion).where(
+                col(getattr(ForumQuestion, name)) == user_id).values({name: pseudonym}))
+        await change("questions for the leaders supported", update(ForumSupport).where(
+            col(ForumSupport.user_id) == user_id).values(user_id=pseudonym))
         for name in ("author_id", "approved_by", "decided_by"):
             await change("scheduled posts", update(ScheduledPost).where(col(getattr(ScheduledPost, name)) == user_id)
                          .values({name: pseudonym}))

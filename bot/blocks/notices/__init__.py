@@ -11,6 +11,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from beacon.bot.blocks.digests import personal_digest, weekly_digest
+from beacon.bot.blocks.notices.ask import forum_answer, forum_leader_asked, forum_outcome, forum_question
 from beacon.bot.blocks.notices.delivery import delivery_failed
 from beacon.bot.blocks.notices.engagements import (
     calendar_source_failing,
@@ -92,6 +93,10 @@ TEMPLATES: dict[Template, Callable[[dict[str, Any]], tuple[str, list[Block]]]] =
     Template.PERSONAL_DIGEST: personal_digest,
     Template.DELIVERY_FAILED: delivery_failed,
     Template.WORK_FAILED: work_failed,
+    Template.FORUM_QUESTION: forum_question,
+    Template.FORUM_ANSWER: forum_answer,
+    Template.FORUM_OUTCOME: forum_outcome,
+    Template.FORUM_LEADER_ASKED: forum_leader_asked,
 }
 
 
