@@ -101,8 +101,11 @@ async def test_the_demo_trust_is_seeded_through_beacon(page: Page) -> None:
     assert "Dentist" not in engagement, "a private event is never published"
     assert "<@U0LENA> will be at *Colchester Ambulance Station*" in engagement, "a locality manager, in her area"
     assert await _count(page.sandbox, LeaderProfile) >= 2, "two leaders wrote their commitment"
-    forum = str((await page.messages("C0FORUM", ALICE))[-1]["blocks"])
-    assert "5 responses" in forum, "the pulse's count is up to date as soon as the sandbox opens"
+    forum_messages = await page.messages("C0FORUM", ALICE)
+    pulse = next(str(m["blocks"]) for m in forum_messages if "Winter pressures" in str(m["blocks"]))
+    assert "5 responses" in pulse, "the pulse's count is up to date as soon as the sandbox opens"
+    asked = next(str(m["blocks"]) for m in forum_messages if "Bedford canteen" in str(m["blocks"]))
+    assert "Answered in the thread" in asked and "1 colleague" in asked, "the loop: asked, supported, answered"
     assert await _count(page.sandbox, Nomination) == 3
     assert await _count(page.sandbox, Pulse) == 1
     assert await _count(page.sandbox, ScheduledPost) == 1

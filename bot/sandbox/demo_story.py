@@ -1,7 +1,9 @@
 """What has already happened in the demo trust when the sandbox opens, played through Slack as people do it.
 
 The panel chair opens an award round; colleagues nominate one another through the /nominate modal and some
-nominees consent; the forum chair's pulse is open and most people have answered; the comms team has a post
+nominees consent; the forum chair's pulse is open and most people have answered; two leaders have written their
+commitments and a locality manager has announced a night visit; a paramedic asked the leaders a question, the
+forum moderator published it and the chief executive answered it in the thread; the comms team has a post
 scheduled for tomorrow. Each step is a signed request to Beacon, so what the sandbox shows is Beacon's own work.
 """
 
@@ -127,6 +129,8 @@ async def play(sandbox: Sandbox) -> None:
                        BlockId.VISIT_PURPOSE: "Tea and a talk with the night shift"})
     await _deliver(sandbox)
 
+    await _ask_the_leaders(sandbox)
+
     grace = slack.person(GRACE)
     await grace.command("/schedule", channel=GENERAL)
     await settled()
@@ -140,4 +144,39 @@ async def play(sandbox: Sandbox) -> None:
         if grace.modal is not None and grace.modal.callback_id == CallbackId.SCHEDULE_PREVIEW:
             await grace.submit()
             await settled()
+    await _deliver(sandbox)
+
+
+ASKED = ("Could the Bedford canteen stay open for the night shift? At 02:00 there is nowhere on site to get a hot "
+         "meal, and crews coming off a long job end up with vending machine food.")
+ANSWERED = ("You said the night shift has nowhere to get a hot meal. We did: from Monday the Bedford canteen opens "
+            "until 02:00, and we are asking the other stations' crews the same question in next month's pulse.")
+
+
+async def _ask_the_leaders(sandbox: Sandbox) -> None:
+    """The two-way loop: Heidi asks the leaders (/ask), Erin publishes it, Priya supports it, Carol is asked to
+    answer and does; the answer goes in the question's thread and Heidi is told."""
+    slack = sandbox.slack
+    heidi, erin, carol = slack.person(HEIDI), slack.person(ERIN), slack.person(CAROL)
+    await heidi.command("/ask", channel=GENERAL)
+    await settled()
+    await heidi.submit({BlockId.ASK_TEXT: ASKED, BlockId.ASK_ANONYMOUS: []})
+    await settled()
+    await erin.command("/ask", "queue", channel=GENERAL)
+    await settled()
+    await erin.click(ActionId.ASK_PUBLISH, message=erin.last_ephemeral())
+    await _deliver(sandbox)
+    post = next(m for m in reversed(slack.workspace.messages(FORUM)) if m.thread_ts is None and m.blocks)
+    await slack.person(PRIYA).click(ActionId.ASK_SUPPORT, message=post)
+    await _deliver(sandbox)
+    await erin.command("/ask", "queue", channel=GENERAL)
+    await settled()
+    await erin.click(ActionId.ASK_ASSIGN, message=erin.last_ephemeral())
+    await settled()
+    await erin.submit({BlockId.ASK_LEADER: CAROL})
+    await _deliver(sandbox)
+    asked = next(m for m in reversed(carol.dms()) if "ask you to answer" in m.text)
+    await carol.click(ActionId.ASK_ANSWER, message=asked)
+    await settled()
+    await carol.submit({BlockId.ASK_ANSWER_TEXT: ANSWERED})
     await _deliver(sandbox)
