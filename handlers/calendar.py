@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -95,6 +95,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         day = date.fromisoformat(str(state.date(BlockId.VISIT_DAY)))
         walls = [datetime.combine(day, time.fromisoformat(str(state.time(b))))
                  for b in (BlockId.VISIT_STARTS, BlockId.VISIT_ENDS)]
+        if walls[1] < walls[0]:  # an end before the start is the next day: a night shift, 22:00 to 02:00
+            walls[1] += timedelta(days=1)
         skipped: dict[str, str] = {b: "That time does not exist that day: the clocks go forward. Choose another."
                    for b, wall in zip((BlockId.VISIT_STARTS, BlockId.VISIT_ENDS), walls, strict=True)
                    if not exists_locally(wall, tz)}
@@ -118,7 +120,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         site = org.site_named(engagement.site)
         also = f" and <#{site.channel}>" if site and site.channel else ""
         await client.chat_postMessage(channel=user_id, text=(
-            f":round_pushpin: Your visit is announced in <#{org.channels.engagement}>{also}."))
+            f":round_pushpin: Your visit, {engagements.describe(engagement)['when']}, is announced in "
+            f"<#{org.channels.engagement}>{also}."))
 
     @app.action(ActionId.CALENDAR_ATTEND)
     @guard

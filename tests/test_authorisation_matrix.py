@@ -881,7 +881,7 @@ ENTRIES: list[Entry] = [
     Entry("calendar", EVERYONE, typed("/calendar"), shown("Leaders out and about")),
     Entry("visit", roles(Role.EXECUTIVES), typed("/visit"), modal_opened(CallbackId.VISIT)),
     Entry("visit-submit", roles(Role.EXECUTIVES), submitted(CallbackId.VISIT, VISIT, default=CAROL),
-          all_of(stored(Engagement, created_by=PERSON), dm_says("Your visit is announced")), visit_modal),
+          all_of(stored(Engagement, created_by=PERSON), dm_says("is announced in")), visit_modal),
     Entry("calendar-attend", EVERYONE, on_message(ActionId.CALENDAR_ATTEND),
           stored(EngagementAttendee, engagement_id=Ref("engagement"), user_id=PERSON), visit_announced),
     Entry("calendar-ask", EVERYONE, on_message(ActionId.CALENDAR_ASK),

@@ -295,7 +295,7 @@ async def test_an_executive_announces_a_visit(beacon: Beacon) -> None:
     await carol.command("/visit")
     await settle()
     values = {BlockId.VISIT_SITE: "Chelmsford Ambulance Station", BlockId.VISIT_DAY: "2026-11-25",
-              BlockId.VISIT_STARTS: "14:00", BlockId.VISIT_ENDS: "13:00", BlockId.VISIT_PURPOSE: "Meet the day shift",
+              BlockId.VISIT_STARTS: "14:00", BlockId.VISIT_ENDS: "14:00", BlockId.VISIT_PURPOSE: "Meet the day shift",
               BlockId.VISIT_OPEN_TO: "All staff"}
     reply = await carol.submit(values)
     assert "has to end after it starts" in reply.json["errors"][BlockId.VISIT_ENDS]
@@ -305,7 +305,7 @@ async def test_an_executive_announces_a_visit(beacon: Beacon) -> None:
     posted = [m.text for m in beacon.ws.messages(ENGAGEMENT)] + [m.text for m in beacon.ws.messages(CHELMSFORD)]
     assert sum("<@U0CAROL> will be at *Chelmsford Ambulance Station* (Essex), Wed 25 Nov, 14:00–15:30 GMT" in t
                for t in posted) == 2, "in the engagement channel and the site's channel"
-    assert "Your visit is announced" in carol.dms()[-1].text
+    assert "Your visit, Wed 25 Nov, 14:00–15:30 GMT, is announced" in carol.dms()[-1].text
 
 
 

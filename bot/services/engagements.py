@@ -57,6 +57,8 @@ FOLD_SHOWN = 5
 # What starts sooner than this is never folded: the summary may wait behind a backlog, and an engagement about to
 # start is announced on its own (its post expiring when it starts) or not at all.
 FOLD_NOT_WITHIN = timedelta(hours=1)
+# The longest visit the /visit form takes: a night shift crosses midnight, and the service works around the clock.
+MAX_VISIT = timedelta(hours=24)
 
 # The columns a calendar source decides (Engagements._fields gives their values for a fact).
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
@@ -488,9 +490,15 @@ class Engagements:
         if not draft.site and not (draft.other_place or "").strip():
             problems["site"] = "Choose the site, or type the place under “somewhere else”."
         if draft.ends_at <= draft.starts_at:
-            problems["ends"] = "The visit has to end after it starts."
-        elif draft.ends_at - draft.starts_at > timedelta(days=2):
-            problems["ends"] = "A visit can last two days at most; announce longer ones day by day."
+            problems["ends"] = ("The visit has to end after it starts: choose another end time (one earlier than "
+                                "the start is the next day).")
+        elif draft.ends_at - draft.starts_at > MAX_VISIT:
+            hours = (draft.ends_at - draft.starts_at) / timedelta(hours=1)
+            tz = self._org.tz
+            clocks = (" (the clocks go back that night)" if draft.starts_at.astimezone(tz).utcoffset()
+                      != draft.ends_at.astimezone(tz).utcoffset() else "")
+            problems["ends"] = (f"A visit can last {MAX_VISIT // timedelta(hours=1)} hours at most; this one is "
+                                f"{hours:g} hours{clocks}. Choose an earlier end.")
         if draft.starts_at <= now:
             problems["starts"] = "That time has passed: choose when the visit will start."
         if len(draft.purpose.strip()) < 5:
@@ -655,14 +663,19 @@ class Engagements:
     async def day_after(self, *, session: AsyncSession, worker: str) -> int:
         """Yesterday's visits: each leader is asked for a short "you said, we did" follow-up."""
         now = self._clock.now()
-        yesterday = now.astimezone(self._org.tz).date() - timedelta(days=1)
+        today = now.astimezone(self._org.tz).date()
+        yesterday = today - timedelta(days=1)
         if not await claim_period(session=session, job="calendar.day_after", period=yesterday.isoformat(),
                                   worker=worker, now=now):
             return 0
+        # Whatever started before today and has ended since the day before yesterday: a night shift (22:00 to
+        # 02:00) is followed up the morning after, a 24-hour engagement once it is over (the next run, if it ends
+        # after this one); each is asked once (the outbox's key), and a run missed by hours loses nothing.
         rows = (await session.scalars(select(Engagement).where(
             col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.leader_user_id).is_not(None),
-            col(Engagement.announced_ts).is_not(None), col(Engagement.starts_at) >= self._local(yesterday, "00:00"),
-            col(Engagement.starts_at) < self._local(yesterday + timedelta(days=1), "00:00")))).all()
+            col(Engagement.announced_ts).is_not(None), col(Engagement.starts_at) < self._local(today, "00:00"),
+            col(Engagement.ends_at) > self._local(yesterday - timedelta(days=1), "00:00"),
+            col(Engagement.ends_at) <= now))).all()
         return await outbox.enqueue(session=session, now=now, promises=[outbox.notice(
             key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template=Template.LEADER_FOLLOW_UP, now=now,
             source_id=e.id, params=self.describe(e)) for e in rows])
