@@ -403,6 +403,14 @@ class EngagementStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class EngagementMode(StrEnum):
+    """Where staff take part: at the place, online (a join link), or both."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+
 class Engagement(SQLModel, table=True):
     """A leader out and about: from Microsoft 365, an ICS feed, or a visit announced in Slack.
 
@@ -415,6 +423,8 @@ class Engagement(SQLModel, table=True):
         UniqueConstraint("source_key", "external_id", "occurrence", name="uq_engagement_occurrence"),
         CheckConstraint("status IN ('scheduled', 'cancelled')", name="ck_engagement_status"),
         Index("ix_engagement_starts", "starts_at", "status"),
+        CheckConstraint("mode IN ('in_person', 'online', 'hybrid')", name="ck_engagement_mode"),
+        CheckConstraint("join_link IS NULL OR join_link LIKE 'https://%'", name="ck_engagement_join_link_https"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -437,6 +447,11 @@ class Engagement(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=32)  # for visits announced in Slack
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # Online or hybrid (visits announced in Slack): the join link is given only to staff who say they'll be
+    # there (never in a channel's post, and not at all for an event by invitation), and to the leader.
+    mode: str = Field(default=EngagementMode.IN_PERSON, max_length=12)
+    join_link: str | None = Field(default=None, max_length=500)
+    staff_group: str | None = Field(default=None, max_length=120)  # a staff group from beacon.yaml it is for
 
 
 class EngagementAttendee(SQLModel, table=True):

@@ -130,6 +130,22 @@ class Site(_Strict):
         return data
 
 
+class StaffGroup(_Strict):
+    """Staff who are not at one site (the control room, 111, patient transport, support services): an engagement
+    can be for them, announced in their channel as a site's is."""
+
+    name: str = Field(min_length=1, max_length=120)  # stored in columns of 120, as a site's name
+    channel: ChannelId | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_written_out(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "channel" in data and data["channel"] is None:
+            raise ValueError(f"channel is empty: it {_COMMENTED_OUT} (leave channel out for a group without one)")
+        return data
+
+
 class ScheduleSettings(_Strict):
     require_approval: bool = False
     grace_hours: float = Field(default=6, ge=0, le=168)
@@ -263,9 +279,13 @@ class Organisation(_Strict):
     pulse: PulseSettings = Field(default_factory=PulseSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    staff_groups: list[StaffGroup] = Field(default_factory=list)
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)
+
+    def staff_group_named(self, name: str | None) -> StaffGroup | None:
+        return next((g for g in self.staff_groups if name and g.name == name), None)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -17,13 +17,14 @@ from beacon.bot.blocks.calendar import (
     build_follow_up_post,
     build_my_site_picker,
     build_question_modal,
+    build_unknown_place,
     build_visit_modal,
 )
 from beacon.bot.blocks.notices import render
 from beacon.bot.deps import Deps
 from beacon.bot.errors import InvalidInput
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
-from beacon.bot.models import Engagement
+from beacon.bot.models import Engagement, EngagementMode
 from beacon.bot.organisation import Role
 from beacon.bot.services.engagements import VisitDraft, VisitProblems
 from beacon.bot.services.recurrence import exists_locally, to_utc
@@ -34,7 +35,8 @@ from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
-                "purpose": BlockId.VISIT_PURPOSE}
+                "purpose": BlockId.VISIT_PURPOSE, "join_link": BlockId.VISIT_JOIN_LINK,
+                "staff_group": BlockId.VISIT_STAFF_GROUP}
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
@@ -74,6 +76,12 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
         await ack()
         where = command.get("text", "").strip() or None
+        if where:
+            async with deps.db.transaction() as session:
+                nearest = await engagements.unknown_place(session=session, where=where)
+            if nearest is not None:
+                await respond(response_type="ephemeral", text=build_unknown_place(where, nearest))
+                return
         heading = f"Leaders out and about: {where}, the next 14 days" if where else (
             "Leaders out and about: the next 14 days")
         await respond(response_type="ephemeral", text=heading,
@@ -86,7 +94,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         user_id = command["user_id"]
         await deps.authorisation.require(user_id, Role.EXECUTIVES, action="Announcing a visit")
         await client.views_open(trigger_id=command["trigger_id"], view=build_visit_modal(
-            leader=user_id, sites=org.sites, today=deps.clock.now().astimezone(tz).date(), tz=tz))
+            leader=user_id, sites=org.sites, today=deps.clock.now().astimezone(tz).date(), tz=tz,
+            staff_groups=org.staff_groups))
 
     @app.view(CallbackId.VISIT)
     @guard
@@ -109,7 +118,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             leader_user_id=leader, leader_name=people[leader].name if leader in people else "A leader",
             site=state.option(BlockId.VISIT_SITE), other_place=state.text(BlockId.VISIT_OTHER_PLACE),
             starts_at=to_utc(walls[0], tz), ends_at=to_utc(walls[1], tz), purpose=state.text(BlockId.VISIT_PURPOSE),
-            open_to=state.option(BlockId.VISIT_OPEN_TO) or "")
+            open_to=state.option(BlockId.VISIT_OPEN_TO) or "",
+            mode=state.option(BlockId.VISIT_MODE) or EngagementMode.IN_PERSON,
+            join_link=state.text(BlockId.VISIT_JOIN_LINK) or None, staff_group=state.option(BlockId.VISIT_STAFF_GROUP))
         try:
             async with deps.db.transaction() as session:
                 engagement = await engagements.create_visit(session=session, user_id=user_id, draft=draft)
@@ -117,11 +128,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             await ack(response_action="errors", errors={VISIT_BLOCKS[f]: m for f, m in problems.problems.items()})
             return
         await ack()
-        site = org.site_named(engagement.site)
-        also = f" and <#{site.channel}>" if site and site.channel else ""
+        also = "".join(f" and <#{c}>" for c in engagements.local_channels(engagement))
+        link = (f" Its join link, {engagement.join_link}, goes only to staff who say they'll be there"
+                + (" (it is by invitation: send it to those invited)." if engagements.join_link_for(
+                    engagement, guest=False) is None else ".")) if engagement.join_link else ""
         await client.chat_postMessage(channel=user_id, text=(
             f":round_pushpin: Your visit, {engagements.describe(engagement)['when']}, is announced in "
-            f"<#{org.channels.engagement}>{also}."))
+            f"<#{org.channels.engagement}>{also}.{link}"))
 
     @app.action(ActionId.CALENDAR_ATTEND)
     @guard
@@ -134,8 +147,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         container = body.get("container") or {}
         await refresh_announcement(client, engagement, {"channel": container.get("channel_id"),
                                                         "ts": container.get("message_ts")})
+        link = None
+        if going and engagement.join_link:  # to this person only: staff, never a guest
+            person = (await deps.people.colleagues([body["user"]["id"]])).get(body["user"]["id"])
+            link = engagements.join_link_for(engagement, guest=person is None or person.guest)
         await respond(response_type="ephemeral", replace_original=False, text=(
-            ":white_check_mark: You're down as going. Click again if your plans change." if going
+            ":white_check_mark: You're down as going. Click again if your plans change."
+            + (f" Join online: <{link}|{link}>" if link else "") if going
             else "You're no longer down as going."))
 
     @app.action(ActionId.CALENDAR_ASK)

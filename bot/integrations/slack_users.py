@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 def _colleague(user: dict[str, Any]) -> Colleague:
     name = (user.get("profile") or {}).get("real_name") or user.get("real_name") or user.get("name", "")
     return Colleague(id=user["id"], name=name, is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
-                     deactivated=bool(user.get("deleted")))
+                     deactivated=bool(user.get("deleted")),
+                     guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")))
 
 
 class SlackUserDirectory:

@@ -25,13 +25,14 @@ class User:
     deleted: bool = False
     tz: str = "Europe/London"
     title: str = ""
+    guest: bool = False  # a multi-channel guest (is_restricted)
 
     def to_api(self, team_id: str) -> dict[str, Any]:
         return {
             "id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted,
             "real_name": self.real_name, "tz": self.tz, "tz_label": "Greenwich Mean Time", "tz_offset": 0,
             "is_bot": self.is_bot, "is_app_user": False, "is_admin": False, "is_owner": False,
-            "is_restricted": False, "is_ultra_restricted": False, "updated": 1700000000,
+            "is_restricted": self.guest, "is_ultra_restricted": False, "updated": 1700000000,
             "profile": {"real_name": self.real_name, "display_name": self.name, "title": self.title,
                         "real_name_normalized": self.real_name, "display_name_normalized": self.name,
                         "team": team_id},

@@ -13,6 +13,7 @@ class Colleague:
     name: str
     is_bot: bool = False
     deactivated: bool = False
+    guest: bool = False  # a single- or multi-channel guest: not staff (a join link is never given to one)
 
 
 class PeopleDirectory(Protocol):
