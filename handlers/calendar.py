@@ -20,15 +20,13 @@ from beacon.bot.blocks.calendar import (
     build_unknown_place,
     build_visit_modal,
 )
-from beacon.bot.blocks.notices import render
 from beacon.bot.deps import Deps
 from beacon.bot.errors import InvalidInput
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
-from beacon.bot.models import Engagement, EngagementMode
+from beacon.bot.models import EngagementMode
 from beacon.bot.organisation import Role
 from beacon.bot.services.engagements import VisitDraft, VisitProblems
 from beacon.bot.services.recurrence import exists_locally, to_utc
-from beacon.bot.templates import Template
 from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
@@ -59,17 +57,6 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         return blocks
 
     home_tab.add_section(home_section)
-
-    async def refresh_announcement(client: AsyncWebClient, engagement: Engagement, clicked: dict | None) -> None:
-        async with deps.db.transaction() as session:
-            params = await engagements.announcement_params(session, engagement)
-        text, blocks = render({"template": Template.ENGAGEMENT_ANNOUNCEMENT, "params": params})
-        places = {(engagement.announced_channel, engagement.announced_ts)}
-        if clicked:
-            places.add((clicked["channel"], clicked["ts"]))
-        for channel, ts in places:
-            if channel and ts:
-                await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
     @app.command(Command.CALENDAR)
     @guard
@@ -144,9 +131,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         async with deps.db.transaction() as session:
             engagement, going = await engagements.toggle_attendance(
                 session=session, user_id=body["user"]["id"], engagement_id=record_id(action.get("value")))
-        container = body.get("container") or {}
-        await refresh_announcement(client, engagement, {"channel": container.get("channel_id"),
-                                                        "ts": container.get("message_ts")})
+        async with deps.db.transaction() as session:  # after the click is in: every post shows the same count
+            await engagements.refresh_posts(session=session, engagement_id=engagement.id or 0)
         link = None
         if going and engagement.join_link:  # to this person only: staff, never a guest
             person = (await deps.people.colleagues([body["user"]["id"]])).get(body["user"]["id"])

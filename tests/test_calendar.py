@@ -216,6 +216,7 @@ async def test_staff_say_they_will_be_there_and_ask_questions(beacon: Beacon) ->
     await alice.click(ActionId.CALENDAR_ATTEND, message=announcement)
     await heidi.click(ActionId.CALENDAR_ATTEND, message=announcement)
     await settle()
+    await beacon.deps.dispatcher.run_once()
     assert "2 colleagues are going" in json.dumps(announcement.blocks)
     assert "You're down as going" in alice.last_ephemeral().text
     await alice.click(ActionId.CALENDAR_ASK, message=announcement)

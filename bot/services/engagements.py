@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -49,6 +50,10 @@ ANNOUNCEMENT = "engagement_announcement"
 # is sent each becomes announced by it (record_folded), so changes go in its thread and follow-ups are asked.
 FOLDED_ANNOUNCEMENT = "engagements_folded"
 CALENDAR_POST = "calendar_post"
+# An edit bringing an engagement's posts (announcement, site and staff group copies, reminder) up to date, each
+# in its own template: every message about it shows the same count, and a click on any of them changes them all.
+REFRESH = "engagement_refresh"
+REFRESHED_TEMPLATES = (Template.ENGAGEMENT_ANNOUNCEMENT, Template.VISIT_REMINDER)
 SLACK_VISITS = "slack:visits"
 FAILURES_BEFORE_ALERT = 3
 MAX_LISTED = 40
@@ -569,6 +574,41 @@ class Engagements:
                                  subject=f"engagement:{engagement.id}", details={"place": place,
                                                                                 "starts_at": draft.starts_at})
         return engagement
+
+    async def refresh_posts(self, *, session: AsyncSession, engagement_id: int) -> int:
+        """Edit every post about an engagement to what is true now (the count of who is going), each post keeping
+        its own template (a reminder stays a reminder), through the outbox. Call it in a transaction after the
+        change has committed: the last call sees every click before it. An edit still waiting is rewritten rather
+        than joined by another, so a busy post gets one edit per send, not one per click."""
+        engagement = await session.get(Engagement, engagement_id)
+        if engagement is None:
+            return 0
+        now = self._clock.now()
+        posts = (await session.scalars(select(OutboxMessage).where(
+            col(OutboxMessage.source_id) == engagement_id,
+            col(OutboxMessage.source).in_([ANNOUNCEMENT, CALENDAR_POST]),
+            col(OutboxMessage.status) == OutboxStatus.SENT, col(OutboxMessage.sent_ts).is_not(None),
+            col(OutboxMessage.update_ts).is_(None), col(OutboxMessage.thread_ts).is_(None)))).all()
+        waiting = {(m.channel, m.update_ts): m for m in (await session.scalars(select(OutboxMessage).where(
+            col(OutboxMessage.source) == REFRESH, col(OutboxMessage.source_id) == engagement_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING))).all()}
+        params = await self.announcement_params(session, engagement)
+        promises = []
+        for post in posts:
+            template = (post.content or {}).get("template")
+            if template not in REFRESHED_TEMPLATES:
+                continue
+            content = templated(Template(template), params)
+            channel = post.sent_channel or post.channel
+            pending = waiting.get((channel, post.sent_ts))
+            if pending is not None:
+                pending.content = content
+                continue
+            promises.append(outbox.Promise(
+                dedupe_key=f"engagement-refresh:{engagement_id}:{uuid.uuid4().hex}", source=REFRESH,
+                source_id=engagement_id, channel=channel, update_ts=post.sent_ts, content=content, due_at=now,
+                expires_at=now + timedelta(days=1)))
+        return await outbox.enqueue(session=session, now=now, promises=promises)
 
     # -- staff interaction --------------------------------------------------------------------------------
     async def _scheduled(self, session: AsyncSession, engagement_id: int) -> Engagement:
