@@ -247,7 +247,8 @@ pulse_params = st.fixed_dictionaries({
 leader_items = st.lists(st.fixed_dictionaries({
     "day": st.sampled_from(["2026-11-23", "2026-11-24", "2026-11-25"]), "area": st.none() | line(300),
     "when": st.just("Tue 24 Nov, 10:00–12:00"), "leader": st.none() | line(300),
-    "leader_user_id": st.just("U0CAROL"), "place": st.none() | line(300), "title": text(1000, min_size=1)}),
+    "leader_user_id": st.just("U0CAROL"), "place": st.none() | line(300), "title": text(1000, min_size=1)},
+    optional={"mode": st.sampled_from(["in_person", "online", "hybrid"]), "staff_group": line(120)}),
     max_size=60)
 weekly_params = st.fixed_dictionaries({
     "organisation": line(200), "week_of": st.just("30 November 2026"), "quiet": st.booleans(),

@@ -97,6 +97,11 @@ async def test_a_visit_for_a_staff_group_goes_to_its_channel(beacon: Beacon) -> 
     shown = "<@U0CAROL> will be at *Control room*, Fri 27 Nov, 23:00 to 03:00 GMT (next day)"
     assert shown in beacon.ws.messages(CONTROL)[-1].text and shown in beacon.ws.messages(ENGAGEMENT)[-1].text
     assert "<#C0CONTROL>" in carol.dms()[-1].text
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.engagements.weekly_post(session=session, worker="test")
+    await beacon.deps.dispatcher.run_once()
+    assert "23:00 to 03:00 GMT (next day) · <@U0CAROL> at *Control room*: Question time" in json.dumps(
+        beacon.ws.messages(ENGAGEMENT)[-1].blocks, ensure_ascii=False)
     beacon.clock.set(beacon.clock.now().replace(day=26, hour=16))
     async with beacon.deps.db.transaction() as session:
         await beacon.deps.engagements.day_before(session=session, worker="test")

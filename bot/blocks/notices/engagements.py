@@ -49,6 +49,10 @@ def _being_there(params: dict[str, Any]) -> str:
         " and online" if mode == "hybrid" else "")
 
 
+def _mode(params: dict[str, Any]) -> str:
+    return {"online": " (online)", "hybrid": " (hybrid)"}.get(str(params.get("mode")), "")
+
+
 def engagement_announcement(params: dict[str, Any]) -> tuple[str, list[Block]]:
     engagement = str(params["engagement_id"])
     if params.get("cancelled"):
@@ -116,7 +120,8 @@ def leaders_this_week(params: dict[str, Any]) -> tuple[str, list[Block]]:
         return text, [section(text + "\nNo leader visits are in the calendar this week.")]
     by_day: dict[str, dict[str, list[str]]] = {}
     for e in items:
-        line = f"• {e['when'].split(', ', 1)[-1]} · {_leader(e)} at {_place(e)}: {escape_mrkdwn(e['title'])}"
+        line = (f"• {e['when'].split(', ', 1)[-1]} · {_leader(e)} at {_place(e)}{_for_group(e)}"
+                f"{_mode(e)}: {escape_mrkdwn(e['title'])}")
         by_day.setdefault(e["day"], {}).setdefault(e.get("area") or "Other places", []).append(line)
     blocks: list[Block] = [HeaderBlock(text=text[len(":calendar: "):])]
     for day, areas in sorted(by_day.items()):
