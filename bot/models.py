@@ -454,6 +454,36 @@ class Engagement(SQLModel, table=True):
     staff_group: str | None = Field(default=None, max_length=120)  # a staff group from beacon.yaml it is for
 
 
+class VisitRequestStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class VisitRequest(SQLModel, table=True):
+    """Staff asking a leader to come ("see our night shift at Bedford"), tracked to a decision."""
+
+    __tablename__ = "visit_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'accepted', 'declined')", name="ck_visit_request_status"),
+        CheckConstraint("status = 'open' OR decided_by IS NOT NULL", name="ck_visit_request_decided_by"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: str = Field(max_length=32)
+    place: str = Field(max_length=120)  # a site or staff group from beacon.yaml
+    kind: str = Field(max_length=40)
+    what: str = Field(max_length=1000)
+    when_suits: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=VisitRequestStatus.OPEN, max_length=12)
+    decided_by: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=500)
+    posted_channel: str | None = Field(default=None, max_length=32)
+    posted_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class EngagementAttendee(SQLModel, table=True):
     """Someone who said "I'll be there"."""
 

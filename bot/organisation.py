@@ -214,6 +214,7 @@ class CalendarSettings(_Strict):
     weekly_post_time: ClockTime = "07:30"
     reminder_time: ClockTime = "16:00"                           # the day before a visit, in the site's channel
     follow_up_time: ClockTime = "10:00"                          # the day after, the leader is asked to follow up
+    coordinator_channel: ChannelId | None = None                 # staff's requests for a visit go here
     sources: list[Annotated[GraphSource | IcsSource, Field(discriminator="type")]] = Field(default_factory=list)
     # Feeds are never fetched from loopback, private, link-local (cloud metadata) or other non-public addresses,
     # unless their host (a name, or an address, as written in the URL) is listed here.

@@ -5,7 +5,19 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from beacon.bot.deps import Deps
-from beacon.handlers import about, awards, calendar, digest, errors, home, nominations, privacy, pulse, schedule
+from beacon.handlers import (
+    about,
+    awards,
+    calendar,
+    digest,
+    errors,
+    home,
+    nominations,
+    privacy,
+    pulse,
+    schedule,
+    visit_requests,
+)
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
@@ -15,6 +27,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     nominations.register(app, deps, home_tab)  # /nominate: recognition, consent, endorsements
     awards.register(app, deps, home_tab)       # /awards: rounds and the panel's review
     calendar.register(app, deps, home_tab)     # /calendar, /visit: leaders out and about
+    visit_requests.register(app, deps)         # /calendar request: staff ask for a visit; the coordinator decides
     pulse.register(app, deps, home_tab)        # /pulse: the staff forum's pulse polls
     digest.register(app, deps, home_tab)       # /digest: the weekly digest and personal digests
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts

@@ -31,6 +31,7 @@ from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
+from beacon.handlers.visit_requests import open_request_form
 
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
                 "purpose": BlockId.VISIT_PURPOSE, "join_link": BlockId.VISIT_JOIN_LINK,
@@ -60,9 +61,12 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     @app.command(Command.CALENDAR)
     @guard
-    async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
+    async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
         where = command.get("text", "").strip() or None
+        if where and where.lower() == "request":
+            await open_request_form(deps, client, command["trigger_id"])
+            return
         if where:
             async with deps.db.transaction() as session:
                 nearest = await engagements.unknown_place(session=session, where=where)

@@ -128,3 +128,10 @@ async def test_calendar_for_a_place_beacon_does_not_know_suggests_the_nearest(be
     await alice.command("/calendar", "Bedford")
     await settle()
     assert "Leaders out and about: Bedford" in alice.last_ephemeral().text, "a known place lists its engagements"
+
+
+async def test_a_visit_request_without_a_coordinator_channel_says_what_to_set(beacon: Beacon) -> None:
+    alice = beacon.slack.person(ALICE)
+    await alice.command("/calendar", "request")
+    await settle()
+    assert alice.modal is None and "calendar.coordinator_channel" in alice.last_ephemeral().text
