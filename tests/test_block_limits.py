@@ -60,6 +60,7 @@ from beacon.bot.services.panel_review import (
     WinnerNaming,
 )
 from beacon.bot.services.scheduled_posts import LISTED, ListedPost
+from beacon.bot.services.visit_requests import KINDS
 
 CONTENT = load_content()
 FRAMEWORK = next(iter(CONTENT.frameworks))
@@ -163,6 +164,11 @@ describe = st.builds(lambda place, area, mode, group: {"when": "Tue 24 Nov, 10:0
                      st.none() | line(120))
 # Sites come from beacon.yaml; a site's name is an option's value, which Slack caps at 150.
 sites = st.lists(st.builds(lambda n, a: Site(name=n, area=a), line(120), line(120)), min_size=1, max_size=120)
+request_params = st.fixed_dictionaries({
+    "id": st.integers(1, 10**9), "requester_id": user_ids, "place": line(120),
+    "kind": st.sampled_from(["A visit", "Back to the floor"]), "what": text(1000, min_size=10),
+    "when_suits": st.none() | line(200), "status": st.sampled_from(["open", "accepted", "declined"]),
+    "decided_by": user_ids, "reason": st.none() | text(500, min_size=5)})
 staff_groups = st.lists(st.builds(lambda n: StaffGroup(name=n), line(120)), max_size=120)
 posts = st.builds(
     lambda message, chans, status, repeat, audience: ScheduledPost(
@@ -341,6 +347,7 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
     about, awards, calendar, digest_home, errors, home, noms, privacy, pulses_, schedule = (
         _module(m) for m in ("about", "awards", "calendar", "digest_home", "errors", "home", "nominations",
                              "privacy", "pulses", "schedule"))
+    visit_requests = _module("visit_requests")
     commands = list(CONTENT.commands.values())
     roles = st.frozensets(st.sampled_from(list(Role)))
     report = st.builds(lambda r, n: RoundReport(round=r, nominations=n, closes="Friday 4 December"), rounds,
@@ -398,6 +405,13 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
                                                current=st.none() | line(200)),
         "calendar.build_visit_modal": _call(calendar.build_visit_modal, leader=user_ids, sites=sites,
                                             today=st.just(TODAY), tz=st.just(LONDON), staff_groups=staff_groups),
+        "visit_requests.build_request_modal": _call(visit_requests.build_request_modal,
+                                                    places=st.lists(line(120), min_size=1, max_size=200),
+                                                    kinds=st.just(KINDS)),
+        "visit_requests.build_request_post": _call(visit_requests.build_request_post, params=request_params),
+        "visit_requests.build_decline_modal": _call(visit_requests.build_decline_modal,
+                                                    request_id=st.integers(1, 10**9)),
+        "visit_requests.build_request_outcome": _call(visit_requests.build_request_outcome, params=request_params),
         "calendar.build_unknown_place": _call(calendar.build_unknown_place, where=line(3000),
                                               nearest=st.lists(line(120), max_size=3)),
         "calendar.build_question_modal": _call(calendar.build_question_modal, engagement=engagements,
