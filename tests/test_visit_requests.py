@@ -72,3 +72,16 @@ async def test_a_request_is_decided_once_and_the_asker_is_told(beacon: Beacon) -
         statuses = [r.status for r in (await session.scalars(select(VisitRequest).order_by(VisitRequest.id))).all()]
     assert statuses == ["declined", "accepted"]
 
+
+
+async def test_a_request_is_in_the_askers_export_and_forgotten_on_erasure(beacon: Beacon) -> None:
+    await _ask(beacon, ALICE, "Come and see our night shift at Bedford")
+    async with beacon.deps.db.transaction() as session:
+        document = await beacon.deps.privacy.export(session=session, user_id=ALICE, actor="cli:ig-officer")
+    [asked] = document["calendar"]["visits_requested"]
+    assert asked["what"] == "Come and see our night shift at Bedford" and asked["status"] == "open"
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.privacy.erase(session=session, user_id=ALICE, actor="cli:ig-officer")
+    async with beacon.deps.db.transaction() as session:
+        [request] = (await session.scalars(select(VisitRequest))).all()
+    assert request.requester_id != ALICE and "night shift" not in request.what
