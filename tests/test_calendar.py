@@ -329,3 +329,20 @@ async def test_beacon_calendar_sync_reads_every_source_now(slack: LocalSlack, fe
     assert "Chief Executive: " in out and " new, 0 changed, 0 cancelled" in out
     assert "Director of Operations: FAILED (HTTP 503 from the feed); last good data kept" in out
     assert "Traceback" not in err
+
+
+async def test_a_moved_engagement_edits_its_reminder_too(beacon: Beacon, feeds: FeedServer) -> None:
+    """One truth per engagement: the day-before reminder in the site's channel is edited with the announcement,
+    and stays a reminder."""
+    await _sync(beacon)
+    beacon.clock.set(_utc(2026, 11, 24, 16, 0))
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.engagements.day_before(session=session, worker="test")
+    await beacon.deps.dispatcher.run_once()
+    reminder = next(m for m in beacon.ws.messages(CHELMSFORD) if "Listening session" in json.dumps(m.blocks))
+    assert "10:00–12:00" in reminder.text
+    feeds.feeds["ceo"] = feeds.feeds["ceo"].replace("20261125T100000", "20261125T140000").replace(
+        "20261125T120000", "20261125T160000")
+    await _sync(beacon)
+    await beacon.deps.dispatcher.run_once()
+    assert reminder.text.startswith(":wave: Tomorrow:") and "14:00–16:00" in reminder.text and reminder.edited

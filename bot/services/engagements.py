@@ -324,16 +324,10 @@ class Engagements:
         note = outbox.Promise(dedupe_key=f"engagement-note:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
                               channel=channel, thread_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
                               content={"template": Template.ENGAGEMENT_CHANGED, "params": params})
-        if folded:
-            await outbox.enqueue(session=session, now=now, promises=[note])
-            return
-        await outbox.enqueue(session=session, now=now, promises=[
-            note,
-            outbox.Promise(dedupe_key=f"engagement-edit:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
-                           channel=channel, update_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
-                           content=templated(Template.ENGAGEMENT_ANNOUNCEMENT,
-                                             await self.announcement_params(session, engagement))),
-        ])
+        await outbox.enqueue(session=session, now=now, promises=[note])
+        if not folded:  # every post about it edited to match: the announcement, its copies, the reminder
+            await session.flush()
+            await self.refresh_posts(session=session, engagement_id=engagement.id or 0)
 
     async def announce_due(self, *, session: AsyncSession, only: list[Engagement] | None = None) -> int:
         """Announce every scheduled engagement that is close enough and not yet announced (once each), or
