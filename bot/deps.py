@@ -48,6 +48,7 @@ from beacon.bot.services.pulse_batches import PulseAnswering
 from beacon.bot.services.pulses import PULSE_MESSAGE, Outcome, Pulses
 from beacon.bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from beacon.bot.services.scheduled_posts import ScheduledPosts
+from beacon.bot.services.visit_requests import VisitRequests
 from beacon.bot.services.work_queue import WorkQueue
 from beacon.bot.settings import Settings
 
@@ -78,6 +79,7 @@ class Deps:
     digests: Digests
     work: WorkQueue  # heavy work handed to `beacon worker`
     leaders: Leaders  # who may announce where, and the leader directory
+    visit_requests: VisitRequests
 
 
 def build_slack_client(settings: Settings, *, retries: bool = True, session: aiohttp.ClientSession | None = None,
@@ -155,7 +157,9 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                 calendar_sync=calendar_sync, pulses=pulses, pulse_answering=pulse_answering, digests=digests,
                 audit=audit, work=WorkQueue(db=db, clock=clock), leaders=leaders,
                 privacy=Privacy(clock=clock, audit=audit, retention=organisation.retention,
-                                organisation_name=organisation.name))
+                                organisation_name=organisation.name),
+                visit_requests=VisitRequests(organisation=organisation, clock=clock, authorisation=authorisation,
+                                             audit=audit))
 
 
 def _render_outcome(outcome: Outcome) -> tuple[str, list[dict[str, Any]]]:

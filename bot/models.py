@@ -403,6 +403,14 @@ class EngagementStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class EngagementMode(StrEnum):
+    """Where staff take part: at the place, online (a join link), or both."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+
 class Engagement(SQLModel, table=True):
     """A leader out and about: from Microsoft 365, an ICS feed, or a visit announced in Slack.
 
@@ -416,6 +424,8 @@ class Engagement(SQLModel, table=True):
         CheckConstraint("status IN ('scheduled', 'cancelled')", name="ck_engagement_status"),
         Index("ix_engagement_starts", "starts_at", "status"),
         Index("ix_engagement_leader", "leader_user_id", "starts_at"),  # the leader directory's next few
+        CheckConstraint("mode IN ('in_person', 'online', 'hybrid')", name="ck_engagement_mode"),
+        CheckConstraint("join_link IS NULL OR join_link LIKE 'https://%'", name="ck_engagement_join_link_https"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -438,6 +448,41 @@ class Engagement(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=32)  # for visits announced in Slack
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # Online or hybrid (visits announced in Slack): the join link is given only to staff who say they'll be
+    # there (never in a channel's post, and not at all for an event by invitation), and to the leader.
+    mode: str = Field(default=EngagementMode.IN_PERSON, max_length=12)
+    join_link: str | None = Field(default=None, max_length=500)
+    staff_group: str | None = Field(default=None, max_length=120)  # a staff group from beacon.yaml it is for
+
+
+class VisitRequestStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class VisitRequest(SQLModel, table=True):
+    """Staff asking a leader to come ("see our night shift at Bedford"), tracked to a decision."""
+
+    __tablename__ = "visit_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'accepted', 'declined')", name="ck_visit_request_status"),
+        CheckConstraint("status = 'open' OR decided_by IS NOT NULL", name="ck_visit_request_decided_by"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: str = Field(max_length=32)
+    place: str = Field(max_length=120)  # a site or staff group from beacon.yaml
+    kind: str = Field(max_length=40)
+    what: str = Field(max_length=1000)
+    when_suits: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=VisitRequestStatus.OPEN, max_length=12)
+    decided_by: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=500)
+    posted_channel: str | None = Field(default=None, max_length=32)
+    posted_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class EngagementAttendee(SQLModel, table=True):

@@ -138,6 +138,20 @@ class LeaderPlaces(_Strict):
 
     areas: list[str] = Field(default_factory=list)
     sites: list[str] = Field(default_factory=list)
+class StaffGroup(_Strict):
+    """Staff who are not at one site (the control room, 111, patient transport, support services): an engagement
+    can be for them, announced in their channel as a site's is."""
+
+    name: str = Field(min_length=1, max_length=120)  # stored in columns of 120, as a site's name
+    channel: ChannelId | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_written_out(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "channel" in data and data["channel"] is None:
+            raise ValueError(f"channel is empty: it {_COMMENTED_OUT} (leave channel out for a group without one)")
+        return data
 
 
 class ScheduleSettings(_Strict):
@@ -208,6 +222,7 @@ class CalendarSettings(_Strict):
     weekly_post_time: ClockTime = "07:30"
     reminder_time: ClockTime = "16:00"                           # the day before a visit, in the site's channel
     follow_up_time: ClockTime = "10:00"                          # the day after, the leader is asked to follow up
+    coordinator_channel: ChannelId | None = None                 # staff's requests for a visit go here
     sources: list[Annotated[GraphSource | IcsSource, Field(discriminator="type")]] = Field(default_factory=list)
     # Feeds are never fetched from loopback, private, link-local (cloud metadata) or other non-public addresses,
     # unless their host (a name, or an address, as written in the URL) is listed here.
@@ -311,9 +326,13 @@ class Organisation(_Strict):
         names = {n for p in covered for n in p.sites}
         return [s for s in self.sites if s.area in areas or s.name in names]
     ask: AskSettings = Field(default_factory=AskSettings)
+    staff_groups: list[StaffGroup] = Field(default_factory=list)
 
     def site_named(self, name: str | None) -> Site | None:
         return next((s for s in self.sites if name and s.name == name), None)
+
+    def staff_group_named(self, name: str | None) -> StaffGroup | None:
+        return next((g for g in self.staff_groups if name and g.name == name), None)
 
     @property
     def tz(self) -> ZoneInfo:

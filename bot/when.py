@@ -26,14 +26,17 @@ def moment(at: datetime, tz: tzinfo, *, year: bool = False, zone: bool = True, j
 
 def span(starts: datetime, ends: datetime, tz: tzinfo, *, all_day: bool) -> str:
     """From when to when: `Tue 1 Dec, 10:00–11:30 GMT` within a day (both zones named when the clocks change in
-    between), `Sat 28 Mar 22:00 to Sun 29 Mar 02:00 BST` across days, `Mon 30 Nov to Tue 1 Dec (all day)`."""
+    between), `Fri 4 Dec, 22:00 to 02:00 GMT (next day)` over one midnight (a night shift, up to 24 hours),
+    `Sat 28 Mar 22:00 to Mon 30 Mar 02:00 BST` across more days, `Mon 30 Nov to Tue 1 Dec (all day)`."""
     start, end = starts.astimezone(tz), ends.astimezone(tz)
     if all_day:
         last = (end - timedelta(seconds=1)).date()
         return day(start) + ("" if last == start.date() else f" to {day(last)}") + " (all day)"
+    first = f"{start:%H:%M}" + (f" {start.tzname()}" if start.tzname() != end.tzname() else "")
     if start.date() == end.date():
-        first = f"{start:%H:%M}" + (f" {start.tzname()}" if start.tzname() != end.tzname() else "")
         return f"{day(start)}, {first}–{end:%H:%M} {end.tzname()}"
+    if end.date() == start.date() + timedelta(days=1) and ends - starts <= timedelta(hours=24):
+        return f"{day(start)}, {first} to {end:%H:%M} {end.tzname()} (next day)"
     return f"{moment(start, tz, zone=False, joined=' ')} to {moment(end, tz, joined=' ')}"
 
 

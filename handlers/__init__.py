@@ -19,6 +19,7 @@ from beacon.handlers import (
     pulse,
     schedule,
     visibility,
+    visit_requests,
 )
 
 
@@ -31,6 +32,7 @@ def register_all(app: AsyncApp, deps: Deps) -> None:
     calendar.register(app, deps, home_tab)     # /calendar, /visit: leaders out and about
     visibility.register(deps, home_tab)        # /calendar report: where leaders have been, for the board
     leaders.register(app, deps, home_tab)      # /leaders: who the leaders are, and their commitments
+    visit_requests.register(app, deps)         # /calendar request: staff ask for a visit; the coordinator decides
     pulse.register(app, deps, home_tab)        # /pulse: the staff forum's pulse polls
     digest.register(app, deps, home_tab)       # /digest: the weekly digest and personal digests
     schedule.register(app, deps, home_tab)  # /schedule: the communications team's scheduled posts

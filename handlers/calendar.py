@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -22,27 +22,28 @@ from beacon.bot.blocks.calendar import (
     build_question_modal,
     build_question_receipt,
     build_question_status,
+    build_unknown_place,
     build_visit_modal,
 )
-from beacon.bot.blocks.notices import render
 from beacon.bot.deps import Deps
 from beacon.bot.errors import InvalidInput
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
-from beacon.bot.models import Engagement
+from beacon.bot.models import EngagementMode
 from beacon.bot.organisation import Role
 from beacon.bot.services.engagements import QUESTION_BATCH, VisitDraft, VisitProblems
 from beacon.bot.services.recurrence import exists_locally, to_utc
-from beacon.bot.templates import Template
 from beacon.handlers import visibility
 from beacon.handlers.errors import guarded
 from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import read_metadata, record_id
+from beacon.handlers.visit_requests import open_request_form
 
 HOME_ANSWERS = 5
 VISIT_BLOCKS = {"site": BlockId.VISIT_OTHER_PLACE, "starts": BlockId.VISIT_STARTS, "ends": BlockId.VISIT_ENDS,
-                "purpose": BlockId.VISIT_PURPOSE, "site_choice": BlockId.VISIT_SITE, "leader": BlockId.VISIT_LEADER}
+                "purpose": BlockId.VISIT_PURPOSE, "site_choice": BlockId.VISIT_SITE, "leader": BlockId.VISIT_LEADER,
+                "join_link": BlockId.VISIT_JOIN_LINK, "staff_group": BlockId.VISIT_STAFF_GROUP}
 
 
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
@@ -70,20 +71,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     home_tab.add_section(home_section)
 
-    async def refresh_announcement(client: AsyncWebClient, engagement: Engagement, clicked: dict | None) -> None:
-        async with deps.db.transaction() as session:
-            params = await engagements.announcement_params(session, engagement)
-        text, blocks = render({"template": Template.ENGAGEMENT_ANNOUNCEMENT, "params": params})
-        places = {(engagement.announced_channel, engagement.announced_ts)}
-        if clicked:
-            places.add((clicked["channel"], clicked["ts"]))
-        for channel, ts in places:
-            if channel and ts:
-                await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-
     @app.command(Command.CALENDAR)
     @guard
-    async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond) -> None:
+    async def handle_calendar(ack: AsyncAck, command: dict, respond: AsyncRespond, client: AsyncWebClient) -> None:
         await ack()
         words = command.get("text", "").strip()
         if words.lower() == "report" or words.lower().startswith("report "):  # handlers/visibility.py
@@ -99,6 +89,15 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             await respond(response_type="ephemeral", text=heading,
                           blocks=[b.to_dict() for b in build_answers_log(items, heading=heading, search=search)])
             return
+        if where and where.lower() == "request":
+            await open_request_form(deps, client, command["trigger_id"])
+            return
+        if where:
+            async with deps.db.transaction() as session:
+                nearest = await engagements.unknown_place(session=session, where=where)
+            if nearest is not None:
+                await respond(response_type="ephemeral", text=build_unknown_place(where, nearest))
+                return
         heading = f"Leaders out and about: {where}, the next 14 days" if where else (
             "Leaders out and about: the next 14 days")
         await respond(response_type="ephemeral", text=heading,
@@ -112,7 +111,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await deps.authorisation.require_any(user_id, (Role.EXECUTIVES, Role.LEADERS), action="Announcing a visit")
         await client.views_open(trigger_id=command["trigger_id"], view=build_visit_modal(  # a leader: their sites
             leader=user_id, sites=await deps.leaders.visit_sites(user_id), today=deps.clock.now().astimezone(tz).date(),
-            tz=tz))
+            tz=tz, staff_groups=org.staff_groups))
 
     @app.view(CallbackId.VISIT)
     @guard
@@ -121,6 +120,8 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         day = date.fromisoformat(str(state.date(BlockId.VISIT_DAY)))
         walls = [datetime.combine(day, time.fromisoformat(str(state.time(b))))
                  for b in (BlockId.VISIT_STARTS, BlockId.VISIT_ENDS)]
+        if walls[1] < walls[0]:  # an end before the start is the next day: a night shift, 22:00 to 02:00
+            walls[1] += timedelta(days=1)
         skipped: dict[str, str] = {b: "That time does not exist that day: the clocks go forward. Choose another."
                    for b, wall in zip((BlockId.VISIT_STARTS, BlockId.VISIT_ENDS), walls, strict=True)
                    if not exists_locally(wall, tz)}
@@ -133,7 +134,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             leader_user_id=leader, leader_name=people[leader].name if leader in people else "A leader",
             site=state.option(BlockId.VISIT_SITE), other_place=state.text(BlockId.VISIT_OTHER_PLACE),
             starts_at=to_utc(walls[0], tz), ends_at=to_utc(walls[1], tz), purpose=state.text(BlockId.VISIT_PURPOSE),
-            open_to=state.option(BlockId.VISIT_OPEN_TO) or "")
+            open_to=state.option(BlockId.VISIT_OPEN_TO) or "",
+            mode=state.option(BlockId.VISIT_MODE) or EngagementMode.IN_PERSON,
+            join_link=state.text(BlockId.VISIT_JOIN_LINK) or None, staff_group=state.option(BlockId.VISIT_STAFF_GROUP))
         try:
             async with deps.db.transaction() as session:
                 engagement = await engagements.create_visit(session=session, user_id=user_id, draft=draft)
@@ -141,10 +144,13 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
             await ack(response_action="errors", errors={VISIT_BLOCKS[f]: m for f, m in problems.problems.items()})
             return
         await ack()
-        site = org.site_named(engagement.site)
-        also = f" and <#{site.channel}>" if site and site.channel else ""
+        also = "".join(f" and <#{c}>" for c in engagements.local_channels(engagement))
+        link = (f" Its join link, {engagement.join_link}, goes only to staff who say they'll be there"
+                + (" (it is by invitation: send it to those invited)." if engagements.join_link_for(
+                    engagement, guest=False) is None else ".")) if engagement.join_link else ""
         await client.chat_postMessage(channel=user_id, text=(
-            f":round_pushpin: Your visit is announced in <#{org.channels.engagement}>{also}."))
+            f":round_pushpin: Your visit, {engagements.describe(engagement)['when']}, is announced in "
+            f"<#{org.channels.engagement}>{also}.{link}"))
 
     @app.action(ActionId.CALENDAR_ATTEND)
     @guard
@@ -154,11 +160,15 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         async with deps.db.transaction() as session:
             engagement, going = await engagements.toggle_attendance(
                 session=session, user_id=body["user"]["id"], engagement_id=record_id(action.get("value")))
-        container = body.get("container") or {}
-        await refresh_announcement(client, engagement, {"channel": container.get("channel_id"),
-                                                        "ts": container.get("message_ts")})
+        async with deps.db.transaction() as session:  # after the click is in: every post shows the same count
+            await engagements.refresh_posts(session=session, engagement_id=engagement.id or 0)
+        link = None
+        if going and engagement.join_link:  # to this person only: staff, never a guest
+            person = (await deps.people.colleagues([body["user"]["id"]])).get(body["user"]["id"])
+            link = engagements.join_link_for(engagement, guest=person is None or person.guest)
         await respond(response_type="ephemeral", replace_original=False, text=(
-            ":white_check_mark: You're down as going. Click again if your plans change." if going
+            ":white_check_mark: You're down as going. Click again if your plans change."
+            + (f" Join online: <{link}|{link}>" if link else "") if going
             else "You're no longer down as going."))
 
     @app.action(ActionId.CALENDAR_ASK)

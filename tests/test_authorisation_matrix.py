@@ -65,6 +65,7 @@ from beacon.bot.models import (
     ScheduledPost,
     Score,
     UserPreference,
+    VisitRequest,
 )
 from beacon.bot.organisation import Organisation, Role
 from beacon.bot.services import forum_questions
@@ -123,7 +124,8 @@ _scopes_once = functools.cache(tests.harness.manifest_scopes)
 @pytest.fixture
 def organisation(slack) -> Organisation:  # type: ignore[no-untyped-def]
     # Approval on, so that Approve and Reject exist; Bob (comms through @comms-team) is the other approver.
-    return organisation_for(slack.workspace, schedule={"require_approval": True})
+    return organisation_for(slack.workspace, schedule={"require_approval": True},
+                            calendar={"coordinator_channel": ENGAGEMENT})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -714,6 +716,28 @@ async def follow_up_modal(case: Case) -> None:
     await settle()
 
 
+async def request_modal(case: Case) -> None:
+    await type_command(case.owner(ALICE), "/calendar request")
+
+
+async def request_posted(case: Case) -> None:
+    """Alice's request for a visit to Chelmsford, posted in the coordinator channel (the engagement channel here)."""
+    alice = case.owner(ALICE)
+    await type_command(alice, "/calendar request")
+    await alice.submit({BlockId.REQUEST_PLACE: "Chelmsford Ambulance Station", BlockId.REQUEST_KIND: "visit",
+                        BlockId.REQUEST_WHAT: "Come and see the night shift"})
+    await settle()
+    case.refs["message"] = message_with(case.beacon.ws.messages(ENGAGEMENT), ActionId.VISIT_REQUEST_ACCEPT)
+    async with case.transaction() as session:
+        case.refs["request"] = (await session.scalars(select(VisitRequest))).one().id
+
+
+async def decline_modal(case: Case) -> None:
+    await request_posted(case)
+    await case.owner(CAROL).click(ActionId.VISIT_REQUEST_DECLINE, message=case.refs["message"])
+    await settle()
+
+
 # Pulses --------------------------------------------------------------------------------------------------------
 async def _pulse(case: Case, *, anonymous: bool = True, questions: int = 1, posted: bool = True) -> None:
     """Erin's pulse in the staff forum (`posted`: its message is in the channel)."""
@@ -1032,7 +1056,20 @@ ENTRIES: list[Entry] = [
     Entry("calendar", EVERYONE, typed("/calendar"), shown("Leaders out and about")),
     Entry("visit", roles(Role.EXECUTIVES, Role.LEADERS), typed("/visit"), modal_opened(CallbackId.VISIT)),
     Entry("visit-submit", roles(Role.EXECUTIVES, Role.LEADERS), submitted(CallbackId.VISIT, VISIT, default=CAROL),
-          all_of(stored(Engagement, created_by=PERSON), dm_says("Your visit is announced")), visit_modal),
+          all_of(stored(Engagement, created_by=PERSON), dm_says("is announced in")), visit_modal),
+    Entry("visit-request", EVERYONE,
+          submitted(CallbackId.VISIT_REQUEST, {BlockId.REQUEST_PLACE: "Chelmsford Ambulance Station",
+                                               BlockId.REQUEST_KIND: "visit",
+                                               BlockId.REQUEST_WHAT: "Come and see the night shift"}, default=ALICE),
+          stored(VisitRequest, requester_id=PERSON), request_modal),
+    Entry("visit-request-accept", roles(Role.EXECUTIVES, Role.ADMINS), on_message(ActionId.VISIT_REQUEST_ACCEPT),
+          stored(VisitRequest, id=Ref("request"), status="accepted", decided_by=PERSON), request_posted),
+    Entry("visit-request-decline", roles(Role.EXECUTIVES, Role.ADMINS), on_message(ActionId.VISIT_REQUEST_DECLINE),
+          modal_opened(CallbackId.VISIT_REQUEST_DECLINE, request="request"), request_posted),
+    Entry("visit-request-decline-submit", roles(Role.EXECUTIVES, Role.ADMINS),
+          submitted(CallbackId.VISIT_REQUEST_DECLINE, {BlockId.REQUEST_REASON: "On leave that month"},
+                    default=CAROL),
+          stored(VisitRequest, id=Ref("request"), status="declined", decided_by=PERSON), decline_modal),
     Entry("calendar-attend", EVERYONE, on_message(ActionId.CALENDAR_ATTEND),
           stored(EngagementAttendee, engagement_id=Ref("engagement"), user_id=PERSON), visit_announced),
     Entry("calendar-ask", EVERYONE, on_message(ActionId.CALENDAR_ASK),

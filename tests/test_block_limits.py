@@ -46,7 +46,7 @@ from beacon.bot.models import (
     ScheduledPost,
     Score,
 )
-from beacon.bot.organisation import Role, Site
+from beacon.bot.organisation import Role, Site, StaffGroup
 from beacon.bot.services.authorisation import RoleHolders, RoleRequired
 from beacon.bot.services.award_rounds import RoundReport
 from beacon.bot.services.nominations import STORY_MAX, Recognition
@@ -60,6 +60,7 @@ from beacon.bot.services.panel_review import (
     WinnerNaming,
 )
 from beacon.bot.services.scheduled_posts import LISTED, ListedPost
+from beacon.bot.services.visit_requests import KINDS
 
 CONTENT = load_content()
 FRAMEWORK = next(iter(CONTENT.frameworks))
@@ -157,10 +158,18 @@ engagements = st.builds(
         id=5, source_key="ics", external_id="x", occurrence="o", title=title, leader=leader, leader_user_id=uid,
         location=place, starts_at=WHEN, ends_at=WHEN, open_to=open_to, first_seen_at=WHEN, updated_at=WHEN),
     text(1000, min_size=1), line(300), st.none() | user_ids, st.none() | line(300), st.none() | line(300))
-describe = st.builds(lambda place, area: {"when": "Tue 24 Nov, 10:00–12:00", "place": place, "area": area},
-                     st.none() | line(300), st.none() | line(300))
+describe = st.builds(lambda place, area, mode, group: {"when": "Tue 24 Nov, 10:00–12:00", "place": place,
+                                                      "area": area, "mode": mode, "staff_group": group},
+                     st.none() | line(300), st.none() | line(300), st.sampled_from(["in_person", "online", "hybrid"]),
+                     st.none() | line(120))
 # Sites come from beacon.yaml; a site's name is an option's value, which Slack caps at 150.
 sites = st.lists(st.builds(lambda n, a: Site(name=n, area=a), line(120), line(120)), min_size=1, max_size=120)
+request_params = st.fixed_dictionaries({
+    "id": st.integers(1, 10**9), "requester_id": user_ids, "place": line(120),
+    "kind": st.sampled_from(["A visit", "Back to the floor"]), "what": text(1000, min_size=10),
+    "when_suits": st.none() | line(200), "status": st.sampled_from(["open", "accepted", "declined"]),
+    "decided_by": user_ids, "reason": st.none() | text(500, min_size=5)})
+staff_groups = st.lists(st.builds(lambda n: StaffGroup(name=n), line(120)), max_size=120)
 posts = st.builds(
     lambda message, chans, status, repeat, audience: ScheduledPost(
         id=7, author_id="U0GRACE", channels=chans, message=rich_text(message), fallback_text=escape_mrkdwn(message),
@@ -214,6 +223,8 @@ engagement_params = st.fixed_dictionaries({
     "title": text(1000, min_size=1), "open_to": st.none() | line(300), "attending": counts,
     "cancelled": st.booleans(), "change": st.sampled_from(["cancelled", "moved"]), "was": st.none() | line(60),
     "folded": st.booleans(),
+    "mode": st.sampled_from(["in_person", "online", "hybrid"]), "staff_group": st.none() | line(120),
+    "site": st.none() | line(120),
     "attendees": st.lists(user_ids, max_size=400), "day": st.just("2026-11-24"),
     "questions": st.lists(st.fixed_dictionaries({"id": st.integers(1, 10**9), "question": text(1000, min_size=1),
                                                  "asker": st.none() | user_ids}), max_size=60)})
@@ -245,7 +256,8 @@ pulse_params = st.fixed_dictionaries({
 leader_items = st.lists(st.fixed_dictionaries({
     "day": st.sampled_from(["2026-11-23", "2026-11-24", "2026-11-25"]), "area": st.none() | line(300),
     "when": st.just("Tue 24 Nov, 10:00–12:00"), "leader": st.none() | line(300),
-    "leader_user_id": st.just("U0CAROL"), "place": st.none() | line(300), "title": text(1000, min_size=1)}),
+    "leader_user_id": st.just("U0CAROL"), "place": st.none() | line(300), "title": text(1000, min_size=1)},
+    optional={"mode": st.sampled_from(["in_person", "online", "hybrid"]), "staff_group": line(120)}),
     max_size=60)
 weekly_params = st.fixed_dictionaries({
     "organisation": line(200), "week_of": st.just("30 November 2026"), "quiet": st.booleans(),
@@ -375,6 +387,7 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
     about, awards, calendar, digest_home, errors, home, noms, privacy, pulses_, schedule = (
         _module(m) for m in ("about", "awards", "calendar", "digest_home", "errors", "home", "nominations",
                              "privacy", "pulses", "schedule"))
+    visit_requests = _module("visit_requests")
     commands = list(CONTENT.commands.values())
     roles = st.frozensets(st.sampled_from(list(Role)))
     report = st.builds(lambda r, n: RoundReport(round=r, nominations=n, closes="Friday 4 December"), rounds,
@@ -433,7 +446,16 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "calendar.build_my_site_picker": _call(calendar.build_my_site_picker, sites=sites,
                                                current=st.none() | line(200)),
         "calendar.build_visit_modal": _call(calendar.build_visit_modal, leader=user_ids, sites=sites,
-                                            today=st.just(TODAY), tz=st.just(LONDON)),
+                                            today=st.just(TODAY), tz=st.just(LONDON), staff_groups=staff_groups),
+        "visit_requests.build_request_modal": _call(visit_requests.build_request_modal,
+                                                    places=st.lists(line(120), min_size=1, max_size=200),
+                                                    kinds=st.just(KINDS)),
+        "visit_requests.build_request_post": _call(visit_requests.build_request_post, params=request_params),
+        "visit_requests.build_decline_modal": _call(visit_requests.build_decline_modal,
+                                                    request_id=st.integers(1, 10**9)),
+        "visit_requests.build_request_outcome": _call(visit_requests.build_request_outcome, params=request_params),
+        "calendar.build_unknown_place": _call(calendar.build_unknown_place, where=line(3000),
+                                              nearest=st.lists(line(120), max_size=3)),
         "calendar.build_question_modal": _call(calendar.build_question_modal, engagement=engagements,
                                                when=st.just("Tue 24 Nov, 10:00")),
         "calendar.build_follow_up_modal": _call(calendar.build_follow_up_modal, engagement=engagements),

@@ -216,6 +216,7 @@ async def test_staff_say_they_will_be_there_and_ask_questions(beacon: Beacon) ->
     await alice.click(ActionId.CALENDAR_ATTEND, message=announcement)
     await heidi.click(ActionId.CALENDAR_ATTEND, message=announcement)
     await settle()
+    await beacon.deps.dispatcher.run_once()
     assert "2 colleagues are going" in json.dumps(announcement.blocks)
     assert "You're down as going" in alice.last_ephemeral().text
     await alice.click(ActionId.CALENDAR_ASK, message=announcement)
@@ -295,7 +296,7 @@ async def test_an_executive_announces_a_visit(beacon: Beacon) -> None:
     await carol.command("/visit")
     await settle()
     values = {BlockId.VISIT_SITE: "Chelmsford Ambulance Station", BlockId.VISIT_DAY: "2026-11-25",
-              BlockId.VISIT_STARTS: "14:00", BlockId.VISIT_ENDS: "13:00", BlockId.VISIT_PURPOSE: "Meet the day shift",
+              BlockId.VISIT_STARTS: "14:00", BlockId.VISIT_ENDS: "14:00", BlockId.VISIT_PURPOSE: "Meet the day shift",
               BlockId.VISIT_OPEN_TO: "All staff"}
     reply = await carol.submit(values)
     assert "has to end after it starts" in reply.json["errors"][BlockId.VISIT_ENDS]
@@ -305,7 +306,7 @@ async def test_an_executive_announces_a_visit(beacon: Beacon) -> None:
     posted = [m.text for m in beacon.ws.messages(ENGAGEMENT)] + [m.text for m in beacon.ws.messages(CHELMSFORD)]
     assert sum("<@U0CAROL> will be at *Chelmsford Ambulance Station* (Essex), Wed 25 Nov, 14:00–15:30 GMT" in t
                for t in posted) == 2, "in the engagement channel and the site's channel"
-    assert "Your visit is announced" in carol.dms()[-1].text
+    assert "Your visit, Wed 25 Nov, 14:00–15:30 GMT, is announced" in carol.dms()[-1].text
 
 
 
@@ -328,3 +329,20 @@ async def test_beacon_calendar_sync_reads_every_source_now(slack: LocalSlack, fe
     assert "Chief Executive: " in out and " new, 0 changed, 0 cancelled" in out
     assert "Director of Operations: FAILED (HTTP 503 from the feed); last good data kept" in out
     assert "Traceback" not in err
+
+
+async def test_a_moved_engagement_edits_its_reminder_too(beacon: Beacon, feeds: FeedServer) -> None:
+    """One truth per engagement: the day-before reminder in the site's channel is edited with the announcement,
+    and stays a reminder."""
+    await _sync(beacon)
+    beacon.clock.set(_utc(2026, 11, 24, 16, 0))
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.engagements.day_before(session=session, worker="test")
+    await beacon.deps.dispatcher.run_once()
+    reminder = next(m for m in beacon.ws.messages(CHELMSFORD) if "Listening session" in json.dumps(m.blocks))
+    assert "10:00–12:00" in reminder.text
+    feeds.feeds["ceo"] = feeds.feeds["ceo"].replace("20261125T100000", "20261125T140000").replace(
+        "20261125T120000", "20261125T160000")
+    await _sync(beacon)
+    await beacon.deps.dispatcher.run_once()
+    assert reminder.text.startswith(":wave: Tomorrow:") and "14:00–16:00" in reminder.text and reminder.edited

@@ -26,7 +26,12 @@ def test_spans_within_a_day_across_days_and_all_day() -> None:
     assert span(datetime(2026, 12, 1, 10), datetime(2026, 12, 1, 11, 30)) == "Tue 1 Dec, 10:00–11:30 GMT"
     # The clocks go back at 02:00 BST on 25 October 2026: both zones are named.
     assert span(datetime(2026, 10, 24, 23), datetime(2026, 10, 25, 3)) == "Sun 25 Oct, 00:00 BST–03:00 GMT"
-    assert span(datetime(2026, 12, 1, 22), datetime(2026, 12, 2, 2)) == "Tue 1 Dec 22:00 to Wed 2 Dec 02:00 GMT"
+    assert span(datetime(2026, 12, 1, 22), datetime(2026, 12, 2, 2)) == "Tue 1 Dec, 22:00 to 02:00 GMT (next day)"
+    # Over the midnight the clocks change at (both zones named), and more than a day (both days named).
+    back, forward = "Sat 24 Oct, 22:00 BST to 02:00 GMT (next day)", "Sat 27 Mar, 22:00 GMT to 02:00 BST (next day)"
+    assert span(datetime(2026, 10, 24, 21), datetime(2026, 10, 25, 2)) == back
+    assert span(datetime(2027, 3, 27, 22), datetime(2027, 3, 28, 1)) == forward
+    assert span(datetime(2026, 12, 1, 10), datetime(2026, 12, 2, 11)) == "Tue 1 Dec 10:00 to Wed 2 Dec 11:00 GMT"
     assert span(datetime(2026, 12, 1), datetime(2026, 12, 2), all_day=True) == "Tue 1 Dec (all day)"
     assert span(datetime(2026, 12, 1), datetime(2026, 12, 3), all_day=True) == "Tue 1 Dec to Wed 2 Dec (all day)"
 

@@ -31,11 +31,13 @@ from beacon.bot.blocks.mrkdwn import mention, quoted, sections, shorten, truncat
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.models import Engagement
-from beacon.bot.organisation import Site
+from beacon.bot.organisation import Site, StaffGroup
 
 LINE = 1000  # one engagement in the list
 FOLLOW_UP_SECTIONS = 5
 OPEN_TO = ["All staff", "Staff at the site", "Managers and team leaders", "Clinical staff", "By invitation"]
+MODES = [("in_person", "In person"), ("online", "Online"), ("hybrid", "Hybrid: in person and online")]
+MODE_LABELS = {"online": "Online", "hybrid": "Hybrid"}
 ANONYMOUS = "anonymous"
 
 
@@ -43,6 +45,10 @@ def _line(engagement: Engagement, describe: dict[str, Any]) -> str:
     who = mention(engagement.leader_user_id) if engagement.leader_user_id else f"*{escape_mrkdwn(engagement.leader)}*"
     place = escape_mrkdwn(describe["place"] or "a place to be confirmed")
     area = f" ({escape_mrkdwn(describe['area'])})" if describe.get("area") else ""
+    if describe.get("staff_group") and describe["staff_group"] != describe["place"]:
+        area += f" for *{escape_mrkdwn(describe['staff_group'])}*"
+    if describe.get("mode") in MODE_LABELS:
+        area += f" · {MODE_LABELS[describe['mode']]}"
     # A calendar feed's title has no length limit: one engagement's line never outgrows its section.
     return shorten(f"• {describe['when']} · {who} at *{place}*{area}: {escape_mrkdwn(engagement.title)}", LINE)
 
@@ -69,6 +75,14 @@ def build_calendar_blocks(items: list[tuple[Engagement, dict[str, Any]]], *, mor
     return blocks
 
 
+def build_unknown_place(where: str, nearest: list[str]) -> str:
+    """`/calendar <place>` for a place Beacon does not know: say so, and the nearest names it does."""
+    text = f"Beacon knows no site, area or staff group called “{escape_mrkdwn(truncate(where, 100))}”."
+    if nearest:
+        text += " Did you mean " + " or ".join(f"`/calendar {escape_mrkdwn(n)}`" for n in nearest) + "?"
+    return text + " `/calendar` on its own lists every leader engagement for the next 14 days."
+
+
 def build_my_site_picker(sites: list[Site], current: str | None) -> ActionsBlock:
     options = [Option(value=s.name, label=truncate(s.name, 75)) for s in sites[:100]]
     return ActionsBlock(block_id="my_site", elements=[StaticSelectElement(
@@ -76,8 +90,11 @@ def build_my_site_picker(sites: list[Site], current: str | None) -> ActionsBlock
         initial_option=next((o for o in options if o.value == current), None))])
 
 
-def build_visit_modal(*, leader: str, sites: list[Site], today: date, tz: ZoneInfo) -> dict[str, Any]:
+def build_visit_modal(*, leader: str, sites: list[Site], today: date, tz: ZoneInfo,
+                      staff_groups: list[StaffGroup] | None = None) -> dict[str, Any]:
     site_options = [Option(value=s.name, label=truncate(s.name, 75)) for s in sites[:100]]
+    group_options = [Option(value=g.name, label=truncate(g.name, 75)) for g in (staff_groups or [])[:100]]
+    mode_options = [Option(value=v, label=label) for v, label in MODES]
     open_options = [Option(value=o, label=o) for o in OPEN_TO]
     blocks: list[Block] = [
         InputBlock(block_id=BlockId.VISIT_LEADER, label="Leader",
@@ -87,15 +104,29 @@ def build_visit_modal(*, leader: str, sites: list[Site], today: date, tz: ZoneIn
         blocks.append(InputBlock(block_id=BlockId.VISIT_SITE, label="Site", optional=True,
                                  element=StaticSelectElement(action_id=BlockId.VISIT_SITE, options=site_options,
                                                              placeholder="Choose a station or office")))
+    if group_options:
+        blocks.append(InputBlock(block_id=BlockId.VISIT_STAFF_GROUP, label="Staff group", optional=True,
+                                 hint="For staff not at one site; announced in the group's channel too.",
+                                 element=StaticSelectElement(action_id=BlockId.VISIT_STAFF_GROUP,
+                                                             options=group_options,
+                                                             placeholder="Control room, 111, patient transport…")))
     blocks += [
         InputBlock(block_id=BlockId.VISIT_OTHER_PLACE, label="Somewhere else", optional=True,
                    hint="When it is not one of the sites above.",
                    element=PlainTextInputElement(action_id=BlockId.VISIT_OTHER_PLACE, max_length=200)),
+        InputBlock(block_id=BlockId.VISIT_MODE, label="How",
+                   element=StaticSelectElement(action_id=BlockId.VISIT_MODE, options=mode_options,
+                                               initial_option=mode_options[0])),
+        InputBlock(block_id=BlockId.VISIT_JOIN_LINK, label="Join link", optional=True,
+                   hint="Online or hybrid: the https:// link. Only staff who say they'll be there get it.",
+                   element=PlainTextInputElement(action_id=BlockId.VISIT_JOIN_LINK, max_length=500,
+                                                 placeholder="https://teams.microsoft.com/…")),
         InputBlock(block_id=BlockId.VISIT_DAY, label="Day",
                    element=DatePickerElement(action_id=BlockId.VISIT_DAY, initial_date=today.isoformat())),
         InputBlock(block_id=BlockId.VISIT_STARTS, label=f"From ({tz.key})",
                    element=TimePickerElement(action_id=BlockId.VISIT_STARTS, timezone=tz.key, initial_time="10:00")),
         InputBlock(block_id=BlockId.VISIT_ENDS, label=f"Until ({tz.key})",
+                   hint="Earlier than the start is the next day (a night shift); 24 hours at most.",
                    element=TimePickerElement(action_id=BlockId.VISIT_ENDS, timezone=tz.key, initial_time="12:00")),
         InputBlock(block_id=BlockId.VISIT_PURPOSE, label="What it is for", hint="As staff should read it.",
                    element=PlainTextInputElement(action_id=BlockId.VISIT_PURPOSE, max_length=300,

@@ -23,7 +23,8 @@ def _colleague(user: dict[str, Any]) -> Colleague:
     image = str(profile.get("image_72") or "")
     return Colleague(id=user["id"], name=name, is_bot=bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
                      deactivated=bool(user.get("deleted")), title=str(profile.get("title") or ""),
-                     image=image if image.startswith("https://") else "")
+                     image=image if image.startswith("https://") else "",
+                     guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")))
 
 
 class SlackUserDirectory:

@@ -29,6 +29,7 @@ class User:
     # An uploaded photo, as the start of Slack's avatar addresses ("https://avatars.slack-edge.com/2026-12-01/
     # 123_abc"), each size ending "_72.jpg" and so on; empty: the default avatar Slack serves from Gravatar.
     image: str = ""
+    guest: bool = False  # a multi-channel guest (is_restricted)
 
     def to_api(self, team_id: str) -> dict[str, Any]:
         # As Slack: image_24 ... image_512 always, image_1024 and image_original only for an uploaded photo.
@@ -43,7 +44,7 @@ class User:
             "id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted,
             "real_name": self.real_name, "tz": self.tz, "tz_label": "Greenwich Mean Time", "tz_offset": 0,
             "is_bot": self.is_bot, "is_app_user": False, "is_admin": False, "is_owner": False,
-            "is_restricted": False, "is_ultra_restricted": False, "updated": 1700000000,
+            "is_restricted": self.guest, "is_ultra_restricted": False, "updated": 1700000000,
             "profile": {"real_name": self.real_name, "display_name": self.name, "title": self.title,
                         "real_name_normalized": self.real_name, "display_name_normalized": self.name,
                         "team": team_id, "avatar_hash": avatar_hash, "is_custom_image": bool(self.image),

@@ -9,11 +9,14 @@ is open to are ever kept.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +30,7 @@ from beacon.bot.models import (
     CalendarSource,
     Engagement,
     EngagementAttendee,
+    EngagementMode,
     EngagementQuestion,
     EngagementStatus,
     OutboxMessage,
@@ -49,6 +53,10 @@ ANNOUNCEMENT = "engagement_announcement"
 # is sent each becomes announced by it (record_folded), so changes go in its thread and follow-ups are asked.
 FOLDED_ANNOUNCEMENT = "engagements_folded"
 CALENDAR_POST = "calendar_post"
+# An edit bringing an engagement's posts (announcement, site and staff group copies, reminder) up to date, each
+# in its own template: every message about it shows the same count, and a click on any of them changes them all.
+REFRESH = "engagement_refresh"
+REFRESHED_TEMPLATES = (Template.ENGAGEMENT_ANNOUNCEMENT, Template.VISIT_REMINDER)
 SLACK_VISITS = "slack:visits"
 FAILURES_BEFORE_ALERT = 3
 MAX_LISTED = 40
@@ -66,6 +74,9 @@ QUESTION_LIMIT = 1000  # characters of a question for a leader (the form's own l
 QUESTION_BATCH = timedelta(minutes=5)
 ANSWER_LIMIT = 2000  # characters of a leader's answer (the form's own limit)
 ANSWERS_LISTED = 20
+BY_INVITATION = "By invitation"
+# The longest visit the /visit form takes: a night shift crosses midnight, and the service works around the clock.
+MAX_VISIT = timedelta(hours=24)
 
 # The columns a calendar source decides (Engagements._fields gives their values for a fact).
 SOURCE_COLUMNS = ("title", "leader", "leader_user_id", "starts_at", "ends_at", "all_day", "location", "site")
@@ -118,6 +129,9 @@ class VisitDraft:
     ends_at: datetime
     purpose: str
     open_to: str
+    mode: str = EngagementMode.IN_PERSON
+    join_link: str | None = None
+    staff_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -335,16 +349,10 @@ class Engagements:
         note = outbox.Promise(dedupe_key=f"engagement-note:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
                               channel=channel, thread_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
                               content={"template": Template.ENGAGEMENT_CHANGED, "params": params})
-        if folded:
-            await outbox.enqueue(session=session, now=now, promises=[note])
-            return
-        await outbox.enqueue(session=session, now=now, promises=[
-            note,
-            outbox.Promise(dedupe_key=f"engagement-edit:{stamp}", source=CALENDAR_POST, source_id=engagement.id,
-                           channel=channel, update_ts=ts, due_at=now, expires_at=now + timedelta(hours=12),
-                           content=templated(Template.ENGAGEMENT_ANNOUNCEMENT,
-                                             await self.announcement_params(session, engagement))),
-        ])
+        await outbox.enqueue(session=session, now=now, promises=[note])
+        if not folded:  # every post about it edited to match: the announcement, its copies, the reminder
+            await session.flush()
+            await self.refresh_posts(session=session, engagement_id=engagement.id or 0)
 
     async def announce_due(self, *, session: AsyncSession, only: list[Engagement] | None = None) -> int:
         """Announce every scheduled engagement that is close enough and not yet announced (once each), or
@@ -377,9 +385,8 @@ class Engagements:
         for engagement in due_one_by_one:
             params = self.describe(engagement) | {"attending": going.get(engagement.id or 0, 0)}
             channels = [self._org.channels.engagement]
-            site = self._org.site_named(engagement.site)
-            if site and site.channel and engagement.source_key == SLACK_VISITS:
-                channels.append(site.channel)
+            if engagement.source_key == SLACK_VISITS:
+                channels += [c for c in self._local_channels(engagement) if c not in channels]
             for channel in channels:
                 main = channel == self._org.channels.engagement
                 promises.append(outbox.Promise(
@@ -490,6 +497,23 @@ class Engagements:
             dedupe_key=f"admin:{key}"[:200], source=CALENDAR_POST, channel=self._org.channels.admin,
             content={"template": template, "params": params}, due_at=now, expires_at=now + timedelta(days=1))])
 
+    def _local_channels(self, engagement: Any) -> list[str]:
+        """The channels of the site and the staff group an engagement is for (the engagement channel aside)."""
+        site = self._org.site_named(engagement.site)
+        group = self._org.staff_group_named(getattr(engagement, "staff_group", None))
+        return list(dict.fromkeys(c for c in (site.channel if site else None, group.channel if group else None) if c))
+
+    def local_channels(self, engagement: Engagement) -> list[str]:
+        return self._local_channels(engagement)
+
+    @staticmethod
+    def join_link_for(engagement: Engagement, *, guest: bool) -> str | None:
+        """The join link a person who says they'll be there is given: staff only (never a guest), and never for an
+        event by invitation (the leader sends it to those invited)."""
+        if guest or not engagement.join_link or (engagement.open_to or "").lower() == BY_INVITATION.lower():
+            return None
+        return engagement.join_link
+
     # -- describing ---------------------------------------------------------------------------------------
     def describe(self, engagement: Any) -> dict[str, Any]:
         """Template parameters for an engagement (a model or a row with the same columns)."""
@@ -500,7 +524,10 @@ class Engagements:
                 "when": when.span(engagement.starts_at, engagement.ends_at, self._org.tz,
                                   all_day=engagement.all_day),
                 "day": engagement.starts_at.astimezone(self._org.tz).date().isoformat(),
-                "open_to": engagement.open_to, "cancelled": engagement.status == EngagementStatus.CANCELLED}
+                "open_to": engagement.open_to, "cancelled": engagement.status == EngagementStatus.CANCELLED,
+                # Never the join link: these go into channels' posts.
+                "mode": getattr(engagement, "mode", None) or EngagementMode.IN_PERSON,
+                "staff_group": getattr(engagement, "staff_group", None)}
 
     async def announcement_params(self, session: AsyncSession, engagement: Engagement) -> dict[str, Any]:
         going = await self._attending(session, [engagement.id] if engagement.id else [])
@@ -510,12 +537,34 @@ class Engagements:
     def check_visit(self, draft: VisitDraft) -> dict[str, str]:
         problems: dict[str, str] = {}
         now = self._clock.now()
-        if not draft.site and not (draft.other_place or "").strip():
-            problems["site"] = "Choose the site, or type the place under “somewhere else”."
+        online = draft.mode in (EngagementMode.ONLINE, EngagementMode.HYBRID)
+        if draft.staff_group and self._org.staff_group_named(draft.staff_group) is None:
+            problems["staff_group"] = "That staff group is no longer in Beacon's settings: choose another."
+        if not (draft.site or (draft.other_place or "").strip() or draft.staff_group
+                or draft.mode == EngagementMode.ONLINE):
+            problems["site"] = ("Choose the site or the staff group, or type the place under “somewhere else” "
+                                "(an online visit needs none).")
+        link = (draft.join_link or "").strip()
+        if link:
+            problem = join_link_problem(link)
+            if problem:
+                problems["join_link"] = problem
+            elif not online:
+                problems["join_link"] = ("A join link is for an online or hybrid visit: choose Online or Hybrid "
+                                         "under “How”, or clear the link.")
+        elif online:
+            problems["join_link"] = ("An online or hybrid visit needs its join link: paste the https:// link staff "
+                                     "use to join (from Teams, for example).")
         if draft.ends_at <= draft.starts_at:
-            problems["ends"] = "The visit has to end after it starts."
-        elif draft.ends_at - draft.starts_at > timedelta(days=2):
-            problems["ends"] = "A visit can last two days at most; announce longer ones day by day."
+            problems["ends"] = ("The visit has to end after it starts: choose another end time (one earlier than "
+                                "the start is the next day).")
+        elif draft.ends_at - draft.starts_at > MAX_VISIT:
+            hours = (draft.ends_at - draft.starts_at) / timedelta(hours=1)
+            tz = self._org.tz
+            clocks = (" (the clocks go back that night)" if draft.starts_at.astimezone(tz).utcoffset()
+                      != draft.ends_at.astimezone(tz).utcoffset() else "")
+            problems["ends"] = (f"A visit can last {MAX_VISIT // timedelta(hours=1)} hours at most; this one is "
+                                f"{hours:g} hours{clocks}. Choose an earlier end.")
         if draft.starts_at <= now:
             problems["starts"] = "That time has passed: choose when the visit will start."
         if len(draft.purpose.strip()) < 5:
@@ -532,13 +581,15 @@ class Engagements:
         if problems:
             raise VisitProblems(problems)
         now = self._clock.now()
-        place = draft.site or (draft.other_place or "").strip()
+        place = (draft.site or (draft.other_place or "").strip() or draft.staff_group
+                 or ("Online" if draft.mode == EngagementMode.ONLINE else ""))
         engagement = Engagement(
             source_key=SLACK_VISITS, external_id=f"visit:{user_id}:{int(now.timestamp() * 1000)}",
             occurrence="single", title=draft.purpose.strip()[:300], leader=draft.leader_name[:200],
             leader_user_id=draft.leader_user_id, site=draft.site, location=place[:300], starts_at=draft.starts_at,
             ends_at=draft.ends_at, open_to=draft.open_to.strip()[:200] or None, created_by=user_id,
-            first_seen_at=now, updated_at=now)
+            first_seen_at=now, updated_at=now, mode=draft.mode, join_link=(draft.join_link or "").strip() or None,
+            staff_group=draft.staff_group)
         session.add(engagement)
         await session.flush()
         await self.announce_due(session=session, only=[engagement])
@@ -546,6 +597,41 @@ class Engagements:
                                  subject=f"engagement:{engagement.id}", details={"place": place,
                                                                                 "starts_at": draft.starts_at})
         return engagement
+
+    async def refresh_posts(self, *, session: AsyncSession, engagement_id: int) -> int:
+        """Edit every post about an engagement to what is true now (the count of who is going), each post keeping
+        its own template (a reminder stays a reminder), through the outbox. Call it in a transaction after the
+        change has committed: the last call sees every click before it. An edit still waiting is rewritten rather
+        than joined by another, so a busy post gets one edit per send, not one per click."""
+        engagement = await session.get(Engagement, engagement_id)
+        if engagement is None:
+            return 0
+        now = self._clock.now()
+        posts = (await session.scalars(select(OutboxMessage).where(
+            col(OutboxMessage.source_id) == engagement_id,
+            col(OutboxMessage.source).in_([ANNOUNCEMENT, CALENDAR_POST]),
+            col(OutboxMessage.status) == OutboxStatus.SENT, col(OutboxMessage.sent_ts).is_not(None),
+            col(OutboxMessage.update_ts).is_(None), col(OutboxMessage.thread_ts).is_(None)))).all()
+        waiting = {(m.channel, m.update_ts): m for m in (await session.scalars(select(OutboxMessage).where(
+            col(OutboxMessage.source) == REFRESH, col(OutboxMessage.source_id) == engagement_id,
+            col(OutboxMessage.status) == OutboxStatus.PENDING))).all()}
+        params = await self.announcement_params(session, engagement)
+        promises = []
+        for post in posts:
+            template = (post.content or {}).get("template")
+            if template not in REFRESHED_TEMPLATES:
+                continue
+            content = templated(Template(template), params)
+            channel = post.sent_channel or post.channel
+            pending = waiting.get((channel, post.sent_ts))
+            if pending is not None:
+                pending.content = content
+                continue
+            promises.append(outbox.Promise(
+                dedupe_key=f"engagement-refresh:{engagement_id}:{uuid.uuid4().hex}", source=REFRESH,
+                source_id=engagement_id, channel=channel, update_ts=post.sent_ts, content=content, due_at=now,
+                expires_at=now + timedelta(days=1)))
+        return await outbox.enqueue(session=session, now=now, promises=promises)
 
     # -- staff interaction --------------------------------------------------------------------------------
     async def _scheduled(self, session: AsyncSession, engagement_id: int) -> Engagement:
@@ -777,12 +863,38 @@ class Engagements:
             wanted = where.strip().lower()
             sites = [s.name for s in self._org.sites if wanted in s.name.lower() or wanted == s.area.lower()
                      or any(wanted in a.lower() for a in s.aliases)]
-            statement = statement.where(or_(col(Engagement.site).in_(sites),
+            groups = [g.name for g in self._org.staff_groups
+                      if wanted in g.name.lower() or any(wanted in a.lower() for a in g.aliases)]
+            statement = statement.where(or_(col(Engagement.site).in_(sites), col(Engagement.staff_group).in_(groups),
                                             func.lower(col(Engagement.location)).contains(wanted)))
         rows = list((await session.scalars(statement.order_by(col(Engagement.starts_at), col(Engagement.id)))).all())
         if first_site:
             rows.sort(key=lambda e: e.site != first_site)
         return rows[:limit], max(0, len(rows) - limit)
+
+    def place_names(self) -> list[str]:
+        """Every name `/calendar <place>` knows: sites, their aliases and areas, staff groups and theirs."""
+        names = [n for s in self._org.sites for n in (s.name, s.area, *s.aliases)]
+        names += [n for g in self._org.staff_groups for n in (g.name, *g.aliases)]
+        return list(dict.fromkeys(names))
+
+    async def unknown_place(self, *, session: AsyncSession, where: str) -> list[str] | None:
+        """None when `where` names a place Beacon knows (a site, area, staff group or an alias of one, or a place
+        an engagement is at); otherwise the nearest names it does know, best first (perhaps none)."""
+        wanted = where.strip().lower()
+        if any(wanted in name.lower() for name in self.place_names()):
+            return None
+        if (await session.scalars(select(col(Engagement.id)).where(
+                func.lower(col(Engagement.location)).contains(wanted)).limit(1))).first() is not None:
+            return None
+        names = {name.lower(): name for name in self.place_names()}
+        close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
+        # A word of a longer name ("Bedfrod" for "Bedford Ambulance Station"): matched word by word too.
+        for name in names:
+            if name not in close and any(difflib.SequenceMatcher(None, wanted, word).ratio() >= 0.75
+                                         for word in name.split()):
+                close.append(name)
+        return [names[n] for n in close[:3]]
 
     async def site_of(self, *, session: AsyncSession, user_id: str) -> str | None:
         preference = await session.get(UserPreference, user_id)
@@ -833,11 +945,11 @@ class Engagements:
             col(Engagement.starts_at) < self._local(tomorrow + timedelta(days=1), "00:00")))).all()
         promises = []
         for engagement in rows:
-            site = self._org.site_named(engagement.site)
-            if site and site.channel:
+            for n, channel in enumerate(self._local_channels(engagement)):
                 promises.append(outbox.Promise(
-                    dedupe_key=f"visit-reminder:{engagement.id}", source=CALENDAR_POST, source_id=engagement.id,
-                    channel=site.channel, due_at=now, expires_at=engagement.starts_at,
+                    dedupe_key=f"visit-reminder:{engagement.id}" + (f":{channel}" if n else ""),
+                    source=CALENDAR_POST, source_id=engagement.id,
+                    channel=channel, due_at=now, expires_at=engagement.starts_at,
                     content={"template": Template.VISIT_REMINDER,
                              "params": await self.announcement_params(session, engagement)}))
             if engagement.leader_user_id:
@@ -854,14 +966,19 @@ class Engagements:
     async def day_after(self, *, session: AsyncSession, worker: str) -> int:
         """Yesterday's visits: each leader is asked for a short "you said, we did" follow-up."""
         now = self._clock.now()
-        yesterday = now.astimezone(self._org.tz).date() - timedelta(days=1)
+        today = now.astimezone(self._org.tz).date()
+        yesterday = today - timedelta(days=1)
         if not await claim_period(session=session, job="calendar.day_after", period=yesterday.isoformat(),
                                   worker=worker, now=now):
             return 0
+        # Whatever started before today and has ended since the day before yesterday: a night shift (22:00 to
+        # 02:00) is followed up the morning after, a 24-hour engagement once it is over (the next run, if it ends
+        # after this one); each is asked once (the outbox's key), and a run missed by hours loses nothing.
         rows = (await session.scalars(select(Engagement).where(
             col(Engagement.status) == EngagementStatus.SCHEDULED, col(Engagement.leader_user_id).is_not(None),
-            col(Engagement.announced_ts).is_not(None), col(Engagement.starts_at) >= self._local(yesterday, "00:00"),
-            col(Engagement.starts_at) < self._local(yesterday + timedelta(days=1), "00:00")))).all()
+            col(Engagement.announced_ts).is_not(None), col(Engagement.starts_at) < self._local(today, "00:00"),
+            col(Engagement.ends_at) > self._local(yesterday - timedelta(days=1), "00:00"),
+            col(Engagement.ends_at) <= now))).all()
         promises = []
         for e in rows:  # every question not yet answered, including any asked too late for a DM of its own
             questions = await self._claim_questions(session, e.id or 0, QuestionDelivery.FOLLOW_UP, unanswered=True)
@@ -869,6 +986,20 @@ class Engagements:
                 key=f"follow-up:{e.id}", user_id=e.leader_user_id or "", template=Template.LEADER_FOLLOW_UP, now=now,
                 source_id=e.id, params=self.describe(e) | {"questions": self._listed(questions)}))
         return await outbox.enqueue(session=session, now=now, promises=promises)
+
+
+def join_link_problem(link: str) -> str | None:
+    """What is wrong with a join link, as the person who typed it should read it; None when it will do."""
+    parts = urlsplit(link)
+    if parts.scheme.lower() == "http":
+        return "The join link has to be secure: change “http://” at its start to “https://”."
+    if parts.scheme.lower() != "https" or not parts.netloc or not link.startswith("https://"):
+        return "The join link has to start with “https://”: copy the whole link from the meeting invitation."
+    if any(c.isspace() or c in "<>|" for c in link):
+        return "The join link holds spaces or “<”, “>” or “|”: copy the link again, on its own."
+    if len(link) > 500:
+        return "The join link can be 500 characters at most: use the meeting's short link."
+    return None
 
 
 class VisitProblems(InvalidInput):

@@ -15,6 +15,7 @@ class Colleague:
     deactivated: bool = False
     title: str = ""   # the profile's job title, as they wrote it
     image: str = ""   # the profile's 72-pixel photo (https), for the leader directory
+    guest: bool = False  # a single- or multi-channel guest: not staff (a join link is never given to one)
 
 
 class PeopleDirectory(Protocol):

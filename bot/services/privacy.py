@@ -49,6 +49,7 @@ from beacon.bot.models import (
     ScheduledPost,
     Score,
     UserPreference,
+    VisitRequest,
     WorkItem,
 )
 from beacon.bot.organisation import RetentionSettings
@@ -181,6 +182,9 @@ class Privacy:
                                      "name_hidden_from_leader": q.hide_name, "at": _iso(q.created_at)}
                                     for q in await rows(EngagementQuestion,
                                                         col(EngagementQuestion.asker_id) == user_id)],
+                "visits_requested": [{"id": r.id, "place": r.place, "what": r.what, "status": r.status,
+                                      "reason": r.reason, "at": _iso(r.created_at)}
+                                     for r in await rows(VisitRequest, col(VisitRequest.requester_id) == user_id)],
             },
             "pulses": {
                 "created": [{"id": p.id, "title": p.title} for p in await rows(Pulse,
@@ -278,6 +282,10 @@ class Privacy:
                      .values(asker_id=None, question=REMOVED, hide_name=True))
         await change("questions answered", update(EngagementQuestion).where(
             col(EngagementQuestion.answered_by) == user_id).values(answered_by=pseudonym))
+        await change("visits requested", update(VisitRequest).where(col(VisitRequest.requester_id) == user_id)
+                     .values(requester_id=pseudonym, what=REMOVED, when_suits=None))
+        await change("visit requests decided", update(VisitRequest).where(col(VisitRequest.decided_by) == user_id)
+                     .values(decided_by=pseudonym))
         await change("pulses created",
                      update(Pulse).where(col(Pulse.created_by) == user_id).values(created_by=pseudonym))
         await change("pulse series created", update(PulseSeries).where(col(PulseSeries.created_by) == user_id).values(

@@ -33,15 +33,41 @@ def _place(params: dict[str, Any]) -> str:
     return f"*{escape_mrkdwn(place)}*{area}"
 
 
+def _for_group(params: dict[str, Any]) -> str:
+    group = params.get("staff_group")
+    return f" for *{escape_mrkdwn(group)}*" if group and group != params.get("place") else ""
+
+
+def _being_there(params: dict[str, Any]) -> str:
+    """Where, said for an engagement in person, online or both (the post names "Online" or "Hybrid")."""
+    mode = params.get("mode")
+    if mode == "online":
+        group = params.get("staff_group") or (params.get("site") and params.get("place"))
+        return "Online: " + _leader(params) + " will be online" + (
+            f" with *{escape_mrkdwn(group)}*" if group else "")
+    prefix = "Hybrid: " if mode == "hybrid" else ""
+    return f"{prefix}{_leader(params)} will be at {_place(params)}{_for_group(params)}" + (
+        " and online" if mode == "hybrid" else "")
+
+
+def _mode(params: dict[str, Any]) -> str:
+    return {"online": " (online)", "hybrid": " (hybrid)"}.get(str(params.get("mode")), "")
+
+
 def engagement_announcement(params: dict[str, Any]) -> tuple[str, list[Block]]:
     engagement = str(params["engagement_id"])
     if params.get("cancelled"):
         text = f":no_entry_sign: Cancelled: {_leader(params)} at {_place(params)}, {params['when']}"
         return text, [section(text + f"\n~{escape_mrkdwn(params['title'])}~")]
-    text = f":round_pushpin: {_leader(params)} will be at {_place(params)}, {params['when']}"
+    emoji = ":computer:" if params.get("mode") == "online" else ":round_pushpin:"
+    text = f"{emoji} {_being_there(params)}, {params['when']}"
     blocks: list[Block] = [section(f"{text}\n{escape_mrkdwn(params['title'])}")]
     if params.get("open_to"):
         blocks.append(context(f"Open to: {escape_mrkdwn(params['open_to'])}"))
+    if params.get("mode") in ("online", "hybrid"):
+        blocks.append(context("The leader sends the join link to those invited." if
+                              str(params.get("open_to") or "").lower() == "by invitation" else
+                              "Online: say you'll be there and Beacon gives you the join link."))
     going = int(params.get("attending") or 0)
     blocks += [
         ActionsBlock(block_id="engagement", elements=[
@@ -95,7 +121,8 @@ def leaders_this_week(params: dict[str, Any]) -> tuple[str, list[Block]]:
         return text, [section(text + "\nNo leader visits are in the calendar this week.")]
     by_day: dict[str, dict[str, list[str]]] = {}
     for e in items:
-        line = f"• {e['when'].split(', ', 1)[-1]} · {_leader(e)} at {_place(e)}: {escape_mrkdwn(e['title'])}"
+        line = (f"• {e['when'].split(', ', 1)[-1]} · {_leader(e)} at {_place(e)}{_for_group(e)}"
+                f"{_mode(e)}: {escape_mrkdwn(e['title'])}")
         by_day.setdefault(e["day"], {}).setdefault(e.get("area") or "Other places", []).append(line)
     blocks: list[Block] = [HeaderBlock(text=text[len(":calendar: "):])]
     for day, areas in sorted(by_day.items()):
