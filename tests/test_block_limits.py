@@ -378,6 +378,7 @@ def visibility_reports() -> st.SearchStrategy[Any]:
     period = st.builds(Period, st.dates(), st.dates(), line(60))
     return st.builds(lambda p, leaders, sites, areas, kinds, missing, people: VisibilityReport(
         period=p, held=people or 0, planned=3, by_leader=leaders, by_site=sites, by_area=areas, by_kind=kinds,
+        by_group=areas, groups_unvisited=[u.site for u in missing],
         elsewhere=people or 0, unvisited=missing, sites=len(sites) + len(missing), attending=people, questions=people,
         answered=people, median_days_to_answer=None if people is None else people / 7, minimum=11),
         period, tallies, tallies, tallies, tallies, unvisited, st.none() | counts)

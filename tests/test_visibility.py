@@ -32,13 +32,16 @@ NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
 
 @pytest.fixture
 def organisation(slack: LocalSlack) -> Organisation:
-    return organisation_for(slack.workspace, sites=SITES)
+    return organisation_for(slack.workspace, sites=SITES, staff_groups=[
+        {"name": "Control room", "aliases": ["EOC"]}, {"name": "NHS 111"}])
 
 
 def _engagement(n: int, *, leader: str, site: str | None, starts: datetime, hours: float = 1.5,
-                status: str = EngagementStatus.SCHEDULED, source: str = "ics:ops") -> Engagement:
+                status: str = EngagementStatus.SCHEDULED, source: str = "ics:ops", mode: str = "in_person",
+                group: str | None = None) -> Engagement:
     return Engagement(source_key=source, external_id=f"e{n}", occurrence="", title=f"Visit {n}", leader=leader,
                       site=site, location=site, starts_at=starts, ends_at=starts + timedelta(hours=hours),
+                      mode=mode, staff_group=group,
                       status=status, first_seen_at=starts - timedelta(days=7), updated_at=starts - timedelta(days=7))
 
 
@@ -77,7 +80,7 @@ async def test_an_executive_sees_where_leaders_have_been_and_where_nobody_went(b
     assert "• Essex: 2 held · 1 of 3 sites visited" in text
     assert "• Bedfordshire: 1 held · 1 of 2 sites visited" in text
     assert "• Omar Shah: 2 held · 1 site" in text and "• Carol Chen: 2 held · 2 sites" in text
-    assert "1 engagements were at no listed site" in str(answer.blocks)
+    assert "1 engagements were at no listed site or staff group" in str(answer.blocks)
 
 
 async def test_the_chart_and_csv_arrive_by_direct_message(beacon: Beacon) -> None:
@@ -238,3 +241,20 @@ async def test_questions_answered_and_the_median_wait_are_counted_from_the_minim
     report = await _report(beacon, period_named("2026-11-01 2026-11-30", today=date(2026, 12, 1)))
     assert (report.questions, report.answered, report.median_days_to_answer) == (None, None, None), \
         "under the minimum, none of the three is shown"
+
+
+async def test_staff_groups_and_online_sessions_are_counted_and_groups_nobody_met_are_listed(beacon: Beacon) -> None:
+    await _a_month_of_visits(beacon)
+    async with beacon.deps.db.transaction() as session:
+        session.add(_engagement(20, leader="Omar Shah", site=None, group="Control room", mode="online",
+                                starts=datetime(2026, 11, 20, 23, tzinfo=UTC), hours=3, source="slack:visits"))
+    report = await _report(beacon, period_named("2026-11-01 2026-11-30", today=date(2026, 12, 1)))
+    assert [(t.name, t.held) for t in report.by_group] == [("Control room", 1)]
+    assert report.groups_unvisited == ["NHS 111"]
+    assert ("Online", 1) in [(t.name, t.held) for t in report.by_kind]
+    assert report.elsewhere == 1, "an engagement for a staff group is not 'at no listed place'"
+    carol = beacon.slack.person(CAROL)
+    await carol.command("/calendar", "report 2026-11-01 2026-11-30")
+    await settle()
+    said = str(carol.ephemerals()[-1].blocks)
+    assert "Staff groups no leader engaged with in this period (1)" in said and "*NHS 111*" in said

@@ -56,15 +56,21 @@ def build_report_blocks(report: VisibilityReport, *, files_note: str | None = No
                              len(report.unvisited) - SHOWN))
     elif report.sites:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Every site had a leader visit in this period.*")))
+    if report.groups_unvisited:
+        blocks.append(_lines(f"Staff groups no leader engaged with in this period ({len(report.groups_unvisited)})",
+                             [f"• *{escape_mrkdwn(g)}*" for g in report.groups_unvisited[:SHOWN]],
+                             len(report.groups_unvisited) - SHOWN))
     blocks.append(DividerBlock())
-    for heading, tallies in (("By area", report.by_area), ("By leader", report.by_leader), ("By kind", report.by_kind)):
+    for heading, tallies in (("By area", report.by_area), ("By staff group", report.by_group),
+                             ("By leader", report.by_leader), ("By kind", report.by_kind)):
         if tallies:
             rows = [f"• {escape_mrkdwn(t.name)}: {_count(t)}" + (f" · {escape_mrkdwn(t.detail)}" if t.detail else "")
                     for t in tallies[:SHOWN]]
             blocks.append(_lines(heading, rows, len(tallies) - SHOWN))
     notes = [f"Figures about people are shown from {report.minimum} up."]
     if report.elsewhere:
-        notes.append(f"{report.elsewhere} engagements were at no listed site (a meeting room, online).")
+        notes.append(f"{report.elsewhere} engagements were at no listed site or staff group (a meeting room, "
+                     "online).")
     if files_note:
         notes.append(files_note)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(" ".join(notes), 3000))]))
@@ -77,8 +83,12 @@ def report_text(report: VisibilityReport) -> str:
            headline(report), ""]
     out.append(f"Not visited by a leader in this period ({len(report.unvisited)}):")
     out += [f"  {u.site} ({u.area}): {_last(u)}" for u in report.unvisited] or ["  none"]
+    if report.groups_unvisited:
+        out += ["", f"Staff groups no leader engaged with in this period ({len(report.groups_unvisited)}):"]
+        out += [f"  {g}" for g in report.groups_unvisited]
     for heading, tallies in (("By area", report.by_area), ("By site", report.by_site),
-                             ("By leader", report.by_leader), ("By kind", report.by_kind)):
+                             ("By staff group", report.by_group), ("By leader", report.by_leader),
+                             ("By kind", report.by_kind)):
         out += ["", f"{heading}:"]
         out += [f"  {t.name}: {_count(t)}" + (f" ({t.detail})" if t.detail else "") for t in tallies] or ["  none"]
     if report.elsewhere:
@@ -88,10 +98,12 @@ def report_text(report: VisibilityReport) -> str:
 
 def _csv_rows(report: VisibilityReport) -> Iterator[list[str | int]]:
     yield ["section", "name", "area_or_detail", "held", "planned", "last_visit"]
-    for group, tallies in (("area", report.by_area), ("site", report.by_site), ("leader", report.by_leader),
-                           ("kind", report.by_kind)):
+    for group, tallies in (("area", report.by_area), ("site", report.by_site), ("staff_group", report.by_group),
+                           ("leader", report.by_leader), ("kind", report.by_kind)):
         for t in tallies:
             yield [group, t.name, t.detail, t.held, t.planned, ""]
+    for name in report.groups_unvisited:
+        yield ["staff_group_not_visited", name, "", 0, 0, ""]
     for u in report.unvisited:
         yield ["not_visited", u.site, u.area, 0, 0, u.last_visit.isoformat() if u.last_visit else ""]
 

@@ -27,11 +27,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from beacon.bot.errors import InvalidInput
-from beacon.bot.models import Engagement, EngagementAttendee, EngagementQuestion, EngagementStatus
+from beacon.bot.models import (
+    Engagement,
+    EngagementAttendee,
+    EngagementMode,
+    EngagementQuestion,
+    EngagementStatus,
+)
 from beacon.bot.organisation import Organisation
 from beacon.bot.services.engagements import SLACK_VISITS
 
-KINDS = {"visit": "Visits announced in Slack", "calendar": "From leaders' calendars"}
+KINDS = {"visit": "Visits announced in Slack", "calendar": "From leaders' calendars", "online": "Online",
+         "hybrid": "Hybrid (in person and online)"}
 LONGEST = 366  # the report covers at most a year (and a day, for a leap year)
 _DAY = r"\d{4}-\d{2}-\d{2}"
 
@@ -126,7 +133,9 @@ class VisibilityReport:
     by_site: list[Tally]
     by_area: list[Tally]
     by_kind: list[Tally]
-    elsewhere: int                        # engagements at no configured site (a meeting room, online)
+    by_group: list[Tally]                 # staff groups (control room, 111...): engagements for them
+    groups_unvisited: list[str]           # staff groups no leader engaged with in the period
+    elsewhere: int                        # engagements at no configured site or staff group (a meeting room)
     unvisited: list[Unvisited]
     sites: int                            # sites configured
     attending: int | None                 # "I'll be there" across the period; None under the reporting minimum
@@ -148,12 +157,15 @@ async def build_report(*, session: AsyncSession, organisation: Organisation, per
     start, end = period.bounds(tz)
     in_period = and_(col(Engagement.starts_at) >= start, col(Engagement.starts_at) < end,
                      col(Engagement.status) == EngagementStatus.SCHEDULED)
-    kind = case((col(Engagement.source_key) == SLACK_VISITS, "visit"), else_="calendar")
+    kind = case((col(Engagement.mode) == EngagementMode.ONLINE, "online"),
+                (col(Engagement.mode) == EngagementMode.HYBRID, "hybrid"),
+                (col(Engagement.source_key) == SLACK_VISITS, "visit"), else_="calendar")
     ended = case((col(Engagement.ends_at) <= now, 1), else_=0)
     grouped = (await session.execute(
-        select(col(Engagement.leader), col(Engagement.site), kind.label("kind"), func.sum(ended).label("held"),
-               func.count().label("total"))
-        .where(in_period).group_by(col(Engagement.leader), col(Engagement.site), kind))).all()
+        select(col(Engagement.leader), col(Engagement.site), col(Engagement.staff_group), kind.label("kind"),
+               func.sum(ended).label("held"), func.count().label("total"))
+        .where(in_period).group_by(col(Engagement.leader), col(Engagement.site), col(Engagement.staff_group),
+                                   kind))).all()
     last_seen = {site: last for site, last in (await session.execute(
         select(col(Engagement.site), func.max(col(Engagement.starts_at)))
         .where(col(Engagement.site).is_not(None), col(Engagement.status) == EngagementStatus.SCHEDULED,
@@ -178,15 +190,21 @@ def _assemble(organisation: Organisation, period: Period, grouped: Sequence[Any]
     total: Counter[tuple[str, str]] = Counter()
     leader_sites: dict[str, set[str]] = defaultdict(set)
     visited: set[str] = set()
-    for leader, site, kind, done, count in grouped:
+    groups = {g.name for g in organisation.staff_groups}
+    groups_seen: set[str] = set()
+    for leader, site, group, kind, done, count in grouped:
         site_key = site if site in area_of else None
         keys = [("leader", leader), ("kind", kind)]
+        if group in groups:
+            keys.append(("group", group))
+            if done:
+                groups_seen.add(group)
         if site_key is not None:
             keys += [("site", site_key), ("area", area_of[site_key])]
             leader_sites[leader].add(site_key)
             if done:
                 visited.add(site_key)
-        else:
+        elif group not in groups:
             keys.append(("elsewhere", ""))
         for key in keys:
             held[key] += int(done or 0)
@@ -216,6 +234,8 @@ def _assemble(organisation: Organisation, period: Period, grouped: Sequence[Any]
                                      for leader, s in leader_sites.items()}),
         by_site=tallies("site", area_of), by_area=by_area,
         by_kind=[Tally(KINDS[t.name], t.held, t.planned) for t in tallies("kind")],
+        by_group=tallies("group"),
+        groups_unvisited=[g.name for g in organisation.staff_groups if g.name not in groups_seen],
         elsewhere=total[("elsewhere", "")], unvisited=unvisited, sites=len(organisation.sites),
         attending=attending if attending >= minimum else None,
         questions=questions if questions >= minimum else None,
