@@ -103,6 +103,17 @@ def _then_a_place(ack: Callable[..., Awaitable[object]], after_ack: AfterAck, wo
     return ack_then_wait
 
 
+STORES_ONCE = "beacon_stores_once"
+
+
+def stores_once(listener: Listener) -> Listener:
+    """Mark a form's listener whose only act before its ack is a row keyed by the request (`REQUEST_KEY` in its
+    context), which a replay cannot store twice: its ack need not wait for the replay check, which it waits for
+    after its ack like a click's. Put it under `guard`."""
+    setattr(listener, STORES_ONCE, True)
+    return listener
+
+
 def guarded(deps: Deps) -> Callable[[Listener], Listener]:
     """Wrap a listener so that any error it raises is acked (if it was not yet) and told to the person.
 
@@ -119,14 +130,16 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
             async with AsyncExitStack() as work:
                 try:
                     if first_sight is not None:
-                        if "ack" not in names or args.body.get("type") in ("view_submission", "view_closed"):
+                        if "ack" not in names or (args.body.get("type") in ("view_submission", "view_closed")
+                                                   and not getattr(listener, STORES_ONCE, False)):
                             # A form's listener answers in its ack (errors, the next view) after acting, and an
                             # event's is acked by Bolt: wait first.
                             if not await first_sight:
                                 if args.ack.response is None:
                                     await args.ack()
                                 return
-                        else:  # everything else acks first: the ack goes at once, the action only if it is new
+                        else:  # everything else acks first (a form marked `stores_once` too): the ack goes at once,
+                            # the action only if it is new
                             given["ack"] = _then_first_sight(args.ack, first_sight)
                     if after_ack is not None:
                         CURRENT.set(after_ack)  # this listener's task only: for work it leaves to run later
