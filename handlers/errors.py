@@ -107,9 +107,12 @@ STORES_ONCE = "beacon_stores_once"
 
 
 def stores_once(listener: Listener) -> Listener:
-    """Mark a form's listener whose only act before its ack is a row keyed by the request (`REQUEST_KEY` in its
-    context), which a replay cannot store twice: its ack need not wait for the replay check, which it waits for
-    after its ack like a click's. Put it under `guard`."""
+    """Mark a form's listener whose first act is a row keyed by the request (`REQUEST_KEY` in its context), which
+    a replay cannot store twice, and whose every later act is for that row alone: the row is its replay check, as
+    sure as the signature's (the database decides, on any replica) and stored with what it guards, so its ack does
+    not wait for the signature's, nor does its work. (Waiting for both, the original could win one and a replay
+    arriving with it the other, and neither would act.) The signature is recorded all the same. Put it under
+    `guard`."""
     setattr(listener, STORES_ONCE, True)
     return listener
 
@@ -129,17 +132,15 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
             after_ack: AfterAck | None = args.context.get(AFTER_ACK)
             async with AsyncExitStack() as work:
                 try:
-                    if first_sight is not None:
-                        if "ack" not in names or (args.body.get("type") in ("view_submission", "view_closed")
-                                                   and not getattr(listener, STORES_ONCE, False)):
+                    if first_sight is not None and not getattr(listener, STORES_ONCE, False):
+                        if "ack" not in names or args.body.get("type") in ("view_submission", "view_closed"):
                             # A form's listener answers in its ack (errors, the next view) after acting, and an
                             # event's is acked by Bolt: wait first.
                             if not await first_sight:
                                 if args.ack.response is None:
                                     await args.ack()
                                 return
-                        else:  # everything else acks first (a form marked `stores_once` too): the ack goes at once,
-                            # the action only if it is new
+                        else:  # everything else acks first: the ack goes at once, the action only if it is new
                             given["ack"] = _then_first_sight(args.ack, first_sight)
                     if after_ack is not None:
                         CURRENT.set(after_ack)  # this listener's task only: for work it leaves to run later
