@@ -6,12 +6,13 @@ reply through response_url) takes CPU and database connections; twenty clicks at
 would make every ack that follows wait for the event loop. So at most `BEACON_WORK_IN_FLIGHT` requests' work runs
 at once; the rest wait, first come first served, in this process's memory, never dropped.
 
-What is durable if the process dies while work waits: everything a request promised before its ack (a submitted
-form's nomination, a pulse built, every message queued in the outbox) is already committed, because those commit
-before the ack. Work that waits here is a click's or a command's own (store this answer, open this modal): it is
-lost with the process, as it is today when the process dies mid-work; Slack does not resend interactions, and the
-person sees no confirmation, so they press again (a second press is harmless: answers and nominations are keyed
-to be stored once).
+What is durable if the process dies while work waits: everything a request promised before its ack (a pulse
+built, every message queued in the outbox, a nomination form as it was sent) is already committed, because those
+commit before the ack; a nomination form's work (storing it as a nomination) is finished by a worker once the
+dead process's lease on it lapses (bot/services/nomination_intake.py). Other work that waits here is a click's
+or a command's own (store this answer, open this modal): it is lost with the process, as it is today when the
+process dies mid-work; Slack does not resend interactions, and the person sees no confirmation, so they press
+again (a second press is harmless: answers and nominations are keyed to be stored once).
 """
 
 from __future__ import annotations

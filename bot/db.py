@@ -8,6 +8,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -136,13 +137,13 @@ class Database:
             event.listen(self.engine.sync_engine, "checkin", _note_idle_since)
             event.listen(self.engine.sync_engine, "checkout", _ping_if_idle)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-        self._one_at_a_time = asyncio.Lock() if self.is_sqlite else None
+        self._one_at_a_time = _TransactionQueue() if self.is_sqlite else None
 
     def session(self) -> AsyncSession:
         return self._sessions()
 
     @asynccontextmanager
-    async def transaction(self, *, queue: bool = True) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, *, queue: bool = True, ahead: bool = False) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
         On SQLite one transaction at a time in this process, first come first served: SQLite lets one writer in at
@@ -152,18 +153,41 @@ class Database:
 
         `queue=False` is for one-row writes that must not wait behind a long transaction of this process (the
         replay check, which every click waits for; a worker's lease renewal, while its own job reads a whole round):
-        they go straight to SQLite, whose busy timeout makes them wait only for a writer, never for a reader."""
+        they go straight to SQLite, whose busy timeout makes them wait only for a writer, never for a reader.
+
+        `ahead=True` is for a short write an ack waits for (a nomination form stored before its ack): it queues
+        ahead of every transaction not marked so (they are work after acks), behind the one under way. Going
+        straight to SQLite instead, it would poll the write lock against a queue that is never empty under a crowd,
+        and wait for seconds."""
         if self._one_at_a_time is None or not queue or _HOLDING.get():
             async with self._sessions() as session, session.begin():
                 yield session
             return
-        async with self._one_at_a_time:
-            token = _HOLDING.set(True)
-            try:
-                async with self._sessions() as session, session.begin():
-                    yield session
-            finally:
-                _HOLDING.reset(token)
+        await self._one_at_a_time.acquire(ahead=ahead)
+        token = _HOLDING.set(True)
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        finally:
+            _HOLDING.reset(token)
+            self._one_at_a_time.release()
+
+    @asynccontextmanager
+    async def one_statement(self, *, ahead: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection that commits each statement as it runs, for a write that is one statement (atomic on its
+        own): no BEGIN and no COMMIT, so on PostgreSQL one round trip instead of three, which under a crowd is most
+        of its time. On SQLite it takes its place in the queue as `transaction` does (`ahead` likewise)."""
+        holding = self._one_at_a_time is not None and not _HOLDING.get()
+        if holding:
+            assert self._one_at_a_time is not None
+            await self._one_at_a_time.acquire(ahead=ahead)
+        try:
+            async with self.engine.connect() as connection:
+                yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+        finally:
+            if holding:
+                assert self._one_at_a_time is not None
+                self._one_at_a_time.release()
 
     async def ping(self) -> bool:
         try:
@@ -186,6 +210,37 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _TransactionQueue:
+    """SQLite's transactions in this process, one at a time: those marked `ahead` first, then the rest, each in
+    the order they came. The place passes straight from the transaction that ends to the next waiting."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+
+    async def acquire(self, *, ahead: bool) -> None:
+        if not self._held and not any(self._waiting):
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[0 if ahead else 1].append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # given the place just as it was cancelled: pass it on
+                self.release()
+            raise
+
+    def release(self) -> None:
+        for waiting in self._waiting:
+            while waiting:
+                turn = waiting.popleft()
+                if not turn.done():
+                    turn.set_result(None)
+                    return
+        self._held = False
 
 
 # A pooled connection used within this many seconds is taken as alive; one idle longer is pinged before use. Pinging

@@ -40,8 +40,8 @@ from beacon.bot.after_ack import AFTER_ACK, AfterAck, freeze_start_up
 from beacon.bot.errors import Unavailable
 from beacon.bot.integrations.http import SharedHttp
 from beacon.bot.metrics import CONTENT_TYPE
-from beacon.bot.request_log import FIRST_SIGHT, VERIFIED, dispatch_logged, log_refused
-from beacon.bot.services.signed_requests import SeenRecorder
+from beacon.bot.request_log import FIRST_SIGHT, REQUEST_KEY, VERIFIED, dispatch_logged, log_refused
+from beacon.bot.services.signed_requests import SeenRecorder, signature_digest
 
 if TYPE_CHECKING:  # the runtime starts the operations server below, so this import only serves the types
     from beacon.bot.runtime import Runtime
@@ -201,6 +201,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
             first_sight = asyncio.ensure_future(_verdict(signature, started))
             first_sight.add_done_callback(_retrieved)  # a request no listener took still has its verdict read
             context[FIRST_SIGHT] = first_sight
+            context[REQUEST_KEY] = signature_digest(signature)
         # The body as parsed above, not as Bolt re-parses it (see parse_signed_body; and parsing a form's payload
         # twice is a good part of a request's cost); its context marks it verified.
         bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=headers)

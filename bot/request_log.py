@@ -24,6 +24,9 @@ VERIFIED = "beacon_verified"
 # (the database decides, across replicas). Listeners act only once it says yes (handlers/errors.py: guarded);
 # it is awaited after the ack, so checking it never slows the ack down.
 FIRST_SIGHT = "beacon_first_sight"
+# Set beside FIRST_SIGHT: the SHA-256 of the request's signature, the same for a replay. A form that stores what it
+# was sent before its ack keys the row with it, so a replay stores nothing (handlers/errors.py: stores_once).
+REQUEST_KEY = "beacon_request_key"
 
 
 # Answering a pulse, whichever button, option or form: one kind of request, logged without the person. The

@@ -36,11 +36,13 @@ def jobs() -> dict[str, Job]:
     """Every job a worker runs, by the kind stored in its row."""
     from beacon.handlers.awards import export_job, insight_job
     from beacon.handlers.visibility import files_job
+    from beacon.handlers.nominations import submit_job
     from beacon.scheduler.calendar import sync_job
     from beacon.scheduler.digests import digest_job
 
     return {WorkKind.AWARDS_EXPORT: export_job, WorkKind.AWARDS_INSIGHT: insight_job,
-            WorkKind.CALENDAR_SYNC: sync_job, WorkKind.WEEKLY_DIGEST: digest_job, WorkKind.VISIBILITY_FILES: files_job}
+            WorkKind.CALENDAR_SYNC: sync_job, WorkKind.WEEKLY_DIGEST: digest_job, WorkKind.VISIBILITY_FILES: files_job,
+            WorkKind.NOMINATION_SUBMIT: submit_job}
 
 
 class Worker:

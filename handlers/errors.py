@@ -103,6 +103,20 @@ def _then_a_place(ack: Callable[..., Awaitable[object]], after_ack: AfterAck, wo
     return ack_then_wait
 
 
+STORES_ONCE = "beacon_stores_once"
+
+
+def stores_once(listener: Listener) -> Listener:
+    """Mark a form's listener whose first act is a row keyed by the request (`REQUEST_KEY` in its context), which
+    a replay cannot store twice, and whose every later act is for that row alone: the row is its replay check, as
+    sure as the signature's (the database decides, on any replica) and stored with what it guards, so its ack does
+    not wait for the signature's, nor does its work. (Waiting for both, the original could win one and a replay
+    arriving with it the other, and neither would act.) The signature is recorded all the same. Put it under
+    `guard`."""
+    setattr(listener, STORES_ONCE, True)
+    return listener
+
+
 def guarded(deps: Deps) -> Callable[[Listener], Listener]:
     """Wrap a listener so that any error it raises is acked (if it was not yet) and told to the person.
 
@@ -118,7 +132,7 @@ def guarded(deps: Deps) -> Callable[[Listener], Listener]:
             after_ack: AfterAck | None = args.context.get(AFTER_ACK)
             async with AsyncExitStack() as work:
                 try:
-                    if first_sight is not None:
+                    if first_sight is not None and not getattr(listener, STORES_ONCE, False):
                         if "ack" not in names or args.body.get("type") in ("view_submission", "view_closed"):
                             # A form's listener answers in its ack (errors, the next view) after acting, and an
                             # event's is acked by Bolt: wait first.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,16 +27,23 @@ from beacon.bot.blocks.nominations import (
 )
 from beacon.bot.blocks.notices import render
 from beacon.bot.deps import Deps
+from beacon.bot.errors import BeaconError
 from beacon.bot.ids import ActionId, BlockId, CallbackId, Command
 from beacon.bot.models import Nomination, Nominee
 from beacon.bot.organisation import Role
+from beacon.bot.request_log import REQUEST_KEY
+from beacon.bot.services.delivery import worker_name
+from beacon.bot.services.nomination_intake import Accepted, NominationIntake, accepted_from
 from beacon.bot.services.nominations import NominationDraft, NominationProblems, NomineeInput
+from beacon.bot.services.work_queue import Work
 from beacon.bot.templates import Template
-from beacon.handlers.errors import guarded
+from beacon.handlers.errors import explain, guarded, stores_once
 from beacon.handlers.home import HomeTab
 from beacon.handlers.modal_state import ModalState
 from beacon.handlers.parsing import optional_id, read_metadata, record_id
 from beacon.handlers.replies import reply_usage
+
+log = logging.getLogger(__name__)
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 FIELD_BLOCKS = {"nominees": BlockId.NOMINATE_COLLEAGUES, "award": BlockId.NOMINATE_AWARD,
@@ -64,9 +74,36 @@ def read_nomination(state: ModalState) -> NominationDraft:
         nominator_name=state.text(BlockId.NOMINATE_ON_BEHALF).strip() or None)
 
 
+def intake_for(deps: Deps) -> NominationIntake:
+    return NominationIntake(db=deps.db, clock=deps.clock, nominations=deps.nominations, owner=worker_name(),
+                            lease=timedelta(seconds=deps.organisation.delivery.lease_seconds))
+
+
+async def finish(deps: Deps, intake: NominationIntake, accepted: Accepted, *, owner: str | None) -> None:
+    """Store an accepted form as a nomination (bot/services/nomination_intake.py); a refusal (the nomination it
+    edits was withdrawn meanwhile, say) closes the form's row and is raised for the person to be told."""
+    try:
+        submitted = await intake.finish(accepted, owner=owner)
+    except BeaconError as refusal:
+        await intake.refused(accepted, refusal.user_message)
+        raise
+    if submitted is not None and submitted.take_down is not None:  # no longer to be shared: it comes down
+        await deps.slack.chat_delete(channel=submitted.take_down.channel, ts=submitted.take_down.ts)
+
+
+async def submit_job(deps: Deps, item: Work) -> None:
+    """A form accepted by a process that stopped before storing it, finished by a worker once its lease lapsed."""
+    accepted = accepted_from(item.id, item.params)
+    try:
+        await finish(deps, intake_for(deps), accepted, owner=None)
+    except BeaconError as refusal:
+        await deps.slack.chat_postMessage(channel=accepted.nominator, text=explain(refusal, deps))
+
+
 def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     guard = guarded(deps)
     nominations, content, tz = deps.nominations, deps.content, deps.organisation.tz
+    intake = intake_for(deps)  # one owner name for this process's accepted forms
 
     # A new nomination's modal is the same for everyone with the same role, award and colleagues named; building
     # and validating its blocks was the biggest cost of /nominate under a crowd, so each is built once.
@@ -128,20 +165,29 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
 
     @app.view(CallbackId.NOMINATE)
     @guard
-    async def handle_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+    @stores_once
+    async def handle_submit(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient,
+                            context: AsyncBoltContext) -> None:
         user_id, draft = body["user"]["id"], read_nomination(ModalState(view))
-        editing = optional_id(read_metadata(view).get("editing"))
         try:
-            async with deps.db.transaction() as session:
-                submitted = await nominations.submit(session=session, nominator=user_id, draft=draft,
-                                                     editing=editing)
+            accepted = await intake.accept(nominator=user_id, draft=draft,
+                                           editing=optional_id(read_metadata(view).get("editing")),
+                                           request_key=context.get(REQUEST_KEY))
         except NominationProblems as problems:
             await ack(response_action="errors", errors={FIELD_BLOCKS[f]: m for f, m in problems.problems.items()
                                                         if f in FIELD_BLOCKS})
             return
-        await ack()
-        if submitted.take_down is not None:  # no longer to be shared: the celebration comes down
-            await client.chat_delete(channel=submitted.take_down.channel, ts=submitted.take_down.ts)
+        await ack()  # what was sent is stored: if this process stops now, a worker finishes it
+        if accepted is None:
+            return  # the same signed request again: stored the first time
+        try:
+            await finish(deps, intake, accepted, owner=intake.owner)
+        except BeaconError:
+            raise  # told to the person (guarded)
+        except Exception:  # the form is stored and still this process's: a worker finishes it once the lease lapses
+            log.exception("an accepted nomination could not be stored yet; a worker will finish it",
+                          extra={"work": accepted.id})
+            return
         await home_tab.publish(client, user_id)
 
     @app.action(re.compile(f"^({ActionId.CONSENT_GIVE}|{ActionId.CONSENT_DECLINE})$"))

@@ -65,3 +65,31 @@ async def test_a_long_read_does_not_hold_back_the_replay_check(tmp_path: Path) -
         await export
         await recorder.close()
         await db.dispose()
+
+
+async def test_a_write_an_ack_waits_for_goes_ahead_of_the_queue_and_commits_on_its_own(tmp_path: Path) -> None:
+    """A nomination form's row (bot/services/nomination_intake.py) waits only for the transaction under way, not
+    for the work queued behind it; written as one statement, it is committed when the statement returns."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'ahead.db'}")
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE said (n INTEGER)"))
+    order: list[int] = []
+
+    async def work(n: int) -> None:
+        async with db.transaction() as session:
+            order.append(n)
+            await session.execute(text("INSERT INTO said (n) VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.05)
+
+    queued = [asyncio.create_task(work(n)) for n in range(5)]
+    await asyncio.sleep(0.01)  # the first is under way, four wait
+    async with db.one_statement(ahead=True) as connection:
+        order.append(99)
+        await connection.execute(text("INSERT INTO said (n) VALUES (99)"))
+    other = Database(db.url)  # another connection sees it at once: nothing left to commit
+    async with other.transaction() as session:
+        assert (await session.execute(text("SELECT count(*) FROM said WHERE n = 99"))).scalar() == 1
+    await asyncio.gather(*queued)
+    assert order == [0, 99, 1, 2, 3, 4]
+    await other.engine.dispose()
+    await db.engine.dispose()

@@ -197,6 +197,15 @@ class Nominations:
             problems["behaviours"] = f"The {award.name} award needs at least one leadership behaviour they showed."
         return problems | self._check_story(draft)
 
+    async def refuse_invalid(self, draft: NominationDraft, *, nominator: str) -> None:
+        """Raise what `submit` would refuse the draft for, before any of it is stored: RoleRequired for an entry
+        on someone's behalf by someone not allowed, NominationProblems for every fault in the form."""
+        if draft.nominator_name:
+            await self._auth.require(nominator, Role.COMMS, action="Entering a nomination for someone else")
+        problems = await self.check(draft, nominator=nominator)
+        if problems:
+            raise NominationProblems(problems)
+
     def _check_story(self, draft: NominationDraft) -> dict[str, str]:
         problems: dict[str, str] = {}
         story = draft.story.strip()
@@ -220,11 +229,7 @@ class Nominations:
     async def submit(self, *, session: AsyncSession, nominator: str, draft: NominationDraft,
                      editing: int | None = None) -> Submitted:
         """Store a nomination (or update the earlier one it repeats) and queue the messages it brings."""
-        if draft.nominator_name:
-            await self._auth.require(nominator, Role.COMMS, action="Entering a nomination for someone else")
-        problems = await self.check(draft, nominator=nominator)
-        if problems:
-            raise NominationProblems(problems)
+        await self.refuse_invalid(draft, nominator=nominator)
         now = self._clock.now()
         open_round = None
         if draft.award not in (None, Award.THANKS):

@@ -37,13 +37,15 @@ class WorkKind(StrEnum):
     CALENDAR_SYNC = "calendar.sync"
     WEEKLY_DIGEST = "digest.weekly"
     VISIBILITY_FILES = "calendar.report"
+    NOMINATION_SUBMIT = "nominations.submit"  # a form accepted in its ack, stored after it (nomination_intake.py)
 
 
 # What each job is called when its requester is told it failed.
 DESCRIBED: dict[str, str] = {WorkKind.AWARDS_EXPORT: "the export of the award round",
                              WorkKind.AWARDS_INSIGHT: "the award insight", WorkKind.CALENDAR_SYNC: "the calendar sync",
                              WorkKind.WEEKLY_DIGEST: "the weekly digest",
-                             WorkKind.VISIBILITY_FILES: "the visibility report's chart and CSV"}
+                             WorkKind.VISIBILITY_FILES: "the visibility report's chart and CSV",
+                             WorkKind.NOMINATION_SUBMIT: "storing the nomination you sent"}
 
 
 @dataclass(frozen=True)
