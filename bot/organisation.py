@@ -116,21 +116,25 @@ class Roles(_Strict):
         return list(getattr(self, role.value))
 
 
-class Site(_Strict):
-    # A site's name is an option's value in Slack's forms (150 characters at most) and is stored in columns of 120.
-    name: str = Field(min_length=1, max_length=120)
-    area: str = Field(min_length=1, max_length=120)
-    channel: ChannelId | None = None
-    aliases: list[str] = Field(default_factory=list)
+class _ChannelPlace(_Strict):
+    """A place with a channel of its own (a site, a staff group)."""
 
     @model_validator(mode="before")
     @classmethod
     def _channel_written_out(cls, data: Any) -> Any:
         # `channel: #chelmsford` reads as `channel:` (the rest is a YAML comment): refuse it rather than quietly
-        # give the site no channel. A site without a channel leaves the key out.
+        # give the place no channel. A place without a channel leaves the key out.
         if isinstance(data, dict) and "channel" in data and data["channel"] is None:
-            raise ValueError(f"channel is empty: it {_COMMENTED_OUT} (leave channel out for a site without one)")
+            raise ValueError(f"channel is empty: it {_COMMENTED_OUT} (leave channel out for a place without one)")
         return data
+
+
+class Site(_ChannelPlace):
+    # A site's name is an option's value in Slack's forms (150 characters at most) and is stored in columns of 120.
+    name: str = Field(min_length=1, max_length=120)
+    area: str = Field(min_length=1, max_length=120)
+    channel: ChannelId | None = None
+    aliases: list[str] = Field(default_factory=list)
 
 
 class LeaderPlaces(_Strict):
@@ -138,20 +142,15 @@ class LeaderPlaces(_Strict):
 
     areas: list[str] = Field(default_factory=list)
     sites: list[str] = Field(default_factory=list)
-class StaffGroup(_Strict):
+
+
+class StaffGroup(_ChannelPlace):
     """Staff who are not at one site (the control room, 111, patient transport, support services): an engagement
     can be for them, announced in their channel as a site's is."""
 
     name: str = Field(min_length=1, max_length=120)  # stored in columns of 120, as a site's name
     channel: ChannelId | None = None
     aliases: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _channel_written_out(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "channel" in data and data["channel"] is None:
-            raise ValueError(f"channel is empty: it {_COMMENTED_OUT} (leave channel out for a group without one)")
-        return data
 
 
 class ScheduleSettings(_Strict):
