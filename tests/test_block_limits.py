@@ -287,7 +287,8 @@ weekly_params = st.fixed_dictionaries({
                 "text": text(150, min_size=5), "suppressed": st.booleans(),
                 "top": st.lists(st.tuples(line(1000), st.floats(0, 100)), max_size=3),
                 "net_score": st.none() | st.floats(-100, 100), "mean": st.none() | st.floats(0, 10)}), max_size=5)}),
-            max_size=25)}),
+            max_size=25)}, optional={"ask_overdue": counts, "ask_days": st.integers(1, 365),
+                                     "ask_channel": st.none() | channels}),
     "scheduled": st.lists(st.fixed_dictionaries({
         "when": st.just("Tue 1 Dec, 09:00"), "channels": st.lists(channels, min_size=1, max_size=10),
         "summary": text(300).map(escape_mrkdwn)}), max_size=25),

@@ -16,7 +16,7 @@ from beacon.bot.blocks.digests import personal_digest, weekly_digest
 from beacon.bot.blocks.pulses import slot_blocks
 from beacon.bot.cron import next_fire, parse_cron
 from beacon.bot.ids import ActionId, BlockId
-from beacon.bot.models import OutboxMessage
+from beacon.bot.models import Engagement, ForumQuestion, OutboxMessage
 from beacon.bot.organisation import Organisation
 from beacon.bot.services.digests import DIGEST_POST
 from tests.harness import (
@@ -324,3 +324,29 @@ async def test_beacon_digest_prints_the_next_one_and_sends_one_now(slack, tmp_pa
     assert f"{DIGEST}: sent" in out
     [posted] = slack.workspace.messages(DIGEST)
     assert posted.text.startswith(":newspaper: Beacon weekly digest: week of")
+
+
+async def test_the_digest_flags_questions_to_the_leaders_left_unanswered_and_says_how_staff_meet_leaders(
+        beacon: Beacon) -> None:
+    """Ask the leaders: a published question unanswered after `ask.unanswered_days` is counted in the forum section
+    (never who asked); an engagement for a staff group, online, says so (and never holds the join link)."""
+    fired = DIGEST_TIME.date()
+    async with beacon.deps.db.transaction() as session:
+        session.add_all([
+            ForumQuestion(id="q-old", text="Can the rota be published six weeks ahead?", asker_id=ALICE,
+                          asked_on=fired - timedelta(days=20), status="published",
+                          published_on=fired - timedelta(days=15)),
+            ForumQuestion(id="q-new", text="Could we have a quiet room at Bedford?", asker_id=BOB,
+                          asked_on=fired - timedelta(days=3), status="published",
+                          published_on=fired - timedelta(days=2)),
+            Engagement(source_key="slack:visits", external_id="v1", occurrence="", title="Night shift catch-up",
+                       leader="Carol Chen", leader_user_id=CAROL, starts_at=DIGEST_TIME + timedelta(days=1, hours=14),
+                       ends_at=DIGEST_TIME + timedelta(days=1, hours=16), mode="online", staff_group="Control room",
+                       join_link="https://meet.example.nhs.uk/secret-room", first_seen_at=DIGEST_TIME,
+                       updated_at=DIGEST_TIME)])
+    await _run_digest(beacon, DIGEST_TIME)
+    [post] = [m for m in beacon.ws.messages(DIGEST) if m.blocks]
+    said = json.dumps(post.blocks)
+    assert ":hourglass: 1 question to the leaders has waited more than 14 days for an answer in <#C0FORUM>." in said
+    assert "*Control room* (online)" in said
+    assert "secret-room" not in said and ALICE not in said

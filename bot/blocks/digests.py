@@ -54,7 +54,15 @@ def _leader(item: dict[str, Any]) -> str:
 
 
 def _place(item: dict[str, Any]) -> str:
-    return f"*{escape_mrkdwn(item['place'])}*" if item.get("place") else "a place to be confirmed"
+    """Where, as staff need it: the place, the staff group it is for, online or hybrid (never the join link)."""
+    where = f"*{escape_mrkdwn(item['place'])}*" if item.get("place") else ""
+    if item.get("staff_group"):
+        where = f"{where} for *{escape_mrkdwn(item['staff_group'])}*" if where else \
+            f"*{escape_mrkdwn(item['staff_group'])}*"
+    mode = {"online": "online", "hybrid": "hybrid"}.get(str(item.get("mode") or ""))
+    if mode:
+        return f"{where} ({mode})" if where else mode
+    return where or "a place to be confirmed"
 
 
 def leader_lines(items: list[dict[str, Any]]) -> list[Line]:
@@ -112,9 +120,15 @@ def _question(q: dict[str, Any]) -> str:
 
 def _forum(params: dict[str, Any]) -> str | None:
     f = params["forum"]
-    if not (f["open"] or f["results"]):
+    overdue = f.get("ask_overdue") or 0
+    if not (f["open"] or f["results"] or overdue):
         return None
     lines: list[Line] = []
+    if overdue:
+        where = f" in <#{f['ask_channel']}>" if f.get("ask_channel") else ""
+        lines.append((f":hourglass: {overdue} question{'s' if overdue != 1 else ''} to the leaders "
+                      f"{'have' if overdue != 1 else 'has'} waited more than {f.get('ask_days') or 14} days for an "
+                      f"answer{where}.", False))
     for pulse in f["open"]:
         soon = " · *closing soon*" if pulse["closing_soon"] else ""
         title = _link(params, pulse["channel"], pulse["ts"], escape_mrkdwn(pulse["title"]))

@@ -47,7 +47,7 @@ from beacon.bot.models import (
 )
 from beacon.bot.organisation import Organisation, Role
 from beacon.bot.rich_text import plain_text
-from beacon.bot.services import outbox
+from beacon.bot.services import forum_questions, outbox
 from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.engagements import Engagements
 from beacon.bot.services.job_runs import claim_period, claimed
@@ -203,7 +203,7 @@ class Digests:
         you_said = [a | {"question": _first_line(a["question"]), "answer": _first_line(a["answer"], 300)}
                     for a in answered]
         quiet = not (leaders or recognition["shout_outs"] or recognition["nominations"] or recognition["round"]
-                     or forum["open"] or forum["results"] or scheduled or you_said)
+                     or forum["open"] or forum["results"] or forum["ask_overdue"] or scheduled or you_said)
         return {"organisation": self._org.name, "week_of": week.label, "quiet": quiet,
                 "leaders": leaders, "leaders_total": leaders_total, "recognition": recognition, "forum": forum,
                 "scheduled": scheduled, "scheduled_total": scheduled_total, "you_said": you_said,
@@ -266,7 +266,13 @@ class Digests:
             col(Pulse.channel).in_(public)).order_by(col(Pulse.closed_at), col(Pulse.id)).limit(LISTED))).all())
         results = await self._pulses.results_for(session=session, pulses=closed)
         soon = week.fired_at + timedelta(days=2)
+        days = self._org.ask.unanswered_days
+        overdue = await forum_questions.overdue_count(
+            session=session, today=week.fired_at.astimezone(self._org.tz).date(), unanswered_days=days)
         return {
+            # Ask the leaders: published questions still unanswered after `ask.unanswered_days` (a count, in the
+            # forum channel for everyone to see; never who asked or who supported).
+            "ask_overdue": overdue, "ask_days": days, "ask_channel": self._org.channels.forum,
             "open": [{"title": p.title, "closes": self._pulses.when(p.closes_at), "closing_soon": p.closes_at <= soon,
                       "channel": p.message_channel or p.channel, "ts": p.message_ts} for p in open_now[:LISTED]],
             "open_total": len(open_now),

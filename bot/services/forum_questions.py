@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -132,6 +132,13 @@ async def queue(*, session: AsyncSession, today: date, unanswered_days: int) -> 
                                        .limit(40))).all()
     waiting = [_view(q, today=today, unanswered_days=unanswered_days) for q in published]
     return [_view(q) for q in pending], sorted(waiting, key=lambda v: not v.overdue)
+
+
+async def overdue_count(*, session: AsyncSession, today: date, unanswered_days: int) -> int:
+    """Published questions still waiting for an answer after `unanswered_days` (the digest flags them)."""
+    return int(await session.scalar(select(func.count()).select_from(ForumQuestion).where(
+        col(ForumQuestion.status) == Status.PUBLISHED,
+        col(ForumQuestion.published_on) < today - timedelta(days=unanswered_days))) or 0)
 
 
 async def published(*, session: AsyncSession) -> list[QuestionView]:
