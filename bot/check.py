@@ -73,6 +73,12 @@ async def run_checks(organisation: Organisation, client: AsyncWebClient) -> list
     for site in organisation.sites:
         if site.channel:
             results.append(await _check_channel(client, f"sites: {site.name}", site.channel))
+    for group in organisation.staff_groups:
+        if group.channel:
+            results.append(await _check_channel(client, f"staff_groups: {group.name}", group.channel))
+    if organisation.calendar.coordinator_channel:
+        results.append(await _check_channel(client, "calendar.coordinator_channel",
+                                            organisation.calendar.coordinator_channel))
     results.extend(await _check_roles(organisation, client))
     return results
 

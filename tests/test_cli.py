@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from beacon.bot.local_slack import LocalSlack
 from tests.harness import ALICE
@@ -170,3 +171,18 @@ async def test_a_token_slack_refuses_stops_start_up_with_a_clear_message(
     assert code == 2
     assert "SLACK_BOT_TOKEN: Slack refused it (invalid_auth)" in err
     assert "Traceback" not in err
+
+
+async def test_check_covers_staff_group_channels_and_the_visit_coordinators_channel(
+        slack: LocalSlack, tmp_path: Path, database_url: str) -> None:
+    ws = slack.workspace
+    ws.add_channel("C0CONTROL", "control-room", members={ALICE}, bot_is_member=False)
+    config = _write_config(tmp_path / "beacon.yaml", slack)
+    data = yaml.safe_load(config.read_text())
+    data["staff_groups"] = [{"name": "Control room", "channel": "C0CONTROL"}]
+    data["calendar"] = {"coordinator_channel": "C0NOWHERE"}
+    config.write_text(yaml.safe_dump(data))
+    code, out, _ = await _run("check", env=_slack_env(slack, config, database_url), cwd=tmp_path)
+    assert code == 1
+    assert "staff_groups: Control room (C0CONTROL)" in out and "Beacon is not in #control-room" in out
+    assert "calendar.coordinator_channel (C0NOWHERE)" in out and "channel_not_found" in out
