@@ -577,7 +577,8 @@ class Engagements:
             problems = self.check_visit(draft)
         else:  # executives anywhere, leaders at their own sites
             problems = self.check_visit(draft) | await self._leaders.place_problems(
-                user_id=user_id, site=draft.site, other_place=draft.other_place, leader=draft.leader_user_id)
+                user_id=user_id, site=draft.site, other_place=draft.other_place, leader=draft.leader_user_id,
+                staff_group=draft.staff_group)
         if problems:
             raise VisitProblems(problems)
         now = self._clock.now()
