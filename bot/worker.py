@@ -35,8 +35,8 @@ class PermanentFailure(Exception):
 def jobs() -> dict[str, Job]:
     """Every job a worker runs, by the kind stored in its row."""
     from beacon.handlers.awards import export_job, insight_job
-    from beacon.handlers.visibility import files_job
     from beacon.handlers.nominations import submit_job
+    from beacon.handlers.visibility import files_job
     from beacon.scheduler.calendar import sync_job
     from beacon.scheduler.digests import digest_job
 
