@@ -142,6 +142,7 @@ class LeaderPlaces(_Strict):
 
     areas: list[str] = Field(default_factory=list)
     sites: list[str] = Field(default_factory=list)
+    staff_groups: list[str] = Field(default_factory=list)  # names under staff_groups: (their channels are places too)
 
 
 class StaffGroup(_ChannelPlace):
@@ -302,8 +303,12 @@ class Organisation(_Strict):
         for member, places in self.leaders.items():
             if member not in self.roles.leaders:
                 raise ValueError(f"leaders.{member} is not in roles.leaders; add it there too (or remove it here)")
-            if not places.areas and not places.sites:
-                raise ValueError(f"leaders.{member} names no areas or sites; give at least one")
+            if not places.areas and not places.sites and not places.staff_groups:
+                raise ValueError(f"leaders.{member} names no areas, sites or staff groups; give at least one")
+            for group in places.staff_groups:
+                if self.staff_group_named(group) is None:
+                    raise ValueError(f"leaders.{member}.staff_groups: {group!r} is not a staff group under "
+                                     "staff_groups: (use the group's name exactly)")
             for area in places.areas:
                 if area not in areas:
                     raise ValueError(f"leaders.{member}.areas: {area!r} is not the area of any site under sites: "
@@ -324,6 +329,11 @@ class Organisation(_Strict):
         areas = {a for p in covered for a in p.areas}
         names = {n for p in covered for n in p.sites}
         return [s for s in self.sites if s.area in areas or s.name in names]
+
+    def leader_staff_groups(self, members: list[str]) -> list[StaffGroup]:
+        """The staff groups that `members` (the role entries a person holds `leaders` through) cover, in file order."""
+        names = {n for m in members if m in self.leaders for n in self.leaders[m].staff_groups}
+        return [g for g in self.staff_groups if g.name in names]
     ask: AskSettings = Field(default_factory=AskSettings)
     staff_groups: list[StaffGroup] = Field(default_factory=list)
 

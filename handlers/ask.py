@@ -214,12 +214,9 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
     @guard
     async def handle_support(ack: AsyncAck, body: dict, action: dict, respond: AsyncRespond) -> None:
         await ack()
-        channel, ts = (body.get("channel") or {}).get("id"), (body.get("message") or {}).get("ts")
-        now = deps.clock.now()
         async with deps.db.transaction() as session:
             count = await questions.support(session=session, question_id=question_id(action.get("value")),
-                                            user_id=body["user"]["id"], post=(channel, ts) if channel and ts else None,
-                                            now=now)
+                                            user_id=body["user"]["id"], now=deps.clock.now())
         await respond(response_type="ephemeral", replace_original=False, text=(
             "You support this question already; each person counts once." if count is None else
             "Thank you: your support is counted. Nobody is shown who supported a question."))

@@ -111,7 +111,7 @@ def register(app: AsyncApp, deps: Deps, home_tab: HomeTab) -> None:
         await deps.authorisation.require_any(user_id, (Role.EXECUTIVES, Role.LEADERS), action="Announcing a visit")
         await client.views_open(trigger_id=command["trigger_id"], view=build_visit_modal(  # a leader: their sites
             leader=user_id, sites=await deps.leaders.visit_sites(user_id), today=deps.clock.now().astimezone(tz).date(),
-            tz=tz, staff_groups=org.staff_groups))
+            tz=tz, staff_groups=await deps.leaders.visit_staff_groups(user_id)))
 
     @app.view(CallbackId.VISIT)
     @guard

@@ -112,6 +112,27 @@ async def test_a_named_question_is_published_supported_once_each_answered_and_it
     assert any("answered your question" in m.text for m in alice.dms())
 
 
+async def test_a_forged_support_click_edits_only_the_questions_own_forum_post(beacon: Beacon) -> None:
+    """The post to edit is the one Beacon published, never the channel and ts a click claims: a forged
+    block_actions naming another message of the bot's (here, Alice's DM) must not have it overwritten."""
+    await _ask(beacon, ALICE)
+    erin = beacon.slack.person(ERIN)
+    await erin.open_home()
+    await settle()
+    await erin.click(ActionId.ASK_PUBLISH, in_home=True)
+    await deliver(beacon)
+    post = _forum_post(beacon)
+    alice = beacon.slack.person(ALICE)
+    target = next(m for m in alice.dms() if "is published in" in m.text)
+    before = (target.text, _said(target.blocks))
+    forged = Message(channel=target.channel, ts=target.ts, user=target.user, text=post.text, blocks=post.blocks)
+    await beacon.slack.person(HEIDI).click(ActionId.ASK_SUPPORT, message=forged)
+    await deliver(beacon)
+    target = next(m for m in alice.dms() if m.ts == target.ts)
+    assert (target.text, _said(target.blocks)) == before, "a forged click rewrote another message of the bot's"
+    assert "1 colleague" in _said(_forum_post(beacon).blocks)
+
+
 async def test_a_question_over_the_limit_gets_an_inline_error_that_says_the_limit(beacon: Beacon) -> None:
     alice = beacon.slack.person(ALICE)
     await alice.command("/ask")

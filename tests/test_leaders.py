@@ -24,6 +24,8 @@ SITES = [{"name": "Chelmsford Ambulance Station", "area": "Essex", "channel": CH
          {"name": "Norwich Emergency Operations Centre", "area": "Norfolk"}]
 HEIDI_PHOTO = "https://avatars.slack-edge.com/2026-12-01/123_heidi"
 ESSEX = ["Chelmsford Ambulance Station", "Colchester Ambulance Station"]
+CONTROL = "C0CONTROL"
+GROUPS = [{"name": "Control room", "channel": CONTROL}, {"name": "NHS 111"}]
 
 
 @pytest.fixture
@@ -32,10 +34,12 @@ def organisation(slack: LocalSlack) -> Organisation:
     slack.workspace.add_usergroup("S0STATION", "station-managers", "Station managers", [ALICE])
     slack.workspace.users[HEIDI].image = HEIDI_PHOTO
     slack.workspace.users[HEIDI].title = "Locality Manager, Essex"
-    return organisation_for(slack.workspace, sites=SITES, roles={
+    slack.workspace.add_channel(CONTROL, "control-room", members={ALICE, CAROL, HEIDI})
+    return organisation_for(slack.workspace, sites=SITES, staff_groups=GROUPS, roles={
         "executives": [CAROL], "comms": [], "panel": [], "forum_moderators": [], "admins": [],
         "leaders": [HEIDI, "@station-managers"]}, leaders={
-        HEIDI: {"areas": ["Essex"]}, "@station-managers": {"sites": ["Bedford Ambulance Station"]}})
+        HEIDI: {"areas": ["Essex"]},
+        "@station-managers": {"sites": ["Bedford Ambulance Station"], "staff_groups": ["Control room"]}})
 
 
 VISIT = {BlockId.VISIT_DAY: "2026-11-25", BlockId.VISIT_STARTS: "14:00", BlockId.VISIT_ENDS: "15:30",
@@ -85,6 +89,44 @@ async def test_a_leader_announces_visits_at_their_own_sites_only(beacon: Beacon)
     await settle()
     await beacon.deps.dispatcher.run_once()
     assert any("<@U0HEIDI> will be at *Bedford Ambulance Station*" in m.text for m in beacon.ws.messages(ENGAGEMENT))
+
+
+def _group_options(view: Any) -> list[str]:
+    block = next((b for b in view.blocks if b.get("block_id") == BlockId.VISIT_STAFF_GROUP), None)
+    return [o["value"] for o in block["element"]["options"]] if block else []
+
+
+async def test_a_leader_announces_for_their_own_staff_groups_only(beacon: Beacon) -> None:
+    """A staff group's channel is a place as a site's is: a locality manager cannot post a visit into the control
+    room's channel (nor 111's) unless `leaders:` gives them the group; an executive can."""
+    heidi, alice, carol = (beacon.slack.person(u) for u in (HEIDI, ALICE, CAROL))
+    await carol.command("/visit")
+    await settle()
+    assert _group_options(carol.modal) == ["Control room", "NHS 111"]
+    groups = next(b for b in carol.modal.blocks if b.get("block_id") == BlockId.VISIT_STAFF_GROUP)  # type: ignore
+    await heidi.command("/visit")
+    await settle()
+    assert _group_options(heidi.modal) == [], "Heidi's places hold no staff group"
+    heidi.modal.blocks.append(groups)  # type: ignore[union-attr]  (a forged submission: the field Carol sees)
+    reply = await heidi.submit({**VISIT, BlockId.VISIT_STAFF_GROUP: "Control room"})
+    assert reply.json.get("response_action") == "errors", reply.json
+    assert "not one of your staff groups" in reply.json["errors"][BlockId.VISIT_STAFF_GROUP]
+    async with beacon.deps.db.transaction() as session:
+        assert (await session.scalars(select(Engagement))).all() == [], "nothing was announced"
+
+    await alice.command("/visit")
+    await settle()
+    assert _group_options(alice.modal) == ["Control room"]
+    assert (await alice.submit({**VISIT, BlockId.VISIT_STAFF_GROUP: "Control room"})).json in ({}, None)
+    await settle()
+    await beacon.deps.dispatcher.run_once()
+    assert any("<@U0ALICE> will be at *Control room*" in m.text for m in beacon.ws.messages(CONTROL))
+
+
+def test_the_organisation_file_refuses_a_leaders_unknown_staff_group(slack: LocalSlack) -> None:
+    with pytest.raises(ConfigError, match=re.escape("'Control' is not a staff group under staff_groups")):
+        organisation_for(slack.workspace, roles={"leaders": [HEIDI]}, sites=SITES,
+                         leaders={HEIDI: {"staff_groups": ["Control"]}}, staff_groups=GROUPS)
 
 
 async def test_someone_without_either_role_is_told_who_can_announce(beacon: Beacon) -> None:

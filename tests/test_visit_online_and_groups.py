@@ -135,3 +135,33 @@ async def test_a_visit_request_without_a_coordinator_channel_says_what_to_set(be
     await alice.command("/calendar", "request")
     await settle()
     assert alice.modal is None and "calendar.coordinator_channel" in alice.last_ephemeral().text
+
+
+async def test_an_answer_to_a_question_about_a_staff_group_visit_reaches_the_groups_channel(beacon: Beacon) -> None:
+    """"You said, we did" goes where the askers are: for a visit to the control room, its channel (as its
+    announcement and reminder do), not only the engagement's thread."""
+    carol, alice = beacon.slack.person(CAROL), beacon.slack.person(ALICE)
+    await _open_form(beacon)
+    await carol.submit(_visit(**{BlockId.VISIT_STAFF_GROUP: "Control room"}))
+    await settle()
+    await beacon.deps.dispatcher.run_once()
+    post = beacon.ws.messages(CONTROL)[-1]
+    await alice.click(ActionId.CALENDAR_ASK, message=post)
+    await settle()
+    assert (await alice.submit({BlockId.QUESTION_TEXT: "Will the EOC get more call handlers at night?"})).json \
+        in ({}, None)
+    await settle()
+    beacon.clock.set(beacon.clock.now().replace(day=26, hour=16))
+    async with beacon.deps.db.transaction() as session:
+        await beacon.deps.engagements.day_before(session=session, worker="test")
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    briefing = next(m for m in reversed(carol.dms()) if "call handlers" in json.dumps(m.blocks))
+    await carol.click(ActionId.CALENDAR_ANSWER, message=briefing)
+    await settle()
+    assert (await carol.submit({BlockId.ANSWER_TEXT: "Two more call handlers on nights from January."})).json \
+        in ({}, None)
+    await beacon.deps.dispatcher.run_once()
+    await settle()
+    assert any("You said, we did" in m.text and "Two more call handlers" in json.dumps(m.blocks)
+               for m in beacon.ws.messages(CONTROL)), [m.text for m in beacon.ws.messages(CONTROL)]

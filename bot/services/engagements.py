@@ -577,7 +577,8 @@ class Engagements:
             problems = self.check_visit(draft)
         else:  # executives anywhere, leaders at their own sites
             problems = self.check_visit(draft) | await self._leaders.place_problems(
-                user_id=user_id, site=draft.site, other_place=draft.other_place, leader=draft.leader_user_id)
+                user_id=user_id, site=draft.site, other_place=draft.other_place, leader=draft.leader_user_id,
+                staff_group=draft.staff_group)
         if problems:
             raise VisitProblems(problems)
         now = self._clock.now()
@@ -799,11 +800,11 @@ class Engagements:
                 dedupe_key=f"answer-thread:{question_id}", source=CALENDAR_POST, source_id=engagement.id,
                 channel=engagement.announced_channel, thread_ts=engagement.announced_ts, content=post, due_at=now,
                 expires_at=now + timedelta(days=2)))
-        site = self._org.site_named(engagement.site)
-        if site and site.channel and site.channel != engagement.announced_channel:
-            promises.append(outbox.Promise(
-                dedupe_key=f"answer-site:{question_id}:{site.channel}", source=CALENDAR_POST, source_id=engagement.id,
-                channel=site.channel, content=post, due_at=now, expires_at=now + timedelta(days=2)))
+        for channel in self._local_channels(engagement):  # its site's and its staff group's, as announced
+            if channel != engagement.announced_channel:
+                promises.append(outbox.Promise(
+                    dedupe_key=f"answer-site:{question_id}:{channel}", source=CALENDAR_POST, source_id=engagement.id,
+                    channel=channel, content=post, due_at=now, expires_at=now + timedelta(days=2)))
         if question.asker_id and not question.hide_name:
             promises.append(outbox.notice(key=f"question-answered:{question_id}", user_id=question.asker_id, now=now,
                                           template=Template.QUESTION_ANSWERED, source_id=engagement.id, params=params))

@@ -216,19 +216,20 @@ async def merge(*, session: AsyncSession, question_id: str, into_id: str, now: d
     return _view(question)
 
 
-async def support(*, session: AsyncSession, question_id: str, user_id: str, post: tuple[str, str] | None,
-                  now: datetime) -> int | None:
-    """Add a colleague's support, once each; the new count, or None if they had supported it already. The post
-    clicked (`post`: channel, ts) is edited through the outbox to show the new count."""
+async def support(*, session: AsyncSession, question_id: str, user_id: str, now: datetime) -> int | None:
+    """Add a colleague's support, once each; the new count, or None if they had supported it already. The
+    question's forum post, as Beacon posted it (never the channel and ts a click claims, which a forged click could
+    point at any message of the bot's), is edited through the outbox to show the new count."""
     question = await _get(session, question_id, status=[Status.PUBLISHED, Status.ANSWERED])
     if not await insert_ignoring_duplicates(session, ForumSupport, {"question_id": question.id, "user_id": user_id}):
         return None
     await rows_changed(session, update(ForumQuestion).where(col(ForumQuestion.id) == question.id)
                        .values(supporters=col(ForumQuestion.supporters) + 1))
     await session.refresh(question)
-    if post is not None:
+    post = await _posted(session, question.id)
+    if post is not None and post.sent_ts:
         await outbox.enqueue(session=session, now=now, promises=[
-            post_update(_view(question), channel=post[0], ts=post[1], now=now)])
+            post_update(_view(question), channel=post.sent_channel or post.channel, ts=post.sent_ts, now=now)])
     return question.supporters
 
 

@@ -15,7 +15,7 @@ from beacon.bot.clock import Clock
 from beacon.bot.db import insert_ignoring_duplicates
 from beacon.bot.errors import InvalidInput
 from beacon.bot.models import Engagement, EngagementStatus, LeaderProfile
-from beacon.bot.organisation import Organisation, Role, Site
+from beacon.bot.organisation import Organisation, Role, Site, StaffGroup
 from beacon.bot.services.audit import Audit
 from beacon.bot.services.authorisation import Authorisation
 from beacon.bot.services.people import Colleague, PeopleDirectory
@@ -61,8 +61,14 @@ class Leaders:
             return list(self._org.sites)
         return self._org.leader_sites(await self._auth.granted_by(user_id, Role.LEADERS))
 
+    async def visit_staff_groups(self, user_id: str) -> list[StaffGroup]:
+        """The staff groups `user_id` may announce a visit for: every one for an executive, a leader's own otherwise."""
+        if await self._auth.has(user_id, Role.EXECUTIVES):
+            return list(self._org.staff_groups)
+        return self._org.leader_staff_groups(await self._auth.granted_by(user_id, Role.LEADERS))
+
     async def place_problems(self, *, user_id: str, site: str | None, other_place: str | None,
-                             leader: str | None = None) -> dict[str, str]:
+                             leader: str | None = None, staff_group: str | None = None) -> dict[str, str]:
         """Refuse anyone without either role; for a leader, name the sites they may use when they chose another, and
         keep the visit their own. Keys: "site_choice" (the site list), "site" (the "somewhere else" box), "leader"."""
         await self._auth.require_any(user_id, ANNOUNCES, action="Announcing a visit")
@@ -71,6 +77,9 @@ class Leaders:
         if leader and leader != user_id:
             return {"leader": "As a leader you announce your own visits: choose yourself. An executive can announce "
                               "a visit for someone else."}
+        if staff_group and staff_group not in {g.name for g in await self.visit_staff_groups(user_id)}:
+            return {"staff_group": f"{staff_group} is not one of your staff groups. As a leader you announce visits "
+                                   "for your own places; an executive can announce a visit for any staff group."}
         own = await self.visit_sites(user_id)
         names = ", ".join(s.name for s in own) or "none yet"
         if site and site not in {s.name for s in own}:
