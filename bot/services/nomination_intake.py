@@ -80,6 +80,9 @@ class NominationIntake:
         someone not allowed), then store it, claimed by this process: once this returns it may be acked. None when
         a form with the same `request_key` (the signed request's, so a replay of it) was already stored."""
         await self._nominations.refuse_invalid(draft, nominator=nominator)
+        if editing is not None:  # only its own nominator edits a nomination: refused before anything is stored
+            async with self._db.transaction() as session:
+                await self._nominations.for_edit(session=session, user_id=nominator, nomination_id=editing)
         now = self._clock.now()
         key = f"nomination-form:{request_key or secrets.token_hex(16)}"  # without a request's own: just this one
         row = {"kind": str(WorkKind.NOMINATION_SUBMIT), "params": accepted_params(nominator, draft, editing),
