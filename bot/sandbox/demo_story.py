@@ -162,6 +162,8 @@ async def _ask_the_leaders(sandbox: Sandbox) -> None:
     await settled()
     await heidi.submit({BlockId.ASK_TEXT: ASKED, BlockId.ASK_ANONYMOUS: []})
     await settled()
+    await heidi.close_modal()  # the form turned into its receipt; she has read it
+    await settled()
     await erin.command("/ask", "queue", channel=GENERAL)
     await settled()
     await erin.click(ActionId.ASK_PUBLISH, message=erin.last_ephemeral())
@@ -180,3 +182,7 @@ async def _ask_the_leaders(sandbox: Sandbox) -> None:
     await settled()
     await carol.submit({BlockId.ASK_ANSWER_TEXT: ANSWERED})
     await _deliver(sandbox)
+    for person in (heidi, erin, carol):  # a form left open would cover the sandbox's page when it opens as them
+        if person.modal is not None:
+            await person.close_modal()
+            await settled()

@@ -130,6 +130,8 @@ class Timeline:
         for job in self.scheduler.get_jobs():
             if isinstance(job.trigger, CronTrigger):
                 fire = self._after(job, start)
+                if self._after(job, fire) - fire < _STEP:
+                    continue  # fires more often than hourly (late questions, every 5 minutes): the hours cover it
                 while fire <= target:
                     stops.add(fire)
                     fire = self._after(job, fire)
