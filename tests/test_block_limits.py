@@ -466,7 +466,7 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "calendar.build_answer_modal": _call(calendar.build_answer_modal, question_id=st.integers(1, 10**9),
                                              question=text(1000, min_size=1), title=text(300, min_size=1)),
         "calendar.build_answers_log": _call(calendar.build_answers_log, items=st.lists(answer_item, max_size=60),
-                                            heading=line(300), search=st.none() | line(100)),
+                                            heading=line(300), search=st.none() | text(3000)),
         "calendar.build_question_receipt": _call(
             calendar.build_question_receipt, leader=line(300), token=st.none() | st.just("t" * 32),
             briefing_at=st.none() | st.just("Tue 24 Nov at 16:00 GMT"), batch_minutes=st.just(5)),

@@ -258,3 +258,16 @@ async def test_staff_groups_and_online_sessions_are_counted_and_groups_nobody_me
     await settle()
     said = str(carol.ephemerals()[-1].blocks)
     assert "Staff groups no leader engaged with in this period (1)" in said and "*NHS 111*" in said
+
+
+def test_the_csv_neutralises_every_cell_a_spreadsheet_would_run_as_a_formula() -> None:
+    from beacon.bot.blocks.visibility import report_csv
+
+    period = period_named("2026-11-01 2026-11-30", today=date(2026, 12, 1))
+    names = ["=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "Carol Chen"]
+    report = visibility.VisibilityReport(
+        period=period, held=1, planned=0, by_leader=[visibility.Tally(n, 1) for n in names], by_site=[], by_area=[],
+        by_kind=[], by_group=[], groups_unvisited=[], elsewhere=0, unvisited=[], sites=0, attending=None,
+        questions=None, answered=None, median_days_to_answer=None, minimum=11)
+    cells = [row[1] for row in csv.reader(io.StringIO(report_csv(report), newline=""))][1:]
+    assert cells == [f"'{n}" for n in names[:-1]] + ["Carol Chen"]

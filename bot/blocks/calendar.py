@@ -27,7 +27,7 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 from slack_sdk.models.views import View
 
 from beacon.bot.blocks.limits import SECTION_TEXT
-from beacon.bot.blocks.mrkdwn import mention, quoted, sections, shorten, truncate
+from beacon.bot.blocks.mrkdwn import escaped, mention, quoted, sections, shorten, truncate
 from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.models import Engagement
@@ -226,7 +226,7 @@ def build_answers_log(items: list[dict[str, Any]], *, heading: str, search: str 
     blocks: list[Block] = [HeaderBlock(text=truncate(heading, 150))]
     if not items:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=(
-            f"No answers match “{escape_mrkdwn(search)}”." if search else "No questions have been answered yet."))))
+            f"No answers match “{escaped(search, 200)}”." if search else "No questions have been answered yet."))))
         return blocks
     for item in items[:45]:
         place = escape_mrkdwn(item.get("place") or "a place to be confirmed")

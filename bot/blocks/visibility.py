@@ -17,6 +17,7 @@ from beacon.bot.escaping import escape_mrkdwn
 from beacon.bot.services.visibility import Tally, Unvisited, VisibilityReport
 
 SHOWN = 12  # lines of each list in Slack; the CSV has them all
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's CSV injection list
 
 
 def _count(tally: Tally) -> str:
@@ -111,8 +112,8 @@ def _csv_rows(report: VisibilityReport) -> Iterator[list[str | int]]:
 def report_csv(report: VisibilityReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in _csv_rows(report):  # a cell starting = + - @ would be a formula in Excel: neutralised
-        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@") else c for c in row])
+    for row in _csv_rows(report):  # a cell starting = + - @ tab or CR would be a formula in Excel: neutralised
+        writer.writerow([f"'{c}" if isinstance(c, str) and c[:1] in FORMULA_STARTS else c for c in row])
     return buffer.getvalue()
 
 
