@@ -30,7 +30,9 @@ async def example_workspace() -> AsyncIterator[LocalSlack]:
         ws.add_user(user_id, user_id.lower(), f"Person {user_id}")
     for n, handle in enumerate(sorted(m for m in members if m.startswith("@"))):
         ws.add_usergroup(f"S0{n}", handle[1:], handle[1:], [])
-    channels = [*example.channels.all().values(), *(s.channel for s in example.sites if s.channel)]
+    channels = [*example.channels.all().values(), *(s.channel for s in example.sites if s.channel),
+                *(g.channel for g in example.staff_groups if g.channel),
+                *([example.calendar.coordinator_channel] if example.calendar.coordinator_channel else [])]
     for channel_id in channels:
         ws.add_channel(channel_id, channel_id.lower(), is_private=channel_id.startswith("G"))
     local = LocalSlack(ws)
