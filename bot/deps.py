@@ -48,7 +48,7 @@ from beacon.bot.services.pulse_batches import PulseAnswering
 from beacon.bot.services.pulses import PULSE_MESSAGE, Outcome, Pulses
 from beacon.bot.services.scheduled_posts import SOURCE as SCHEDULED_POST
 from beacon.bot.services.scheduled_posts import ScheduledPosts
-from beacon.bot.services.visit_requests import VisitRequests
+from beacon.bot.services.visit_requests import VISIT_REQUEST, VisitRequests
 from beacon.bot.services.work_queue import WorkQueue
 from beacon.bot.settings import Settings
 
@@ -140,6 +140,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
     sender = SlackSender(slack_delivery, render=outgoing, pacer=Pacer(
         posts_per_minute=delivery.posts_per_minute, per_channel_seconds=delivery.per_channel_seconds,
         seconds=lambda: clock.now().timestamp()))
+    visit_requests = VisitRequests(organisation=organisation, clock=clock, authorisation=authorisation, audit=audit)
     dispatcher = Dispatcher(db=db, sender=sender, clock=clock,
                             admin_channel=lambda: organisation.channels.admin or None,
                             policy=DeliveryPolicy(lease=timedelta(seconds=delivery.lease_seconds),
@@ -149,7 +150,8 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                                    RECOGNITION_POST: nominations.record_posted,
                                    ENGAGEMENT_ANNOUNCEMENT: engagements.record_announced,
                                    FOLDED_ANNOUNCEMENT: engagements.record_folded,
-                                   PULSE_MESSAGE: pulses.record_posted})
+                                   PULSE_MESSAGE: pulses.record_posted,
+                                   VISIT_REQUEST: visit_requests.record_posted})
     return Deps(settings=settings, organisation=organisation, content=content, clock=clock,
                 db=db, slack=slack, slack_delivery=slack_delivery, authorisation=authorisation,
                 scheduled_posts=scheduled_posts, dispatcher=dispatcher, people=people, nominations=nominations,
@@ -158,8 +160,7 @@ def build_deps(settings: Settings, organisation: Organisation, *, clock: Clock |
                 audit=audit, work=WorkQueue(db=db, clock=clock), leaders=leaders,
                 privacy=Privacy(clock=clock, audit=audit, retention=organisation.retention,
                                 organisation_name=organisation.name),
-                visit_requests=VisitRequests(organisation=organisation, clock=clock, authorisation=authorisation,
-                                             audit=audit))
+                visit_requests=visit_requests)
 
 
 def _render_outcome(outcome: Outcome) -> tuple[str, list[dict[str, Any]]]:

@@ -61,6 +61,10 @@ class Template(StrEnum):
     FORUM_ANSWER = "forum_answer"              # the leader's answer, in the question's thread
     FORUM_OUTCOME = "forum_outcome"            # to a named asker: published, merged, declined or answered
     FORUM_LEADER_ASKED = "forum_leader_asked"  # to the leader assigned a question, with the Answer button
+    # staff asking for a visit (/calendar request)
+    VISIT_REQUEST_POST = "visit_request_post"          # in the coordinator channel; edited once it is decided
+    VISIT_REQUEST_RECEIVED = "visit_request_received"  # to the person who asked: it is with the coordinator
+    VISIT_REQUEST_OUTCOME = "visit_request_outcome"    # to the person who asked: accepted, or declined and why
 
 
 def templated(template: Template, params: dict[str, Any], **options: Any) -> dict[str, Any]:

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from beacon.bot.blocks.visit_requests import (
-    build_decline_modal,
-    build_request_modal,
-    build_request_outcome,
-    build_request_post,
-)
+from beacon.bot.blocks.visit_requests import build_decline_modal, build_request_modal
 from beacon.bot.deps import Deps
 from beacon.bot.ids import ActionId, BlockId, CallbackId
-from beacon.bot.models import VisitRequest
 from beacon.bot.services.visit_requests import KINDS, RequestDraft, RequestProblems
 from beacon.handlers.errors import guarded
 from beacon.handlers.modal_state import ModalState
@@ -24,12 +16,6 @@ from beacon.handlers.parsing import read_metadata, record_id
 
 REQUEST_BLOCKS = {"place": BlockId.REQUEST_PLACE, "kind": BlockId.REQUEST_KIND, "what": BlockId.REQUEST_WHAT,
                   "when": BlockId.REQUEST_WHEN, "reason": BlockId.REQUEST_REASON}
-
-
-def _params(request: VisitRequest) -> dict[str, Any]:
-    return {"id": request.id, "requester_id": request.requester_id, "place": request.place,
-            "kind": KINDS.get(request.kind, request.kind), "what": request.what, "when_suits": request.when_suits,
-            "status": request.status, "decided_by": request.decided_by, "reason": request.reason}
 
 
 async def open_request_form(deps: Deps, client: AsyncWebClient, trigger_id: str) -> None:
@@ -43,13 +29,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     guard = guarded(deps)
     requests = deps.visit_requests
 
-    async def show_decided(client: AsyncWebClient, request: VisitRequest) -> None:
-        text, blocks = build_request_post(_params(request))
-        if request.posted_channel and request.posted_ts:
-            await client.chat_update(channel=request.posted_channel, ts=request.posted_ts, text=text,
-                                     blocks=[b.to_dict() for b in blocks])
-        await client.chat_postMessage(channel=request.requester_id, text=build_request_outcome(_params(request)))
-
     @app.view(CallbackId.VISIT_REQUEST)
     @guard
     async def handle_request_submitted(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
@@ -58,29 +37,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
                              what=state.text(BlockId.REQUEST_WHAT), when_suits=state.text(BlockId.REQUEST_WHEN))
         try:
             async with deps.db.transaction() as session:
-                request = await requests.submit(session=session, user_id=user_id, draft=draft)
+                await requests.submit(session=session, user_id=user_id, draft=draft)
         except RequestProblems as problems:
             await ack(response_action="errors", errors={REQUEST_BLOCKS[f]: m for f, m in problems.problems.items()})
             return
-        await ack()
-        channel = requests.coordinator_channel
-        text, blocks = build_request_post(_params(request))
-        posted = await client.chat_postMessage(channel=channel, text=text, blocks=[b.to_dict() for b in blocks])
-        async with deps.db.transaction() as session:
-            await requests.record_posted(session=session, request_id=request.id or 0, channel=posted["channel"],
-                                         ts=posted["ts"])
-        await client.chat_postMessage(channel=user_id, text=(
-            f":raised_hand: Your request is with the leaders' coordinator in <#{channel}>; you'll hear what they "
-            "decide."))
+        await ack()  # the post in the coordinator channel and the receipt are in the outbox with the request
 
     @app.action(ActionId.VISIT_REQUEST_ACCEPT)
     @guard
-    async def handle_accept(ack: AsyncAck, body: dict, action: dict, client: AsyncWebClient) -> None:
-        await ack()
+    async def handle_accept(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()  # the post's edit and the outcome for the person who asked go in the outbox with the decision
         async with deps.db.transaction() as session:
-            request = await requests.decide(session=session, user_id=body["user"]["id"],
+            await requests.decide(session=session, user_id=body["user"]["id"],
                                             request_id=record_id(action.get("value")), accept=True)
-        await show_decided(client, request)
 
     @app.action(ActionId.VISIT_REQUEST_DECLINE)
     @guard
@@ -93,10 +62,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.view(CallbackId.VISIT_REQUEST_DECLINE)
     @guard
-    async def handle_decline(ack: AsyncAck, body: dict, view: dict, client: AsyncWebClient) -> None:
+    async def handle_decline(ack: AsyncAck, body: dict, view: dict) -> None:
         try:
             async with deps.db.transaction() as session:
-                request = await requests.decide(
+                await requests.decide(
                     session=session, user_id=body["user"]["id"], accept=False,
                     request_id=record_id(read_metadata(view).get("request")),
                     reason=ModalState(view).text(BlockId.REQUEST_REASON))
@@ -104,4 +73,3 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={REQUEST_BLOCKS[f]: m for f, m in problems.problems.items()})
             return
         await ack()
-        await show_decided(client, request)

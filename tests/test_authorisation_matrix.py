@@ -727,6 +727,7 @@ async def request_posted(case: Case) -> None:
     await alice.submit({BlockId.REQUEST_PLACE: "Chelmsford Ambulance Station", BlockId.REQUEST_KIND: "visit",
                         BlockId.REQUEST_WHAT: "Come and see the night shift"})
     await settle()
+    await deliver(case.beacon)
     case.refs["message"] = message_with(case.beacon.ws.messages(ENGAGEMENT), ActionId.VISIT_REQUEST_ACCEPT)
     async with case.transaction() as session:
         case.refs["request"] = (await session.scalars(select(VisitRequest))).one().id

@@ -357,6 +357,10 @@ TEMPLATE_PARAMS.update({
         "answer": st.none() | text(2500, min_size=1), "leader": user_ids}),
     "forum_leader_asked": st.fixed_dictionaries({"question_id": ask_question_ids,
                                                  "question": text(1000, min_size=1), "supporters": counts}),
+    # staff asking for a visit: the post in the coordinator channel, the receipt and the outcome
+    "visit_request_post": request_params,
+    "visit_request_received": st.tuples(request_params, channels).map(lambda p: p[0] | {"channel": p[1]}),
+    "visit_request_outcome": request_params,
 })
 
 
@@ -456,6 +460,9 @@ def builder_strategies() -> dict[str, st.SearchStrategy[Any]]:
         "visit_requests.build_decline_modal": _call(visit_requests.build_decline_modal,
                                                     request_id=st.integers(1, 10**9)),
         "visit_requests.build_request_outcome": _call(visit_requests.build_request_outcome, params=request_params),
+        "visit_requests.build_request_received": _call(visit_requests.build_request_received, params=st.tuples(
+            request_params, channels).map(lambda p: p[0] | {"channel": p[1]})),
+        "visit_requests.build_request_decided": _call(visit_requests.build_request_decided, params=request_params),
         "calendar.build_unknown_place": _call(calendar.build_unknown_place, where=line(3000),
                                               nearest=st.lists(line(120), max_size=3)),
         "calendar.build_question_modal": _call(calendar.build_question_modal, engagement=engagements,

@@ -79,6 +79,20 @@ def build_decline_modal(*, request_id: int) -> dict[str, Any]:
                                                              max_length=500))]).to_dict()
 
 
+def build_request_received(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """What the person who asked is told at once: where the request went."""
+    text = shorten(f":raised_hand: Your request for {escape_mrkdwn(params['kind'].lower())} at "
+                   f"*{escape_mrkdwn(params['place'])}* is with the leaders' coordinator in "
+                   f"<#{params['channel']}>; you'll hear what they decide.", SECTION_TEXT)
+    return text, [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
+def build_request_decided(params: dict[str, Any]) -> tuple[str, list[Block]]:
+    """The outcome as a direct message (the outbox's template)."""
+    text = build_request_outcome(params)
+    return text, [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
 def build_request_outcome(params: dict[str, Any]) -> str:
     """What the person who asked is told."""
     asked = f"your request for {escape_mrkdwn(params['kind'].lower())} at *{escape_mrkdwn(params['place'])}*"

@@ -1,28 +1,38 @@
 """Staff asking for a visit ("come and see our night shift at Bedford", back to the floor, shadowing): the request
 goes to the leaders' coordinator channel, is tracked to one decision (accepted, or declined with a reason), and
-the person who asked is told."""
+the person who asked is told.
+
+Every message about a request goes through the outbox in the transaction that stores the request or its decision:
+the post in the coordinator channel, the receipt to the person who asked, the post's edit once decided, and the
+outcome. A Slack outage delays them; it loses none, and none is sent twice."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from beacon.bot.clock import Clock
 from beacon.bot.db import rows_changed
 from beacon.bot.errors import InvalidInput, NotFound
-from beacon.bot.models import VisitRequest, VisitRequestStatus
+from beacon.bot.models import OutboxMessage, OutboxStatus, VisitRequest, VisitRequestStatus
 from beacon.bot.organisation import Organisation, Role
+from beacon.bot.services import outbox
 from beacon.bot.services.audit import Audit
 from beacon.bot.services.authorisation import Authorisation
+from beacon.bot.templates import Template, templated
 
 KINDS = {"visit": "A visit", "back_to_the_floor": "Back to the floor", "shadowing": "Shadowing a shift",
          "online": "An online session"}
 WHAT_MIN, WHAT_MAX, REASON_MIN, REASON_MAX = 10, 1000, 5, 500
 # Who decides: the executives, as for announcing a visit.
 DECIDERS = (Role.EXECUTIVES, Role.ADMINS)
+VISIT_REQUEST = "visit_request"  # the outbox source of the coordinator channel's post (its hook records where it is)
+KEPT_FOR = timedelta(days=7)     # a request's messages are still worth sending after a week-long Slack outage
 
 
 @dataclass(frozen=True)
@@ -80,12 +90,28 @@ class VisitRequests:
                                created_at=self._clock.now())
         session.add(request)
         await session.flush()
+        now, channel = request.created_at, self.coordinator_channel
+        await outbox.enqueue(session=session, now=now, promises=[
+            outbox.Promise(dedupe_key=f"visit-request:{request.id}", source=VISIT_REQUEST, source_id=request.id,
+                           channel=channel, content=templated(Template.VISIT_REQUEST_POST, describe(request)),
+                           due_at=now, expires_at=now + KEPT_FOR),
+            outbox.notice(key=f"visit-request-received:{request.id}", user_id=user_id, now=now,
+                          source=VISIT_REQUEST, source_id=request.id, template=Template.VISIT_REQUEST_RECEIVED,
+                          params=describe(request) | {"channel": channel})])
         return request
 
-    async def record_posted(self, *, session: AsyncSession, request_id: int, channel: str, ts: str) -> None:
-        request = await session.get(VisitRequest, request_id)
-        if request is not None:
-            request.posted_channel, request.posted_ts = channel, ts
+    async def record_posted(self, session: AsyncSession, message: OutboxMessage, status: OutboxStatus,
+                            error: str | None) -> None:
+        """Outbox hook: once the coordinator's post is in Slack, remember where, so a decision edits it."""
+        if status != OutboxStatus.SENT or (message.content or {}).get("template") != Template.VISIT_REQUEST_POST \
+                or message.update_ts:
+            return
+        request, sent = await session.get(VisitRequest, message.source_id), await session.get(OutboxMessage,
+                                                                                              message.id)
+        if request is not None and sent is not None:
+            request.posted_channel, request.posted_ts = sent.sent_channel, sent.sent_ts
+            if request.status != VisitRequestStatus.OPEN:  # decided while the post was on its way: show it now
+                await self._tell_decided(session, request)
 
     async def open_request(self, *, session: AsyncSession, user_id: str, request_id: int) -> VisitRequest:
         await self._auth.require_any(user_id, DECIDERS, action="Deciding a visit request")
@@ -113,6 +139,40 @@ class VisitRequests:
         if not done:
             raise InvalidInput("Someone decided that request a moment ago.")
         await session.refresh(request)
+        await self._tell_decided(session, request)
         await self._audit.record(session=session, actor=user_id, action=f"visit_request.{status}",
                                  subject=f"visit_request:{request_id}", details={"place": request.place})
         return request
+
+    async def _tell_decided(self, session: AsyncSession, request: VisitRequest) -> None:
+        """The coordinator's post shows the decision (the post itself, if it is still waiting to go; an edit of it
+        otherwise), and the person who asked is told."""
+        now, params = self._clock.now(), describe(request)
+        post = templated(Template.VISIT_REQUEST_POST, params)
+        waiting = (await session.scalars(select(OutboxMessage).where(
+            col(OutboxMessage.dedupe_key) == f"visit-request:{request.id}",
+            col(OutboxMessage.status) == OutboxStatus.PENDING))).first()
+        promises = [outbox.notice(key=f"visit-request-outcome:{request.id}", user_id=request.requester_id, now=now,
+                                  source=VISIT_REQUEST, source_id=request.id, template=Template.VISIT_REQUEST_OUTCOME,
+                                  params=params)]
+        if waiting is not None:
+            waiting.content = post
+        else:
+            sent = (request.posted_channel and request.posted_ts) or None
+            posted = None if sent else (await session.scalars(select(OutboxMessage).where(
+                col(OutboxMessage.dedupe_key) == f"visit-request:{request.id}",
+                col(OutboxMessage.status) == OutboxStatus.SENT))).first()
+            channel = request.posted_channel or (posted.sent_channel if posted else None)
+            ts = request.posted_ts or (posted.sent_ts if posted else None)
+            if channel and ts:
+                promises.append(outbox.Promise(
+                    dedupe_key=f"visit-request-decided:{request.id}", source=VISIT_REQUEST, source_id=request.id,
+                    channel=channel, update_ts=ts, content=post, due_at=now, expires_at=now + KEPT_FOR))
+        await outbox.enqueue(session=session, now=now, promises=promises)
+
+
+def describe(request: VisitRequest) -> dict[str, Any]:
+    """What the messages about a request show."""
+    return {"id": request.id, "requester_id": request.requester_id, "place": request.place,
+            "kind": KINDS.get(request.kind, request.kind), "what": request.what, "when_suits": request.when_suits,
+            "status": str(request.status), "decided_by": request.decided_by, "reason": request.reason}

@@ -51,6 +51,7 @@ from beacon.bot.blocks.notices.recognition import (
 )
 from beacon.bot.blocks.notices.work import work_failed
 from beacon.bot.blocks.pulse_chart import render_chart
+from beacon.bot.blocks.visit_requests import build_request_decided, build_request_post, build_request_received
 from beacon.bot.templates import Template
 
 Rendered = tuple[str, list[dict[str, Any]]]
@@ -97,6 +98,9 @@ TEMPLATES: dict[Template, Callable[[dict[str, Any]], tuple[str, list[Block]]]] =
     Template.FORUM_ANSWER: forum_answer,
     Template.FORUM_OUTCOME: forum_outcome,
     Template.FORUM_LEADER_ASKED: forum_leader_asked,
+    Template.VISIT_REQUEST_POST: build_request_post,
+    Template.VISIT_REQUEST_RECEIVED: build_request_received,
+    Template.VISIT_REQUEST_OUTCOME: build_request_decided,
 }
 
 
