@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 import urllib.parse
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,17 @@ from sqlalchemy import select, text
 from sqlmodel import col
 
 from beacon.bot.blocks.nominations import NO_PATIENT_DETAILS, SHARE
+from beacon.bot.blocks.notices import render
 from beacon.bot.db import Database
 from beacon.bot.ids import ActionId, BlockId, CallbackId
 from beacon.bot.local_slack import LocalSlack
 from beacon.bot.local_slack.server import Reply
 from beacon.bot.models import Nomination, OutboxMessage, WorkItem, WorkStatus
+from beacon.bot.services import work_queue
+from beacon.bot.services.nomination_intake import accepted_params
+from beacon.bot.services.nominations import NominationDraft, NomineeInput
 from beacon.bot.services.work_queue import WorkKind
+from beacon.handlers.nominations import intake_for
 from tests.harness import ALICE, BOB, DAVE, Beacon, settle
 from tests.nominating import STORY, choose_award, fill_and_send, nominations, open_modal
 from tests.processes import beacon_process, eventually, free_port, slack_env, wait_healthy
@@ -169,3 +175,53 @@ async def test_a_form_acked_just_before_a_crash_is_stored_once_by_a_worker(slack
 async def _has_nomination(database_url: str) -> bool:
     stored, _, _ = await _stored(database_url)
     return bool(stored)
+
+
+def _draft(story: str = STORY) -> NominationDraft:
+    return NominationDraft(nominees=(NomineeInput(user_id=ALICE),), award="values", values=("care",), behaviours=(),
+                           story=story, share_publicly=True, hide_nominator=False, no_patient_details=True)
+
+
+async def test_a_form_that_fails_for_good_gives_its_words_back_and_keeps_none(beacon: Beacon) -> None:
+    """A database that keeps failing the nomination's writes: after the last attempt the form's row keeps nothing
+    of what was written, and the nominator gets their words back with the failure, to send again."""
+    story = STORY + " She stayed <!channel> & *calm*."
+    async with beacon.deps.db.transaction() as session:
+        await work_queue.enqueue(session=session, kind=WorkKind.NOMINATION_SUBMIT, requested_by=BOB,
+                                 params=accepted_params(BOB, _draft(story), None), now=beacon.clock.now())
+    async with beacon.deps.db.transaction() as session:
+        item = await work_queue.claim(session=session, worker="w1", now=beacon.clock.now(),
+                                      lease=timedelta(seconds=60))
+        assert item is not None
+        item.attempts = 3
+        assert await work_queue.mark_failed(session=session, item=item, worker="w1", now=beacon.clock.now(),
+                                            error="OperationalError: the database system is shutting down")
+    [row] = await _forms(beacon.deps.db)
+    assert row.status == WorkStatus.FAILED and row.params == {}, "nothing of the form is kept once it failed"
+    async with beacon.deps.db.transaction() as session:
+        [notice] = (await session.scalars(select(OutboxMessage).where(OutboxMessage.channel == BOB))).all()
+    text, blocks = render(notice.content)
+    shown = json.dumps(blocks)
+    assert "could not finish storing the nomination you sent" in text
+    assert "Here is what you wrote, to send again" in shown and "She stayed &lt;!channel&gt; &amp; *calm*." in shown
+
+
+async def test_erasure_drops_a_form_about_the_person_still_on_its_way(beacon: Beacon) -> None:
+    """Alice is erased while a form naming her is between its ack and its nomination: nothing of her comes back a
+    moment later, neither by the process finishing it nor by a worker taking it over."""
+    intake = intake_for(beacon.deps)
+    held = await intake.accept(nominator=BOB, draft=_draft())  # acked, held by this process
+    queued = await intake.accept(nominator=DAVE, draft=_draft())
+    assert held is not None and queued is not None
+    async with beacon.deps.db.transaction() as session:
+        report = await beacon.deps.privacy.erase(session=session, user_id=ALICE, actor="cli:ig-officer")
+    assert report.changed["nomination forms by or about them not yet stored, dropped"] == 2
+    assert await intake.finish(held, owner=intake.owner) is None, "no longer this process's to store"
+    beacon.clock.advance(timedelta(minutes=10))  # the other's lease lapses: a worker looks for work
+    await beacon.runtime.run_queued_work()
+    assert await nominations(beacon) == []
+    forms = await _forms(beacon.deps.db)
+    assert [(f.status, f.params, f.requested_by) for f in forms] == [(WorkStatus.FAILED, {}, None)] * 2
+    async with beacon.deps.db.transaction() as session:
+        raw = " ".join(str(r) for r in (await session.execute(text("SELECT * FROM work_item"))).all())
+    assert ALICE not in raw and "Alice" not in raw and STORY[:30] not in raw

@@ -51,12 +51,14 @@ from beacon.bot.models import (
     UserPreference,
     VisitRequest,
     WorkItem,
+    WorkStatus,
 )
 from beacon.bot.organisation import RetentionSettings
 from beacon.bot.rich_text import plain_text
 from beacon.bot.services import review_totals
 from beacon.bot.services.audit import Audit
 from beacon.bot.services.review_totals import candidate_key
+from beacon.bot.services.work_queue import WorkKind
 
 REMOVED = "(removed at the person's request)"
 ERASED_LEADER = "A former leader"
@@ -322,6 +324,15 @@ class Privacy:
             dedupe_key=func.replace(col(OutboxMessage.dedupe_key), user_id, pseudonym), content={"text": REMOVED}))
         await change("preferences", delete(UserPreference).where(col(UserPreference.user_id) == user_id))
         await change("leader directory entry", delete(LeaderProfile).where(col(LeaderProfile.user_id) == user_id))
+        # A nomination form by or about them, not yet stored (between its ack and its nomination, or failed): dropped
+        # with its words, so erasure is not undone a moment later by a worker finishing it. A form still being
+        # finished is no longer its holder's to mark done, so it stores nothing.
+        await change("nomination forms by or about them not yet stored, dropped", update(WorkItem).where(
+            col(WorkItem.kind) == WorkKind.NOMINATION_SUBMIT,
+            col(WorkItem.status).in_((WorkStatus.PENDING, WorkStatus.RUNNING, WorkStatus.FAILED)),
+            or_(col(WorkItem.requested_by) == user_id, cast(col(WorkItem.params), Text).contains(user_id)))
+            .values(status=WorkStatus.FAILED, params={}, requested_by=None, claimed_by=None, lease_until=None,
+                    last_error="dropped: erasure"))
         # Work they asked for and not yet done (an export waiting for a worker): it still runs, for nobody.
         await change("work they asked for", update(WorkItem).where(col(WorkItem.requested_by) == user_id)
                      .values(requested_by=pseudonym))

@@ -47,6 +47,11 @@ DESCRIBED: dict[str, str] = {WorkKind.AWARDS_EXPORT: "the export of the award ro
                              WorkKind.VISIBILITY_FILES: "the visibility report's chart and CSV",
                              WorkKind.NOMINATION_SUBMIT: "storing the nomination you sent"}
 
+# Work whose parameters are what a person wrote: when it fails for good, the parameters are emptied in the same
+# UPDATE and the person's own words go back to them in the failure notice, so they can send them again.
+RETURNED_ON_FAILURE: dict[str, Callable[[dict[str, Any]], str]] = {
+    WorkKind.NOMINATION_SUBMIT: lambda params: str((params.get("draft") or {}).get("story") or "")}
+
 
 @dataclass(frozen=True)
 class Work:
@@ -139,13 +144,18 @@ async def mark_failed(*, session: AsyncSession, item: WorkItem, worker: str, err
     job (a period's digest or sync), the administrators' channel, once for the period, and the period's key is given
     up so the timer's next check queues it again while it is still due (a database outage longer than the retries
     must not cost the trust its week's digest)."""
-    released = {"dedupe_key": None} if item.dedupe_key and not item.requested_by else {}
+    released: dict[str, Any] = {"dedupe_key": None} if item.dedupe_key and not item.requested_by else {}
+    if item.kind in RETURNED_ON_FAILURE:  # a person's words: given back to them, not kept until the purge
+        released["params"] = {}
     failed = await rows_changed(session, update(WorkItem).where(_mine(item.id or 0, worker)).values(
         status=WorkStatus.FAILED, claimed_by=None, lease_until=None, finished_at=now, last_error=error[:200],
         **released).execution_options(synchronize_session=False)) == 1
     if not failed:
         return False
-    params = {"what": DESCRIBED.get(item.kind, "a job"), "reference": f"work #{item.id}", "attempts": item.attempts}
+    params: dict[str, Any] = {"what": DESCRIBED.get(item.kind, "a job"), "reference": f"work #{item.id}",
+                              "attempts": item.attempts}
+    if item.kind in RETURNED_ON_FAILURE:
+        params["returned"] = RETURNED_ON_FAILURE[item.kind](item.params or {})
     if item.requested_by:
         await outbox.enqueue(session=session, promises=[outbox.notice(
             key=f"work-failed:{item.id}", user_id=item.requested_by, template=Template.WORK_FAILED, now=now,

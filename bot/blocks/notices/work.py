@@ -6,6 +6,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from beacon.bot.blocks.limits import SECTION_TEXT
+from beacon.bot.blocks.mrkdwn import shorten
 from beacon.bot.blocks.notices.common import context, section
 from beacon.bot.escaping import escape_mrkdwn
 
@@ -20,5 +22,9 @@ def work_failed(params: dict[str, Any]) -> tuple[str, list[Block]]:
         return text, [section(text), context(f"Last error: {error}. Check the worker's log for {reference}.")]
     text = (f":warning: Beacon could not finish {what} you asked for, after {int(params.get('attempts') or 1)} "
             "attempt(s). Nothing was sent.")
-    return text, [section(text), context(f"Try again later; if it fails again, ask your Beacon administrator "
-                                         f"and mention {reference}.")]
+    blocks = [section(text)]
+    if params.get("returned"):  # what they wrote, given back so that nothing of theirs is lost
+        blocks.append(section(shorten("Here is what you wrote, to send again:\n>" + escape_mrkdwn(
+            str(params["returned"])).replace("\n", "\n>"), SECTION_TEXT)))
+    return text, [*blocks, context(f"Try again later; if it fails again, ask your Beacon administrator "
+                                   f"and mention {reference}.")]
